@@ -1,0 +1,135 @@
+//! A small HTTP/1.1 server: framing, keep-alive, limits and graceful shutdown.
+//!
+//! Why not hyper (and so axum): hyper parses every request-target into an `http::Uri`, which
+//! cannot hold more than 65,534 bytes (hyperium/hyper#3960). Alibaba's SDKs send the PEM
+//! certificate, chain and key in the query string, and we promise request targets of at least
+//! 64 KiB. Owning the framing also keeps the query (which carries private keys) out of any
+//! generic request logging: handlers see it as a separate field, never as part of a URI.
+
+mod conn;
+mod request;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, watch};
+use tokio_util::task::TaskTracker;
+
+/// One parsed request, body fully read.
+pub struct Request {
+    pub method: Method,
+    /// The request-target's path, without the query.
+    pub path: String,
+    /// The raw (still percent-encoded) query string, without the leading `?`.
+    pub query: String,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    pub peer: SocketAddr,
+}
+
+/// A complete response; the connection layer adds `content-length` and `connection`.
+pub struct Response {
+    pub status: StatusCode,
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    pub body: Bytes,
+}
+
+impl Response {
+    pub fn new(status: StatusCode, content_type: &'static str, body: impl Into<Bytes>) -> Self {
+        Response {
+            status,
+            headers: vec![(
+                http::header::CONTENT_TYPE,
+                HeaderValue::from_static(content_type),
+            )],
+            body: body.into(),
+        }
+    }
+}
+
+/// Limits and timeouts of the HTTP layer.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Request line plus headers. Bounds the request-target (PEM in the URL).
+    pub max_head_bytes: usize,
+    pub max_headers: usize,
+    pub max_body_bytes: usize,
+    /// Time allowed to receive one whole request once its first byte arrived.
+    pub request_timeout: Duration,
+    /// Time an idle keep-alive connection is kept open.
+    pub idle_timeout: Duration,
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_head_bytes: 512 * 1024,
+            max_headers: 128,
+            max_body_bytes: 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(75),
+            max_connections: 4096,
+        }
+    }
+}
+
+/// Builds the body of a response the HTTP layer makes itself (malformed or oversized request),
+/// so that it has the same envelope as every other error.
+pub type ProtocolErrorBody = fn(StatusCode, &str) -> Response;
+
+/// Serves `handler` on `listener` until `shutdown` turns true, then stops accepting, lets every
+/// in-flight request finish (its connection closes after the response) and returns.
+pub async fn serve<H, F>(
+    listener: TcpListener,
+    handler: H,
+    protocol_error: ProtocolErrorBody,
+    limits: Limits,
+    mut shutdown: watch::Receiver<bool>,
+) where
+    H: Fn(Request) -> F + Clone + Send + Sync + 'static,
+    F: Future<Output = Response> + Send + 'static,
+{
+    let tracker = TaskTracker::new();
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let limits = Arc::new(limits);
+    loop {
+        let permit = tokio::select! {
+            _ = shutdown.wait_for(|stop| *stop) => break,
+            permit = slots.clone().acquire_owned() => permit.expect("semaphore is never closed"),
+        };
+        let (stream, peer) = tokio::select! {
+            _ = shutdown.wait_for(|stop| *stop) => break,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // EMFILE and friends: back off instead of spinning.
+                    tracing::warn!(%error, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        let connection = conn::Connection::new(
+            stream,
+            peer,
+            limits.clone(),
+            handler.clone(),
+            protocol_error,
+            shutdown.clone(),
+        );
+        tracker.spawn(async move {
+            connection.run().await;
+            drop(permit);
+        });
+    }
+    drop(listener);
+    tracker.close();
+    tracker.wait().await;
+}

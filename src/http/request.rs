@@ -1,0 +1,262 @@
+//! Parsing of a request head and the framing of its body.
+
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+
+/// Why a request could not be read; each maps to the status answered before closing.
+#[derive(Debug)]
+pub enum FramingError {
+    Malformed(&'static str),
+    HeadTooLarge,
+    TooManyHeaders,
+    BodyTooLarge,
+    UnsupportedTransferEncoding,
+}
+
+impl FramingError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            FramingError::Malformed(_) => StatusCode::BAD_REQUEST,
+            FramingError::HeadTooLarge | FramingError::TooManyHeaders => {
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE
+            }
+            FramingError::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            FramingError::UnsupportedTransferEncoding => StatusCode::NOT_IMPLEMENTED,
+        }
+    }
+
+    pub fn message(&self) -> &'static str {
+        match self {
+            FramingError::Malformed(why) => why,
+            FramingError::HeadTooLarge => "The request line and headers are too large.",
+            FramingError::TooManyHeaders => "The request has too many headers.",
+            FramingError::BodyTooLarge => "The request body is too large.",
+            FramingError::UnsupportedTransferEncoding => {
+                "Only the chunked transfer coding is supported."
+            }
+        }
+    }
+}
+
+/// How the body that follows the head is delimited.
+#[derive(Debug, PartialEq, Eq)]
+pub enum BodyFraming {
+    Length(usize),
+    Chunked,
+}
+
+/// The head of a request, owned so that the read buffer can be reused.
+#[derive(Debug)]
+pub struct Head {
+    pub method: Method,
+    pub path: String,
+    pub query: String,
+    pub headers: HeaderMap,
+    pub http10: bool,
+    pub body: BodyFraming,
+    pub expects_continue: bool,
+    pub wants_close: bool,
+}
+
+/// Parses a head from the start of `buf`. `Ok(None)`: more bytes are needed.
+/// On success returns the head and its length in bytes.
+pub fn parse_head(
+    buf: &[u8],
+    max_headers: usize,
+    max_body: usize,
+) -> Result<Option<(Head, usize)>, FramingError> {
+    let mut slots = vec![httparse::EMPTY_HEADER; max_headers];
+    let mut parsed = httparse::Request::new(&mut slots);
+    let consumed = match parsed.parse(buf) {
+        Ok(httparse::Status::Complete(n)) => n,
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(httparse::Error::TooManyHeaders) => return Err(FramingError::TooManyHeaders),
+        Err(_) => return Err(FramingError::Malformed("The HTTP request is malformed.")),
+    };
+    let method = Method::from_bytes(parsed.method.unwrap_or_default().as_bytes())
+        .map_err(|_| FramingError::Malformed("The HTTP method is not valid."))?;
+    let target = parsed.path.unwrap_or_default();
+    let (path, query) = split_target(target)?;
+    let http10 = parsed.version == Some(0);
+
+    let mut headers = HeaderMap::with_capacity(parsed.headers.len());
+    for header in parsed.headers.iter() {
+        let name = HeaderName::from_bytes(header.name.as_bytes())
+            .map_err(|_| FramingError::Malformed("A header name is not valid."))?;
+        let value = HeaderValue::from_bytes(header.value)
+            .map_err(|_| FramingError::Malformed("A header value is not valid."))?;
+        headers.append(name, value);
+    }
+
+    let body = body_framing(&headers, max_body)?;
+    let expects_continue = header_has_token(&headers, &http::header::EXPECT, "100-continue");
+    let wants_close = if http10 {
+        !header_has_token(&headers, &http::header::CONNECTION, "keep-alive")
+    } else {
+        header_has_token(&headers, &http::header::CONNECTION, "close")
+    };
+    let head = Head {
+        method,
+        path,
+        query,
+        headers,
+        http10,
+        body,
+        expects_continue,
+        wants_close,
+    };
+    Ok(Some((head, consumed)))
+}
+
+/// Splits an origin-form (`/path?query`) or absolute-form (`http://host/path?query`) target.
+fn split_target(target: &str) -> Result<(String, String), FramingError> {
+    let origin = if target.starts_with('/') {
+        target
+    } else if let Some(rest) = target
+        .strip_prefix("http://")
+        .or_else(|| target.strip_prefix("https://"))
+    {
+        rest.find('/').map_or("/", |slash| &rest[slash..])
+    } else {
+        return Err(FramingError::Malformed("The request target is not valid."));
+    };
+    let origin = origin.split('#').next().unwrap_or_default();
+    let (path, query) = origin.split_once('?').unwrap_or((origin, ""));
+    Ok((path.to_owned(), query.to_owned()))
+}
+
+fn body_framing(headers: &HeaderMap, max_body: usize) -> Result<BodyFraming, FramingError> {
+    let transfer_encoding = headers.get_all(http::header::TRANSFER_ENCODING);
+    let mut codings = transfer_encoding
+        .iter()
+        .flat_map(|value| value.to_str().unwrap_or("?").split(','))
+        .map(|coding| coding.trim().to_ascii_lowercase())
+        .filter(|coding| !coding.is_empty())
+        .peekable();
+    if codings.peek().is_some() {
+        // Both headers at once is a request-smuggling vector (RFC 9112 §6.3): refuse it.
+        if headers.contains_key(http::header::CONTENT_LENGTH) {
+            return Err(FramingError::Malformed(
+                "Content-Length and Transfer-Encoding must not both be present.",
+            ));
+        }
+        let codings: Vec<String> = codings.collect();
+        return if codings == ["chunked"] {
+            Ok(BodyFraming::Chunked)
+        } else {
+            Err(FramingError::UnsupportedTransferEncoding)
+        };
+    }
+    let mut lengths = headers.get_all(http::header::CONTENT_LENGTH).iter();
+    let Some(first) = lengths.next() else {
+        return Ok(BodyFraming::Length(0));
+    };
+    if lengths.any(|other| other != first) {
+        return Err(FramingError::Malformed(
+            "Content-Length is given more than once with different values.",
+        ));
+    }
+    let length = first
+        .to_str()
+        .ok()
+        .filter(|text| !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|text| text.parse::<u64>().ok())
+        .ok_or(FramingError::Malformed("Content-Length is not a number."))?;
+    if length > max_body as u64 {
+        return Err(FramingError::BodyTooLarge);
+    }
+    Ok(BodyFraming::Length(length as usize))
+}
+
+fn header_has_token(headers: &HeaderMap, name: &HeaderName, token: &str) -> bool {
+    headers.get_all(name).iter().any(|value| {
+        value
+            .to_str()
+            .unwrap_or_default()
+            .split(',')
+            .any(|part| part.trim().eq_ignore_ascii_case(token))
+    })
+}
+
+/// Parses one chunk-size line at the start of `buf`: `Ok(None)` when incomplete, else the
+/// chunk size and the length of the line.
+pub fn parse_chunk_size(buf: &[u8]) -> Result<Option<(u64, usize)>, FramingError> {
+    match httparse::parse_chunk_size(buf) {
+        Ok(httparse::Status::Complete((consumed, size))) => Ok(Some((size, consumed))),
+        Ok(httparse::Status::Partial) => Ok(None),
+        Err(_) => Err(FramingError::Malformed("A chunk size is not valid.")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head(text: &str) -> Head {
+        parse_head(text.as_bytes(), 32, 1024).unwrap().unwrap().0
+    }
+
+    #[test]
+    fn splits_path_and_raw_query() {
+        let parsed = head("GET /?Action=X&A=%2B+b HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert_eq!(parsed.path, "/");
+        assert_eq!(parsed.query, "Action=X&A=%2B+b");
+        assert_eq!(parsed.body, BodyFraming::Length(0));
+        assert!(!parsed.wants_close);
+    }
+
+    #[test]
+    fn accepts_absolute_form_targets() {
+        let parsed = head("POST http://127.0.0.1:8080/?a=b HTTP/1.1\r\n\r\n");
+        assert_eq!((parsed.path.as_str(), parsed.query.as_str()), ("/", "a=b"));
+    }
+
+    #[test]
+    fn incomplete_heads_ask_for_more() {
+        assert!(
+            parse_head(b"GET / HTTP/1.1\r\nHost:", 32, 1024)
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn refuses_smuggling_and_oversized_bodies() {
+        let both = "POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n";
+        assert!(matches!(
+            parse_head(both.as_bytes(), 32, 1024),
+            Err(FramingError::Malformed(_))
+        ));
+        let big = "POST / HTTP/1.1\r\nContent-Length: 4096\r\n\r\n";
+        assert!(matches!(
+            parse_head(big.as_bytes(), 32, 1024),
+            Err(FramingError::BodyTooLarge)
+        ));
+        let bad = "POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n";
+        assert!(parse_head(bad.as_bytes(), 32, 1024).is_err());
+    }
+
+    #[test]
+    fn connection_semantics_follow_the_version() {
+        assert!(head("GET / HTTP/1.0\r\n\r\n").wants_close);
+        assert!(!head("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").wants_close);
+        assert!(head("GET / HTTP/1.1\r\nConnection: close\r\n\r\n").wants_close);
+        assert!(head("POST / HTTP/1.1\r\nExpect: 100-continue\r\n\r\n").expects_continue);
+        assert_eq!(
+            head("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n").body,
+            BodyFraming::Chunked
+        );
+    }
+
+    #[test]
+    fn too_many_headers_is_its_own_error() {
+        let mut text = String::from("GET / HTTP/1.1\r\n");
+        for i in 0..40 {
+            text.push_str(&format!("X-H{i}: v\r\n"));
+        }
+        text.push_str("\r\n");
+        assert!(matches!(
+            parse_head(text.as_bytes(), 32, 1024),
+            Err(FramingError::TooManyHeaders)
+        ));
+    }
+}

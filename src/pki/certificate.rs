@@ -1,0 +1,218 @@
+//! Certificates: a PEM leaf optionally followed by its chain, each signed by the next.
+
+use std::net::IpAddr;
+
+use der::asn1::ObjectIdentifier as Oid;
+use sha1::{Digest, Sha1};
+use time::OffsetDateTime;
+use x509_parser::certificate::X509Certificate;
+use x509_parser::extensions::GeneralName;
+use x509_parser::prelude::FromDer;
+
+use super::pem::{self, PemError};
+use super::public_key::{self, PublicKey};
+use super::signature;
+
+/// More would only cost CPU: real chains are two to four certificates long.
+pub const MAX_CHAIN_LENGTH: usize = 10;
+
+/// What the API reports about a certificate.
+#[derive(Clone, Debug)]
+pub struct CertificateInfo {
+    /// SHA-1 of the DER, lower-case hex pairs joined by `:`.
+    pub fingerprint: String,
+    /// The subject's first CommonName, or empty.
+    pub common_name: String,
+    /// DNS names and IP addresses of the subjectAltName extension, in certificate order.
+    pub subject_alternative_names: Vec<String>,
+    pub not_before: OffsetDateTime,
+    pub not_after: OffsetDateTime,
+    pub public_key: PublicKey,
+    pub is_ca: bool,
+}
+
+/// A validated chain: the leaf's facts and the whole chain as normalised PEM.
+#[derive(Clone, Debug)]
+pub struct CertificateChain {
+    pub leaf: CertificateInfo,
+    pub pem: String,
+    pub length: usize,
+}
+
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CertificateError {
+    #[error("the certificate is empty")]
+    Empty,
+    #[error("{0}")]
+    Format(String),
+    /// `position` (1-based, the leaf is 1) did not sign the certificate before it.
+    #[error("certificate {position} did not sign certificate {signed}: {reason}")]
+    Chain {
+        position: usize,
+        signed: usize,
+        reason: String,
+    },
+}
+
+/// Parses a PEM leaf certificate followed by zero or more chain certificates and checks that each
+/// following certificate signed the one before it.
+pub fn parse_chain(text: &str) -> Result<CertificateChain, CertificateError> {
+    let blocks = pem::parse(text).map_err(|error| match error {
+        PemError::Empty => CertificateError::Empty,
+        other => CertificateError::Format(other.to_string()),
+    })?;
+    if let Some((index, block)) = blocks
+        .iter()
+        .enumerate()
+        .find(|(_, block)| block.label != "CERTIFICATE")
+    {
+        return Err(CertificateError::Format(format!(
+            "PEM block {} is a \"{}\", not a CERTIFICATE",
+            index + 1,
+            block.label
+        )));
+    }
+    if blocks.len() > MAX_CHAIN_LENGTH {
+        return Err(CertificateError::Format(format!(
+            "it holds {} certificates; at most {MAX_CHAIN_LENGTH} are accepted",
+            blocks.len()
+        )));
+    }
+    let mut parsed = Vec::with_capacity(blocks.len());
+    for (index, block) in blocks.iter().enumerate() {
+        parsed.push(parse_der(&block.der, index + 1)?);
+    }
+    let mut keys = Vec::with_capacity(parsed.len());
+    for (index, certificate) in parsed.iter().enumerate() {
+        keys.push(public_key_of(certificate, index + 1)?);
+    }
+    for index in 1..parsed.len() {
+        signature::verify(&parsed[index - 1], &parsed[index], &keys[index]).map_err(|reason| {
+            CertificateError::Chain {
+                position: index + 1,
+                signed: index,
+                reason,
+            }
+        })?;
+    }
+    let leaf = describe(&parsed[0], keys.swap_remove(0));
+    let pem = blocks
+        .iter()
+        .map(|block| pem::encode("CERTIFICATE", &block.der).to_string())
+        .collect();
+    Ok(CertificateChain {
+        leaf,
+        pem,
+        length: blocks.len(),
+    })
+}
+
+fn parse_der(der: &[u8], position: usize) -> Result<X509Certificate<'_>, CertificateError> {
+    match X509Certificate::from_der(der) {
+        Ok((rest, certificate)) if rest.is_empty() => Ok(certificate),
+        Ok(_) => Err(CertificateError::Format(format!(
+            "certificate {position} has trailing bytes after its DER encoding"
+        ))),
+        Err(error) => Err(CertificateError::Format(format!(
+            "certificate {position} is not a valid X.509 certificate ({error})"
+        ))),
+    }
+}
+
+fn public_key_of(
+    certificate: &X509Certificate<'_>,
+    position: usize,
+) -> Result<PublicKey, CertificateError> {
+    let spki = certificate.public_key();
+    let algorithm = Oid::from_bytes(spki.algorithm.algorithm.as_bytes()).ok();
+    let parameter = spki
+        .algorithm
+        .parameters
+        .as_ref()
+        .and_then(|any| Oid::from_bytes(any.data).ok());
+    algorithm
+        .and_then(|algorithm| {
+            public_key::from_spki(algorithm, parameter, &spki.subject_public_key.data)
+        })
+        .ok_or_else(|| {
+            CertificateError::Format(format!(
+                "certificate {position}'s public key cannot be read"
+            ))
+        })
+}
+
+fn describe(certificate: &X509Certificate<'_>, public_key: PublicKey) -> CertificateInfo {
+    let common_name = certificate
+        .subject()
+        .iter_common_name()
+        .next()
+        .and_then(|cn| cn.as_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let mut subject_alternative_names = Vec::new();
+    if let Ok(Some(san)) = certificate.subject_alternative_name() {
+        for name in &san.value.general_names {
+            match name {
+                GeneralName::DNSName(dns) => subject_alternative_names.push((*dns).to_owned()),
+                GeneralName::IPAddress(bytes) => {
+                    if let Some(ip) = ip_address(bytes) {
+                        subject_alternative_names.push(ip.to_string());
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let validity = certificate.validity();
+    CertificateInfo {
+        fingerprint: fingerprint(certificate.as_raw()),
+        common_name,
+        subject_alternative_names,
+        not_before: validity.not_before.to_datetime(),
+        not_after: validity.not_after.to_datetime(),
+        public_key,
+        is_ca: certificate.is_ca(),
+    }
+}
+
+fn ip_address(bytes: &[u8]) -> Option<IpAddr> {
+    match bytes.len() {
+        4 => Some(IpAddr::from(<[u8; 4]>::try_from(bytes).ok()?)),
+        16 => Some(IpAddr::from(<[u8; 16]>::try_from(bytes).ok()?)),
+        _ => None,
+    }
+}
+
+/// What `openssl x509 -noout -fingerprint -sha1` prints, lower-cased.
+pub fn fingerprint(der: &[u8]) -> String {
+    Sha1::digest(der)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprint_is_lower_case_colon_hex_of_sha1() {
+        // SHA-1("abc") = a9993e36 4706816a ba3e2571 7850c26c 9cd0d89d
+        assert_eq!(
+            fingerprint(b"abc"),
+            "a9:99:3e:36:47:06:81:6a:ba:3e:25:71:78:50:c2:6c:9c:d0:d8:9d"
+        );
+    }
+
+    #[test]
+    fn refuses_keys_and_empty_input_where_a_certificate_belongs() {
+        assert_eq!(parse_chain(" ").unwrap_err(), CertificateError::Empty);
+        let key = "-----BEGIN RSA PRIVATE KEY-----\nAQID\n-----END RSA PRIVATE KEY-----\n";
+        let error = parse_chain(key).unwrap_err().to_string();
+        assert!(error.contains("\"RSA PRIVATE KEY\", not a CERTIFICATE"), "{error}");
+        let junk = "-----BEGIN CERTIFICATE-----\nAQID\n-----END CERTIFICATE-----\n";
+        let error = parse_chain(junk).unwrap_err().to_string();
+        assert!(error.contains("certificate 1 is not a valid X.509"), "{error}");
+    }
+}
