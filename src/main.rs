@@ -1,3 +1,5 @@
-mod http;
-mod pki;
-fn main() {}
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    slbcert::cli::main()
+}

@@ -94,7 +94,12 @@ where
                 ),
             };
             close |= *self.shutdown.borrow();
-            if self.write_response(response, head_only, close).await.is_err() || close {
+            if self
+                .write_response(response, head_only, close)
+                .await
+                .is_err()
+                || close
+            {
                 return;
             }
         }
@@ -155,8 +160,7 @@ where
     async fn read_chunked(&mut self, deadline: Instant) -> Result<Bytes, ReadStop> {
         let mut body = BytesMut::new();
         loop {
-            let Some((size, line)) = parse_chunk_size(&self.buf).map_err(ReadStop::Refused)?
-            else {
+            let Some((size, line)) = parse_chunk_size(&self.buf).map_err(ReadStop::Refused)? else {
                 self.fill(deadline).await?;
                 continue;
             };

@@ -109,7 +109,7 @@ pub fn parse_chain(text: &str) -> Result<CertificateChain, CertificateError> {
 
 fn parse_der(der: &[u8], position: usize) -> Result<X509Certificate<'_>, CertificateError> {
     match X509Certificate::from_der(der) {
-        Ok((rest, certificate)) if rest.is_empty() => Ok(certificate),
+        Ok(([], certificate)) => Ok(certificate),
         Ok(_) => Err(CertificateError::Format(format!(
             "certificate {position} has trailing bytes after its DER encoding"
         ))),
@@ -210,9 +210,15 @@ mod tests {
         assert_eq!(parse_chain(" ").unwrap_err(), CertificateError::Empty);
         let key = "-----BEGIN RSA PRIVATE KEY-----\nAQID\n-----END RSA PRIVATE KEY-----\n";
         let error = parse_chain(key).unwrap_err().to_string();
-        assert!(error.contains("\"RSA PRIVATE KEY\", not a CERTIFICATE"), "{error}");
+        assert!(
+            error.contains("\"RSA PRIVATE KEY\", not a CERTIFICATE"),
+            "{error}"
+        );
         let junk = "-----BEGIN CERTIFICATE-----\nAQID\n-----END CERTIFICATE-----\n";
         let error = parse_chain(junk).unwrap_err().to_string();
-        assert!(error.contains("certificate 1 is not a valid X.509"), "{error}");
+        assert!(
+            error.contains("certificate 1 is not a valid X.509"),
+            "{error}"
+        );
     }
 }

@@ -20,7 +20,8 @@ pub struct PemBlock {
 impl PemBlock {
     pub fn is_legacy_encrypted(&self) -> bool {
         self.headers.iter().any(|(name, value)| {
-            name.eq_ignore_ascii_case("Proc-Type") && value.to_ascii_uppercase().contains("ENCRYPTED")
+            name.eq_ignore_ascii_case("Proc-Type")
+                && value.to_ascii_uppercase().contains("ENCRYPTED")
         })
     }
 }

@@ -80,7 +80,10 @@ pub fn parse(text: &str) -> Result<PrivateKey, KeyError> {
                 })?;
                 named_curve = Some(curve);
             }
-            "RSA PRIVATE KEY" | "EC PRIVATE KEY" | "PRIVATE KEY" | "DSA PRIVATE KEY"
+            "RSA PRIVATE KEY"
+            | "EC PRIVATE KEY"
+            | "PRIVATE KEY"
+            | "DSA PRIVATE KEY"
             | "OPENSSH PRIVATE KEY" => {
                 if key_block.is_some() {
                     return Err(KeyError::Format(

@@ -179,7 +179,9 @@ mod tests {
         assert_eq!(fine.refusal(), None);
         assert_eq!(fine.to_string(), "RSA 2048");
         assert_eq!(
-            PublicKey::Unsupported("Ed25519".into()).refusal().as_deref(),
+            PublicKey::Unsupported("Ed25519".into())
+                .refusal()
+                .as_deref(),
             Some("Ed25519")
         );
     }

@@ -159,16 +159,21 @@ fn verify_rsa_pss(
         return false;
     };
     match hash {
-        Hash::Sha1 => VerifyingKey::<Sha1>::new_with_salt_len(key, salt_length)
-            .verify(message, &signature),
-        Hash::Sha224 => VerifyingKey::<Sha224>::new_with_salt_len(key, salt_length)
-            .verify(message, &signature),
-        Hash::Sha256 => VerifyingKey::<Sha256>::new_with_salt_len(key, salt_length)
-            .verify(message, &signature),
-        Hash::Sha384 => VerifyingKey::<Sha384>::new_with_salt_len(key, salt_length)
-            .verify(message, &signature),
-        Hash::Sha512 => VerifyingKey::<Sha512>::new_with_salt_len(key, salt_length)
-            .verify(message, &signature),
+        Hash::Sha1 => {
+            VerifyingKey::<Sha1>::new_with_salt_len(key, salt_length).verify(message, &signature)
+        }
+        Hash::Sha224 => {
+            VerifyingKey::<Sha224>::new_with_salt_len(key, salt_length).verify(message, &signature)
+        }
+        Hash::Sha256 => {
+            VerifyingKey::<Sha256>::new_with_salt_len(key, salt_length).verify(message, &signature)
+        }
+        Hash::Sha384 => {
+            VerifyingKey::<Sha384>::new_with_salt_len(key, salt_length).verify(message, &signature)
+        }
+        Hash::Sha512 => {
+            VerifyingKey::<Sha512>::new_with_salt_len(key, salt_length).verify(message, &signature)
+        }
     }
     .is_ok()
 }

@@ -26,7 +26,12 @@ fn rsa_leaf_reports_fingerprint_names_and_dates() {
     assert_eq!(leaf.common_name, "rsa.example.com");
     assert_eq!(
         leaf.subject_alternative_names,
-        ["rsa.example.com", "*.rsa.example.com", "192.0.2.7", "2001:db8::1"]
+        [
+            "rsa.example.com",
+            "*.rsa.example.com",
+            "192.0.2.7",
+            "2001:db8::1"
+        ]
     );
     assert_eq!(leaf.not_after, datetime!(2120-01-01 0:00 UTC));
     assert_eq!(leaf.public_key.to_string(), "RSA 2048");
@@ -36,10 +41,26 @@ fn rsa_leaf_reports_fingerprint_names_and_dates() {
 #[test]
 fn every_key_encoding_matches_its_certificate() {
     let cases = [
-        (fixture!("rsa2048.crt"), fixture!("rsa2048.pkcs8.key"), "RSA 2048"),
-        (fixture!("p256.crt"), fixture!("p256.sec1.key"), "ECDSA P-256"),
-        (fixture!("p384.crt"), fixture!("p384.pkcs8.key"), "ECDSA P-384"),
-        (fixture!("p521.crt"), fixture!("p521.sec1.key"), "ECDSA P-521"),
+        (
+            fixture!("rsa2048.crt"),
+            fixture!("rsa2048.pkcs8.key"),
+            "RSA 2048",
+        ),
+        (
+            fixture!("p256.crt"),
+            fixture!("p256.sec1.key"),
+            "ECDSA P-256",
+        ),
+        (
+            fixture!("p384.crt"),
+            fixture!("p384.pkcs8.key"),
+            "ECDSA P-384",
+        ),
+        (
+            fixture!("p521.crt"),
+            fixture!("p521.sec1.key"),
+            "ECDSA P-521",
+        ),
     ];
     for (certificate, key, algorithm) in cases {
         let material = validate(certificate, key).unwrap();
@@ -117,7 +138,10 @@ fn a_foreign_key_does_not_match() {
     let error = validate(fixture!("p256.crt"), fixture!("p384.pkcs8.key")).unwrap_err();
     match error {
         ValidationError::KeyMismatch { certificate, key } => {
-            assert_eq!((certificate.as_str(), key.as_str()), ("ECDSA P-256", "ECDSA P-384"))
+            assert_eq!(
+                (certificate.as_str(), key.as_str()),
+                ("ECDSA P-256", "ECDSA P-384")
+            )
         }
         other => panic!("unexpected {other:?}"),
     }
@@ -138,8 +162,12 @@ fn an_expired_leaf_is_refused_with_its_not_after() {
 fn a_leaf_not_yet_valid_is_accepted() {
     let before = datetime!(2019-06-01 0:00 UTC);
     assert!(
-        validate_server_certificate(fixture!("rsa2048.crt"), fixture!("rsa2048.pkcs1.key"), before)
-            .is_ok()
+        validate_server_certificate(
+            fixture!("rsa2048.crt"),
+            fixture!("rsa2048.pkcs1.key"),
+            before
+        )
+        .is_ok()
     );
 }
 
@@ -153,7 +181,10 @@ fn checks_run_in_the_documented_order() {
     assert!(matches!(error, ValidationError::Key(_)));
     // An unsupported algorithm before a mismatch, a mismatch before expiry.
     let error = validate(fixture!("ed25519.crt"), fixture!("rsa2048.pkcs1.key")).unwrap_err();
-    assert!(matches!(error, ValidationError::UnsupportedAlgorithm { .. }));
+    assert!(matches!(
+        error,
+        ValidationError::UnsupportedAlgorithm { .. }
+    ));
     let error = validate(fixture!("expired.crt"), fixture!("p256.sec1.key")).unwrap_err();
     assert!(matches!(error, ValidationError::KeyMismatch { .. }));
 }

@@ -1,0 +1,56 @@
+//! Accounts and their AccessKey pairs.
+
+use serde::Serialize;
+
+use crate::clock;
+use crate::crypto::Secret;
+use crate::ids;
+use crate::store::{AccessKey, Account, Store, StoreError};
+
+/// What `account create --json` prints and what `serve` writes to `DATA_DIR/credentials`.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Credentials {
+    pub account_id: String,
+    pub access_key_id: String,
+    #[serde(serialize_with = "expose")]
+    pub access_key_secret: Secret,
+}
+
+fn expose<S: serde::Serializer>(secret: &Secret, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(secret.expose())
+}
+
+/// Random IDs can collide (1 in 10^15 for accounts): draw again a few times.
+const ATTEMPTS: usize = 5;
+
+/// Creates an account with its default resource group and one AccessKey pair.
+pub async fn create(store: &dyn Store, name: &str) -> Result<Credentials, StoreError> {
+    let mut last_error = None;
+    for _ in 0..ATTEMPTS {
+        let created_ms = clock::unix_ms(clock::now());
+        let account = Account {
+            account_id: ids::account_id(),
+            name: name.to_owned(),
+            default_resource_group_id: ids::resource_group_id(),
+            created_ms,
+        };
+        let key = AccessKey {
+            access_key_id: ids::access_key_id(),
+            account_id: account.account_id.clone(),
+            secret: Secret::new(ids::access_key_secret()),
+            created_ms,
+        };
+        let credentials = Credentials {
+            account_id: account.account_id.clone(),
+            access_key_id: key.access_key_id.clone(),
+            access_key_secret: key.secret.clone(),
+        };
+        match store.insert_account(account, key).await {
+            Ok(()) => return Ok(credentials),
+            Err(StoreError::Conflict(what)) => last_error = Some(StoreError::Conflict(what)),
+            Err(other) => return Err(other),
+        }
+    }
+    Err(last_error.unwrap_or(StoreError::Conflict("account")))
+}

@@ -1,0 +1,283 @@
+//! Every error the API answers, each mapped once to its Alibaba `Code`, HTTP status and message.
+
+use http::StatusCode;
+
+use crate::clock;
+use crate::pki::{CertificateError, KeyError, ValidationError};
+use crate::store::StoreError;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    // The protocol and the gateway.
+    #[error("missing parameter {0}")]
+    MissingParameter(&'static str),
+    #[error("invalid parameter: {0}")]
+    InvalidParameter(String),
+    #[error("invalid Format {0:?}")]
+    InvalidFormat(String),
+    #[error("unknown action {0:?}")]
+    InvalidAction(String),
+    #[error("unknown version {0:?}")]
+    InvalidVersion(String),
+    #[error("unknown access key")]
+    InvalidAccessKeyId,
+    #[error("signature mismatch")]
+    SignatureDoesNotMatch { string_to_sign: String },
+    #[error("incomplete signature: {0}")]
+    IncompleteSignature(String),
+    #[error("malformed timestamp")]
+    InvalidTimestampFormat(String),
+    #[error("expired timestamp")]
+    InvalidTimestampExpired(String),
+    #[error("nonce replayed")]
+    SignatureNonceUsed,
+    #[error("unknown region {0:?}")]
+    InvalidRegionId(String),
+    /// A malformed or oversized HTTP request, refused by the HTTP layer.
+    #[error("bad request: {1}")]
+    Protocol(StatusCode, String),
+
+    // Certificates.
+    #[error("malformed certificate: {0}")]
+    KeyFormatError(String),
+    #[error("encrypted private key: {0}")]
+    PrivateKeyEncryption(String),
+    #[error("certificate and key do not match: {0}")]
+    CertificateNotMatchPrivateKey(String),
+    #[error("over quota: {0}")]
+    OverQuota(String),
+    #[error("server certificate {0:?} not found")]
+    ServerCertificateNotFound(String),
+
+    // Ours.
+    #[error("internal error")]
+    Internal,
+    #[error("service unavailable")]
+    ServiceUnavailable,
+}
+
+impl ApiError {
+    pub fn code(&self) -> String {
+        match self {
+            ApiError::MissingParameter(name) => format!("Missing{name}"),
+            ApiError::InvalidParameter(_) => "InvalidParameter".into(),
+            ApiError::InvalidFormat(_) => "InvalidParameter.Format".into(),
+            ApiError::InvalidAction(_) => "InvalidAction.NotFound".into(),
+            ApiError::InvalidVersion(_) => "InvalidVersion".into(),
+            ApiError::InvalidAccessKeyId => "InvalidAccessKeyId.NotFound".into(),
+            ApiError::SignatureDoesNotMatch { .. } => "SignatureDoesNotMatch".into(),
+            ApiError::IncompleteSignature(_) => "IncompleteSignature".into(),
+            ApiError::InvalidTimestampFormat(_) => "InvalidTimeStamp.Format".into(),
+            ApiError::InvalidTimestampExpired(_) => "InvalidTimeStamp.Expired".into(),
+            ApiError::SignatureNonceUsed => "SignatureNonceUsed".into(),
+            ApiError::InvalidRegionId(_) => "InvalidRegionId.NotFound".into(),
+            ApiError::Protocol(status, _) => protocol_code(*status).into(),
+            ApiError::KeyFormatError(_) => "KeyFormatError".into(),
+            ApiError::PrivateKeyEncryption(_) => "PrivateKeyEncryption".into(),
+            ApiError::CertificateNotMatchPrivateKey(_) => "CertificateNotMatchPrivateKey".into(),
+            ApiError::OverQuota(_) => "OverQuota".into(),
+            ApiError::ServerCertificateNotFound(_) => "ServerCertificateId.NotFound".into(),
+            ApiError::Internal => "InternalError".into(),
+            ApiError::ServiceUnavailable => "ServiceUnavailable".into(),
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::InvalidAction(_) | ApiError::InvalidRegionId(_) => StatusCode::NOT_FOUND,
+            ApiError::InvalidAccessKeyId => StatusCode::NOT_FOUND,
+            ApiError::Protocol(status, _) => *status,
+            ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    /// The `Message` of the envelope: Alibaba's own text where it is known, then what exactly
+    /// is wrong with this request.
+    pub fn message(&self) -> String {
+        match self {
+            ApiError::MissingParameter(name) => format!("{name} is mandatory for this action."),
+            ApiError::InvalidParameter(detail) => detail.clone(),
+            ApiError::InvalidFormat(value) => {
+                format!("Specified parameter Format is not valid: {value:?} (use JSON or XML).")
+            }
+            ApiError::InvalidAction(action) => format!(
+                "Specified api is not found, please check your url and method. (Action: {action})"
+            ),
+            ApiError::InvalidVersion(version) => format!(
+                "Specified parameter Version is not valid: {version:?} (this endpoint serves 2014-05-15)."
+            ),
+            ApiError::InvalidAccessKeyId => "Specified access key is not found.".into(),
+            ApiError::SignatureDoesNotMatch { string_to_sign } => format!(
+                "Specified signature is not matched with our calculation. server string to sign is:{string_to_sign}"
+            ),
+            ApiError::IncompleteSignature(detail) => {
+                format!("The request signature does not conform to Aliyun standards: {detail}")
+            }
+            ApiError::InvalidTimestampFormat(detail) => {
+                format!("Specified time stamp or date value is not well formatted: {detail}")
+            }
+            ApiError::InvalidTimestampExpired(detail) => {
+                format!("Specified time stamp or date value is expired: {detail}")
+            }
+            ApiError::SignatureNonceUsed => "Specified signature nonce was used already.".into(),
+            ApiError::InvalidRegionId(region) => {
+                format!("The specified RegionId does not exist: {region:?}.")
+            }
+            ApiError::Protocol(_, detail) => detail.clone(),
+            ApiError::KeyFormatError(detail) => {
+                format!("The specified ServerCertificate is incorrectly formatted: {detail}.")
+            }
+            ApiError::PrivateKeyEncryption(detail) => format!(
+                "Key has Encrypted . {detail}; upload the key unencrypted (e.g. `openssl pkey -in key.pem`)."
+            ),
+            ApiError::CertificateNotMatchPrivateKey(detail) => {
+                format!("Certificate and key does not match: {detail}.")
+            }
+            ApiError::OverQuota(detail) => format!("The Total is over the quota: {detail}."),
+            ApiError::ServerCertificateNotFound(id) => {
+                format!("The specified ServerCertificateId {id:?} does not exist.")
+            }
+            ApiError::Internal => {
+                "The request processing has failed due to some unknown error.".into()
+            }
+            ApiError::ServiceUnavailable => {
+                "The request has failed due to a temporary failure of the server.".into()
+            }
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::OverQuota { used, limit } => {
+                ApiError::OverQuota(format!("{used} of {limit} used"))
+            }
+            StoreError::Closed => ApiError::ServiceUnavailable,
+            other => {
+                tracing::error!(error = %other, "store failure");
+                ApiError::Internal
+            }
+        }
+    }
+}
+
+impl From<ValidationError> for ApiError {
+    fn from(error: ValidationError) -> Self {
+        match error {
+            ValidationError::Certificate(CertificateError::Empty) => ApiError::InvalidParameter(
+                "The specified parameter ServerCertificate is empty.".into(),
+            ),
+            ValidationError::Certificate(CertificateError::Format(detail)) => {
+                ApiError::KeyFormatError(detail)
+            }
+            ValidationError::Certificate(chain @ CertificateError::Chain { .. }) => {
+                ApiError::InvalidParameter(format!(
+                    "The specified ServerCertificate chain is invalid: {chain}. \
+                     Put the server certificate first, then each issuer in order."
+                ))
+            }
+            ValidationError::Key(KeyError::Empty) => {
+                ApiError::InvalidParameter("The specified parameter PrivateKey is empty.".into())
+            }
+            ValidationError::Key(KeyError::Format(detail)) => ApiError::InvalidParameter(format!(
+                "The specified parameter key format is error: {detail}."
+            )),
+            ValidationError::Key(KeyError::Encrypted(detail)) => {
+                ApiError::PrivateKeyEncryption(detail)
+            }
+            ValidationError::UnsupportedAlgorithm { part, name } => {
+                let part = if part == "certificate" {
+                    "ServerCertificate"
+                } else {
+                    "PrivateKey"
+                };
+                ApiError::InvalidParameter(format!(
+                    "The {part}'s key algorithm {name} is not supported: use RSA (1024 to 4096 \
+                     bits) or ECDSA (P-256, P-384 or P-521)."
+                ))
+            }
+            ValidationError::KeyMismatch { certificate, key } if certificate == key => {
+                ApiError::CertificateNotMatchPrivateKey(format!(
+                    "the PrivateKey is a different {key} key than the ServerCertificate's"
+                ))
+            }
+            ValidationError::KeyMismatch { certificate, key } => {
+                ApiError::CertificateNotMatchPrivateKey(format!(
+                    "the ServerCertificate's key is {certificate} but the PrivateKey is {key}"
+                ))
+            }
+            ValidationError::Expired { not_after } => ApiError::InvalidParameter(format!(
+                "The specified ServerCertificate has expired: its notAfter is {}.",
+                clock::iso8601(not_after)
+            )),
+        }
+    }
+}
+
+fn protocol_code(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "InvalidParameter.TooLarge",
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => "InvalidParameter.TooLarge",
+        StatusCode::NOT_IMPLEMENTED => "UnsupportedOperation",
+        StatusCode::INTERNAL_SERVER_ERROR => "InternalError",
+        _ => "BadRequest",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_and_statuses_follow_the_reference() {
+        let cases = [
+            (
+                ApiError::MissingParameter("RegionId"),
+                "MissingRegionId",
+                400,
+            ),
+            (
+                ApiError::InvalidAction("X".into()),
+                "InvalidAction.NotFound",
+                404,
+            ),
+            (ApiError::InvalidVersion("1".into()), "InvalidVersion", 400),
+            (
+                ApiError::SignatureDoesNotMatch {
+                    string_to_sign: "s".into(),
+                },
+                "SignatureDoesNotMatch",
+                400,
+            ),
+            (
+                ApiError::InvalidFormat("Y".into()),
+                "InvalidParameter.Format",
+                400,
+            ),
+            (ApiError::SignatureNonceUsed, "SignatureNonceUsed", 400),
+            (
+                ApiError::ServerCertificateNotFound("x".into()),
+                "ServerCertificateId.NotFound",
+                400,
+            ),
+        ];
+        for (error, code, status) in cases {
+            assert_eq!(error.code(), code);
+            assert_eq!(error.status().as_u16(), status);
+        }
+    }
+
+    #[test]
+    fn signature_mismatch_message_ends_with_the_string_to_sign() {
+        // aliyun-python-sdk-core splits this message on ':' and compares the second part
+        // with its own StringToSign.
+        let error = ApiError::SignatureDoesNotMatch {
+            string_to_sign: "POST&%2F&A%3Db".into(),
+        };
+        let message = error.message();
+        assert_eq!(message.split(':').nth(1), Some("POST&%2F&A%3Db"));
+    }
+}

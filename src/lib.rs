@@ -1,0 +1,15 @@
+//! slbcert: a self-hosted, wire-compatible implementation of the certificate API of Alibaba
+//! Cloud Server Load Balancer (API version 2014-05-15).
+
+pub mod accounts;
+pub mod actions;
+pub mod api;
+pub mod cli;
+pub mod clock;
+pub mod crypto;
+pub mod http;
+pub mod ids;
+pub mod pki;
+pub mod regions;
+pub mod server;
+pub mod store;

@@ -1,0 +1,153 @@
+//! `slbcert serve`: opens the store, makes the first account on an empty data directory, and
+//! serves until SIGTERM or SIGINT, then drains in-flight requests.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use http::{Method, StatusCode};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::actions::Limits;
+use crate::api::{self, AppState, nonce::NonceCache};
+use crate::http::{self as web, Request, Response};
+use crate::store::sqlite::SqliteStore;
+use crate::store::{Store, StoreError};
+
+pub const CREDENTIALS_FILE: &str = "credentials";
+
+pub struct ServeConfig {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    /// Per account per region; 0 means unlimited.
+    pub quota_server_certificates: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("data directory {path}: {source}")]
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    #[error("cannot listen on {address}: {source}")]
+    Listen {
+        address: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
+    create_data_dir(&config.data_dir)?;
+    let store = SqliteStore::open(&config.data_dir)?;
+    bootstrap_first_account(&store, &config.data_dir).await?;
+    let quota = config.quota_server_certificates;
+    let state = Arc::new(AppState {
+        store: Arc::new(store),
+        nonces: NonceCache::default(),
+        limits: Limits {
+            server_certificates_per_region: (quota > 0).then_some(quota),
+        },
+    });
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| ServeError::Listen {
+            address: config.listen,
+            source,
+        })?;
+    let address = listener.local_addr().unwrap_or(config.listen);
+    tracing::info!(%address, data_dir = %config.data_dir.display(), "listening");
+
+    let (stop, stopped) = watch::channel(false);
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutting down: draining in-flight requests");
+        let _ = stop.send(true);
+    });
+    let handler = move |request: Request| route(state.clone(), request);
+    web::serve(
+        listener,
+        handler,
+        api::protocol_error,
+        web::Limits::default(),
+        stopped,
+    )
+    .await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn route(state: Arc<AppState>, request: Request) -> Response {
+    match (&request.method, request.path.as_str()) {
+        (&Method::GET | &Method::HEAD, "/healthz") => {
+            Response::new(StatusCode::OK, "text/plain; charset=utf-8", "ok\n")
+        }
+        (&Method::GET | &Method::POST, "/") => api::handle(state, request).await,
+        _ => api::not_found(&request),
+    }
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut terminate), Ok(mut interrupt)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::error!("cannot install signal handlers; stop with SIGKILL");
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = terminate.recv() => {}
+        _ = interrupt.recv() => {}
+    }
+}
+
+/// Creates the data directory, readable by its owner only.
+pub fn create_data_dir(path: &Path) -> Result<(), ServeError> {
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(path)
+        .map_err(|source| ServeError::DataDir {
+            path: path.to_owned(),
+            source,
+        })
+}
+
+/// On an empty store, creates a first account and writes its key pair to
+/// `DATA_DIR/credentials` (mode 0600), so that `serve` alone is enough to try the API.
+async fn bootstrap_first_account(store: &dyn Store, data_dir: &Path) -> Result<(), ServeError> {
+    if store.count_accounts().await? > 0 {
+        return Ok(());
+    }
+    let credentials = crate::accounts::create(store, "default").await?;
+    let path = data_dir.join(CREDENTIALS_FILE);
+    let line = serde_json::to_string(&credentials).expect("credentials serialize");
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&path)
+        .and_then(|mut file| {
+            file.write_all(line.as_bytes())?;
+            file.write_all(b"\n")?;
+            file.sync_all()
+        })
+        .map_err(|source| ServeError::DataDir {
+            path: path.clone(),
+            source,
+        })?;
+    tracing::info!(
+        account_id = %credentials.account_id,
+        access_key_id = %credentials.access_key_id,
+        path = %path.display(),
+        "created the first account; its AccessKey pair is in the credentials file"
+    );
+    Ok(())
+}
