@@ -109,7 +109,7 @@ where
     async fn wait_for_next_request(&mut self) -> bool {
         let idle = self.limits.idle_timeout;
         tokio::select! {
-            _ = self.shutdown.wait_for(|stop| *stop) => false,
+            _ = super::until_stopped(&mut self.shutdown) => false,
             read = timeout(idle, self.stream.read_buf(&mut self.buf)) => matches!(read, Ok(Ok(n)) if n > 0),
         }
     }

@@ -100,11 +100,11 @@ pub async fn serve<H, F>(
     let limits = Arc::new(limits);
     loop {
         let permit = tokio::select! {
-            _ = shutdown.wait_for(|stop| *stop) => break,
+            _ = until_stopped(&mut shutdown) => break,
             permit = slots.clone().acquire_owned() => permit.expect("semaphore is never closed"),
         };
         let (stream, peer) = tokio::select! {
-            _ = shutdown.wait_for(|stop| *stop) => break,
+            _ = until_stopped(&mut shutdown) => break,
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 Err(error) => {
@@ -132,4 +132,10 @@ pub async fn serve<H, F>(
     drop(listener);
     tracker.close();
     tracker.wait().await;
+}
+
+/// Resolves once shutdown is requested (or its sender is gone).
+async fn until_stopped(shutdown: &mut watch::Receiver<bool>) {
+    // The guard `wait_for` returns is not `Send`: drop it before any other await.
+    let _ = shutdown.wait_for(|stop| *stop).await;
 }
