@@ -5,7 +5,8 @@ use std::sync::Arc;
 use slbcert::crypto::{SealedPrivateKey, Secret};
 use slbcert::store::sqlite::SqliteStore;
 use slbcert::store::{
-    AccessKey, Account, Scope, ServerCertificate, ServerCertificateFilter, Store, StoreError,
+    AccessKey, Account, CertificateMaterial, Scope, ServerCertificate, ServerCertificateFilter,
+    Store, StoreError,
 };
 
 fn scope(account: &str, region: &str) -> Scope {
@@ -26,12 +27,14 @@ fn certificate(id: &str, scope: Scope, created_ms: i64) -> ServerCertificate {
         subject_alternative_names: vec!["example.com".into(), "192.0.2.1".into()],
         expire_ms: 4_000_000_000_000,
         created_ms,
-        certificate_pem: "-----BEGIN CERTIFICATE-----\n".into(),
     }
 }
 
-fn key(tag: &str) -> SealedPrivateKey {
-    SealedPrivateKey::seal(&format!("-----BEGIN PRIVATE KEY-----\n{tag}\n"))
+fn key(tag: &str) -> CertificateMaterial {
+    CertificateMaterial {
+        certificate_pem: format!("-----BEGIN CERTIFICATE-----\n{tag}\n"),
+        private_key: SealedPrivateKey::seal(&format!("-----BEGIN PRIVATE KEY-----\n{tag}\n")),
+    }
 }
 
 async fn with_accounts(store: &SqliteStore, ids: &[&str]) {
@@ -86,7 +89,7 @@ async fn every_operation_is_confined_to_its_account_and_region() {
         assert!(!store.delete_server_certificate(&other, "c1").await.unwrap());
         assert!(
             store
-                .server_certificate_key(&other, "c1")
+                .server_certificate_material(&other, "c1")
                 .await
                 .unwrap()
                 .is_none()
@@ -103,7 +106,7 @@ async fn every_operation_is_confined_to_its_account_and_region() {
     assert!(store.delete_server_certificate(&mine, "c1").await.unwrap());
     assert!(
         store
-            .server_certificate_key(&mine, "c1")
+            .server_certificate_material(&mine, "c1")
             .await
             .unwrap()
             .is_none()
@@ -149,6 +152,27 @@ async fn filters_by_ids_and_resource_group() {
             .unwrap()),
         ["c"]
     );
+}
+
+#[tokio::test]
+async fn listing_follows_upload_order_within_the_same_second() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    with_accounts(&store, &["1111111111111111"]).await;
+    let mine = scope("1111111111111111", "cn-hangzhou");
+    for id in ["z", "a", "m"] {
+        let row = certificate(id, mine.clone(), 1_000);
+        store
+            .insert_server_certificate(row, key(id), None)
+            .await
+            .unwrap();
+    }
+    let listed = store
+        .list_server_certificates(&mine, &ServerCertificateFilter::default())
+        .await
+        .unwrap();
+    let ids: Vec<&str> = listed.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["z", "a", "m"]);
 }
 
 #[tokio::test]
@@ -212,12 +236,13 @@ async fn a_failing_write_leaves_no_trace_and_spares_its_batch() {
     assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 19);
     assert!(matches!(results[10], Err(StoreError::Conflict(_))));
     // The duplicate's key did not replace the original's.
-    let sealed = store
-        .server_certificate_key(&mine, "dup")
+    let stored = store
+        .server_certificate_material(&mine, "dup")
         .await
         .unwrap()
         .unwrap();
-    assert!(sealed.open().unwrap().contains("first"));
+    assert!(stored.private_key.open().unwrap().contains("first"));
+    assert!(stored.certificate_pem.contains("first"));
     let listed = store
         .list_server_certificates(&mine, &ServerCertificateFilter::default())
         .await
@@ -256,12 +281,13 @@ async fn acknowledged_writes_survive_reopening_and_keys_come_back_sealed() {
         .await
         .unwrap();
     assert_eq!(listed, vec![certificate("c1", mine.clone(), 5)]);
-    let sealed = store
-        .server_certificate_key(&mine, "c1")
+    let stored = store
+        .server_certificate_material(&mine, "c1")
         .await
         .unwrap()
         .unwrap();
-    assert!(sealed.open().unwrap().contains("kept"));
+    assert!(stored.private_key.open().unwrap().contains("kept"));
+    assert!(stored.certificate_pem.contains("kept"));
 }
 
 #[tokio::test]

@@ -14,7 +14,9 @@ use crate::crypto::SealedPrivateKey;
 use crate::ids;
 use crate::pki;
 use crate::regions::Region;
-use crate::store::{Scope, ServerCertificate, ServerCertificateFilter, StoreError};
+use crate::store::{
+    CertificateMaterial, Scope, ServerCertificate, ServerCertificateFilter, StoreError,
+};
 
 /// Parameters of features that arrive in a later version; refused rather than ignored.
 const NOT_YET: [(&str, &str); 3] = [
@@ -86,13 +88,15 @@ pub async fn upload(context: &Context<'_>) -> Result<Map<String, Value>, ApiErro
         expire_ms: clock::unix_ms(leaf.not_after),
         // CreateTime has whole seconds; the ID keeps the milliseconds.
         created_ms: created_ms - created_ms.rem_euclid(1000),
-        certificate_pem: material.chain.pem.clone(),
     };
-    let sealed = SealedPrivateKey::seal(material.private_key.pem());
+    let stored = CertificateMaterial {
+        certificate_pem: material.chain.pem,
+        private_key: SealedPrivateKey::seal(material.private_key.pem()),
+    };
     let limit = context.limits.server_certificates_per_region;
     match context
         .store
-        .insert_server_certificate(certificate.clone(), sealed, limit)
+        .insert_server_certificate(certificate.clone(), stored, limit)
         .await
     {
         Ok(()) => Ok(view(&certificate, false)),

@@ -37,12 +37,13 @@ pub async fn handle(state: Arc<AppState>, request: Request) -> Response {
     let started = Instant::now();
     let request_id = ids::request_id();
     let (format, action, outcome) = process(&state, &request).await;
-    let response = match &outcome {
+    let code = outcome.as_ref().err().map(ApiError::code);
+    let response = match outcome {
         Ok(fields) => {
             let root = format!("{}Response", action.map_or("", Action::name));
-            response::success(format, &root, &request_id, fields.clone())
+            response::success(format, &root, &request_id, fields)
         }
-        Err(error) => response::error(format, error, &request_id, host_id(&request.headers)),
+        Err(error) => response::error(format, &error, &request_id, host_id(&request.headers)),
     };
     // Never the query or body: they carry private keys.
     tracing::info!(
@@ -50,7 +51,7 @@ pub async fn handle(state: Arc<AppState>, request: Request) -> Response {
         peer = %request.peer,
         action = action.map_or("-", Action::name),
         status = response.status.as_u16(),
-        code = outcome.as_ref().err().map(ApiError::code).unwrap_or_default(),
+        code = code.unwrap_or_default(),
         elapsed_us = started.elapsed().as_micros() as u64,
         "request"
     );

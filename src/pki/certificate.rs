@@ -108,6 +108,11 @@ pub fn parse_chain(text: &str) -> Result<CertificateChain, CertificateError> {
 }
 
 fn parse_der(der: &[u8], position: usize) -> Result<X509Certificate<'_>, CertificateError> {
+    if !is_canonical_outer_encoding(der) {
+        return Err(CertificateError::Format(format!(
+            "certificate {position} is not a valid X.509 certificate (its DER framing is malformed)"
+        )));
+    }
     match X509Certificate::from_der(der) {
         Ok(([], certificate)) => Ok(certificate),
         Ok(_) => Err(CertificateError::Format(format!(
@@ -117,6 +122,36 @@ fn parse_der(der: &[u8], position: usize) -> Result<X509Certificate<'_>, Certifi
             "certificate {position} is not a valid X.509 certificate ({error})"
         ))),
     }
+}
+
+/// x509-parser tolerates loose framing around the signed part: any tag class on the outer
+/// SEQUENCE, any tag in place of the signature algorithm's OID, unused bits in the signature.
+/// The issuer's signature does not cover those bytes, so they are checked here: a certificate
+/// has one encoding, and so one fingerprint.
+fn is_canonical_outer_encoding(bytes: &[u8]) -> bool {
+    use der::asn1::{AnyRef, BitStringRef};
+    use der::{Decode, Reader, SliceReader, Tag, Tagged};
+    let check = || -> der::Result<()> {
+        let mut reader = SliceReader::new(bytes)?;
+        reader.sequence(|certificate| {
+            AnyRef::decode(certificate)?
+                .tag()
+                .assert_eq(Tag::Sequence)?;
+            certificate.sequence(|algorithm| {
+                <Oid as Decode<'_>>::decode(algorithm)?;
+                if !algorithm.is_finished() {
+                    AnyRef::decode(algorithm)?;
+                }
+                Ok::<_, der::Error>(())
+            })?;
+            if BitStringRef::decode(certificate)?.unused_bits() != 0 {
+                return Err(der::Error::from(Tag::BitString.value_error()));
+            }
+            Ok::<_, der::Error>(())
+        })?;
+        reader.finish()
+    };
+    check().is_ok()
 }
 
 fn public_key_of(

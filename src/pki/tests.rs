@@ -207,3 +207,25 @@ fn debug_output_never_shows_key_material() {
     assert!(!shown.contains(body_line));
     assert!(shown.contains("[REDACTED]"));
 }
+
+#[test]
+fn framing_outside_the_signed_part_must_be_canonical_der() {
+    // x509-parser alone accepts these; the issuer's signature does not cover them.
+    let blocks = pem::parse(fixture!("chain.crt")).unwrap();
+    let der = blocks[0].der.to_vec();
+    for (index, mask) in [(0usize, 0x20u8), (0, 0x40)] {
+        let mut damaged = der.clone();
+        damaged[index] ^= mask;
+        let mut text = pem::encode("CERTIFICATE", &damaged).to_string();
+        for block in &blocks[1..] {
+            text.push_str(&pem::encode("CERTIFICATE", &block.der));
+        }
+        let error = validate(&text, fixture!("chain.key")).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("is not a valid X.509 certificate (its DER framing"),
+            "byte {index} ^ {mask:#x}: {error}"
+        );
+    }
+}

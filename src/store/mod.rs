@@ -65,8 +65,14 @@ pub struct ServerCertificate {
     pub subject_alternative_names: Vec<String>,
     pub expire_ms: i64,
     pub created_ms: i64,
+}
+
+/// What an upload stores beside the metadata, in the same transaction.
+#[derive(Debug)]
+pub struct CertificateMaterial {
     /// The leaf certificate followed by its chain, as normalised PEM.
     pub certificate_pem: String,
+    pub private_key: SealedPrivateKey,
 }
 
 /// Filters of DescribeServerCertificates, within one scope. Empty lists filter nothing.
@@ -88,12 +94,12 @@ pub trait Store: Send + Sync {
         access_key_id: &str,
     ) -> Result<Option<AccessKeyOwner>, StoreError>;
 
-    /// Stores the certificate and its key in one transaction, unless the scope already holds
-    /// `quota` certificates.
+    /// Stores the certificate, its chain and its key in one transaction, unless the scope
+    /// already holds `quota` certificates.
     async fn insert_server_certificate(
         &self,
         certificate: ServerCertificate,
-        private_key: SealedPrivateKey,
+        material: CertificateMaterial,
         quota: Quota,
     ) -> Result<(), StoreError>;
     async fn list_server_certificates(
@@ -110,10 +116,10 @@ pub trait Store: Send + Sync {
         id: &str,
         name: &str,
     ) -> Result<bool, StoreError>;
-    /// The sealed key of a certificate in the scope.
-    async fn server_certificate_key(
+    /// The PEM chain and sealed key of a certificate in the scope.
+    async fn server_certificate_material(
         &self,
         scope: &Scope,
         id: &str,
-    ) -> Result<Option<SealedPrivateKey>, StoreError>;
+    ) -> Result<Option<CertificateMaterial>, StoreError>;
 }

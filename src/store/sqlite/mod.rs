@@ -14,8 +14,8 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params, params_from_ite
 use tokio::sync::mpsc;
 
 use super::{
-    AccessKey, AccessKeyOwner, Account, Quota, Scope, ServerCertificate, ServerCertificateFilter,
-    Store, StoreError,
+    AccessKey, AccessKeyOwner, Account, CertificateMaterial, Quota, Scope, ServerCertificate,
+    ServerCertificateFilter, Store, StoreError,
 };
 use crate::crypto::{SealedPrivateKey, Secret};
 
@@ -155,7 +155,7 @@ fn unique(what: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
 }
 
 const CERTIFICATE_COLUMNS: &str = "id, account_id, region_id, name, resource_group_id, \
-    fingerprint, common_name, subject_alternative_names, expire_ms, created_ms, certificate_pem";
+    fingerprint, common_name, subject_alternative_names, expire_ms, created_ms";
 
 fn certificate_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ServerCertificate> {
     let names: String = row.get(7)?;
@@ -172,7 +172,6 @@ fn certificate_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ServerCerti
         subject_alternative_names: serde_json::from_str(&names).unwrap_or_default(),
         expire_ms: row.get(8)?,
         created_ms: row.get(9)?,
-        certificate_pem: row.get(10)?,
     })
 }
 
@@ -244,7 +243,7 @@ impl Store for SqliteStore {
     async fn insert_server_certificate(
         &self,
         certificate: ServerCertificate,
-        private_key: SealedPrivateKey,
+        material: CertificateMaterial,
         quota: Quota,
     ) -> Result<(), StoreError> {
         self.write(move |db| {
@@ -265,7 +264,7 @@ impl Store for SqliteStore {
                 .map_err(|error| StoreError::Database(error.to_string()))?;
             db.execute(
                 &format!(
-                    "INSERT INTO server_certificates ({CERTIFICATE_COLUMNS}) \
+                    "INSERT INTO server_certificates ({CERTIFICATE_COLUMNS}, certificate_pem) \
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
                 ),
                 params![
@@ -279,13 +278,13 @@ impl Store for SqliteStore {
                     names,
                     certificate.expire_ms,
                     certificate.created_ms,
-                    certificate.certificate_pem
+                    material.certificate_pem
                 ],
             )
             .map_err(unique("server certificate"))?;
             db.execute(
                 "INSERT INTO server_certificate_keys (certificate_id, sealed_key) VALUES (?1, ?2)",
-                params![certificate.id, private_key.as_stored()],
+                params![certificate.id, material.private_key.as_stored()],
             )?;
             Ok(())
         })
@@ -314,7 +313,7 @@ impl Store for SqliteStore {
             values.push(group.clone());
             sql.push_str(&format!(" AND resource_group_id = ?{}", values.len()));
         }
-        sql.push_str(" ORDER BY created_ms, id");
+        sql.push_str(" ORDER BY seq");
         self.read(move |db| {
             let mut statement = db.prepare_cached(&sql)?;
             let rows =
@@ -355,23 +354,28 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn server_certificate_key(
+    async fn server_certificate_material(
         &self,
         scope: &Scope,
         id: &str,
-    ) -> Result<Option<SealedPrivateKey>, StoreError> {
+    ) -> Result<Option<CertificateMaterial>, StoreError> {
         let (scope, id) = (scope.clone(), id.to_owned());
         self.read(move |db| {
-            let sealed = db
+            let material = db
                 .query_row(
-                    "SELECT k.sealed_key FROM server_certificate_keys k \
-                     JOIN server_certificates c ON c.id = k.certificate_id \
+                    "SELECT c.certificate_pem, k.sealed_key FROM server_certificates c \
+                     JOIN server_certificate_keys k ON k.certificate_id = c.id \
                      WHERE c.id = ?1 AND c.account_id = ?2 AND c.region_id = ?3",
                     params![id, scope.account_id, scope.region_id],
-                    |row| row.get::<_, Vec<u8>>(0),
+                    |row| {
+                        Ok(CertificateMaterial {
+                            certificate_pem: row.get(0)?,
+                            private_key: SealedPrivateKey::from_stored(row.get(1)?),
+                        })
+                    },
                 )
                 .optional()?;
-            Ok(sealed.map(SealedPrivateKey::from_stored))
+            Ok(material)
         })
         .await
     }

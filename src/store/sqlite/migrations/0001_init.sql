@@ -15,7 +15,8 @@ CREATE TABLE access_keys (
 );
 
 CREATE TABLE server_certificates (
-    id                        TEXT    PRIMARY KEY,
+    seq                       INTEGER PRIMARY KEY, -- upload order, which Describe follows
+    id                        TEXT    NOT NULL UNIQUE,
     account_id                TEXT    NOT NULL REFERENCES accounts (account_id),
     region_id                 TEXT    NOT NULL,
     name                      TEXT    NOT NULL,
@@ -29,7 +30,7 @@ CREATE TABLE server_certificates (
 );
 
 CREATE INDEX server_certificates_by_scope
-    ON server_certificates (account_id, region_id, created_ms);
+    ON server_certificates (account_id, region_id, seq);
 
 -- Kept apart from the metadata: only crypto::SealedPrivateKey is ever written here.
 CREATE TABLE server_certificate_keys (
