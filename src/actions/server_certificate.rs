@@ -108,6 +108,9 @@ pub async fn upload(context: &Context<'_>) -> Result<Map<String, Value>, ApiErro
     }
 }
 
+/// A comma-separated ServerCertificateId names at most this many certificates.
+const MAX_DESCRIBE_IDS: usize = 100;
+
 struct DescribeRequest {
     scope: Scope,
     filter: ServerCertificateFilter,
@@ -118,7 +121,7 @@ impl DescribeRequest {
         let params = context.params;
         let region = fields::region(params)?;
         fields::refuse_unsupported(params, &NOT_YET)?;
-        let ids = params
+        let ids: Vec<String> = params
             .non_empty("ServerCertificateId")
             .map(|list| {
                 list.split(',')
@@ -128,6 +131,12 @@ impl DescribeRequest {
                     .collect()
             })
             .unwrap_or_default();
+        if ids.len() > MAX_DESCRIBE_IDS {
+            return Err(ApiError::InvalidParameter(format!(
+                "The specified ServerCertificateId lists {} IDs; at most {MAX_DESCRIBE_IDS} are allowed.",
+                ids.len()
+            )));
+        }
         Ok(DescribeRequest {
             scope: caller_scope(context, region),
             filter: ServerCertificateFilter {

@@ -77,6 +77,15 @@ impl RpcParams {
     }
 }
 
+impl Drop for RpcParams {
+    /// Parameters carry private keys (PEM in the URL or body): wipe them once handled.
+    fn drop(&mut self) {
+        for (_, value) in self.query.iter_mut().chain(self.form.iter_mut()) {
+            zeroize::Zeroize::zeroize(value);
+        }
+    }
+}
+
 fn is_form(content_type: &str) -> bool {
     content_type.split(';').next().is_some_and(|media| {
         media

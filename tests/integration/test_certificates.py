@@ -30,6 +30,10 @@ def test_describe_filters_by_id_list_and_resource_group(v1, v3, account):
     assert listed(v1, ServerCertificateId=second) == [second]
     assert listed(v3, ServerCertificateId=f"{third}, {first}") == [first, third]
     assert listed(v3, ServerCertificateId="1234567890123456_abc_1_2") == []
+    many = ",".join(f"1234567890123456_abc_{n}_2" for n in range(101))
+    expect_failure(lambda: v3.call("DescribeServerCertificates", ServerCertificateId=many),
+                   "InvalidParameter", 400, "at most 100")
+    assert len(listed(v3, ServerCertificateId=",".join([first] * 100))) == 1
     assert listed(v1, ResourceGroupId="rg-aek2abc123") == [third]
     default_group = v3.call("DescribeServerCertificates", ServerCertificateId=first)[
         "ServerCertificates"]["ServerCertificate"][0]["ResourceGroupId"]
