@@ -44,9 +44,7 @@ impl Curve {
             Curve::P521 => normal::<p521::NistP521>(point),
         }
     }
-}
 
-impl Curve {
     /// The uncompressed public point of a private scalar, if the scalar is valid.
     pub fn public_point_of(self, scalar: &[u8]) -> Option<Vec<u8>> {
         fn derive<C>(scalar: &[u8]) -> Option<Vec<u8>>
