@@ -111,6 +111,9 @@ def test_account_create_works_while_serving_and_its_key_at_once(server):
 def test_first_start_writes_owner_only_credentials_that_work(server, account):
     path = server.data_dir / "credentials"
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(server.data_dir).st_mode) == 0o700
+    for database in server.data_dir.glob("slbcert.db*"):
+        assert stat.S_IMODE(os.stat(database).st_mode) == 0o600, database
     assert str(path) in server.log()
     assert account["AccessKeySecret"] not in server.log()
     assert listed(V3(server, account)) == []

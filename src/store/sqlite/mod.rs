@@ -44,6 +44,7 @@ impl SqliteStore {
     /// Opens (creating if needed) the database in `data_dir` and starts its writer thread.
     pub fn open(data_dir: &Path) -> Result<SqliteStore, StoreError> {
         let path = data_dir.join(DATABASE_FILE);
+        create_owner_only(&path)?;
         let connection = connect(&path, false)?;
         migrate(&connection)?;
         let (sender, queue) = mpsc::channel(WRITE_QUEUE);
@@ -104,6 +105,22 @@ impl ReaderPool {
         if idle.len() < MAX_IDLE_READERS {
             idle.push(connection);
         }
+    }
+}
+
+/// Creates the database file readable by its owner only (it holds private keys); SQLite gives
+/// its -wal and -shm files the same permissions.
+fn create_owner_only(path: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(error) => Err(StoreError::Database(format!("{}: {error}", path.display()))),
     }
 }
 
