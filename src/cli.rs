@@ -40,6 +40,9 @@ struct ServeArgs {
     /// Server certificates per account per region; 0 means unlimited.
     #[arg(long, env = "SLBCERT_QUOTA_SERVER_CERTIFICATES", default_value_t = 100)]
     quota_server_certificates: u64,
+    /// CA certificates per account per region; 0 means unlimited.
+    #[arg(long, env = "SLBCERT_QUOTA_CA_CERTIFICATES", default_value_t = 100)]
+    quota_ca_certificates: u64,
 }
 
 #[derive(clap::Args)]
@@ -86,6 +89,7 @@ pub fn main() -> ExitCode {
                 listen: args.listen,
                 data_dir: args.data.data_dir,
                 quota_server_certificates: args.quota_server_certificates,
+                quota_ca_certificates: args.quota_ca_certificates,
             })
             .await
             .map_err(BoxError::from),

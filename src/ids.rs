@@ -54,13 +54,19 @@ pub fn resource_group_id() -> String {
     format!("rg-acfm{}", random_string(LOWER_ALNUM, 11))
 }
 
-/// `<AccountId>_<creation ms in lower-case hex>_<i32>_<i32>`, like
-/// `1231579085529123_166f8204689_1714763408_709981430`.
-pub fn server_certificate_id(account_id: &str, created_ms: i64) -> String {
+/// A server or CA certificate's ID: `<AccountId>_<creation ms in lower-case hex>_<i32>_<i32>`,
+/// like `1231579085529123_166f8204689_1714763408_709981430`.
+pub fn certificate_id(account_id: &str, created_ms: i64) -> String {
     let bytes = random_bytes::<8>();
     let first = i32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
     let second = i32::from_be_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]);
     format!("{account_id}_{created_ms:x}_{first}_{second}")
+}
+
+/// An SSL Certificates Service certificate ID: 8 digits, like `12345678`.
+pub fn user_certificate_id() -> i64 {
+    let digits = random_string(b"123456789", 1) + &random_string(b"0123456789", 7);
+    digits.parse().expect("8 digits fit an i64")
 }
 
 #[cfg(test)]
@@ -84,19 +90,17 @@ mod tests {
         let group = resource_group_id();
         assert!(group.starts_with("rg-") && group.len() == 18);
         assert!(group[3..].bytes().all(|b| LOWER_ALNUM.contains(&b)));
+        assert!((10_000_000..100_000_000).contains(&user_certificate_id()));
     }
 
     #[test]
     fn certificate_ids_carry_account_and_creation_time() {
-        let id = server_certificate_id("1231579085529123", 1_541_761_156_745);
+        let id = certificate_id("1231579085529123", 1_541_761_156_745);
         let parts: Vec<&str> = id.split('_').collect();
         assert_eq!(parts.len(), 4);
         assert_eq!(parts[0], "1231579085529123");
         assert_eq!(parts[1], "166f8204689");
         assert!(parts[2].parse::<i32>().is_ok() && parts[3].parse::<i32>().is_ok());
-        assert_ne!(
-            id,
-            server_certificate_id("1231579085529123", 1_541_761_156_745)
-        );
+        assert_ne!(id, certificate_id("1231579085529123", 1_541_761_156_745));
     }
 }

@@ -24,6 +24,7 @@ pub struct ServeConfig {
     pub data_dir: PathBuf,
     /// Per account per region; 0 means unlimited.
     pub quota_server_certificates: u64,
+    pub quota_ca_certificates: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -46,12 +47,13 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     create_data_dir(&config.data_dir)?;
     let store = SqliteStore::open(&config.data_dir)?;
     bootstrap_first_account(&store, &config.data_dir).await?;
-    let quota = config.quota_server_certificates;
+    let quota = |limit: u64| (limit > 0).then_some(limit);
     let state = Arc::new(AppState {
         store: Arc::new(store),
         nonces: NonceCache::default(),
         limits: Limits {
-            server_certificates_per_region: (quota > 0).then_some(quota),
+            server_certificates_per_region: quota(config.quota_server_certificates),
+            ca_certificates_per_region: quota(config.quota_ca_certificates),
         },
     });
     let listener = TcpListener::bind(config.listen)

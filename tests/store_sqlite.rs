@@ -1,13 +1,17 @@
-//! The SQLite store: scoping, quotas under concurrency, group commit, atomicity, durability.
+//! The SQLite store: scoping, kinds, tags, quotas under concurrency, group commit, atomicity,
+//! durability, and the SSL Certificates Service's table.
 
 use std::sync::Arc;
 
 use slbcert::crypto::{SealedPrivateKey, Secret};
 use slbcert::store::sqlite::SqliteStore;
 use slbcert::store::{
-    AccessKey, Account, CertificateMaterial, Scope, ServerCertificate, ServerCertificateFilter,
-    Store, StoreError,
+    AccessKey, Account, Certificate, CertificateFilter, CertificateKind, CertificateMaterial,
+    Scope, Store, StoreError, Tag, TagFilter, TagQuery, UserCertificate, UserCertificateFilter,
 };
+
+const SERVER: CertificateKind = CertificateKind::Server;
+const CA: CertificateKind = CertificateKind::Ca;
 
 fn scope(account: &str, region: &str) -> Scope {
     Scope {
@@ -16,9 +20,21 @@ fn scope(account: &str, region: &str) -> Scope {
     }
 }
 
-fn certificate(id: &str, scope: Scope, created_ms: i64) -> ServerCertificate {
-    ServerCertificate {
+fn mine() -> Scope {
+    scope("1111111111111111", "cn-hangzhou")
+}
+
+fn tag(key: &str, value: &str) -> Tag {
+    Tag {
+        key: key.into(),
+        value: value.into(),
+    }
+}
+
+fn certificate(id: &str, kind: CertificateKind, scope: Scope, tags: Vec<Tag>) -> Certificate {
+    Certificate {
         id: id.into(),
+        kind,
         scope,
         name: format!("name-{id}"),
         resource_group_id: "rg-default".into(),
@@ -26,87 +42,133 @@ fn certificate(id: &str, scope: Scope, created_ms: i64) -> ServerCertificate {
         common_name: "example.com".into(),
         subject_alternative_names: vec!["example.com".into(), "192.0.2.1".into()],
         expire_ms: 4_000_000_000_000,
-        created_ms,
+        created_ms: 1_000,
+        ali_cloud: None,
+        tags,
     }
 }
 
-fn key(tag: &str) -> CertificateMaterial {
+fn material(tag: &str) -> CertificateMaterial {
     CertificateMaterial {
         certificate_pem: format!("-----BEGIN CERTIFICATE-----\n{tag}\n"),
-        private_key: SealedPrivateKey::seal(&format!("-----BEGIN PRIVATE KEY-----\n{tag}\n")),
+        private_key: Some(SealedPrivateKey::seal(&format!(
+            "-----BEGIN PRIVATE KEY-----\n{tag}\n"
+        ))),
     }
 }
 
-async fn with_accounts(store: &SqliteStore, ids: &[&str]) {
-    for (n, id) in ids.iter().enumerate() {
-        let account = Account {
-            account_id: (*id).into(),
-            name: String::new(),
-            default_resource_group_id: "rg-default".into(),
-            created_ms: 0,
-        };
-        let access_key = AccessKey {
-            access_key_id: format!("LTAI{n}"),
-            account_id: (*id).into(),
-            secret: Secret::new(format!("secret-{n}")),
-            created_ms: 0,
-        };
-        store.insert_account(account, access_key).await.unwrap();
+async fn open(dir: &tempfile::TempDir) -> SqliteStore {
+    let store = SqliteStore::open(dir.path()).unwrap();
+    if store.count_accounts().await.unwrap() == 0 {
+        for (n, id) in ["1111111111111111", "2222222222222222"].iter().enumerate() {
+            let account = Account {
+                account_id: (*id).into(),
+                name: String::new(),
+                default_resource_group_id: "rg-default".into(),
+                created_ms: 0,
+            };
+            let access_key = AccessKey {
+                access_key_id: format!("LTAI{n}"),
+                account_id: (*id).into(),
+                secret: Secret::new(format!("secret-{n}")),
+                created_ms: 0,
+            };
+            store.insert_account(account, access_key).await.unwrap();
+        }
     }
+    store
+}
+
+async fn ids(
+    store: &SqliteStore,
+    scope: &Scope,
+    kind: CertificateKind,
+    filter: CertificateFilter,
+) -> Vec<String> {
+    let listed = store.list_certificates(scope, kind, &filter).await.unwrap();
+    listed.into_iter().map(|c| c.id).collect()
 }
 
 #[tokio::test]
-async fn every_operation_is_confined_to_its_account_and_region() {
+async fn every_operation_is_confined_to_its_account_region_and_kind() {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path()).unwrap();
-    with_accounts(&store, &["1111111111111111", "2222222222222222"]).await;
-    let mine = scope("1111111111111111", "cn-hangzhou");
+    let store = open(&dir).await;
+    let row = certificate("c1", SERVER, mine(), vec![tag("env", "ci")]);
     store
-        .insert_server_certificate(certificate("c1", mine.clone(), 1), key("k1"), None)
+        .insert_certificate(row.clone(), material("k1"), None)
         .await
         .unwrap();
 
-    let all = ServerCertificateFilter::default();
-    let listed = store.list_server_certificates(&mine, &all).await.unwrap();
-    assert_eq!(listed, vec![certificate("c1", mine.clone(), 1)]);
-    for other in [
-        scope("2222222222222222", "cn-hangzhou"),
-        scope("1111111111111111", "cn-shanghai"),
-    ] {
+    let listed = store
+        .list_certificates(&mine(), SERVER, &CertificateFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(listed, vec![row]);
+    let others = [
+        (scope("2222222222222222", "cn-hangzhou"), SERVER),
+        (scope("1111111111111111", "cn-shanghai"), SERVER),
+        (mine(), CA),
+    ];
+    for (other, kind) in others {
         assert!(
-            store
-                .list_server_certificates(&other, &all)
+            ids(&store, &other, kind, CertificateFilter::default())
                 .await
-                .unwrap()
                 .is_empty()
         );
         assert!(
             !store
-                .rename_server_certificate(&other, "c1", "x")
+                .rename_certificate(&other, kind, "c1", "x")
                 .await
                 .unwrap()
         );
-        assert!(!store.delete_server_certificate(&other, "c1").await.unwrap());
+        assert!(!store.delete_certificate(&other, kind, "c1").await.unwrap());
         assert!(
             store
-                .server_certificate_material(&other, "c1")
+                .certificate_material(&other, kind, "c1")
                 .await
                 .unwrap()
                 .is_none()
         );
     }
+    let stranger = scope("2222222222222222", "cn-hangzhou");
+    let error = store
+        .tag_certificates(&stranger, vec!["c1".into()], vec![tag("a", "b")], 20)
+        .await;
+    assert!(matches!(error, Err(StoreError::NotFound(id)) if id == "c1"));
     assert!(
         store
-            .rename_server_certificate(&mine, "c1", "renamed")
+            .list_certificate_tags(
+                &stranger,
+                &TagQuery {
+                    limit: 10,
+                    ..TagQuery::default()
+                }
+            )
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    assert!(
+        store
+            .rename_certificate(&mine(), SERVER, "c1", "renamed")
             .await
             .unwrap()
     );
-    let listed = store.list_server_certificates(&mine, &all).await.unwrap();
+    let listed = store
+        .list_certificates(&mine(), SERVER, &CertificateFilter::default())
+        .await
+        .unwrap();
     assert_eq!(listed[0].name, "renamed");
-    assert!(store.delete_server_certificate(&mine, "c1").await.unwrap());
     assert!(
         store
-            .server_certificate_material(&mine, "c1")
+            .delete_certificate(&mine(), SERVER, "c1")
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .certificate_material(&mine(), SERVER, "c1")
             .await
             .unwrap()
             .is_none()
@@ -114,81 +176,230 @@ async fn every_operation_is_confined_to_its_account_and_region() {
 }
 
 #[tokio::test]
-async fn filters_by_ids_and_resource_group() {
+async fn describe_filters_by_ids_group_and_every_tag_in_upload_order() {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path()).unwrap();
-    with_accounts(&store, &["1111111111111111"]).await;
-    let mine = scope("1111111111111111", "cn-hangzhou");
-    for (n, id) in ["a", "b", "c"].iter().enumerate() {
-        let mut row = certificate(id, mine.clone(), n as i64);
-        if *id == "c" {
-            row.resource_group_id = "rg-other".into();
-        }
+    let store = open(&dir).await;
+    let rows = [
+        (
+            "z",
+            "rg-default",
+            vec![tag("env", "prod"), tag("team", "a")],
+        ),
+        ("a", "rg-default", vec![tag("env", "dev")]),
+        ("m", "rg-other", vec![tag("env", "prod")]),
+    ];
+    for (id, group, tags) in rows {
+        let mut row = certificate(id, SERVER, mine(), tags);
+        row.resource_group_id = group.into();
         store
-            .insert_server_certificate(row, key(id), None)
+            .insert_certificate(row, material(id), None)
             .await
             .unwrap();
     }
-    let ids = |list: &[ServerCertificate]| list.iter().map(|c| c.id.clone()).collect::<Vec<_>>();
-    let filter = ServerCertificateFilter {
-        ids: vec!["c".into(), "a".into(), "zzz".into()],
-        resource_group_id: None,
+    let here = mine();
+    let all = |filter| ids(&store, &here, SERVER, filter);
+    assert_eq!(all(CertificateFilter::default()).await, ["z", "a", "m"]);
+    let by_ids = CertificateFilter {
+        ids: vec!["m".into(), "z".into(), "nope".into()],
+        ..Default::default()
     };
-    assert_eq!(
-        ids(&store
-            .list_server_certificates(&mine, &filter)
-            .await
-            .unwrap()),
-        ["a", "c"]
-    );
-    let filter = ServerCertificateFilter {
-        ids: vec![],
+    assert_eq!(all(by_ids).await, ["z", "m"]);
+    let by_group = CertificateFilter {
         resource_group_id: Some("rg-other".into()),
+        ..Default::default()
+    };
+    assert_eq!(all(by_group).await, ["m"]);
+    let prod = TagFilter {
+        key: "env".into(),
+        value: Some("prod".into()),
+    };
+    let team = TagFilter {
+        key: "team".into(),
+        value: None,
     };
     assert_eq!(
-        ids(&store
-            .list_server_certificates(&mine, &filter)
-            .await
-            .unwrap()),
-        ["c"]
+        all(CertificateFilter {
+            tags: vec![prod.clone()],
+            ..Default::default()
+        })
+        .await,
+        ["z", "m"]
     );
-}
-
-#[tokio::test]
-async fn listing_follows_upload_order_within_the_same_second() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path()).unwrap();
-    with_accounts(&store, &["1111111111111111"]).await;
-    let mine = scope("1111111111111111", "cn-hangzhou");
-    for id in ["z", "a", "m"] {
-        let row = certificate(id, mine.clone(), 1_000);
-        store
-            .insert_server_certificate(row, key(id), None)
-            .await
-            .unwrap();
-    }
+    assert_eq!(
+        all(CertificateFilter {
+            tags: vec![prod, team],
+            ..Default::default()
+        })
+        .await,
+        ["z"]
+    );
     let listed = store
-        .list_server_certificates(&mine, &ServerCertificateFilter::default())
+        .list_certificates(&mine(), SERVER, &CertificateFilter::default())
         .await
         .unwrap();
-    let ids: Vec<&str> = listed.iter().map(|c| c.id.as_str()).collect();
-    assert_eq!(ids, ["z", "a", "m"]);
+    assert_eq!(listed[0].tags, vec![tag("env", "prod"), tag("team", "a")]);
 }
 
 #[tokio::test]
-async fn the_quota_holds_under_concurrent_uploads() {
+async fn tagging_is_all_or_nothing_and_capped() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
-    with_accounts(&store, &["1111111111111111"]).await;
-    let mine = scope("1111111111111111", "cn-hangzhou");
+    let store = open(&dir).await;
+    let eighteen: Vec<Tag> = (0..18).map(|n| tag(&format!("k{n:02}"), "v")).collect();
+    store
+        .insert_certificate(
+            certificate("full", SERVER, mine(), eighteen),
+            material("f"),
+            None,
+        )
+        .await
+        .unwrap();
+    store
+        .insert_certificate(
+            certificate("ca", CA, mine(), vec![]),
+            CertificateMaterial {
+                certificate_pem: "x".into(),
+                private_key: None,
+            },
+            None,
+        )
+        .await
+        .unwrap();
+
+    // Server and CA certificates share the tag namespace; re-tagging replaces a value.
+    store
+        .tag_certificates(
+            &mine(),
+            vec!["full".into(), "ca".into()],
+            vec![tag("k00", "new"), tag("x", "1")],
+            20,
+        )
+        .await
+        .unwrap();
+    // Three more would make 22 on "full": refused, and "ca" keeps nothing of this call either.
+    let error = store
+        .tag_certificates(
+            &mine(),
+            vec!["ca".into(), "full".into()],
+            vec![tag("y", "1"), tag("z", "1"), tag("w", "1")],
+            20,
+        )
+        .await;
+    assert!(
+        matches!(error, Err(StoreError::TagLimit { ref resource_id, count: 22 }) if resource_id == "full")
+    );
+    let error = store
+        .tag_certificates(
+            &mine(),
+            vec!["ca".into(), "ghost".into()],
+            vec![tag("q", "1")],
+            20,
+        )
+        .await;
+    assert!(matches!(error, Err(StoreError::NotFound(id)) if id == "ghost"));
+    let ca = store
+        .list_certificates(&mine(), CA, &CertificateFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(ca[0].tags, vec![tag("k00", "new"), tag("x", "1")]);
+
+    store
+        .untag_certificates(
+            &mine(),
+            vec!["ca".into()],
+            Some(vec!["x".into(), "absent".into()]),
+        )
+        .await
+        .unwrap();
+    store
+        .untag_certificates(&mine(), vec!["full".into()], None)
+        .await
+        .unwrap();
+    let query = TagQuery {
+        limit: 100,
+        ..TagQuery::default()
+    };
+    let rows = store.list_certificate_tags(&mine(), &query).await.unwrap();
+    let listed: Vec<(String, String)> = rows
+        .iter()
+        .map(|r| (r.resource_id.clone(), r.tag.key.clone()))
+        .collect();
+    assert_eq!(listed, [("ca".to_string(), "k00".to_string())]);
+
+    // Deleting a certificate deletes its tags.
+    assert!(store.delete_certificate(&mine(), CA, "ca").await.unwrap());
+    assert!(
+        store
+            .list_certificate_tags(&mine(), &query)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn tag_listing_pages_with_a_cursor() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir).await;
+    for id in ["b", "a"] {
+        let tags = (0..5).map(|n| tag(&format!("k{n}"), id)).collect();
+        store
+            .insert_certificate(certificate(id, SERVER, mine(), tags), material(id), None)
+            .await
+            .unwrap();
+    }
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let query = TagQuery {
+            after: after.clone(),
+            limit: 3,
+            ..TagQuery::default()
+        };
+        let page = store.list_certificate_tags(&mine(), &query).await.unwrap();
+        seen.extend(
+            page.iter()
+                .map(|r| format!("{}:{}", r.resource_id, r.tag.key)),
+        );
+        match page.last() {
+            Some(last) if page.len() == 3 => after = Some(last.cursor.clone()),
+            _ => break,
+        }
+    }
+    assert_eq!(
+        seen,
+        [
+            "b:k0", "b:k1", "b:k2", "b:k3", "b:k4", "a:k0", "a:k1", "a:k2", "a:k3", "a:k4"
+        ]
+    );
+    let only_a = TagQuery {
+        resource_ids: vec!["a".into()],
+        tags: vec![TagFilter {
+            key: "k1".into(),
+            value: Some("a".into()),
+        }],
+        limit: 50,
+        ..TagQuery::default()
+    };
+    assert_eq!(
+        store
+            .list_certificate_tags(&mine(), &only_a)
+            .await
+            .unwrap()
+            .len(),
+        5
+    );
+}
+
+#[tokio::test]
+async fn the_quota_holds_under_concurrent_uploads_per_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(open(&dir).await);
     let mut tasks = Vec::new();
     for n in 0..40 {
-        let (store, mine) = (store.clone(), mine.clone());
+        let store = store.clone();
         tasks.push(tokio::spawn(async move {
-            let row = certificate(&format!("c{n}"), mine, n);
-            store
-                .insert_server_certificate(row, key("k"), Some(10))
-                .await
+            let row = certificate(&format!("c{n}"), SERVER, mine(), vec![]);
+            store.insert_certificate(row, material("k"), Some(10)).await
         }));
     }
     let mut accepted = 0;
@@ -200,101 +411,110 @@ async fn the_quota_holds_under_concurrent_uploads() {
         }
     }
     assert_eq!(accepted, 10);
-    let listed = store
-        .list_server_certificates(&mine, &ServerCertificateFilter::default())
+    // CA certificates count apart.
+    let ca = certificate("ca", CA, mine(), vec![]);
+    store
+        .insert_certificate(ca, material("ca"), Some(10))
         .await
         .unwrap();
-    assert_eq!(listed.len(), 10);
 }
 
 #[tokio::test]
 async fn a_failing_write_leaves_no_trace_and_spares_its_batch() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
-    with_accounts(&store, &["1111111111111111"]).await;
-    let mine = scope("1111111111111111", "cn-hangzhou");
+    let store = Arc::new(open(&dir).await);
+    let first = certificate("dup", SERVER, mine(), vec![tag("origin", "first")]);
     store
-        .insert_server_certificate(certificate("dup", mine.clone(), 0), key("first"), None)
+        .insert_certificate(first, material("first"), None)
         .await
         .unwrap();
     // Queued together, so that most of them share a batch with the failing duplicate.
     let mut tasks = Vec::new();
     for n in 0..20 {
-        let (store, mine) = (store.clone(), mine.clone());
+        let store = store.clone();
         let id = if n == 10 {
             "dup".to_string()
         } else {
             format!("ok{n}")
         };
         tasks.push(tokio::spawn(async move {
+            let row = certificate(&id, SERVER, mine(), vec![tag("origin", "second")]);
             store
-                .insert_server_certificate(certificate(&id, mine, n), key("second"), None)
+                .insert_certificate(row, material("second"), None)
                 .await
         }));
     }
-    let results: Vec<_> = futures_join(tasks).await;
-    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 19);
-    assert!(matches!(results[10], Err(StoreError::Conflict(_))));
-    // The duplicate's key did not replace the original's.
-    let stored = store
-        .server_certificate_material(&mine, "dup")
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(stored.private_key.open().unwrap().contains("first"));
-    assert!(stored.certificate_pem.contains("first"));
-    let listed = store
-        .list_server_certificates(&mine, &ServerCertificateFilter::default())
-        .await
-        .unwrap();
-    assert_eq!(listed.len(), 20);
-}
-
-async fn futures_join<T>(tasks: Vec<tokio::task::JoinHandle<T>>) -> Vec<T> {
-    let mut results = Vec::with_capacity(tasks.len());
+    let mut results = Vec::new();
     for task in tasks {
         results.push(task.await.unwrap());
     }
-    results
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 19);
+    assert!(matches!(results[10], Err(StoreError::Conflict(_))));
+    let stored = store
+        .certificate_material(&mine(), SERVER, "dup")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        stored
+            .private_key
+            .unwrap()
+            .open()
+            .unwrap()
+            .contains("first")
+    );
+    assert!(stored.certificate_pem.contains("first"));
+    let filter = CertificateFilter {
+        ids: vec!["dup".into()],
+        ..Default::default()
+    };
+    let dup = store
+        .list_certificates(&mine(), SERVER, &filter)
+        .await
+        .unwrap();
+    assert_eq!(dup[0].tags, vec![tag("origin", "first")]);
+    assert_eq!(
+        ids(&store, &mine(), SERVER, CertificateFilter::default())
+            .await
+            .len(),
+        20
+    );
 }
 
 #[tokio::test]
-async fn acknowledged_writes_survive_reopening_and_keys_come_back_sealed() {
+async fn acknowledged_writes_survive_reopening() {
     let dir = tempfile::tempdir().unwrap();
-    let mine = scope("1111111111111111", "cn-hangzhou");
+    let row = certificate("c1", SERVER, mine(), vec![tag("a", "1")]);
     {
-        let store = SqliteStore::open(dir.path()).unwrap();
-        with_accounts(&store, &["1111111111111111"]).await;
+        let store = open(&dir).await;
         store
-            .insert_server_certificate(certificate("c1", mine.clone(), 5), key("kept"), None)
+            .insert_certificate(row.clone(), material("kept"), None)
             .await
             .unwrap();
     }
-    let store = SqliteStore::open(dir.path()).unwrap();
-    assert_eq!(store.count_accounts().await.unwrap(), 1);
+    let store = open(&dir).await;
+    assert_eq!(store.count_accounts().await.unwrap(), 2);
     let owner = store.find_access_key("LTAI0").await.unwrap().unwrap();
     assert_eq!(owner.account_id, "1111111111111111");
     assert_eq!(owner.secret, Secret::new("secret-0".into()));
     assert!(store.find_access_key("LTAI9").await.unwrap().is_none());
     let listed = store
-        .list_server_certificates(&mine, &ServerCertificateFilter::default())
+        .list_certificates(&mine(), SERVER, &CertificateFilter::default())
         .await
         .unwrap();
-    assert_eq!(listed, vec![certificate("c1", mine.clone(), 5)]);
+    assert_eq!(listed, vec![row]);
     let stored = store
-        .server_certificate_material(&mine, "c1")
+        .certificate_material(&mine(), SERVER, "c1")
         .await
         .unwrap()
         .unwrap();
-    assert!(stored.private_key.open().unwrap().contains("kept"));
-    assert!(stored.certificate_pem.contains("kept"));
+    assert!(stored.private_key.unwrap().open().unwrap().contains("kept"));
 }
 
 #[tokio::test]
 async fn account_ids_and_access_keys_are_unique() {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path()).unwrap();
-    with_accounts(&store, &["1111111111111111"]).await;
+    let store = open(&dir).await;
     let again = Account {
         account_id: "1111111111111111".into(),
         name: String::new(),
@@ -309,6 +529,94 @@ async fn account_ids_and_access_keys_are_unique() {
     };
     let error = store.insert_account(again, access_key).await.unwrap_err();
     assert!(matches!(error, StoreError::Conflict("account")));
-    // Neither row of the refused account was written.
     assert!(store.find_access_key("LTAIfresh").await.unwrap().is_none());
+}
+
+fn user_certificate(cert_id: i64, account: &str, name: &str, not_after_ms: i64) -> UserCertificate {
+    UserCertificate {
+        cert_id,
+        account_id: account.into(),
+        name: name.into(),
+        resource_group_id: "rg-default".into(),
+        fingerprint: "aa".into(),
+        common_name: format!("{name}.example.com"),
+        subject_alternative_names: vec![format!("{name}.example.com")],
+        issuer: "Issuer".into(),
+        serial_number: "01".into(),
+        algorithm: "RSA".into(),
+        not_before_ms: 0,
+        not_after_ms,
+        created_ms: 0,
+    }
+}
+
+#[tokio::test]
+async fn user_certificates_are_per_account_with_unique_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir).await;
+    let (me, them) = ("1111111111111111", "2222222222222222");
+    store
+        .insert_user_certificate(user_certificate(11, me, "web", 100), material("web"))
+        .await
+        .unwrap();
+    store
+        .insert_user_certificate(user_certificate(12, me, "api", 200), material("api"))
+        .await
+        .unwrap();
+    let error = store
+        .insert_user_certificate(user_certificate(13, me, "web", 100), material("x"))
+        .await;
+    assert!(matches!(
+        error,
+        Err(StoreError::Conflict("certificate name"))
+    ));
+    // Another account may use the name.
+    store
+        .insert_user_certificate(user_certificate(14, them, "web", 100), material("theirs"))
+        .await
+        .unwrap();
+
+    let (found, material) = store.user_certificate(me, 11).await.unwrap().unwrap();
+    assert_eq!(found.name, "web");
+    assert!(
+        material
+            .private_key
+            .unwrap()
+            .open()
+            .unwrap()
+            .contains("web")
+    );
+    assert!(store.user_certificate(them, 11).await.unwrap().is_none());
+
+    let page = |keyword: Option<&str>, from: Option<i64>| UserCertificateFilter {
+        keyword: keyword.map(str::to_owned),
+        not_after_from: from,
+        not_after_until: None,
+        page: 1,
+        page_size: 10,
+    };
+    let (listed, total) = store
+        .list_user_certificates(me, &page(None, None))
+        .await
+        .unwrap();
+    assert_eq!((listed.len(), total), (2, 2));
+    let (listed, _) = store
+        .list_user_certificates(me, &page(Some("api"), None))
+        .await
+        .unwrap();
+    assert_eq!(listed[0].cert_id, 12);
+    let (_, total) = store
+        .list_user_certificates(me, &page(Some("%"), None))
+        .await
+        .unwrap();
+    assert_eq!(total, 0, "LIKE wildcards in a keyword are literal");
+    let (listed, _) = store
+        .list_user_certificates(me, &page(None, Some(150)))
+        .await
+        .unwrap();
+    assert_eq!(listed.iter().map(|c| c.cert_id).collect::<Vec<_>>(), [12]);
+
+    assert!(!store.delete_user_certificate(them, 11).await.unwrap());
+    assert!(store.delete_user_certificate(me, 11).await.unwrap());
+    assert!(store.user_certificate(me, 11).await.unwrap().is_none());
 }

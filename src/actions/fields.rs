@@ -1,8 +1,17 @@
 //! Parameters shared by several actions, parsed into types.
 
+use std::collections::BTreeMap;
+
 use crate::api::error::ApiError;
 use crate::api::params::RpcParams;
 use crate::regions::{self, Region};
+use crate::store::{Tag, TagFilter};
+
+/// At most this many tags per resource, tags per call and resources per call.
+pub const MAX_TAGS: usize = 20;
+pub const MAX_RESOURCES: usize = 20;
+const MAX_TAG_KEY_CHARS: usize = 64;
+const MAX_TAG_VALUE_CHARS: usize = 128;
 
 /// `RegionId`: mandatory, and one of the regions we know.
 pub fn region(params: &RpcParams) -> Result<&'static Region, ApiError> {
@@ -77,13 +86,167 @@ pub fn resource_group(params: &RpcParams) -> Result<Option<String>, ApiError> {
     Ok(Some(group.to_owned()))
 }
 
-/// Refuses parameters of features this server does not implement yet, instead of ignoring
-/// them silently: a client that sends them expects them to take effect.
+/// A comma-separated list of IDs (Describe's `ServerCertificateId`, `CACertificateId`).
+pub fn id_list(params: &RpcParams, parameter: &str, max: usize) -> Result<Vec<String>, ApiError> {
+    let ids: Vec<String> = params
+        .non_empty(parameter)
+        .map(|list| {
+            list.split(',')
+                .map(str::trim)
+                .filter(|id| !id.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    if ids.len() > max {
+        return Err(ApiError::InvalidParameter(format!(
+            "The specified {parameter} lists {} IDs; at most {max} are allowed.",
+            ids.len()
+        )));
+    }
+    Ok(ids)
+}
+
+/// `Prefix.N` (N = 1, 2, ...) in index order, e.g. `ResourceId.N` or `TagKey.N`; empty values
+/// are skipped (some SDKs send them).
+pub fn repeated<'a>(params: &'a RpcParams, prefix: &str) -> Result<Vec<&'a str>, ApiError> {
+    let mut items = BTreeMap::new();
+    for (name, value) in params.all() {
+        let Some(index) = name
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.strip_prefix('.'))
+        else {
+            continue;
+        };
+        let index = parse_index(name, index)?;
+        if !value.is_empty() {
+            items.insert(index, value.as_str());
+        }
+    }
+    Ok(items.into_values().collect())
+}
+
+fn parse_index(name: &str, index: &str) -> Result<usize, ApiError> {
+    index
+        .parse::<usize>()
+        .ok()
+        .filter(|n| *n >= 1)
+        .ok_or_else(|| {
+            ApiError::InvalidParameter(format!(
+                "The parameter name {name} is not valid: N must be 1 or more."
+            ))
+        })
+}
+
+/// One `Tag.N.Key` and `Tag.N.Value`, either possibly absent.
+type TagPair<'a> = (Option<&'a str>, Option<&'a str>);
+
+/// `Tag.N.Key` / `Tag.N.Value` pairs in index order; a value may be absent (go-sdk drops empty
+/// parameters).
+fn tag_pairs(params: &RpcParams) -> Result<Vec<TagPair<'_>>, ApiError> {
+    let mut pairs: BTreeMap<usize, TagPair<'_>> = BTreeMap::new();
+    for (name, value) in params.all() {
+        let Some(rest) = name.strip_prefix("Tag.") else {
+            continue;
+        };
+        let (index, field) = rest.split_once('.').unwrap_or((rest, ""));
+        let index = parse_index(name, index)?;
+        let pair = pairs.entry(index).or_default();
+        match field {
+            "Key" => pair.0 = Some(value.as_str()).filter(|v| !v.is_empty()),
+            "Value" => pair.1 = Some(value.as_str()),
+            _ => {
+                return Err(ApiError::InvalidParameter(format!(
+                    "The parameter name {name} is not valid: use Tag.N.Key and Tag.N.Value."
+                )));
+            }
+        }
+    }
+    if pairs.len() > MAX_TAGS {
+        return Err(ApiError::TagCountLimit(format!(
+            "{} tags are given; at most {MAX_TAGS} are allowed",
+            pairs.len()
+        )));
+    }
+    Ok(pairs.into_values().collect())
+}
+
+/// Tags to set (`Tag.N.Key`, `Tag.N.Value`): keys are checked, a missing value is empty, and
+/// a key given twice keeps its last value.
+pub fn tags(params: &RpcParams) -> Result<Vec<Tag>, ApiError> {
+    let mut tags: Vec<Tag> = Vec::new();
+    for (key, value) in tag_pairs(params)? {
+        let key = key.ok_or_else(|| {
+            ApiError::InvalidTagKey("Tag.N.Key is mandatory when Tag.N.Value is given".into())
+        })?;
+        check_tag_key(key)?;
+        let value = value.unwrap_or_default();
+        check_tag_value(value)?;
+        tags.retain(|tag| tag.key != key);
+        tags.push(Tag {
+            key: key.to_owned(),
+            value: value.to_owned(),
+        });
+    }
+    Ok(tags)
+}
+
+/// Tags to filter by: a certificate must carry every one; a tag without a value matches any
+/// value of its key.
+pub fn tag_filters(params: &RpcParams) -> Result<Vec<TagFilter>, ApiError> {
+    tag_pairs(params)?
+        .into_iter()
+        .map(|(key, value)| {
+            let key = key.ok_or_else(|| {
+                ApiError::InvalidTagKey("Tag.N.Key is mandatory when Tag.N.Value is given".into())
+            })?;
+            Ok(TagFilter {
+                key: key.to_owned(),
+                value: value.filter(|v| !v.is_empty()).map(str::to_owned),
+            })
+        })
+        .collect()
+}
+
+pub fn check_tag_key(key: &str) -> Result<(), ApiError> {
+    let length = key.chars().count();
+    let lower = key.to_ascii_lowercase();
+    let problem = if length > MAX_TAG_KEY_CHARS {
+        format!("it is {length} characters long; at most {MAX_TAG_KEY_CHARS} are allowed")
+    } else if lower.starts_with("aliyun") || lower.starts_with("acs:") {
+        "it must not start with aliyun or acs:".to_owned()
+    } else if lower.contains("http://") || lower.contains("https://") {
+        "it must not contain http:// or https://".to_owned()
+    } else {
+        return Ok(());
+    };
+    Err(ApiError::InvalidTagKey(format!(
+        "The tag key {key:?} is not valid: {problem}"
+    )))
+}
+
+pub fn check_tag_value(value: &str) -> Result<(), ApiError> {
+    let length = value.chars().count();
+    let lower = value.to_ascii_lowercase();
+    let problem = if length > MAX_TAG_VALUE_CHARS {
+        format!("it is {length} characters long; at most {MAX_TAG_VALUE_CHARS} are allowed")
+    } else if lower.contains("http://") || lower.contains("https://") {
+        "it must not contain http:// or https://".to_owned()
+    } else {
+        return Ok(());
+    };
+    Err(ApiError::InvalidTagValue(format!(
+        "The tag value {value:?} is not valid: {problem}"
+    )))
+}
+
+/// Refuses parameters of features this server does not implement, instead of ignoring them
+/// silently: a client that sends them expects them to take effect.
 pub fn refuse_unsupported(params: &RpcParams, prefixes: &[(&str, &str)]) -> Result<(), ApiError> {
     for (prefix, feature) in prefixes {
         if let Some(name) = params.first_with_prefix(prefix) {
             return Err(ApiError::InvalidParameter(format!(
-                "The parameter {name} ({feature}) is not supported by this server yet."
+                "The parameter {name} ({feature}) is not supported by this server."
             )));
         }
     }
@@ -93,6 +256,10 @@ pub fn refuse_unsupported(params: &RpcParams, prefixes: &[(&str, &str)]) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn params(query: &str) -> RpcParams {
+        RpcParams::parse(query, b"", None).unwrap()
+    }
 
     #[test]
     fn names_allow_the_documented_characters() {
@@ -121,14 +288,63 @@ mod tests {
 
     #[test]
     fn resource_groups_are_checked_for_shape() {
-        let ok = RpcParams::parse("ResourceGroupId=rg-acfmxazb4ph6aiy", b"", None).unwrap();
+        let ok = params("ResourceGroupId=rg-acfmxazb4ph6aiy");
         assert_eq!(
             resource_group(&ok).unwrap().as_deref(),
             Some("rg-acfmxazb4ph6aiy")
         );
-        let bad = RpcParams::parse("ResourceGroupId=RG-1", b"", None).unwrap();
-        assert!(resource_group(&bad).is_err());
-        let none = RpcParams::parse("", b"", None).unwrap();
-        assert_eq!(resource_group(&none).unwrap(), None);
+        assert!(resource_group(&params("ResourceGroupId=RG-1")).is_err());
+        assert_eq!(resource_group(&params("")).unwrap(), None);
+    }
+
+    #[test]
+    fn tags_parse_in_index_order_with_missing_values_empty() {
+        let parsed = tags(&params(
+            "Tag.2.Key=b&Tag.1.Key=a&Tag.1.Value=1&Tag.10.Key=c",
+        ))
+        .unwrap();
+        let pairs: Vec<(&str, &str)> = parsed
+            .iter()
+            .map(|t| (t.key.as_str(), t.value.as_str()))
+            .collect();
+        assert_eq!(pairs, [("a", "1"), ("b", ""), ("c", "")]);
+        let filters = tag_filters(&params("Tag.1.Key=a&Tag.2.Key=b&Tag.2.Value=2")).unwrap();
+        assert_eq!(filters[0].value, None);
+        assert_eq!(filters[1].value.as_deref(), Some("2"));
+    }
+
+    #[test]
+    fn tag_rules_are_enforced() {
+        let cases = [
+            ("Tag.1.Key=aliyun-x", "InvalidTagKey.Malformed"),
+            ("Tag.1.Key=ACS:x", "InvalidTagKey.Malformed"),
+            ("Tag.1.Key=see-https://x", "InvalidTagKey.Malformed"),
+            ("Tag.1.Value=v", "InvalidTagKey.Malformed"),
+            (
+                "Tag.1.Key=k&Tag.1.Value=http://x",
+                "InvalidTagValue.Malformed",
+            ),
+            ("Tag.0.Key=k", "InvalidParameter"),
+            ("Tag.1.Name=k", "InvalidParameter"),
+        ];
+        for (query, code) in cases {
+            assert_eq!(tags(&params(query)).unwrap_err().code(), code, "{query}");
+        }
+        let long_key = format!("Tag.1.Key={}", "k".repeat(65));
+        assert!(tags(&params(&long_key)).is_err());
+        let long_value = format!("Tag.1.Key=k&Tag.1.Value={}", "v".repeat(129));
+        assert!(tags(&params(&long_value)).is_err());
+        let too_many: Vec<String> = (1..=21).map(|n| format!("Tag.{n}.Key=k{n}")).collect();
+        assert_eq!(
+            tags(&params(&too_many.join("&"))).unwrap_err().code(),
+            "TagCountLimit"
+        );
+    }
+
+    #[test]
+    fn repeated_parameters_come_in_index_order() {
+        let list = params("ResourceId.2=b&ResourceId.1=a&ResourceId.3=");
+        assert_eq!(repeated(&list, "ResourceId").unwrap(), ["a", "b"]);
+        assert!(repeated(&params("ResourceId.x=a"), "ResourceId").is_err());
     }
 }

@@ -1,8 +1,13 @@
 //! The API's actions, one module per family. Each action parses its parameters into a typed
 //! request at the edge, then acts on the store within the caller's account and region.
 
+mod ca_certificate;
+mod certificates;
 mod fields;
-pub mod server_certificate;
+mod regions;
+mod server_certificate;
+mod tags;
+mod user_certificate;
 
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
@@ -12,50 +17,53 @@ use crate::api::params::RpcParams;
 use crate::api::signature::Caller;
 use crate::store::{Quota, Store};
 
-/// The product version this endpoint serves.
+/// Server Load Balancer.
 pub const SLB_VERSION: &str = "2014-05-15";
+/// SSL Certificates Service, served on the same endpoint and told apart by version.
+pub const CAS_VERSION: &str = "2020-04-07";
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Action {
-    UploadServerCertificate,
-    DescribeServerCertificates,
-    DeleteServerCertificate,
-    SetServerCertificateName,
+macro_rules! actions {
+    ($($version:ident => [$($action:ident),* $(,)?]),* $(,)?) => {
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum Action { $($($action,)*)* }
+
+        impl Action {
+            /// The action named `name` in product version `version`.
+            pub fn resolve(version: &str, name: &str) -> Result<Action, ApiError> {
+                $(if version == $version {
+                    return match name {
+                        $(stringify!($action) => Ok(Action::$action),)*
+                        _ => Err(ApiError::InvalidAction(name.to_owned())),
+                    };
+                })*
+                Err(ApiError::InvalidVersion(version.to_owned()))
+            }
+
+            pub fn name(self) -> &'static str {
+                match self { $($(Action::$action => stringify!($action),)*)* }
+            }
+        }
+    };
 }
 
-impl Action {
-    const ALL: [Action; 4] = [
-        Action::UploadServerCertificate,
-        Action::DescribeServerCertificates,
-        Action::DeleteServerCertificate,
-        Action::SetServerCertificateName,
-    ];
-
-    /// The action named `name` in product version `version`.
-    pub fn resolve(version: &str, name: &str) -> Result<Action, ApiError> {
-        if version != SLB_VERSION {
-            return Err(ApiError::InvalidVersion(version.to_owned()));
-        }
-        Action::ALL
-            .into_iter()
-            .find(|action| action.name() == name)
-            .ok_or_else(|| ApiError::InvalidAction(name.to_owned()))
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Action::UploadServerCertificate => "UploadServerCertificate",
-            Action::DescribeServerCertificates => "DescribeServerCertificates",
-            Action::DeleteServerCertificate => "DeleteServerCertificate",
-            Action::SetServerCertificateName => "SetServerCertificateName",
-        }
-    }
+actions! {
+    SLB_VERSION => [
+        UploadServerCertificate, DescribeServerCertificates, DeleteServerCertificate,
+        SetServerCertificateName, UploadCACertificate, DescribeCACertificates,
+        DeleteCACertificate, SetCACertificateName, TagResources, UntagResources,
+        ListTagResources, DescribeRegions,
+    ],
+    CAS_VERSION => [
+        UploadUserCertificate, GetUserCertificateDetail, ListUserCertificateOrder,
+        DeleteUserCertificate,
+    ],
 }
 
 /// Settings that shape what actions allow.
 #[derive(Clone, Debug)]
 pub struct Limits {
     pub server_certificates_per_region: Quota,
+    pub ca_certificates_per_region: Quota,
 }
 
 /// Everything an action may use.
@@ -67,14 +75,37 @@ pub struct Context<'a> {
     pub now: OffsetDateTime,
 }
 
-/// Runs `action`; the result is the response's fields, without `RequestId`.
-pub async fn run(action: Action, context: &Context<'_>) -> Result<Map<String, Value>, ApiError> {
-    use server_certificate as server;
+/// The fields of a response, without `RequestId`.
+pub type Fields = Map<String, Value>;
+
+/// Runs `action`.
+pub async fn run(action: Action, context: &Context<'_>) -> Result<Fields, ApiError> {
+    use {ca_certificate as ca, server_certificate as server, user_certificate as user};
     match action {
         Action::UploadServerCertificate => server::upload(context).await,
         Action::DescribeServerCertificates => server::describe(context).await,
-        Action::DeleteServerCertificate => server::delete(context).await,
-        Action::SetServerCertificateName => server::set_name(context).await,
+        Action::DeleteServerCertificate => certificates::delete(context, &server::SPEC).await,
+        Action::SetServerCertificateName => certificates::rename(context, &server::SPEC).await,
+        Action::UploadCACertificate => ca::upload(context).await,
+        Action::DescribeCACertificates => ca::describe(context).await,
+        Action::DeleteCACertificate => certificates::delete(context, &ca::SPEC).await,
+        Action::SetCACertificateName => certificates::rename(context, &ca::SPEC).await,
+        Action::TagResources => tags::tag(context).await,
+        Action::UntagResources => tags::untag(context).await,
+        Action::ListTagResources => tags::list(context).await,
+        Action::DescribeRegions => regions::describe(context),
+        Action::UploadUserCertificate => user::upload(context).await,
+        Action::GetUserCertificateDetail => user::detail(context).await,
+        Action::ListUserCertificateOrder => user::list(context).await,
+        Action::DeleteUserCertificate => user::delete(context).await,
+    }
+}
+
+/// A serializable response view as response fields.
+fn to_fields(view: impl serde::Serialize) -> Fields {
+    match serde_json::to_value(view) {
+        Ok(Value::Object(fields)) => fields,
+        _ => Fields::new(),
     }
 }
 
@@ -83,10 +114,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn resolves_known_actions_of_our_version_only() {
+    fn resolves_actions_by_product_version() {
         assert_eq!(
             Action::resolve("2014-05-15", "UploadServerCertificate").unwrap(),
             Action::UploadServerCertificate
+        );
+        assert_eq!(
+            Action::resolve("2020-04-07", "UploadUserCertificate").unwrap(),
+            Action::UploadUserCertificate
+        );
+        assert_eq!(Action::UploadCACertificate.name(), "UploadCACertificate");
+        // Each product has its own actions.
+        assert_eq!(
+            Action::resolve("2020-04-07", "UploadServerCertificate")
+                .unwrap_err()
+                .code(),
+            "InvalidAction.NotFound"
         );
         assert_eq!(
             Action::resolve("2014-05-15", "CreateLoadBalancer")

@@ -3,7 +3,7 @@
 use http::StatusCode;
 
 use crate::clock;
-use crate::pki::{CertificateError, KeyError, ValidationError};
+use crate::pki::{CertificateError, KeyError, Part, ValidationError};
 use crate::store::StoreError;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -38,8 +38,11 @@ pub enum ApiError {
     Protocol(StatusCode, String),
 
     // Certificates.
-    #[error("malformed certificate: {0}")]
-    KeyFormatError(String),
+    #[error("malformed {parameter}: {detail}")]
+    KeyFormatError {
+        parameter: &'static str,
+        detail: String,
+    },
     #[error("encrypted private key: {0}")]
     PrivateKeyEncryption(String),
     #[error("certificate and key do not match: {0}")]
@@ -48,6 +51,21 @@ pub enum ApiError {
     OverQuota(String),
     #[error("server certificate {0:?} not found")]
     ServerCertificateNotFound(String),
+    #[error("CA certificate {0:?} not found")]
+    CaCertificateNotFound(String),
+    #[error("resource {0:?} not found")]
+    ResourceNotFound(String),
+    #[error("too many tags: {0}")]
+    TagCountLimit(String),
+    #[error("invalid tag key: {0}")]
+    InvalidTagKey(String),
+    #[error("invalid tag value: {0}")]
+    InvalidTagValue(String),
+    /// SSL Certificates Service.
+    #[error("certificate {0} not found")]
+    UserCertificateNotFound(i64),
+    #[error("certificate name {0:?} taken")]
+    NameRepeat(String),
 
     // Ours.
     #[error("internal error")]
@@ -72,11 +90,18 @@ impl ApiError {
             ApiError::SignatureNonceUsed => "SignatureNonceUsed".into(),
             ApiError::InvalidRegionId(_) => "InvalidRegionId.NotFound".into(),
             ApiError::Protocol(status, _) => protocol_code(*status).into(),
-            ApiError::KeyFormatError(_) => "KeyFormatError".into(),
+            ApiError::KeyFormatError { .. } => "KeyFormatError".into(),
             ApiError::PrivateKeyEncryption(_) => "PrivateKeyEncryption".into(),
             ApiError::CertificateNotMatchPrivateKey(_) => "CertificateNotMatchPrivateKey".into(),
             ApiError::OverQuota(_) => "OverQuota".into(),
             ApiError::ServerCertificateNotFound(_) => "ServerCertificateId.NotFound".into(),
+            ApiError::CaCertificateNotFound(_) => "CACertificateId.NotFound".into(),
+            ApiError::ResourceNotFound(_) => "InvalidResourceId.NotFound".into(),
+            ApiError::TagCountLimit(_) => "TagCountLimit".into(),
+            ApiError::InvalidTagKey(_) => "InvalidTagKey.Malformed".into(),
+            ApiError::InvalidTagValue(_) => "InvalidTagValue.Malformed".into(),
+            ApiError::UserCertificateNotFound(_) => "CertificateNotFound".into(),
+            ApiError::NameRepeat(_) => "NameRepeat".into(),
             ApiError::Internal => "InternalError".into(),
             ApiError::ServiceUnavailable => "ServiceUnavailable".into(),
         }
@@ -106,7 +131,7 @@ impl ApiError {
                 "Specified api is not found, please check your url and method. (Action: {action})"
             ),
             ApiError::InvalidVersion(version) => format!(
-                "Specified parameter Version is not valid: {version:?} (this endpoint serves 2014-05-15)."
+                "Specified parameter Version is not valid: {version:?} (this endpoint serves 2014-05-15 and, for the SSL Certificates Service, 2020-04-07)."
             ),
             ApiError::InvalidAccessKeyId => "Specified access key is not found.".into(),
             ApiError::SignatureDoesNotMatch { string_to_sign } => format!(
@@ -126,8 +151,8 @@ impl ApiError {
                 format!("The specified RegionId does not exist: {region:?}.")
             }
             ApiError::Protocol(_, detail) => detail.clone(),
-            ApiError::KeyFormatError(detail) => {
-                format!("The specified ServerCertificate is incorrectly formatted: {detail}.")
+            ApiError::KeyFormatError { parameter, detail } => {
+                format!("The specified {parameter} is incorrectly formatted: {detail}.")
             }
             ApiError::PrivateKeyEncryption(detail) => format!(
                 "Key has Encrypted . {detail}; upload the key unencrypted (e.g. `openssl pkey -in key.pem`)."
@@ -138,6 +163,22 @@ impl ApiError {
             ApiError::OverQuota(detail) => format!("The Total is over the quota: {detail}."),
             ApiError::ServerCertificateNotFound(id) => {
                 format!("The specified ServerCertificateId {id:?} does not exist.")
+            }
+            ApiError::CaCertificateNotFound(id) => {
+                format!("The specified CACertificateId {id:?} does not exist.")
+            }
+            ApiError::ResourceNotFound(id) => {
+                format!("The specified ResourceId {id:?} does not exist.")
+            }
+            ApiError::TagCountLimit(detail) => format!("Tags count limit exceeded: {detail}."),
+            ApiError::InvalidTagKey(detail) | ApiError::InvalidTagValue(detail) => {
+                format!("{detail}.")
+            }
+            ApiError::UserCertificateNotFound(id) => {
+                format!("The certificate {id} does not exist.")
+            }
+            ApiError::NameRepeat(name) => {
+                format!("The certificate name {name:?} is already used by another certificate.")
             }
             ApiError::Internal => {
                 "The request processing has failed due to some unknown error.".into()
@@ -155,6 +196,10 @@ impl From<StoreError> for ApiError {
             StoreError::OverQuota { used, limit } => {
                 ApiError::OverQuota(format!("{used} of {limit} used"))
             }
+            StoreError::NotFound(id) => ApiError::ResourceNotFound(id),
+            StoreError::TagLimit { resource_id, count } => ApiError::TagCountLimit(format!(
+                "{resource_id} would have {count} tags; at most 20 are allowed"
+            )),
             StoreError::Closed => ApiError::ServiceUnavailable,
             other => {
                 tracing::error!(error = %other, "store failure");
@@ -164,23 +209,56 @@ impl From<StoreError> for ApiError {
     }
 }
 
-impl From<ValidationError> for ApiError {
-    fn from(error: ValidationError) -> Self {
+/// The parameters an upload's certificate and key arrive in, for naming them in refusals.
+#[derive(Clone, Copy, Debug)]
+pub struct UploadParameters {
+    pub certificate: &'static str,
+    pub private_key: &'static str,
+}
+
+pub const SERVER_CERTIFICATE_UPLOAD: UploadParameters = UploadParameters {
+    certificate: "ServerCertificate",
+    private_key: "PrivateKey",
+};
+pub const CA_CERTIFICATE_UPLOAD: UploadParameters = UploadParameters {
+    certificate: "CACertificate",
+    private_key: "",
+};
+pub const USER_CERTIFICATE_UPLOAD: UploadParameters = UploadParameters {
+    certificate: "Cert",
+    private_key: "Key",
+};
+
+impl ApiError {
+    /// A certificate or key refused by validation, named by the parameter it arrived in.
+    pub fn refused(error: ValidationError, names: UploadParameters) -> ApiError {
+        let UploadParameters {
+            certificate: cert,
+            private_key: key,
+        } = names;
         match error {
-            ValidationError::Certificate(CertificateError::Empty) => ApiError::InvalidParameter(
-                "The specified parameter ServerCertificate is empty.".into(),
-            ),
+            ValidationError::Certificate(CertificateError::Empty) => {
+                ApiError::InvalidParameter(format!("The specified parameter {cert} is empty."))
+            }
             ValidationError::Certificate(CertificateError::Format(detail)) => {
-                ApiError::KeyFormatError(detail)
+                ApiError::KeyFormatError {
+                    parameter: cert,
+                    detail,
+                }
             }
             ValidationError::Certificate(chain @ CertificateError::Chain { .. }) => {
                 ApiError::InvalidParameter(format!(
-                    "The specified ServerCertificate chain is invalid: {chain}. \
+                    "The specified {cert} chain is invalid: {chain}. \
                      Put the server certificate first, then each issuer in order."
                 ))
             }
+            ValidationError::Certificate(not_ca @ CertificateError::NotCa { .. }) => {
+                ApiError::InvalidParameter(format!(
+                    "The specified {cert} is not a CA certificate: {not_ca}."
+                ))
+            }
             ValidationError::Key(KeyError::Empty) => {
-                ApiError::InvalidParameter("The specified parameter PrivateKey is empty.".into())
+                ApiError::InvalidParameter(format!("The specified parameter {key} is empty."))
             }
             ValidationError::Key(KeyError::Format(detail)) => ApiError::InvalidParameter(format!(
                 "The specified parameter key format is error: {detail}."
@@ -189,28 +267,29 @@ impl From<ValidationError> for ApiError {
                 ApiError::PrivateKeyEncryption(detail)
             }
             ValidationError::UnsupportedAlgorithm { part, name } => {
-                let part = if part == "certificate" {
-                    "ServerCertificate"
-                } else {
-                    "PrivateKey"
+                let parameter = match part {
+                    Part::Certificate => cert,
+                    Part::PrivateKey => key,
                 };
                 ApiError::InvalidParameter(format!(
-                    "The {part}'s key algorithm {name} is not supported: use RSA (1024 to 4096 \
-                     bits) or ECDSA (P-256, P-384 or P-521)."
+                    "The {parameter}'s key algorithm {name} is not supported: use RSA (1024 to \
+                     4096 bits) or ECDSA (P-256, P-384 or P-521)."
                 ))
             }
-            ValidationError::KeyMismatch { certificate, key } if certificate == key => {
-                ApiError::CertificateNotMatchPrivateKey(format!(
-                    "the PrivateKey is a different {key} key than the ServerCertificate's"
-                ))
-            }
-            ValidationError::KeyMismatch { certificate, key } => {
-                ApiError::CertificateNotMatchPrivateKey(format!(
-                    "the ServerCertificate's key is {certificate} but the PrivateKey is {key}"
-                ))
-            }
+            ValidationError::KeyMismatch {
+                certificate,
+                key: algorithm,
+            } if certificate == algorithm => ApiError::CertificateNotMatchPrivateKey(format!(
+                "the {key} is a different {algorithm} key than the {cert}'s"
+            )),
+            ValidationError::KeyMismatch {
+                certificate,
+                key: algorithm,
+            } => ApiError::CertificateNotMatchPrivateKey(format!(
+                "the {cert}'s key is {certificate} but the {key} is {algorithm}"
+            )),
             ValidationError::Expired { not_after } => ApiError::InvalidParameter(format!(
-                "The specified ServerCertificate has expired: its notAfter is {}.",
+                "The specified {cert} has expired: its notAfter is {}.",
                 clock::iso8601(not_after)
             )),
         }

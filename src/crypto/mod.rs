@@ -33,7 +33,6 @@ impl SealedPrivateKey {
     }
 
     /// The PEM again; `None` if the stored bytes are not an envelope this build can open.
-    #[cfg_attr(not(test), allow(dead_code))] // Serving certificates (a later issue) opens keys.
     pub fn open(&self) -> Option<Zeroizing<String>> {
         match self.0.split_first() {
             Some((&FORMAT_PLAINTEXT, pem)) => std::str::from_utf8(pem)

@@ -9,7 +9,7 @@ use x509_parser::certificate::X509Certificate;
 use x509_parser::extensions::GeneralName;
 use x509_parser::prelude::FromDer;
 
-use super::pem::{self, PemError};
+use super::pem::{self, PemBlock, PemError};
 use super::public_key::{self, PublicKey};
 use super::signature;
 
@@ -28,7 +28,10 @@ pub struct CertificateInfo {
     pub not_before: OffsetDateTime,
     pub not_after: OffsetDateTime,
     pub public_key: PublicKey,
-    pub is_ca: bool,
+    /// The issuer's organization (O), else its CommonName.
+    pub issuer: String,
+    /// Lower-case hex.
+    pub serial_number: String,
 }
 
 /// A validated chain: the leaf's facts and the whole chain as normalised PEM.
@@ -45,6 +48,9 @@ pub enum CertificateError {
     Empty,
     #[error("{0}")]
     Format(String),
+    /// `position` (1-based) of a CA bundle is not a CA.
+    #[error("certificate {position} is not a CA certificate (basicConstraints CA:TRUE is missing)")]
+    NotCa { position: usize },
     /// `position` (1-based, the leaf is 1) did not sign the certificate before it.
     #[error("certificate {position} did not sign certificate {signed}: {reason}")]
     Chain {
@@ -57,6 +63,37 @@ pub enum CertificateError {
 /// Parses a PEM leaf certificate followed by zero or more chain certificates and checks that each
 /// following certificate signed the one before it.
 pub fn parse_chain(text: &str) -> Result<CertificateChain, CertificateError> {
+    let blocks = decode(text)?;
+    let (parsed, mut keys) = parse_all(&blocks)?;
+    for index in 1..parsed.len() {
+        signature::verify(&parsed[index - 1], &parsed[index], &keys[index]).map_err(|reason| {
+            CertificateError::Chain {
+                position: index + 1,
+                signed: index,
+                reason,
+            }
+        })?;
+    }
+    let leaf = describe(&parsed[0], keys.swap_remove(0));
+    Ok(chain(leaf, &blocks))
+}
+
+/// Parses one or more PEM CA certificates (a bundle for client authentication): each must be
+/// a CA. They need not sign one another; the first one is described.
+pub fn parse_ca_bundle(text: &str) -> Result<CertificateChain, CertificateError> {
+    let blocks = decode(text)?;
+    let (parsed, mut keys) = parse_all(&blocks)?;
+    if let Some(position) = parsed.iter().position(|certificate| !certificate.is_ca()) {
+        return Err(CertificateError::NotCa {
+            position: position + 1,
+        });
+    }
+    let first = describe(&parsed[0], keys.swap_remove(0));
+    Ok(chain(first, &blocks))
+}
+
+/// The PEM blocks of `text`, which must all be certificates.
+fn decode(text: &str) -> Result<Vec<PemBlock>, CertificateError> {
     let blocks = pem::parse(text).map_err(|error| match error {
         PemError::Empty => CertificateError::Empty,
         other => CertificateError::Format(other.to_string()),
@@ -78,33 +115,31 @@ pub fn parse_chain(text: &str) -> Result<CertificateChain, CertificateError> {
             blocks.len()
         )));
     }
+    Ok(blocks)
+}
+
+type Parsed<'a> = (Vec<X509Certificate<'a>>, Vec<PublicKey>);
+
+fn parse_all(blocks: &[PemBlock]) -> Result<Parsed<'_>, CertificateError> {
     let mut parsed = Vec::with_capacity(blocks.len());
+    let mut keys = Vec::with_capacity(blocks.len());
     for (index, block) in blocks.iter().enumerate() {
-        parsed.push(parse_der(&block.der, index + 1)?);
+        let certificate = parse_der(&block.der, index + 1)?;
+        keys.push(public_key_of(&certificate, index + 1)?);
+        parsed.push(certificate);
     }
-    let mut keys = Vec::with_capacity(parsed.len());
-    for (index, certificate) in parsed.iter().enumerate() {
-        keys.push(public_key_of(certificate, index + 1)?);
-    }
-    for index in 1..parsed.len() {
-        signature::verify(&parsed[index - 1], &parsed[index], &keys[index]).map_err(|reason| {
-            CertificateError::Chain {
-                position: index + 1,
-                signed: index,
-                reason,
-            }
-        })?;
-    }
-    let leaf = describe(&parsed[0], keys.swap_remove(0));
-    let pem = blocks
-        .iter()
-        .map(|block| pem::encode("CERTIFICATE", &block.der).to_string())
-        .collect();
-    Ok(CertificateChain {
+    Ok((parsed, keys))
+}
+
+fn chain(leaf: CertificateInfo, blocks: &[PemBlock]) -> CertificateChain {
+    CertificateChain {
         leaf,
-        pem,
+        pem: blocks
+            .iter()
+            .map(|block| pem::encode("CERTIFICATE", &block.der).to_string())
+            .collect(),
         length: blocks.len(),
-    })
+    }
 }
 
 fn parse_der(der: &[u8], position: usize) -> Result<X509Certificate<'_>, CertificateError> {
@@ -206,8 +241,19 @@ fn describe(certificate: &X509Certificate<'_>, public_key: PublicKey) -> Certifi
         not_before: validity.not_before.to_datetime(),
         not_after: validity.not_after.to_datetime(),
         public_key,
-        is_ca: certificate.is_ca(),
+        issuer: issuer_name(certificate),
+        serial_number: hex::encode(certificate.raw_serial()),
     }
+}
+
+fn issuer_name(certificate: &X509Certificate<'_>) -> String {
+    let issuer = certificate.issuer();
+    issuer
+        .iter_organization()
+        .chain(issuer.iter_common_name())
+        .find_map(|attribute| attribute.as_str().ok())
+        .unwrap_or_default()
+        .to_owned()
 }
 
 fn ip_address(bytes: &[u8]) -> Option<IpAddr> {

@@ -19,6 +19,13 @@ pub struct ServerCertificateMaterial {
     pub private_key: PrivateKey,
 }
 
+/// Which half of an upload a refusal concerns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    Certificate,
+    PrivateKey,
+}
+
 /// Why an upload's certificate or key is refused, in the order the checks run.
 #[derive(Debug, thiserror::Error)]
 pub enum ValidationError {
@@ -26,8 +33,8 @@ pub enum ValidationError {
     Certificate(#[from] CertificateError),
     #[error(transparent)]
     Key(#[from] KeyError),
-    #[error("the {part}'s algorithm {name} is not supported")]
-    UnsupportedAlgorithm { part: &'static str, name: String },
+    #[error("the {part:?}'s algorithm {name} is not supported")]
+    UnsupportedAlgorithm { part: Part, name: String },
     #[error("the certificate's key is {certificate} but the private key is {key}")]
     KeyMismatch { certificate: String, key: String },
     #[error("the certificate expired")]
@@ -45,13 +52,13 @@ pub fn validate_server_certificate(
     let private_key = private_key::parse(private_key_pem)?;
     if let Some(name) = chain.leaf.public_key.refusal() {
         return Err(ValidationError::UnsupportedAlgorithm {
-            part: "certificate",
+            part: Part::Certificate,
             name,
         });
     }
     if let Some(name) = private_key.public_key().refusal() {
         return Err(ValidationError::UnsupportedAlgorithm {
-            part: "private key",
+            part: Part::PrivateKey,
             name,
         });
     }
@@ -66,6 +73,27 @@ pub fn validate_server_certificate(
         });
     }
     Ok(ServerCertificateMaterial { chain, private_key })
+}
+
+/// Validates a CA upload (for mutual TLS): one or more PEM CA certificates, each a CA with a
+/// supported key; the first one is described and must not have expired.
+pub fn validate_ca_certificate(
+    certificate_pem: &str,
+    now: OffsetDateTime,
+) -> Result<CertificateChain, ValidationError> {
+    let bundle = certificate::parse_ca_bundle(certificate_pem)?;
+    if let Some(name) = bundle.leaf.public_key.refusal() {
+        return Err(ValidationError::UnsupportedAlgorithm {
+            part: Part::Certificate,
+            name,
+        });
+    }
+    if bundle.leaf.not_after < now {
+        return Err(ValidationError::Expired {
+            not_after: bundle.leaf.not_after,
+        });
+    }
+    Ok(bundle)
 }
 
 #[cfg(test)]

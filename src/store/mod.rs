@@ -1,4 +1,5 @@
-//! Durable state behind one trait: accounts, access keys and server certificates.
+//! Durable state behind one trait: accounts, access keys, server and CA certificates with their
+//! tags, and certificates of the SSL Certificates Service.
 //!
 //! Every certificate operation is scoped to an account and a region ([`Scope`]): a row of
 //! another account or region is indistinguishable from a missing one.
@@ -11,11 +12,17 @@ use crate::crypto::{SealedPrivateKey, Secret};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// A unique identifier is already taken (new IDs are random; the caller draws again).
+    /// A unique identifier or name is already taken.
     #[error("{0} already exists")]
     Conflict(&'static str),
     #[error("over quota: {used} of {limit} used")]
     OverQuota { used: u64, limit: u64 },
+    /// A resource named in a batch does not exist in the caller's scope.
+    #[error("resource {0} not found")]
+    NotFound(String),
+    /// Tagging would leave a resource with more tags than allowed.
+    #[error("resource {resource_id} would have {count} tags")]
+    TagLimit { resource_id: String, count: u64 },
     #[error("database error: {0}")]
     Database(String),
     #[error("the store is shutting down")]
@@ -53,10 +60,40 @@ pub struct Scope {
     pub region_id: String,
 }
 
-/// A server certificate's metadata, as Describe shows it. The private key is not here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CertificateKind {
+    Server,
+    Ca,
+}
+
+impl CertificateKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CertificateKind::Server => "server",
+            CertificateKind::Ca => "ca",
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ServerCertificate {
+pub struct Tag {
+    pub key: String,
+    pub value: String,
+}
+
+/// Where a server certificate made from the SSL Certificates Service came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AliCloudSource {
+    pub certificate_id: String,
+    pub certificate_name: String,
+    pub region_id: String,
+}
+
+/// A server or CA certificate's metadata, as Describe shows it. Its PEM and key are apart.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Certificate {
     pub id: String,
+    pub kind: CertificateKind,
     pub scope: Scope,
     pub name: String,
     pub resource_group_id: String,
@@ -65,21 +102,89 @@ pub struct ServerCertificate {
     pub subject_alternative_names: Vec<String>,
     pub expire_ms: i64,
     pub created_ms: i64,
+    pub ali_cloud: Option<AliCloudSource>,
+    /// In key order.
+    pub tags: Vec<Tag>,
 }
 
 /// What an upload stores beside the metadata, in the same transaction.
 #[derive(Debug)]
 pub struct CertificateMaterial {
-    /// The leaf certificate followed by its chain, as normalised PEM.
+    /// The certificate followed by its chain (or the CA bundle), as normalised PEM.
     pub certificate_pem: String,
-    pub private_key: SealedPrivateKey,
+    /// Server certificates only.
+    pub private_key: Option<SealedPrivateKey>,
 }
 
-/// Filters of DescribeServerCertificates, within one scope. Empty lists filter nothing.
+/// A tag a certificate must carry: `value: None` matches any value of the key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TagFilter {
+    pub key: String,
+    pub value: Option<String>,
+}
+
+/// Filters of Describe, within one scope and kind. Empty lists filter nothing.
 #[derive(Clone, Debug, Default)]
-pub struct ServerCertificateFilter {
+pub struct CertificateFilter {
     pub ids: Vec<String>,
     pub resource_group_id: Option<String>,
+    /// A certificate must carry every one.
+    pub tags: Vec<TagFilter>,
+}
+
+/// Position after the last row of a page of tags: (certificate upload order, tag key).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TagCursor {
+    pub seq: i64,
+    pub key: String,
+}
+
+/// ListTagResources, within one scope, over server and CA certificates alike.
+#[derive(Clone, Debug, Default)]
+pub struct TagQuery {
+    pub resource_ids: Vec<String>,
+    /// A certificate's tags are listed if it carries every one.
+    pub tags: Vec<TagFilter>,
+    pub after: Option<TagCursor>,
+    pub limit: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaggedResource {
+    pub resource_id: String,
+    pub tag: Tag,
+    pub cursor: TagCursor,
+}
+
+/// A certificate uploaded to the SSL Certificates Service (per account, not per region).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserCertificate {
+    pub cert_id: i64,
+    pub account_id: String,
+    pub name: String,
+    pub resource_group_id: String,
+    pub fingerprint: String,
+    pub common_name: String,
+    pub subject_alternative_names: Vec<String>,
+    pub issuer: String,
+    pub serial_number: String,
+    pub algorithm: String,
+    pub not_before_ms: i64,
+    pub not_after_ms: i64,
+    pub created_ms: i64,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct UserCertificateFilter {
+    /// Matches a substring of the name, the common name or a subject alternative name.
+    pub keyword: Option<String>,
+    /// Only certificates whose notAfter is at or after this (epoch ms).
+    pub not_after_from: Option<i64>,
+    /// Only certificates whose notAfter is before this (epoch ms).
+    pub not_after_until: Option<i64>,
+    /// 1-based.
+    pub page: u64,
+    pub page_size: u64,
 }
 
 /// Per account and region; `None` is unlimited.
@@ -94,32 +199,85 @@ pub trait Store: Send + Sync {
         access_key_id: &str,
     ) -> Result<Option<AccessKeyOwner>, StoreError>;
 
-    /// Stores the certificate, its chain and its key in one transaction, unless the scope
-    /// already holds `quota` certificates.
-    async fn insert_server_certificate(
+    /// Stores the certificate, its tags, its PEM and its key in one transaction, unless the
+    /// scope already holds `quota` certificates of its kind.
+    async fn insert_certificate(
         &self,
-        certificate: ServerCertificate,
+        certificate: Certificate,
         material: CertificateMaterial,
         quota: Quota,
     ) -> Result<(), StoreError>;
-    async fn list_server_certificates(
+    async fn list_certificates(
         &self,
         scope: &Scope,
-        filter: &ServerCertificateFilter,
-    ) -> Result<Vec<ServerCertificate>, StoreError>;
-    /// False if no such certificate exists in the scope.
-    async fn delete_server_certificate(&self, scope: &Scope, id: &str) -> Result<bool, StoreError>;
-    /// False if no such certificate exists in the scope.
-    async fn rename_server_certificate(
+        kind: CertificateKind,
+        filter: &CertificateFilter,
+    ) -> Result<Vec<Certificate>, StoreError>;
+    /// Deletes the certificate with its tags and key. False if no such certificate exists.
+    async fn delete_certificate(
         &self,
         scope: &Scope,
+        kind: CertificateKind,
+        id: &str,
+    ) -> Result<bool, StoreError>;
+    /// False if no such certificate exists.
+    async fn rename_certificate(
+        &self,
+        scope: &Scope,
+        kind: CertificateKind,
         id: &str,
         name: &str,
     ) -> Result<bool, StoreError>;
-    /// The PEM chain and sealed key of a certificate in the scope.
-    async fn server_certificate_material(
+    async fn certificate_material(
         &self,
         scope: &Scope,
+        kind: CertificateKind,
         id: &str,
     ) -> Result<Option<CertificateMaterial>, StoreError>;
+
+    /// Sets (adds or replaces) `tags` on every certificate of `ids`, all or nothing: an unknown
+    /// ID is `NotFound`, a certificate left with more than `max_per_resource` tags `TagLimit`.
+    async fn tag_certificates(
+        &self,
+        scope: &Scope,
+        ids: Vec<String>,
+        tags: Vec<Tag>,
+        max_per_resource: u64,
+    ) -> Result<(), StoreError>;
+    /// Removes the tags of `keys` (all tags when `None`) from every certificate of `ids`.
+    async fn untag_certificates(
+        &self,
+        scope: &Scope,
+        ids: Vec<String>,
+        keys: Option<Vec<String>>,
+    ) -> Result<(), StoreError>;
+    async fn list_certificate_tags(
+        &self,
+        scope: &Scope,
+        query: &TagQuery,
+    ) -> Result<Vec<TaggedResource>, StoreError>;
+
+    /// Stores the certificate with its PEM and key; a name the account already uses is
+    /// `Conflict("certificate name")`.
+    async fn insert_user_certificate(
+        &self,
+        certificate: UserCertificate,
+        material: CertificateMaterial,
+    ) -> Result<(), StoreError>;
+    async fn user_certificate(
+        &self,
+        account_id: &str,
+        cert_id: i64,
+    ) -> Result<Option<(UserCertificate, CertificateMaterial)>, StoreError>;
+    /// A page of the account's certificates, and how many match in all.
+    async fn list_user_certificates(
+        &self,
+        account_id: &str,
+        filter: &UserCertificateFilter,
+    ) -> Result<(Vec<UserCertificate>, u64), StoreError>;
+    async fn delete_user_certificate(
+        &self,
+        account_id: &str,
+        cert_id: i64,
+    ) -> Result<bool, StoreError>;
 }

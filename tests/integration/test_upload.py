@@ -247,18 +247,6 @@ def test_refusals_reach_the_v1_sdk_too(v1):
     assert count(v1) == 0
 
 
-def test_tags_answer_a_clear_400_until_they_are_supported(raw):
-    key = certs.ec_key("P-256")
-    params = {"ServerCertificate": certs.cert_pem(certs.make_cert(key)),
-              "PrivateKey": certs.key_pem(key), "Tag.1.Key": "env", "Tag.1.Value": "ci"}
-    response = raw.v1("UploadServerCertificate", params)
-    assert response.status == 400
-    assert response.json()["Code"] == "InvalidParameter"
-    assert "Tag.1.Key" in response.json()["Message"]
-    listed = raw.v1("DescribeServerCertificates", {"Tag.1.Key": "env"})
-    assert listed.status == 400
-
-
 def test_region_is_mandatory_and_must_exist(server, account):
     expect_failure(lambda: V3(server, account, region="cn-atlantis").call("DescribeServerCertificates"),
                    "InvalidRegionId.NotFound", 404, "cn-atlantis")

@@ -4,20 +4,24 @@
 //! so an acknowledged write is on disk. Reads use a small pool of their own connections and,
 //! thanks to WAL, never wait for the writer.
 
+mod accounts;
+mod certificates;
+mod tags;
+mod user_certificates;
 mod writer;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use rusqlite::{Connection, OpenFlags, OptionalExtension, params, params_from_iter};
+use rusqlite::{Connection, OpenFlags};
 use tokio::sync::mpsc;
 
 use super::{
-    AccessKey, AccessKeyOwner, Account, CertificateMaterial, Quota, Scope, ServerCertificate,
-    ServerCertificateFilter, Store, StoreError,
+    AccessKey, AccessKeyOwner, Account, Certificate, CertificateFilter, CertificateKind,
+    CertificateMaterial, Quota, Scope, Store, StoreError, Tag, TagQuery, TaggedResource,
+    UserCertificate, UserCertificateFilter,
 };
-use crate::crypto::{SealedPrivateKey, Secret};
 
 const DATABASE_FILE: &str = "slbcert.db";
 const MIGRATIONS: [&str; 1] = [include_str!("migrations/0001_init.sql")];
@@ -171,64 +175,15 @@ fn unique(what: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
     }
 }
 
-const CERTIFICATE_COLUMNS: &str = "id, account_id, region_id, name, resource_group_id, \
-    fingerprint, common_name, subject_alternative_names, expire_ms, created_ms";
-
-fn certificate_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ServerCertificate> {
-    let names: String = row.get(7)?;
-    Ok(ServerCertificate {
-        id: row.get(0)?,
-        scope: Scope {
-            account_id: row.get(1)?,
-            region_id: row.get(2)?,
-        },
-        name: row.get(3)?,
-        resource_group_id: row.get(4)?,
-        fingerprint: row.get(5)?,
-        common_name: row.get(6)?,
-        subject_alternative_names: serde_json::from_str(&names).unwrap_or_default(),
-        expire_ms: row.get(8)?,
-        created_ms: row.get(9)?,
-    })
-}
-
 #[async_trait]
 impl Store for SqliteStore {
     async fn insert_account(&self, account: Account, key: AccessKey) -> Result<(), StoreError> {
-        self.write(move |db| {
-            db.execute(
-                "INSERT INTO accounts (account_id, name, default_resource_group_id, created_ms) \
-                 VALUES (?1, ?2, ?3, ?4)",
-                params![
-                    account.account_id,
-                    account.name,
-                    account.default_resource_group_id,
-                    account.created_ms
-                ],
-            )
-            .map_err(unique("account"))?;
-            db.execute(
-                "INSERT INTO access_keys (access_key_id, account_id, secret, created_ms) \
-                 VALUES (?1, ?2, ?3, ?4)",
-                params![
-                    key.access_key_id,
-                    key.account_id,
-                    key.secret.expose(),
-                    key.created_ms
-                ],
-            )
-            .map_err(unique("access key"))?;
-            Ok(())
-        })
-        .await
+        self.write(move |db| accounts::insert(db, &account, &key))
+            .await
     }
 
     async fn count_accounts(&self) -> Result<u64, StoreError> {
-        self.read(|db| {
-            let count: i64 = db.query_row("SELECT COUNT(*) FROM accounts", [], |row| row.get(0))?;
-            Ok(count as u64)
-        })
-        .await
+        self.read(accounts::count).await
     }
 
     async fn find_access_key(
@@ -236,164 +191,133 @@ impl Store for SqliteStore {
         access_key_id: &str,
     ) -> Result<Option<AccessKeyOwner>, StoreError> {
         let access_key_id = access_key_id.to_owned();
-        self.read(move |db| {
-            let owner = db
-                .query_row(
-                    "SELECT k.account_id, k.secret, a.default_resource_group_id \
-                     FROM access_keys k JOIN accounts a ON a.account_id = k.account_id \
-                     WHERE k.access_key_id = ?1",
-                    params![access_key_id],
-                    |row| {
-                        Ok(AccessKeyOwner {
-                            account_id: row.get(0)?,
-                            secret: Secret::new(row.get(1)?),
-                            default_resource_group_id: row.get(2)?,
-                        })
-                    },
-                )
-                .optional()?;
-            Ok(owner)
-        })
-        .await
+        self.read(move |db| accounts::find_access_key(db, &access_key_id))
+            .await
     }
 
-    async fn insert_server_certificate(
+    async fn insert_certificate(
         &self,
-        certificate: ServerCertificate,
+        certificate: Certificate,
         material: CertificateMaterial,
         quota: Quota,
     ) -> Result<(), StoreError> {
-        self.write(move |db| {
-            let scope = &certificate.scope;
-            if let Some(limit) = quota {
-                let used: i64 = db.query_row(
-                    "SELECT COUNT(*) FROM server_certificates \
-                     WHERE account_id = ?1 AND region_id = ?2",
-                    params![scope.account_id, scope.region_id],
-                    |row| row.get(0),
-                )?;
-                let used = used as u64;
-                if used >= limit {
-                    return Err(StoreError::OverQuota { used, limit });
-                }
-            }
-            let names = serde_json::to_string(&certificate.subject_alternative_names)
-                .map_err(|error| StoreError::Database(error.to_string()))?;
-            db.execute(
-                &format!(
-                    "INSERT INTO server_certificates ({CERTIFICATE_COLUMNS}, certificate_pem) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-                ),
-                params![
-                    certificate.id,
-                    scope.account_id,
-                    scope.region_id,
-                    certificate.name,
-                    certificate.resource_group_id,
-                    certificate.fingerprint,
-                    certificate.common_name,
-                    names,
-                    certificate.expire_ms,
-                    certificate.created_ms,
-                    material.certificate_pem
-                ],
-            )
-            .map_err(unique("server certificate"))?;
-            db.execute(
-                "INSERT INTO server_certificate_keys (certificate_id, sealed_key) VALUES (?1, ?2)",
-                params![certificate.id, material.private_key.as_stored()],
-            )?;
-            Ok(())
-        })
-        .await
+        self.write(move |db| certificates::insert(db, &certificate, &material, quota))
+            .await
     }
 
-    async fn list_server_certificates(
+    async fn list_certificates(
         &self,
         scope: &Scope,
-        filter: &ServerCertificateFilter,
-    ) -> Result<Vec<ServerCertificate>, StoreError> {
-        let mut sql = format!(
-            "SELECT {CERTIFICATE_COLUMNS} FROM server_certificates \
-             WHERE account_id = ?1 AND region_id = ?2"
-        );
-        let mut values = vec![scope.account_id.clone(), scope.region_id.clone()];
-        if !filter.ids.is_empty() {
-            let first = values.len() + 1;
-            let slots: Vec<String> = (first..first + filter.ids.len())
-                .map(|n| format!("?{n}"))
-                .collect();
-            sql.push_str(&format!(" AND id IN ({})", slots.join(", ")));
-            values.extend(filter.ids.iter().cloned());
-        }
-        if let Some(group) = &filter.resource_group_id {
-            values.push(group.clone());
-            sql.push_str(&format!(" AND resource_group_id = ?{}", values.len()));
-        }
-        sql.push_str(" ORDER BY seq");
-        self.read(move |db| {
-            let mut statement = db.prepare_cached(&sql)?;
-            let rows =
-                statement.query_map(params_from_iter(values.iter()), certificate_from_row)?;
-            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
-        })
-        .await
+        kind: CertificateKind,
+        filter: &CertificateFilter,
+    ) -> Result<Vec<Certificate>, StoreError> {
+        let (scope, filter) = (scope.clone(), filter.clone());
+        self.read(move |db| certificates::list(db, &scope, kind, &filter))
+            .await
     }
 
-    async fn delete_server_certificate(&self, scope: &Scope, id: &str) -> Result<bool, StoreError> {
+    async fn delete_certificate(
+        &self,
+        scope: &Scope,
+        kind: CertificateKind,
+        id: &str,
+    ) -> Result<bool, StoreError> {
         let (scope, id) = (scope.clone(), id.to_owned());
-        self.write(move |db| {
-            let deleted = db.execute(
-                "DELETE FROM server_certificates \
-                 WHERE id = ?1 AND account_id = ?2 AND region_id = ?3",
-                params![id, scope.account_id, scope.region_id],
-            )?;
-            Ok(deleted > 0)
-        })
-        .await
+        self.write(move |db| certificates::delete(db, &scope, kind, &id))
+            .await
     }
 
-    async fn rename_server_certificate(
+    async fn rename_certificate(
         &self,
         scope: &Scope,
+        kind: CertificateKind,
         id: &str,
         name: &str,
     ) -> Result<bool, StoreError> {
         let (scope, id, name) = (scope.clone(), id.to_owned(), name.to_owned());
-        self.write(move |db| {
-            let renamed = db.execute(
-                "UPDATE server_certificates SET name = ?1 \
-                 WHERE id = ?2 AND account_id = ?3 AND region_id = ?4",
-                params![name, id, scope.account_id, scope.region_id],
-            )?;
-            Ok(renamed > 0)
-        })
-        .await
+        self.write(move |db| certificates::rename(db, &scope, kind, &id, &name))
+            .await
     }
 
-    async fn server_certificate_material(
+    async fn certificate_material(
         &self,
         scope: &Scope,
+        kind: CertificateKind,
         id: &str,
     ) -> Result<Option<CertificateMaterial>, StoreError> {
         let (scope, id) = (scope.clone(), id.to_owned());
-        self.read(move |db| {
-            let material = db
-                .query_row(
-                    "SELECT c.certificate_pem, k.sealed_key FROM server_certificates c \
-                     JOIN server_certificate_keys k ON k.certificate_id = c.id \
-                     WHERE c.id = ?1 AND c.account_id = ?2 AND c.region_id = ?3",
-                    params![id, scope.account_id, scope.region_id],
-                    |row| {
-                        Ok(CertificateMaterial {
-                            certificate_pem: row.get(0)?,
-                            private_key: SealedPrivateKey::from_stored(row.get(1)?),
-                        })
-                    },
-                )
-                .optional()?;
-            Ok(material)
-        })
-        .await
+        self.read(move |db| certificates::material(db, &scope, kind, &id))
+            .await
+    }
+
+    async fn tag_certificates(
+        &self,
+        scope: &Scope,
+        ids: Vec<String>,
+        tags: Vec<Tag>,
+        max_per_resource: u64,
+    ) -> Result<(), StoreError> {
+        let scope = scope.clone();
+        self.write(move |db| tags::set(db, &scope, &ids, &tags, max_per_resource))
+            .await
+    }
+
+    async fn untag_certificates(
+        &self,
+        scope: &Scope,
+        ids: Vec<String>,
+        keys: Option<Vec<String>>,
+    ) -> Result<(), StoreError> {
+        let scope = scope.clone();
+        self.write(move |db| tags::remove(db, &scope, &ids, keys.as_deref()))
+            .await
+    }
+
+    async fn list_certificate_tags(
+        &self,
+        scope: &Scope,
+        query: &TagQuery,
+    ) -> Result<Vec<TaggedResource>, StoreError> {
+        let (scope, query) = (scope.clone(), query.clone());
+        self.read(move |db| tags::list(db, &scope, &query)).await
+    }
+
+    async fn insert_user_certificate(
+        &self,
+        certificate: UserCertificate,
+        material: CertificateMaterial,
+    ) -> Result<(), StoreError> {
+        self.write(move |db| user_certificates::insert(db, &certificate, &material))
+            .await
+    }
+
+    async fn user_certificate(
+        &self,
+        account_id: &str,
+        cert_id: i64,
+    ) -> Result<Option<(UserCertificate, CertificateMaterial)>, StoreError> {
+        let account_id = account_id.to_owned();
+        self.read(move |db| user_certificates::get(db, &account_id, cert_id))
+            .await
+    }
+
+    async fn list_user_certificates(
+        &self,
+        account_id: &str,
+        filter: &UserCertificateFilter,
+    ) -> Result<(Vec<UserCertificate>, u64), StoreError> {
+        let (account_id, filter) = (account_id.to_owned(), filter.clone());
+        self.read(move |db| user_certificates::list(db, &account_id, &filter))
+            .await
+    }
+
+    async fn delete_user_certificate(
+        &self,
+        account_id: &str,
+        cert_id: i64,
+    ) -> Result<bool, StoreError> {
+        let account_id = account_id.to_owned();
+        self.write(move |db| user_certificates::delete(db, &account_id, cert_id))
+            .await
     }
 }

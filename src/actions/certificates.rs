@@ -1,0 +1,238 @@
+//! What server and CA certificates share: storing an upload, Describe's filters, Delete and
+//! SetName, and the tag view.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::fields::{self, CertificateName};
+use super::{Context, Fields};
+use crate::api::error::ApiError;
+use crate::clock;
+use crate::ids;
+use crate::pki::CertificateInfo;
+use crate::regions::Region;
+use crate::store::{
+    AliCloudSource, Certificate, CertificateFilter, CertificateKind, CertificateMaterial, Quota,
+    Scope, StoreError, Tag, TagFilter,
+};
+
+/// How one kind of certificate is named on the wire.
+pub(super) struct Spec {
+    pub kind: CertificateKind,
+    pub id_parameter: &'static str,
+    pub name_parameter: &'static str,
+    pub not_found: fn(String) -> ApiError,
+    /// How the quota error names the kind.
+    pub noun: &'static str,
+}
+
+/// A comma-separated ID list of Describe names at most this many certificates.
+const MAX_DESCRIBE_IDS: usize = 100;
+
+pub(super) fn scope(context: &Context<'_>, region: &Region) -> Scope {
+    Scope {
+        account_id: context.caller.account_id.clone(),
+        region_id: region.id.to_owned(),
+    }
+}
+
+/// The parameters every upload takes besides the certificate itself.
+pub(super) struct UploadCommon {
+    pub region: &'static Region,
+    pub name: Result<CertificateName, ApiError>,
+    pub resource_group_id: Result<Option<String>, ApiError>,
+    pub tags: Vec<Tag>,
+}
+
+impl UploadCommon {
+    pub fn parse(context: &Context<'_>, spec: &Spec) -> Result<Self, ApiError> {
+        let params = context.params;
+        Ok(UploadCommon {
+            region: fields::region(params)?,
+            name: CertificateName::parse_optional(
+                spec.name_parameter,
+                params.get(spec.name_parameter),
+            ),
+            resource_group_id: fields::resource_group(params),
+            tags: fields::tags(params)?,
+        })
+    }
+}
+
+/// Stores a validated upload; name and resource group are checked here, after the
+/// certificate, as the documented order of refusals wants.
+pub(super) async fn store_upload(
+    context: &Context<'_>,
+    spec: &Spec,
+    common: UploadCommon,
+    leaf: &CertificateInfo,
+    material: CertificateMaterial,
+    ali_cloud: Option<AliCloudSource>,
+    quota: Quota,
+) -> Result<Certificate, ApiError> {
+    let name = common.name?.into_string();
+    let resource_group_id = common
+        .resource_group_id?
+        .unwrap_or_else(|| context.caller.default_resource_group_id.clone());
+    let scope = scope(context, common.region);
+    let created_ms = clock::unix_ms(context.now);
+    let certificate = Certificate {
+        id: ids::certificate_id(&scope.account_id, created_ms),
+        kind: spec.kind,
+        scope,
+        name,
+        resource_group_id,
+        fingerprint: leaf.fingerprint.clone(),
+        common_name: leaf.common_name.clone(),
+        subject_alternative_names: leaf.subject_alternative_names.clone(),
+        expire_ms: clock::unix_ms(leaf.not_after),
+        // CreateTime has whole seconds; the ID keeps the milliseconds.
+        created_ms: created_ms - created_ms.rem_euclid(1000),
+        ali_cloud,
+        tags: common.tags,
+    };
+    match context
+        .store
+        .insert_certificate(certificate.clone(), material, quota)
+        .await
+    {
+        Ok(()) => Ok(certificate),
+        Err(StoreError::OverQuota { used, limit }) => Err(ApiError::OverQuota(format!(
+            "the account already has {used} {} in {} (quota {limit})",
+            spec.noun, common.region.id
+        ))),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// Describe: the caller's certificates of one kind in one region, filtered by a list of IDs,
+/// a resource group and tags (`Tag.N.*`, or the legacy JSON `Tags`).
+pub(super) async fn find(context: &Context<'_>, spec: &Spec) -> Result<Vec<Certificate>, ApiError> {
+    let params = context.params;
+    let region = fields::region(params)?;
+    let mut tags = fields::tag_filters(params)?;
+    tags.extend(legacy_tag_filters(params.non_empty("Tags"))?);
+    let filter = CertificateFilter {
+        ids: fields::id_list(params, spec.id_parameter, MAX_DESCRIBE_IDS)?,
+        resource_group_id: fields::resource_group(params)?,
+        tags,
+    };
+    let scope = scope(context, region);
+    Ok(context
+        .store
+        .list_certificates(&scope, spec.kind, &filter)
+        .await?)
+}
+
+/// `Tags=[{"TagKey":"k","TagValue":"v"}]`, the JSON form older clients send.
+fn legacy_tag_filters(json: Option<&str>) -> Result<Vec<TagFilter>, ApiError> {
+    #[derive(serde::Deserialize)]
+    struct LegacyTag {
+        #[serde(rename = "TagKey")]
+        key: String,
+        #[serde(rename = "TagValue", default)]
+        value: Option<String>,
+    }
+    let Some(json) = json else {
+        return Ok(Vec::new());
+    };
+    let tags: Vec<LegacyTag> = serde_json::from_str(json).map_err(|_| {
+        ApiError::InvalidParameter(
+            "The parameter Tags must be a JSON list like [{\"TagKey\":\"k\",\"TagValue\":\"v\"}]."
+                .into(),
+        )
+    })?;
+    Ok(tags
+        .into_iter()
+        .map(|tag| TagFilter {
+            key: tag.key,
+            value: tag.value.filter(|v| !v.is_empty()),
+        })
+        .collect())
+}
+
+/// A certificate ID of the caller's, as Delete and SetName take it.
+struct Target {
+    scope: Scope,
+    id: String,
+}
+
+fn target(context: &Context<'_>, spec: &Spec) -> Result<Target, ApiError> {
+    let region = fields::region(context.params)?;
+    Ok(Target {
+        scope: scope(context, region),
+        id: context.params.required(spec.id_parameter)?.to_owned(),
+    })
+}
+
+pub(super) async fn delete(context: &Context<'_>, spec: &Spec) -> Result<Fields, ApiError> {
+    let target = target(context, spec)?;
+    if !context
+        .store
+        .delete_certificate(&target.scope, spec.kind, &target.id)
+        .await?
+    {
+        return Err((spec.not_found)(target.id));
+    }
+    Ok(Fields::new())
+}
+
+pub(super) async fn rename(context: &Context<'_>, spec: &Spec) -> Result<Fields, ApiError> {
+    let target = target(context, spec)?;
+    let name = CertificateName::parse(
+        spec.name_parameter,
+        context.params.required(spec.name_parameter)?,
+    )?;
+    if !context
+        .store
+        .rename_certificate(&target.scope, spec.kind, &target.id, &name.into_string())
+        .await?
+    {
+        return Err((spec.not_found)(target.id));
+    }
+    Ok(Fields::new())
+}
+
+/// `{"Tag": [{"TagKey": ..., "TagValue": ...}]}`, always a list.
+#[derive(Serialize)]
+pub(super) struct TagsView {
+    #[serde(rename = "Tag")]
+    tag: Vec<Value>,
+}
+
+impl TagsView {
+    pub fn of(tags: &[Tag]) -> TagsView {
+        TagsView {
+            tag: tags
+                .iter()
+                .map(|tag| serde_json::json!({ "TagKey": tag.key, "TagValue": tag.value }))
+                .collect(),
+        }
+    }
+}
+
+/// Describe's answer: `{"<Plural>": {"<Singular>": [...]}}`, always a list.
+pub(super) fn listing(plural: &str, singular: &str, items: Vec<Fields>) -> Fields {
+    let items: Vec<Value> = items.into_iter().map(Value::Object).collect();
+    let mut fields = Fields::new();
+    let mut inner = Fields::new();
+    inner.insert(singular.to_owned(), Value::Array(items));
+    fields.insert(plural.to_owned(), Value::Object(inner));
+    fields
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn legacy_tags_parse_or_are_refused() {
+        let filters =
+            legacy_tag_filters(Some(r#"[{"TagKey":"a","TagValue":"1"},{"TagKey":"b"}]"#)).unwrap();
+        assert_eq!(filters.len(), 2);
+        assert_eq!(filters[0].value.as_deref(), Some("1"));
+        assert_eq!(filters[1].value, None);
+        assert!(legacy_tag_filters(Some("not json")).is_err());
+        assert!(legacy_tag_filters(None).unwrap().is_empty());
+    }
+}

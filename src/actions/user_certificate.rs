@@ -1,0 +1,267 @@
+//! A minimal SSL Certificates Service (product version 2020-04-07): certificates uploaded with
+//! their keys, per account, which UploadServerCertificate can then take by
+//! `AliCloudCertificateId`. Shapes follow what `alibabacloud-cas20200407` parses.
+
+use serde_json::{Value, json};
+use time::Duration;
+
+use super::{Context, Fields, fields};
+use crate::api::error::{ApiError, USER_CERTIFICATE_UPLOAD};
+use crate::clock;
+use crate::crypto::SealedPrivateKey;
+use crate::ids;
+use crate::pki::{self, public_key::PublicKey};
+use crate::store::{CertificateMaterial, StoreError, UserCertificate, UserCertificateFilter};
+
+const MAX_NAME_CHARS: usize = 63;
+const DEFAULT_PAGE_SIZE: u64 = 50;
+const MAX_PAGE_SIZE: u64 = 100;
+/// A certificate this close to its end is "WILLEXPIRED".
+const EXPIRING_SOON: Duration = Duration::days(30);
+/// Random IDs can collide: draw again a few times.
+const ATTEMPTS: usize = 5;
+
+pub async fn upload(context: &Context<'_>) -> Result<Fields, ApiError> {
+    let params = context.params;
+    fields::refuse_unsupported(
+        params,
+        &[
+            ("EncryptCert", "SM2 certificates"),
+            ("EncryptPrivateKey", "SM2 certificates"),
+            ("SignCert", "SM2 certificates"),
+            ("SignPrivateKey", "SM2 certificates"),
+            ("Tags.", "tags in the SSL Certificates Service"),
+        ],
+    )?;
+    let name = params.required("Name")?;
+    let length = name.chars().count();
+    if length > MAX_NAME_CHARS {
+        return Err(ApiError::InvalidParameter(format!(
+            "The specified Name is {length} characters long; at most {MAX_NAME_CHARS} are allowed."
+        )));
+    }
+    let resource_group_id = fields::resource_group(params)?
+        .unwrap_or_else(|| context.caller.default_resource_group_id.clone());
+    let material = pki::validate_server_certificate(
+        params.get("Cert").unwrap_or_default(),
+        params.get("Key").unwrap_or_default(),
+        context.now,
+    )
+    .map_err(|error| ApiError::refused(error, USER_CERTIFICATE_UPLOAD))?;
+    let leaf = &material.chain.leaf;
+    for _ in 0..ATTEMPTS {
+        let certificate = UserCertificate {
+            cert_id: ids::user_certificate_id(),
+            account_id: context.caller.account_id.clone(),
+            name: name.to_owned(),
+            resource_group_id: resource_group_id.clone(),
+            fingerprint: leaf.fingerprint.clone(),
+            common_name: leaf.common_name.clone(),
+            subject_alternative_names: leaf.subject_alternative_names.clone(),
+            issuer: leaf.issuer.clone(),
+            serial_number: leaf.serial_number.clone(),
+            algorithm: algorithm(&leaf.public_key).into(),
+            not_before_ms: clock::unix_ms(leaf.not_before),
+            not_after_ms: clock::unix_ms(leaf.not_after),
+            created_ms: clock::unix_ms(context.now),
+        };
+        let stored = CertificateMaterial {
+            certificate_pem: material.chain.pem.clone(),
+            private_key: Some(SealedPrivateKey::seal(material.private_key.pem())),
+        };
+        let cert_id = certificate.cert_id;
+        match context
+            .store
+            .insert_user_certificate(certificate, stored)
+            .await
+        {
+            Ok(()) => {
+                let mut fields = Fields::new();
+                fields.insert("CertId".into(), json!(cert_id));
+                return Ok(fields);
+            }
+            Err(StoreError::Conflict("certificate name")) => {
+                return Err(ApiError::NameRepeat(name.to_owned()));
+            }
+            Err(StoreError::Conflict(_)) => continue,
+            Err(other) => return Err(other.into()),
+        }
+    }
+    Err(ApiError::Internal)
+}
+
+fn algorithm(key: &PublicKey) -> &'static str {
+    match key {
+        PublicKey::Rsa { .. } => "RSA",
+        PublicKey::Ec { .. } => "ECC",
+        PublicKey::Unsupported(_) => "",
+    }
+}
+
+fn cert_id(context: &Context<'_>) -> Result<i64, ApiError> {
+    let text = context.params.required("CertId")?;
+    text.parse().map_err(|_| {
+        ApiError::InvalidParameter(format!("The specified CertId {text:?} is not a number."))
+    })
+}
+
+pub async fn detail(context: &Context<'_>) -> Result<Fields, ApiError> {
+    let id = cert_id(context)?;
+    let filter_content = context
+        .params
+        .non_empty("CertFilter")
+        .is_some_and(|value| value.eq_ignore_ascii_case("true"));
+    let (certificate, material) = context
+        .store
+        .user_certificate(&context.caller.account_id, id)
+        .await?
+        .ok_or(ApiError::UserCertificateNotFound(id))?;
+    let mut fields = match json!({
+        "Id": certificate.cert_id,
+        "Name": certificate.name,
+        "Common": certificate.common_name,
+        "Sans": certificate.subject_alternative_names.join(","),
+        "Fingerprint": certificate.fingerprint,
+        "Issuer": certificate.issuer,
+        "OrgName": "",
+        "SerialNo": certificate.serial_number,
+        "Algorithm": certificate.algorithm,
+        "StartDate": day(certificate.not_before_ms),
+        "EndDate": day(certificate.not_after_ms),
+        "NotBefore": certificate.not_before_ms,
+        "NotAfter": certificate.not_after_ms,
+        "Expired": certificate.not_after_ms < clock::unix_ms(context.now),
+        "BuyInAliyun": false,
+        "ResourceGroupId": certificate.resource_group_id,
+        "CertIdentifier": format!("{}-cn-hangzhou", certificate.cert_id),
+        "InstanceId": instance_id(certificate.cert_id),
+        "Country": "",
+        "Province": "",
+        "City": "",
+        "Tags": [],
+    }) {
+        Value::Object(fields) => fields,
+        _ => Fields::new(),
+    };
+    // The real service returns the private key here too; ours never leaves the server.
+    if !filter_content {
+        fields.insert("Cert".into(), Value::String(material.certificate_pem));
+    }
+    Ok(fields)
+}
+
+pub async fn list(context: &Context<'_>) -> Result<Fields, ApiError> {
+    let params = context.params;
+    let page = number(params.non_empty("CurrentPage"), "CurrentPage", 1)?.max(1);
+    let page_size = number(params.non_empty("ShowSize"), "ShowSize", DEFAULT_PAGE_SIZE)?
+        .clamp(1, MAX_PAGE_SIZE);
+    let now = clock::unix_ms(context.now);
+    let soon = clock::unix_ms(context.now + EXPIRING_SOON);
+    // Uploaded certificates are of order types UPLOAD and CERT; CPACK and BUY are purchases.
+    let order_type = params
+        .non_empty("OrderType")
+        .unwrap_or("CPACK")
+        .to_ascii_uppercase();
+    let uploads = match order_type.as_str() {
+        "UPLOAD" | "CERT" => true,
+        "CPACK" | "BUY" => false,
+        other => {
+            return Err(ApiError::InvalidParameter(format!(
+                "The specified OrderType {other:?} is not valid; use CPACK, BUY, UPLOAD or CERT."
+            )));
+        }
+    };
+    let (not_after_from, not_after_until) = match params.non_empty("Status") {
+        None => (Some(now), None),
+        Some("ISSUED") => (Some(soon), None),
+        Some("WILLEXPIRED") => (Some(now), Some(soon)),
+        Some("EXPIRED") => (None, Some(now)),
+        Some(_) => (Some(i64::MAX), None), // statuses of orders, which uploads never have
+    };
+    let filter = UserCertificateFilter {
+        keyword: params.non_empty("Keyword").map(str::to_owned),
+        not_after_from,
+        not_after_until,
+        page,
+        page_size,
+    };
+    let (certificates, total) = if uploads {
+        context
+            .store
+            .list_user_certificates(&context.caller.account_id, &filter)
+            .await?
+    } else {
+        (Vec::new(), 0)
+    };
+    let items: Vec<Value> = certificates
+        .iter()
+        .map(|certificate| {
+            let status = if certificate.not_after_ms < now {
+                "EXPIRED"
+            } else if certificate.not_after_ms < soon {
+                "WILLEXPIRED"
+            } else {
+                "ISSUED"
+            };
+            json!({
+                "CertificateId": certificate.cert_id,
+                "Name": certificate.name,
+                "CommonName": certificate.common_name,
+                "Domain": certificate.common_name,
+                "Sans": certificate.subject_alternative_names.join(","),
+                "Fingerprint": certificate.fingerprint,
+                "Issuer": certificate.issuer,
+                "SerialNo": certificate.serial_number,
+                "Algorithm": certificate.algorithm,
+                "StartDate": day(certificate.not_before_ms),
+                "EndDate": day(certificate.not_after_ms),
+                "CertStartTime": certificate.not_before_ms,
+                "CertEndTime": certificate.not_after_ms,
+                "Expired": certificate.not_after_ms < now,
+                "Status": status,
+                "Upload": true,
+                "SourceType": "upload",
+                "ResourceGroupId": certificate.resource_group_id,
+                "InstanceId": instance_id(certificate.cert_id),
+            })
+        })
+        .collect();
+    let mut fields = Fields::new();
+    fields.insert("CertificateOrderList".into(), Value::Array(items));
+    fields.insert("CurrentPage".into(), json!(page));
+    fields.insert("ShowSize".into(), json!(page_size));
+    fields.insert("TotalCount".into(), json!(total));
+    Ok(fields)
+}
+
+pub async fn delete(context: &Context<'_>) -> Result<Fields, ApiError> {
+    let id = cert_id(context)?;
+    if !context
+        .store
+        .delete_user_certificate(&context.caller.account_id, id)
+        .await?
+    {
+        return Err(ApiError::UserCertificateNotFound(id));
+    }
+    Ok(Fields::new())
+}
+
+fn number(value: Option<&str>, parameter: &str, default: u64) -> Result<u64, ApiError> {
+    match value {
+        None => Ok(default),
+        Some(text) => text.parse().map_err(|_| {
+            ApiError::InvalidParameter(format!(
+                "The specified {parameter} {text:?} is not a number."
+            ))
+        }),
+    }
+}
+
+/// `2026-11-27`, as the service shows StartDate and EndDate.
+fn day(ms: i64) -> String {
+    clock::iso8601(clock::from_unix_ms(ms))[..10].to_owned()
+}
+
+fn instance_id(cert_id: i64) -> String {
+    format!("cas-upload-{cert_id}")
+}

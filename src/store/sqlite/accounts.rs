@@ -1,0 +1,64 @@
+//! Accounts and access keys.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::unique;
+use crate::crypto::Secret;
+use crate::store::{AccessKey, AccessKeyOwner, Account, StoreError};
+
+pub(super) fn insert(
+    db: &Connection,
+    account: &Account,
+    key: &AccessKey,
+) -> Result<(), StoreError> {
+    db.execute(
+        "INSERT INTO accounts (account_id, name, default_resource_group_id, created_ms) \
+         VALUES (?1, ?2, ?3, ?4)",
+        params![
+            account.account_id,
+            account.name,
+            account.default_resource_group_id,
+            account.created_ms
+        ],
+    )
+    .map_err(unique("account"))?;
+    db.execute(
+        "INSERT INTO access_keys (access_key_id, account_id, secret, created_ms) \
+         VALUES (?1, ?2, ?3, ?4)",
+        params![
+            key.access_key_id,
+            key.account_id,
+            key.secret.expose(),
+            key.created_ms
+        ],
+    )
+    .map_err(unique("access key"))?;
+    Ok(())
+}
+
+pub(super) fn count(db: &Connection) -> Result<u64, StoreError> {
+    let count: i64 = db.query_row("SELECT COUNT(*) FROM accounts", [], |row| row.get(0))?;
+    Ok(count as u64)
+}
+
+pub(super) fn find_access_key(
+    db: &Connection,
+    access_key_id: &str,
+) -> Result<Option<AccessKeyOwner>, StoreError> {
+    let owner = db
+        .query_row(
+            "SELECT k.account_id, k.secret, a.default_resource_group_id \
+             FROM access_keys k JOIN accounts a ON a.account_id = k.account_id \
+             WHERE k.access_key_id = ?1",
+            params![access_key_id],
+            |row| {
+                Ok(AccessKeyOwner {
+                    account_id: row.get(0)?,
+                    secret: Secret::new(row.get(1)?),
+                    default_resource_group_id: row.get(2)?,
+                })
+            },
+        )
+        .optional()?;
+    Ok(owner)
+}

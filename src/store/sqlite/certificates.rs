@@ -1,0 +1,199 @@
+//! Server and CA certificates: metadata, PEM, sealed keys.
+
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
+
+use super::{tags, unique};
+use crate::crypto::SealedPrivateKey;
+use crate::store::{
+    AliCloudSource, Certificate, CertificateFilter, CertificateKind, CertificateMaterial, Quota,
+    Scope, StoreError,
+};
+
+const COLUMNS: &str = "c.id, c.account_id, c.region_id, c.name, c.resource_group_id, \
+    c.fingerprint, c.common_name, c.subject_alternative_names, c.expire_ms, c.created_ms, \
+    c.ali_cloud_certificate_id, c.ali_cloud_certificate_name, c.ali_cloud_region_id";
+
+fn from_row(kind: CertificateKind, row: &rusqlite::Row<'_>) -> rusqlite::Result<Certificate> {
+    let names: String = row.get(7)?;
+    let ali_cloud_id: Option<String> = row.get(10)?;
+    Ok(Certificate {
+        id: row.get(0)?,
+        kind,
+        scope: Scope {
+            account_id: row.get(1)?,
+            region_id: row.get(2)?,
+        },
+        name: row.get(3)?,
+        resource_group_id: row.get(4)?,
+        fingerprint: row.get(5)?,
+        common_name: row.get(6)?,
+        subject_alternative_names: serde_json::from_str(&names).unwrap_or_default(),
+        expire_ms: row.get(8)?,
+        created_ms: row.get(9)?,
+        ali_cloud: match ali_cloud_id {
+            Some(certificate_id) => Some(AliCloudSource {
+                certificate_id,
+                certificate_name: row.get::<_, Option<String>>(11)?.unwrap_or_default(),
+                region_id: row.get::<_, Option<String>>(12)?.unwrap_or_default(),
+            }),
+            None => None,
+        },
+        tags: Vec::new(),
+    })
+}
+
+pub(super) fn insert(
+    db: &Connection,
+    certificate: &Certificate,
+    material: &CertificateMaterial,
+    quota: Quota,
+) -> Result<(), StoreError> {
+    let scope = &certificate.scope;
+    let kind = certificate.kind.as_str();
+    if let Some(limit) = quota {
+        let used: i64 = db.query_row(
+            "SELECT COUNT(*) FROM certificates WHERE account_id = ?1 AND region_id = ?2 AND kind = ?3",
+            params![scope.account_id, scope.region_id, kind],
+            |row| row.get(0),
+        )?;
+        if used as u64 >= limit {
+            return Err(StoreError::OverQuota {
+                used: used as u64,
+                limit,
+            });
+        }
+    }
+    let names = serde_json::to_string(&certificate.subject_alternative_names)
+        .map_err(|error| StoreError::Database(error.to_string()))?;
+    let source = certificate.ali_cloud.as_ref();
+    db.execute(
+        "INSERT INTO certificates (id, kind, account_id, region_id, name, resource_group_id, \
+         fingerprint, common_name, subject_alternative_names, expire_ms, created_ms, \
+         ali_cloud_certificate_id, ali_cloud_certificate_name, ali_cloud_region_id, certificate_pem) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+        params![
+            certificate.id,
+            kind,
+            scope.account_id,
+            scope.region_id,
+            certificate.name,
+            certificate.resource_group_id,
+            certificate.fingerprint,
+            certificate.common_name,
+            names,
+            certificate.expire_ms,
+            certificate.created_ms,
+            source.map(|s| &s.certificate_id),
+            source.map(|s| &s.certificate_name),
+            source.map(|s| &s.region_id),
+            material.certificate_pem,
+        ],
+    )
+    .map_err(unique("certificate"))?;
+    for tag in &certificate.tags {
+        db.execute(
+            "INSERT INTO certificate_tags (certificate_id, tag_key, tag_value) VALUES (?1, ?2, ?3)",
+            params![certificate.id, tag.key, tag.value],
+        )?;
+    }
+    if let Some(key) = &material.private_key {
+        db.execute(
+            "INSERT INTO certificate_keys (certificate_id, sealed_key) VALUES (?1, ?2)",
+            params![certificate.id, key.as_stored()],
+        )?;
+    }
+    Ok(())
+}
+
+pub(super) fn list(
+    db: &Connection,
+    scope: &Scope,
+    kind: CertificateKind,
+    filter: &CertificateFilter,
+) -> Result<Vec<Certificate>, StoreError> {
+    let mut values = vec![
+        Value::Text(scope.account_id.clone()),
+        Value::Text(scope.region_id.clone()),
+        Value::Text(kind.as_str().into()),
+    ];
+    let mut sql = format!(
+        "SELECT {COLUMNS} FROM certificates c \
+         WHERE c.account_id = ?1 AND c.region_id = ?2 AND c.kind = ?3"
+    );
+    if !filter.ids.is_empty() {
+        sql.push_str(&format!(
+            " AND c.id IN ({})",
+            tags::placeholders(&filter.ids, &mut values)
+        ));
+    }
+    if let Some(group) = &filter.resource_group_id {
+        values.push(Value::Text(group.clone()));
+        sql.push_str(&format!(" AND c.resource_group_id = ?{}", values.len()));
+    }
+    sql.push_str(&tags::carries_all(&filter.tags, &mut values));
+    sql.push_str(" ORDER BY c.seq");
+    let mut statement = db.prepare_cached(&sql)?;
+    let rows = statement.query_map(params_from_iter(values), |row| from_row(kind, row))?;
+    let mut certificates = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+    let ids: Vec<String> = certificates.iter().map(|c| c.id.clone()).collect();
+    let mut tags = tags::of(db, &ids)?;
+    for certificate in &mut certificates {
+        certificate.tags = tags.remove(&certificate.id).unwrap_or_default();
+    }
+    Ok(certificates)
+}
+
+pub(super) fn delete(
+    db: &Connection,
+    scope: &Scope,
+    kind: CertificateKind,
+    id: &str,
+) -> Result<bool, StoreError> {
+    // Tags and the key go with it (ON DELETE CASCADE).
+    let deleted = db.execute(
+        "DELETE FROM certificates WHERE id = ?1 AND account_id = ?2 AND region_id = ?3 AND kind = ?4",
+        params![id, scope.account_id, scope.region_id, kind.as_str()],
+    )?;
+    Ok(deleted > 0)
+}
+
+pub(super) fn rename(
+    db: &Connection,
+    scope: &Scope,
+    kind: CertificateKind,
+    id: &str,
+    name: &str,
+) -> Result<bool, StoreError> {
+    let renamed = db.execute(
+        "UPDATE certificates SET name = ?1 \
+         WHERE id = ?2 AND account_id = ?3 AND region_id = ?4 AND kind = ?5",
+        params![name, id, scope.account_id, scope.region_id, kind.as_str()],
+    )?;
+    Ok(renamed > 0)
+}
+
+pub(super) fn material(
+    db: &Connection,
+    scope: &Scope,
+    kind: CertificateKind,
+    id: &str,
+) -> Result<Option<CertificateMaterial>, StoreError> {
+    let material = db
+        .query_row(
+            "SELECT c.certificate_pem, k.sealed_key FROM certificates c \
+             LEFT JOIN certificate_keys k ON k.certificate_id = c.id \
+             WHERE c.id = ?1 AND c.account_id = ?2 AND c.region_id = ?3 AND c.kind = ?4",
+            params![id, scope.account_id, scope.region_id, kind.as_str()],
+            |row| {
+                Ok(CertificateMaterial {
+                    certificate_pem: row.get(0)?,
+                    private_key: row
+                        .get::<_, Option<Vec<u8>>>(1)?
+                        .map(SealedPrivateKey::from_stored),
+                })
+            },
+        )
+        .optional()?;
+    Ok(material)
+}

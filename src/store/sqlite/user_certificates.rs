@@ -1,0 +1,153 @@
+//! Certificates of the SSL Certificates Service, per account.
+
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
+
+use super::unique;
+use crate::crypto::SealedPrivateKey;
+use crate::store::{CertificateMaterial, StoreError, UserCertificate, UserCertificateFilter};
+
+const COLUMNS: &str = "cert_id, account_id, name, resource_group_id, fingerprint, common_name, \
+    subject_alternative_names, issuer, serial_number, algorithm, not_before_ms, not_after_ms, \
+    created_ms";
+
+fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<UserCertificate> {
+    let names: String = row.get(6)?;
+    Ok(UserCertificate {
+        cert_id: row.get(0)?,
+        account_id: row.get(1)?,
+        name: row.get(2)?,
+        resource_group_id: row.get(3)?,
+        fingerprint: row.get(4)?,
+        common_name: row.get(5)?,
+        subject_alternative_names: serde_json::from_str(&names).unwrap_or_default(),
+        issuer: row.get(7)?,
+        serial_number: row.get(8)?,
+        algorithm: row.get(9)?,
+        not_before_ms: row.get(10)?,
+        not_after_ms: row.get(11)?,
+        created_ms: row.get(12)?,
+    })
+}
+
+pub(super) fn insert(
+    db: &Connection,
+    certificate: &UserCertificate,
+    material: &CertificateMaterial,
+) -> Result<(), StoreError> {
+    let taken: bool = db
+        .prepare_cached("SELECT 1 FROM user_certificates WHERE account_id = ?1 AND name = ?2")?
+        .exists(params![certificate.account_id, certificate.name])?;
+    if taken {
+        return Err(StoreError::Conflict("certificate name"));
+    }
+    let names = serde_json::to_string(&certificate.subject_alternative_names)
+        .map_err(|error| StoreError::Database(error.to_string()))?;
+    let key = material
+        .private_key
+        .as_ref()
+        .ok_or_else(|| StoreError::Database("a user certificate needs its key".into()))?;
+    db.execute(
+        &format!(
+            "INSERT INTO user_certificates ({COLUMNS}, certificate_pem, sealed_key) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+        ),
+        params![
+            certificate.cert_id,
+            certificate.account_id,
+            certificate.name,
+            certificate.resource_group_id,
+            certificate.fingerprint,
+            certificate.common_name,
+            names,
+            certificate.issuer,
+            certificate.serial_number,
+            certificate.algorithm,
+            certificate.not_before_ms,
+            certificate.not_after_ms,
+            certificate.created_ms,
+            material.certificate_pem,
+            key.as_stored(),
+        ],
+    )
+    .map_err(unique("certificate id"))?;
+    Ok(())
+}
+
+pub(super) fn get(
+    db: &Connection,
+    account_id: &str,
+    cert_id: i64,
+) -> Result<Option<(UserCertificate, CertificateMaterial)>, StoreError> {
+    let found = db
+        .query_row(
+            &format!(
+                "SELECT {COLUMNS}, certificate_pem, sealed_key FROM user_certificates \
+                 WHERE account_id = ?1 AND cert_id = ?2"
+            ),
+            params![account_id, cert_id],
+            |row| {
+                let material = CertificateMaterial {
+                    certificate_pem: row.get(13)?,
+                    private_key: Some(SealedPrivateKey::from_stored(row.get(14)?)),
+                };
+                Ok((from_row(row)?, material))
+            },
+        )
+        .optional()?;
+    Ok(found)
+}
+
+pub(super) fn list(
+    db: &Connection,
+    account_id: &str,
+    filter: &UserCertificateFilter,
+) -> Result<(Vec<UserCertificate>, u64), StoreError> {
+    let mut values = vec![Value::Text(account_id.to_owned())];
+    let mut condition = String::from("account_id = ?1");
+    if let Some(keyword) = &filter.keyword {
+        let escaped = keyword
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        values.push(Value::Text(format!("%{escaped}%")));
+        let n = values.len();
+        condition.push_str(&format!(
+            " AND (name LIKE ?{n} ESCAPE '\\' OR common_name LIKE ?{n} ESCAPE '\\' \
+             OR subject_alternative_names LIKE ?{n} ESCAPE '\\')"
+        ));
+    }
+    if let Some(from) = filter.not_after_from {
+        values.push(Value::Integer(from));
+        condition.push_str(&format!(" AND not_after_ms >= ?{}", values.len()));
+    }
+    if let Some(until) = filter.not_after_until {
+        values.push(Value::Integer(until));
+        condition.push_str(&format!(" AND not_after_ms < ?{}", values.len()));
+    }
+    let total: i64 = db.query_row(
+        &format!("SELECT COUNT(*) FROM user_certificates WHERE {condition}"),
+        params_from_iter(values.iter()),
+        |row| row.get(0),
+    )?;
+    values.push(Value::Integer(filter.page_size as i64));
+    values.push(Value::Integer(
+        (filter.page.saturating_sub(1) * filter.page_size) as i64,
+    ));
+    let sql = format!(
+        "SELECT {COLUMNS} FROM user_certificates WHERE {condition} ORDER BY seq LIMIT ?{} OFFSET ?{}",
+        values.len() - 1,
+        values.len()
+    );
+    let mut statement = db.prepare(&sql)?;
+    let rows = statement.query_map(params_from_iter(values), from_row)?;
+    Ok((rows.collect::<rusqlite::Result<Vec<_>>>()?, total as u64))
+}
+
+pub(super) fn delete(db: &Connection, account_id: &str, cert_id: i64) -> Result<bool, StoreError> {
+    let deleted = db.execute(
+        "DELETE FROM user_certificates WHERE account_id = ?1 AND cert_id = ?2",
+        params![account_id, cert_id],
+    )?;
+    Ok(deleted > 0)
+}
