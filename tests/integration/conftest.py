@@ -135,36 +135,61 @@ def snake(name):
     return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
 
 
+def tea_config(server, account, region, signature_algorithm=None):
+    from alibabacloud_tea_openapi.models import Config
+    config = Config(access_key_id=account["AccessKeyId"],
+                    access_key_secret=account["AccessKeySecret"], region_id=region,
+                    endpoint=f"127.0.0.1:{server.port}", protocol="http",
+                    read_timeout=30000, connect_timeout=5000)
+    if signature_algorithm:
+        config.signature_algorithm = signature_algorithm
+    return config
+
+
+def tea_call(client, models, runtime, action, params):
+    """Calls `action` on a tea client with PascalCase parameters; returns the body as a map."""
+    # from_map takes the wire (PascalCase) names and builds nested models (Tag lists, ...).
+    request = getattr(models, f"{action}Request")().from_map(params)
+    method = getattr(client, f"{snake(action)}_with_options")
+    try:
+        return method(request, runtime).body.to_map()
+    except Exception as error:  # the tea clients raise several exception classes
+        code = getattr(error, "code", None)
+        if code is None:
+            raise
+        status = getattr(error, "status_code", None) or getattr(error, "statusCode", None)
+        raise Failure(code, status, getattr(error, "message", ""))
+
+
 class V3:
     """alibabacloud-slb20140515 on alibabacloud-tea-openapi: V3 (ACS3-HMAC-SHA256) by default,
     V1 with signature_algorithm='v2'."""
 
     def __init__(self, server, account, region=REGION, signature_algorithm=None):
         from alibabacloud_slb20140515.client import Client
-        from alibabacloud_tea_openapi.models import Config
-        config = Config(access_key_id=account["AccessKeyId"],
-                        access_key_secret=account["AccessKeySecret"], region_id=region,
-                        endpoint=f"127.0.0.1:{server.port}", protocol="http",
-                        read_timeout=30000, connect_timeout=5000)
-        if signature_algorithm:
-            config.signature_algorithm = signature_algorithm
-        self.client = Client(config)
+        self.client = Client(tea_config(server, account, region, signature_algorithm))
         self.region = region
 
     def call(self, action, **params):
         from alibabacloud_slb20140515 import models
         from alibabacloud_tea_util.models import RuntimeOptions
         params.setdefault("RegionId", self.region)
-        request = getattr(models, f"{action}Request")(**{snake(k): v for k, v in params.items()})
-        method = getattr(self.client, f"{snake(action)}_with_options")
-        try:
-            return method(request, RuntimeOptions(autoretry=False, max_attempts=0)).body.to_map()
-        except Exception as error:  # the tea clients raise several exception classes
-            code = getattr(error, "code", None)
-            if code is None:
-                raise
-            status = getattr(error, "status_code", None) or getattr(error, "statusCode", None)
-            raise Failure(code, status, getattr(error, "message", ""))
+        return tea_call(self.client, models, RuntimeOptions(autoretry=False, max_attempts=0),
+                        action, params)
+
+
+class Cas:
+    """alibabacloud-cas20200407: the SSL Certificates Service (V3 signatures)."""
+
+    def __init__(self, server, account):
+        from alibabacloud_cas20200407.client import Client
+        self.client = Client(tea_config(server, account, REGION))
+
+    def call(self, action, **params):
+        from alibabacloud_cas20200407 import models
+        from darabonba.runtime import RuntimeOptions
+        return tea_call(self.client, models, RuntimeOptions(autoretry=False, max_attempts=0),
+                        action, params)
 
 
 @pytest.fixture
