@@ -61,13 +61,15 @@ class RawClient:
         return params
 
     def v1(self, action, api_params=None, method="POST", body=False, fmt="JSON",
-           timestamp=None, nonce=None, secret=None, tamper=None, region=True, drop=()):
+           timestamp=None, nonce=None, secret=None, tamper=None, region=True, drop=(),
+           extra_common=None, headers=None):
         """A V1-signed request. body=True puts the API parameters in a form body (as terraform's
         tea-rpc client does) and only the common ones in the URL."""
         api_params = dict(api_params or {})
         if region and "RegionId" not in api_params:
             api_params["RegionId"] = self.region
         common = self.common(action, timestamp=timestamp, nonce=nonce, fmt=fmt)
+        common.update(extra_common or {})
         for name in drop:
             common.pop(name, None)
         signature, _ = v1_signature(method, {**common, **api_params}, secret or self.secret)
@@ -75,8 +77,8 @@ class RawClient:
         if tamper:
             tamper(common, api_params)
         if body:
-            return self.send(method, common, api_params)
-        return self.send(method, {**common, **api_params}, None)
+            return self.send(method, common, api_params, headers=headers)
+        return self.send(method, {**common, **api_params}, None, headers=headers)
 
     def send(self, method, query, form, headers=None, raw_body=None):
         url = self.base + "?" + urllib.parse.urlencode(query, quote_via=urllib.parse.quote)
