@@ -46,10 +46,10 @@ class RawClient:
         self.region = region
         self.session = requests.Session()
 
-    def common(self, action, timestamp=None, nonce=None, fmt="JSON"):
+    def common(self, action, timestamp=None, nonce=None, fmt="JSON", version="2014-05-15"):
         params = {
             "Action": action,
-            "Version": "2014-05-15",
+            "Version": version,
             "AccessKeyId": self.access_key_id,
             "SignatureMethod": "HMAC-SHA1",
             "SignatureVersion": "1.0",
@@ -62,13 +62,13 @@ class RawClient:
 
     def v1(self, action, api_params=None, method="POST", body=False, fmt="JSON",
            timestamp=None, nonce=None, secret=None, tamper=None, region=True, drop=(),
-           extra_common=None, headers=None):
+           extra_common=None, headers=None, version="2014-05-15"):
         """A V1-signed request. body=True puts the API parameters in a form body (as terraform's
         tea-rpc client does) and only the common ones in the URL."""
         api_params = dict(api_params or {})
         if region and "RegionId" not in api_params:
             api_params["RegionId"] = self.region
-        common = self.common(action, timestamp=timestamp, nonce=nonce, fmt=fmt)
+        common = self.common(action, timestamp=timestamp, nonce=nonce, fmt=fmt, version=version)
         common.update(extra_common or {})
         for name in drop:
             common.pop(name, None)

@@ -158,3 +158,18 @@ def test_the_two_products_are_told_apart_by_version(raw):
     response = raw.v1("DescribeServerCertificates", tamper=cas_version)
     # Actions resolve by product before the signature is checked.
     assert (response.status, response.json()["Code"]) == (404, "InvalidAction.NotFound")
+
+
+def test_xml_answers_of_the_service(raw, cas):
+    import xml.etree.ElementTree as ElementTree
+    cert_id, _, _ = upload_user_certificate(cas, "xml")
+    response = raw.v1("ListUserCertificateOrder", {"OrderType": "UPLOAD"}, fmt="XML", region=False,
+                      version="2020-04-07")
+    assert response.status == 200, response.text
+    root = ElementTree.fromstring(response.text)
+    assert root.tag == "ListUserCertificateOrderResponse"
+    assert [e.find("CertificateId").text for e in root.findall("CertificateOrderList")] == [str(cert_id)]
+    assert root.find("TotalCount").text == "1"
+    detail = ElementTree.fromstring(raw.v1("GetUserCertificateDetail", {"CertId": cert_id}, fmt="XML",
+                                           region=False, version="2020-04-07").text)
+    assert detail.find("Name").text == "xml" and detail.find("Key") is None

@@ -41,3 +41,10 @@ def test_resource_groups_default_per_account_and_named_ones(server, account, oth
     listed = v3.call("DescribeServerCertificates", ResourceGroupId="rg-team42")
     assert [i["ServerCertificateId"] for i in listed["ServerCertificates"]["ServerCertificate"]] == [
         named["ServerCertificateId"]]
+
+
+def test_describe_regions_in_xml(raw):
+    import xml.etree.ElementTree as ElementTree
+    root = ElementTree.fromstring(raw.v1("DescribeRegions", {"AcceptLanguage": "en-US"}, fmt="XML").text)
+    regions = root.find("Regions").findall("Region")
+    assert "China (Hangzhou)" in [r.find("LocalName").text for r in regions]

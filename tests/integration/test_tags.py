@@ -63,6 +63,11 @@ def test_describe_filters_by_every_given_tag(v3):
     assert ids([("env", "prod")]) == [both, prod]
     assert ids([("env", "prod"), ("team", "web")]) == [both]
     assert ids([("env", "none")]) == []
+    ca_prod, ca_dev = upload_ca(v3, [("env", "prod")]), upload_ca(v3, [("env", "dev")])
+    body = v3.call("DescribeCACertificates", Tag=[{"Key": "env", "Value": "prod"}])
+    assert [i["CACertificateId"] for i in body["CACertificates"]["CACertificate"]] == [ca_prod]
+    body = v3.call("DescribeCACertificates", Tag=[{"Key": "env"}])
+    assert [i["CACertificateId"] for i in body["CACertificates"]["CACertificate"]] == [ca_prod, ca_dev]
 
 
 def test_tag_replace_and_untag(v1, v3):
