@@ -3,7 +3,7 @@
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
-use super::{tags, unique};
+use super::{json_list, tags, unique};
 use crate::crypto::SealedPrivateKey;
 use crate::store::{
     AliCloudSource, Certificate, CertificateFilter, CertificateKind, CertificateMaterial, Quota,
@@ -64,8 +64,7 @@ pub(super) fn insert(
             });
         }
     }
-    let names = serde_json::to_string(&certificate.subject_alternative_names)
-        .map_err(|error| StoreError::Database(error.to_string()))?;
+    let names = json_list(&certificate.subject_alternative_names);
     let source = certificate.ali_cloud.as_ref();
     db.execute(
         "INSERT INTO certificates (id, kind, account_id, region_id, name, resource_group_id, \

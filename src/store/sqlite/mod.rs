@@ -156,6 +156,11 @@ fn migrate(connection: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Lists of names (subject alternative names) are stored as JSON text.
+fn json_list(items: &[String]) -> String {
+    serde_json::Value::from(items).to_string()
+}
+
 fn is_unique_violation(error: &rusqlite::Error) -> bool {
     matches!(
         error,

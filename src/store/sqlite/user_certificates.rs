@@ -3,7 +3,7 @@
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
-use super::unique;
+use super::{json_list, unique};
 use crate::crypto::SealedPrivateKey;
 use crate::store::{CertificateMaterial, StoreError, UserCertificate, UserCertificateFilter};
 
@@ -41,8 +41,7 @@ pub(super) fn insert(
     if taken {
         return Err(StoreError::Conflict("certificate name"));
     }
-    let names = serde_json::to_string(&certificate.subject_alternative_names)
-        .map_err(|error| StoreError::Database(error.to_string()))?;
+    let names = json_list(&certificate.subject_alternative_names);
     let key = material
         .private_key
         .as_ref()
