@@ -2,8 +2,9 @@
 
 use serde::Serialize;
 
+use crate::audit::AuditRecord;
 use crate::clock;
-use crate::crypto::Secret;
+use crate::crypto::{Binding, Secret, Vault, VaultError};
 use crate::ids;
 use crate::store::{AccessKey, Account, Store, StoreError};
 
@@ -24,8 +25,14 @@ fn expose<S: serde::Serializer>(secret: &Secret, serializer: S) -> Result<S::Ok,
 /// Random IDs can collide (1 in 10^15 for accounts): draw again a few times.
 const ATTEMPTS: usize = 5;
 
-/// Creates an account with its default resource group and one AccessKey pair.
-pub async fn create(store: &dyn Store, name: &str) -> Result<Credentials, StoreError> {
+/// Creates an account with its default resource group and one AccessKey pair, whose secret is
+/// stored sealed; `audit` is the record of this administration (by the CLI or at first start).
+pub async fn create(
+    store: &dyn Store,
+    vault: &Vault,
+    name: &str,
+    audit: &AuditRecord,
+) -> Result<Credentials, VaultError> {
     let mut last_error = None;
     for _ in 0..ATTEMPTS {
         let created_ms = clock::unix_ms(clock::now());
@@ -35,22 +42,31 @@ pub async fn create(store: &dyn Store, name: &str) -> Result<Credentials, StoreE
             default_resource_group_id: ids::resource_group_id(),
             created_ms,
         };
+        let access_key_id = ids::access_key_id();
+        let secret = Secret::new(ids::access_key_secret());
+        let binding = Binding::AccessKeySecret {
+            access_key_id: access_key_id.clone(),
+        };
         let key = AccessKey {
-            access_key_id: ids::access_key_id(),
+            sealed_secret: vault.seal(secret.expose().as_bytes(), &binding).await?,
+            access_key_id,
             account_id: account.account_id.clone(),
-            secret: Secret::new(ids::access_key_secret()),
             created_ms,
         };
         let credentials = Credentials {
             account_id: account.account_id.clone(),
             access_key_id: key.access_key_id.clone(),
-            access_key_secret: key.secret.clone(),
+            access_key_secret: secret,
         };
-        match store.insert_account(account, key).await {
+        let mut record = audit.clone();
+        record.account_id = credentials.account_id.clone();
+        record.access_key_id = credentials.access_key_id.clone();
+        let line = record.success(&credentials.account_id, None);
+        match store.insert_account(account, key, line).await {
             Ok(()) => return Ok(credentials),
             Err(StoreError::Conflict(what)) => last_error = Some(StoreError::Conflict(what)),
-            Err(other) => return Err(other),
+            Err(other) => return Err(other.into()),
         }
     }
-    Err(last_error.unwrap_or(StoreError::Conflict("account")))
+    Err(last_error.unwrap_or(StoreError::Conflict("account")).into())
 }

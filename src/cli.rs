@@ -1,12 +1,17 @@
-//! The command line: `serve` and `account create`. Other tools depend on these exact forms.
+//! The command line: `serve`, `account create`, `keys rotate`, `keys rewrap`. Other tools
+//! depend on these exact forms.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use zeroize::Zeroizing;
 
+use crate::audit::AuditRecord;
+use crate::crypto::master_key;
+use crate::data_dir::{self, DataDir};
+use crate::ids;
 use crate::server::{self, ServeConfig};
-use crate::store::sqlite::SqliteStore;
 
 #[derive(Parser)]
 #[command(
@@ -28,6 +33,11 @@ enum Command {
         #[command(subcommand)]
         command: AccountCommand,
     },
+    /// Manage the keys that seal private keys and AccessKeySecrets at rest.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
 }
 
 #[derive(clap::Args)]
@@ -36,7 +46,7 @@ struct ServeArgs {
     #[arg(long, env = "SLBCERT_LISTEN", default_value = "127.0.0.1:8080")]
     listen: std::net::SocketAddr,
     #[command(flatten)]
-    data: DataDir,
+    storage: Storage,
     /// Server certificates per account per region; 0 means unlimited.
     #[arg(long, env = "SLBCERT_QUOTA_SERVER_CERTIFICATES", default_value_t = 100)]
     quota_server_certificates: u64,
@@ -45,11 +55,36 @@ struct ServeArgs {
     quota_ca_certificates: u64,
 }
 
+/// Where state, secrets and the audit trail live.
 #[derive(clap::Args)]
-struct DataDir {
-    /// Directory of the embedded database and the default credentials.
+struct Storage {
+    /// Directory of the embedded database, the default master key and audit log, and the
+    /// first account's credentials.
     #[arg(long, env = "SLBCERT_DATA_DIR", default_value = "./slbcert-data")]
     data_dir: PathBuf,
+    /// The master key (32 bytes, base64), readable by its owner only. Without it, and without
+    /// SLBCERT_MASTER_KEY, DATA_DIR/master.key is used (and made on the first start).
+    #[arg(long, env = "SLBCERT_MASTER_KEY_FILE")]
+    master_key_file: Option<PathBuf>,
+    /// The audit log (one JSON line per mutation); DATA_DIR/audit.log by default.
+    #[arg(long, env = "SLBCERT_AUDIT_LOG")]
+    audit_log: Option<PathBuf>,
+}
+
+impl Storage {
+    fn options(&self) -> data_dir::Options {
+        data_dir::Options {
+            master_key_file: self.master_key_file.clone(),
+            master_key: std::env::var(master_key::ENVIRONMENT_VARIABLE)
+                .ok()
+                .map(Zeroizing::new),
+            audit_log: self.audit_log.clone(),
+        }
+    }
+
+    async fn open(&self) -> Result<DataDir, BoxError> {
+        Ok(data_dir::open(&self.data_dir, &self.options(), "cli").await?)
+    }
 }
 
 #[derive(Subcommand)]
@@ -61,10 +96,29 @@ enum AccountCommand {
         #[arg(long, default_value = "")]
         name: String,
         #[command(flatten)]
-        data: DataDir,
+        storage: Storage,
         /// Print one JSON line {"AccountId", "AccessKeyId", "AccessKeySecret"}.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Add a key-encryption key version, used for every new seal from now on, also by servers
+    /// already running on this data directory.
+    Rotate {
+        #[command(flatten)]
+        storage: Storage,
+    },
+    /// Re-wrap every stored data key under the newest key-encryption key, online and in
+    /// batches; an interrupted run is finished by running it again.
+    Rewrap {
+        #[command(flatten)]
+        storage: Storage,
+        /// Sealed values per transaction.
+        #[arg(long, default_value_t = 100)]
+        batch_size: usize,
     },
 }
 
@@ -83,22 +137,7 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = runtime.block_on(async move {
-        match cli.command {
-            Command::Serve(args) => server::serve(ServeConfig {
-                listen: args.listen,
-                data_dir: args.data.data_dir,
-                quota_server_certificates: args.quota_server_certificates,
-                quota_ca_certificates: args.quota_ca_certificates,
-            })
-            .await
-            .map_err(BoxError::from),
-            Command::Account {
-                command: AccountCommand::Create { name, data, json },
-            } => create_account(&data.data_dir, &name, json).await,
-        }
-    });
-    match result {
+    match runtime.block_on(run(cli.command)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("slbcert: {error}");
@@ -107,14 +146,70 @@ pub fn main() -> ExitCode {
     }
 }
 
-async fn create_account(
-    data_dir: &std::path::Path,
-    name: &str,
-    json: bool,
-) -> Result<(), BoxError> {
-    server::create_data_dir(data_dir)?;
-    let store = SqliteStore::open(data_dir)?;
-    let credentials = crate::accounts::create(&store, name).await?;
+async fn run(command: Command) -> Result<(), BoxError> {
+    match command {
+        Command::Serve(args) => Ok(server::serve(ServeConfig {
+            listen: args.listen,
+            secrets: args.storage.options(),
+            data_dir: args.storage.data_dir,
+            quota_server_certificates: args.quota_server_certificates,
+            quota_ca_certificates: args.quota_ca_certificates,
+        })
+        .await?),
+        Command::Account {
+            command:
+                AccountCommand::Create {
+                    name,
+                    storage,
+                    json,
+                },
+        } => create_account(&storage, &name, json).await,
+        Command::Keys {
+            command: KeysCommand::Rotate { storage },
+        } => {
+            let data = storage.open().await?;
+            let audit = AuditRecord::new(&ids::request_id(), "RotateKeyEncryptionKey", "cli");
+            let version = crate::keys::rotate(&data.vault, &audit).await?;
+            println!("key-encryption key version {version} is now used for new seals");
+            Ok(())
+        }
+        Command::Keys {
+            command:
+                KeysCommand::Rewrap {
+                    storage,
+                    batch_size,
+                },
+        } => {
+            let data = storage.open().await?;
+            let audit = AuditRecord::new(&ids::request_id(), "RewrapKeys", "cli");
+            let done = crate::keys::rewrap(
+                data.store.as_ref(),
+                &data.vault,
+                batch_size,
+                None,
+                &audit,
+                |progress| {
+                    println!(
+                        "rewrapped {} of {} sealed values under key-encryption key version {}",
+                        progress.done, progress.total, progress.version
+                    );
+                },
+            )
+            .await?;
+            println!(
+                "done: every sealed value is under key-encryption key version {} ({} rewrapped)",
+                done.version, done.done
+            );
+            Ok(())
+        }
+    }
+}
+
+async fn create_account(storage: &Storage, name: &str, json: bool) -> Result<(), BoxError> {
+    let data = storage.open().await?;
+    let audit = AuditRecord::new(&ids::request_id(), "CreateAccount", "cli");
+    let credentials =
+        crate::accounts::create(data.store.as_ref(), &data.vault, name, &audit).await?;
     if json {
         println!("{}", serde_json::to_string(&credentials)?);
     } else {

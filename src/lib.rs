@@ -4,11 +4,14 @@
 pub mod accounts;
 pub mod actions;
 pub mod api;
+pub mod audit;
 pub mod cli;
 pub mod clock;
 pub mod crypto;
+pub mod data_dir;
 pub mod http;
 pub mod ids;
+pub mod keys;
 pub mod pki;
 pub mod regions;
 pub mod server;

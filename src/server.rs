@@ -3,7 +3,7 @@
 
 use std::io::Write;
 use std::net::SocketAddr;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -13,15 +13,18 @@ use tokio::sync::watch;
 
 use crate::actions::Limits;
 use crate::api::{self, AppState, nonce::NonceCache};
+use crate::audit::AuditRecord;
+use crate::crypto::VaultError;
+use crate::data_dir::{self, DataDir, OpenError};
 use crate::http::{self as web, Request, Response};
-use crate::store::sqlite::SqliteStore;
-use crate::store::{Store, StoreError};
+use crate::ids;
 
 pub const CREDENTIALS_FILE: &str = "credentials";
 
 pub struct ServeConfig {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
+    pub secrets: data_dir::Options,
     /// Per account per region; 0 means unlimited.
     pub quota_server_certificates: u64,
     pub quota_ca_certificates: u64,
@@ -29,13 +32,15 @@ pub struct ServeConfig {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
-    #[error("data directory {path}: {source}")]
-    DataDir {
+    #[error(transparent)]
+    Open(#[from] OpenError),
+    #[error("cannot create the first account: {0}")]
+    FirstAccount(#[from] VaultError),
+    #[error("cannot write {path}: {source}")]
+    Credentials {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("store: {0}")]
-    Store(#[from] StoreError),
     #[error("cannot listen on {address}: {source}")]
     Listen {
         address: SocketAddr,
@@ -44,12 +49,23 @@ pub enum ServeError {
 }
 
 pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
-    create_data_dir(&config.data_dir)?;
-    let store = SqliteStore::open(&config.data_dir)?;
-    bootstrap_first_account(&store, &config.data_dir).await?;
+    let DataDir {
+        store,
+        vault,
+        audit,
+    } = data_dir::open(&config.data_dir, &config.secrets, "serve").await?;
+    let first = DataDir {
+        store: store.clone(),
+        vault: vault.clone(),
+        audit: audit.clone(),
+    };
+    bootstrap_first_account(&first, &config.data_dir).await?;
+    tracing::info!(audit_log = %audit.path().display(), "audit trail");
     let quota = |limit: u64| (limit > 0).then_some(limit);
     let state = Arc::new(AppState {
-        store: Arc::new(store),
+        store,
+        vault,
+        audit,
         nonces: NonceCache::default(),
         limits: Limits {
             server_certificates_per_region: quota(config.quota_server_certificates),
@@ -109,25 +125,21 @@ async fn wait_for_signal() {
     }
 }
 
-/// Creates the data directory, readable by its owner only.
-pub fn create_data_dir(path: &Path) -> Result<(), ServeError> {
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(path)
-        .map_err(|source| ServeError::DataDir {
-            path: path.to_owned(),
-            source,
-        })
-}
-
 /// On an empty store, creates a first account and writes its key pair to
 /// `DATA_DIR/credentials` (mode 0600), so that `serve` alone is enough to try the API.
-async fn bootstrap_first_account(store: &dyn Store, data_dir: &Path) -> Result<(), ServeError> {
-    if store.count_accounts().await? > 0 {
+async fn bootstrap_first_account(data: &DataDir, data_dir: &Path) -> Result<(), ServeError> {
+    if data
+        .store
+        .count_accounts()
+        .await
+        .map_err(VaultError::from)?
+        > 0
+    {
         return Ok(());
     }
-    let credentials = crate::accounts::create(store, "default").await?;
+    let audit = AuditRecord::new(&ids::request_id(), "CreateAccount", "serve");
+    let credentials =
+        crate::accounts::create(data.store.as_ref(), &data.vault, "default", &audit).await?;
     let path = data_dir.join(CREDENTIALS_FILE);
     let line = serde_json::to_string(&credentials).expect("credentials serialize");
     std::fs::OpenOptions::new()
@@ -141,7 +153,7 @@ async fn bootstrap_first_account(store: &dyn Store, data_dir: &Path) -> Result<(
             file.write_all(b"\n")?;
             file.sync_all()
         })
-        .map_err(|source| ServeError::DataDir {
+        .map_err(|source| ServeError::Credentials {
             path: path.clone(),
             source,
         })?;

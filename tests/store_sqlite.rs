@@ -3,12 +3,26 @@
 
 use std::sync::Arc;
 
-use slbcert::crypto::{SealedPrivateKey, Secret};
+use slbcert::crypto::Sealed;
 use slbcert::store::sqlite::SqliteStore;
 use slbcert::store::{
     AccessKey, Account, Certificate, CertificateFilter, CertificateKind, CertificateMaterial,
     Scope, Store, StoreError, Tag, TagFilter, TagQuery, UserCertificate, UserCertificateFilter,
 };
+
+/// A distinct audit line per call.
+fn line() -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    format!("line-{}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+fn sealed(tag: &str) -> Sealed {
+    Sealed::from_stored(format!("sealed:{tag}").into_bytes())
+}
+
+mod common;
+use common::MemoryLog;
 
 const SERVER: CertificateKind = CertificateKind::Server;
 const CA: CertificateKind = CertificateKind::Ca;
@@ -51,14 +65,16 @@ fn certificate(id: &str, kind: CertificateKind, scope: Scope, tags: Vec<Tag>) ->
 fn material(tag: &str) -> CertificateMaterial {
     CertificateMaterial {
         certificate_pem: format!("-----BEGIN CERTIFICATE-----\n{tag}\n"),
-        private_key: Some(SealedPrivateKey::seal(&format!(
-            "-----BEGIN PRIVATE KEY-----\n{tag}\n"
-        ))),
+        private_key: Some(sealed(tag)),
     }
 }
 
 async fn open(dir: &tempfile::TempDir) -> SqliteStore {
-    let store = SqliteStore::open(dir.path()).unwrap();
+    open_with(dir, Arc::new(MemoryLog::default())).await
+}
+
+async fn open_with(dir: &tempfile::TempDir, log: Arc<MemoryLog>) -> SqliteStore {
+    let store = SqliteStore::open(dir.path(), log).unwrap();
     if store.count_accounts().await.unwrap() == 0 {
         for (n, id) in ["1111111111111111", "2222222222222222"].iter().enumerate() {
             let account = Account {
@@ -70,10 +86,13 @@ async fn open(dir: &tempfile::TempDir) -> SqliteStore {
             let access_key = AccessKey {
                 access_key_id: format!("LTAI{n}"),
                 account_id: (*id).into(),
-                secret: Secret::new(format!("secret-{n}")),
+                sealed_secret: sealed(&format!("secret-{n}")),
                 created_ms: 0,
             };
-            store.insert_account(account, access_key).await.unwrap();
+            store
+                .insert_account(account, access_key, line())
+                .await
+                .unwrap();
         }
     }
     store
@@ -95,7 +114,7 @@ async fn every_operation_is_confined_to_its_account_region_and_kind() {
     let store = open(&dir).await;
     let row = certificate("c1", SERVER, mine(), vec![tag("env", "ci")]);
     store
-        .insert_certificate(row.clone(), material("k1"), None)
+        .insert_certificate(row.clone(), material("k1"), None, line())
         .await
         .unwrap();
 
@@ -115,13 +134,12 @@ async fn every_operation_is_confined_to_its_account_region_and_kind() {
                 .await
                 .is_empty()
         );
-        assert!(
-            !store
-                .rename_certificate(&other, kind, "c1", "x")
-                .await
-                .unwrap()
-        );
-        assert!(!store.delete_certificate(&other, kind, "c1").await.unwrap());
+        let renamed = store
+            .rename_certificate(&other, kind, "c1", "x", line())
+            .await;
+        assert!(matches!(renamed, Err(StoreError::NotFound(_))));
+        let deleted = store.delete_certificate(&other, kind, "c1", line()).await;
+        assert!(matches!(deleted, Err(StoreError::NotFound(_))));
         assert!(
             store
                 .certificate_material(&other, kind, "c1")
@@ -132,7 +150,13 @@ async fn every_operation_is_confined_to_its_account_region_and_kind() {
     }
     let stranger = scope("2222222222222222", "cn-hangzhou");
     let error = store
-        .tag_certificates(&stranger, vec!["c1".into()], vec![tag("a", "b")], 20)
+        .tag_certificates(
+            &stranger,
+            vec!["c1".into()],
+            vec![tag("a", "b")],
+            20,
+            line(),
+        )
         .await;
     assert!(matches!(error, Err(StoreError::NotFound(id)) if id == "c1"));
     assert!(
@@ -149,23 +173,19 @@ async fn every_operation_is_confined_to_its_account_region_and_kind() {
             .is_empty()
     );
 
-    assert!(
-        store
-            .rename_certificate(&mine(), SERVER, "c1", "renamed")
-            .await
-            .unwrap()
-    );
+    store
+        .rename_certificate(&mine(), SERVER, "c1", "renamed", line())
+        .await
+        .unwrap();
     let listed = store
         .list_certificates(&mine(), SERVER, &CertificateFilter::default())
         .await
         .unwrap();
     assert_eq!(listed[0].name, "renamed");
-    assert!(
-        store
-            .delete_certificate(&mine(), SERVER, "c1")
-            .await
-            .unwrap()
-    );
+    store
+        .delete_certificate(&mine(), SERVER, "c1", line())
+        .await
+        .unwrap();
     assert!(
         store
             .certificate_material(&mine(), SERVER, "c1")
@@ -192,7 +212,7 @@ async fn describe_filters_by_ids_group_and_every_tag_in_upload_order() {
         let mut row = certificate(id, SERVER, mine(), tags);
         row.resource_group_id = group.into();
         store
-            .insert_certificate(row, material(id), None)
+            .insert_certificate(row, material(id), None, line())
             .await
             .unwrap();
     }
@@ -250,6 +270,7 @@ async fn tagging_is_all_or_nothing_and_capped() {
             certificate("full", SERVER, mine(), eighteen),
             material("f"),
             None,
+            line(),
         )
         .await
         .unwrap();
@@ -261,6 +282,7 @@ async fn tagging_is_all_or_nothing_and_capped() {
                 private_key: None,
             },
             None,
+            line(),
         )
         .await
         .unwrap();
@@ -272,6 +294,7 @@ async fn tagging_is_all_or_nothing_and_capped() {
             vec!["full".into(), "ca".into()],
             vec![tag("k00", "new"), tag("x", "1")],
             20,
+            line(),
         )
         .await
         .unwrap();
@@ -282,6 +305,7 @@ async fn tagging_is_all_or_nothing_and_capped() {
             vec!["ca".into(), "full".into()],
             vec![tag("y", "1"), tag("z", "1"), tag("w", "1")],
             20,
+            line(),
         )
         .await;
     assert!(
@@ -293,6 +317,7 @@ async fn tagging_is_all_or_nothing_and_capped() {
             vec!["ca".into(), "ghost".into()],
             vec![tag("q", "1")],
             20,
+            line(),
         )
         .await;
     assert!(matches!(error, Err(StoreError::NotFound(id)) if id == "ghost"));
@@ -307,11 +332,12 @@ async fn tagging_is_all_or_nothing_and_capped() {
             &mine(),
             vec!["ca".into()],
             Some(vec!["x".into(), "absent".into()]),
+            line(),
         )
         .await
         .unwrap();
     store
-        .untag_certificates(&mine(), vec!["full".into()], None)
+        .untag_certificates(&mine(), vec!["full".into()], None, line())
         .await
         .unwrap();
     let query = TagQuery {
@@ -326,7 +352,10 @@ async fn tagging_is_all_or_nothing_and_capped() {
     assert_eq!(listed, [("ca".to_string(), "k00".to_string())]);
 
     // Deleting a certificate deletes its tags.
-    assert!(store.delete_certificate(&mine(), CA, "ca").await.unwrap());
+    store
+        .delete_certificate(&mine(), CA, "ca", line())
+        .await
+        .unwrap();
     assert!(
         store
             .list_certificate_tags(&mine(), &query)
@@ -343,7 +372,12 @@ async fn tag_listing_pages_with_a_cursor() {
     for id in ["b", "a"] {
         let tags = (0..5).map(|n| tag(&format!("k{n}"), id)).collect();
         store
-            .insert_certificate(certificate(id, SERVER, mine(), tags), material(id), None)
+            .insert_certificate(
+                certificate(id, SERVER, mine(), tags),
+                material(id),
+                None,
+                line(),
+            )
             .await
             .unwrap();
     }
@@ -399,7 +433,9 @@ async fn the_quota_holds_under_concurrent_uploads_per_kind() {
         let store = store.clone();
         tasks.push(tokio::spawn(async move {
             let row = certificate(&format!("c{n}"), SERVER, mine(), vec![]);
-            store.insert_certificate(row, material("k"), Some(10)).await
+            store
+                .insert_certificate(row, material("k"), Some(10), line())
+                .await
         }));
     }
     let mut accepted = 0;
@@ -414,7 +450,7 @@ async fn the_quota_holds_under_concurrent_uploads_per_kind() {
     // CA certificates count apart.
     let ca = certificate("ca", CA, mine(), vec![]);
     store
-        .insert_certificate(ca, material("ca"), Some(10))
+        .insert_certificate(ca, material("ca"), Some(10), line())
         .await
         .unwrap();
 }
@@ -425,7 +461,7 @@ async fn a_failing_write_leaves_no_trace_and_spares_its_batch() {
     let store = Arc::new(open(&dir).await);
     let first = certificate("dup", SERVER, mine(), vec![tag("origin", "first")]);
     store
-        .insert_certificate(first, material("first"), None)
+        .insert_certificate(first, material("first"), None, line())
         .await
         .unwrap();
     // Queued together, so that most of them share a batch with the failing duplicate.
@@ -440,7 +476,7 @@ async fn a_failing_write_leaves_no_trace_and_spares_its_batch() {
         tasks.push(tokio::spawn(async move {
             let row = certificate(&id, SERVER, mine(), vec![tag("origin", "second")]);
             store
-                .insert_certificate(row, material("second"), None)
+                .insert_certificate(row, material("second"), None, line())
                 .await
         }));
     }
@@ -455,14 +491,7 @@ async fn a_failing_write_leaves_no_trace_and_spares_its_batch() {
         .await
         .unwrap()
         .unwrap();
-    assert!(
-        stored
-            .private_key
-            .unwrap()
-            .open()
-            .unwrap()
-            .contains("first")
-    );
+    assert!(stored.private_key.unwrap().as_stored().ends_with(b"first"));
     assert!(stored.certificate_pem.contains("first"));
     let filter = CertificateFilter {
         ids: vec!["dup".into()],
@@ -488,7 +517,7 @@ async fn acknowledged_writes_survive_reopening() {
     {
         let store = open(&dir).await;
         store
-            .insert_certificate(row.clone(), material("kept"), None)
+            .insert_certificate(row.clone(), material("kept"), None, line())
             .await
             .unwrap();
     }
@@ -496,7 +525,7 @@ async fn acknowledged_writes_survive_reopening() {
     assert_eq!(store.count_accounts().await.unwrap(), 2);
     let owner = store.find_access_key("LTAI0").await.unwrap().unwrap();
     assert_eq!(owner.account_id, "1111111111111111");
-    assert_eq!(owner.secret, Secret::new("secret-0".into()));
+    assert_eq!(owner.sealed_secret, sealed("secret-0"));
     assert!(store.find_access_key("LTAI9").await.unwrap().is_none());
     let listed = store
         .list_certificates(&mine(), SERVER, &CertificateFilter::default())
@@ -508,7 +537,7 @@ async fn acknowledged_writes_survive_reopening() {
         .await
         .unwrap()
         .unwrap();
-    assert!(stored.private_key.unwrap().open().unwrap().contains("kept"));
+    assert!(stored.private_key.unwrap().as_stored().ends_with(b"kept"));
 }
 
 #[tokio::test]
@@ -524,10 +553,13 @@ async fn account_ids_and_access_keys_are_unique() {
     let access_key = AccessKey {
         access_key_id: "LTAIfresh".into(),
         account_id: "1111111111111111".into(),
-        secret: Secret::new("s".into()),
+        sealed_secret: sealed("s"),
         created_ms: 0,
     };
-    let error = store.insert_account(again, access_key).await.unwrap_err();
+    let error = store
+        .insert_account(again, access_key, line())
+        .await
+        .unwrap_err();
     assert!(matches!(error, StoreError::Conflict("account")));
     assert!(store.find_access_key("LTAIfresh").await.unwrap().is_none());
 }
@@ -556,15 +588,23 @@ async fn user_certificates_are_per_account_with_unique_names() {
     let store = open(&dir).await;
     let (me, them) = ("1111111111111111", "2222222222222222");
     store
-        .insert_user_certificate(user_certificate(11, me, "web", 100), material("web"))
+        .insert_user_certificate(
+            user_certificate(11, me, "web", 100),
+            material("web"),
+            line(),
+        )
         .await
         .unwrap();
     store
-        .insert_user_certificate(user_certificate(12, me, "api", 200), material("api"))
+        .insert_user_certificate(
+            user_certificate(12, me, "api", 200),
+            material("api"),
+            line(),
+        )
         .await
         .unwrap();
     let error = store
-        .insert_user_certificate(user_certificate(13, me, "web", 100), material("x"))
+        .insert_user_certificate(user_certificate(13, me, "web", 100), material("x"), line())
         .await;
     assert!(matches!(
         error,
@@ -572,20 +612,17 @@ async fn user_certificates_are_per_account_with_unique_names() {
     ));
     // Another account may use the name.
     store
-        .insert_user_certificate(user_certificate(14, them, "web", 100), material("theirs"))
+        .insert_user_certificate(
+            user_certificate(14, them, "web", 100),
+            material("theirs"),
+            line(),
+        )
         .await
         .unwrap();
 
     let (found, material) = store.user_certificate(me, 11).await.unwrap().unwrap();
     assert_eq!(found.name, "web");
-    assert!(
-        material
-            .private_key
-            .unwrap()
-            .open()
-            .unwrap()
-            .contains("web")
-    );
+    assert!(material.private_key.unwrap().as_stored().ends_with(b"web"));
     assert!(store.user_certificate(them, 11).await.unwrap().is_none());
 
     let page = |keyword: Option<&str>, from: Option<i64>| UserCertificateFilter {
@@ -616,7 +653,141 @@ async fn user_certificates_are_per_account_with_unique_names() {
         .unwrap();
     assert_eq!(listed.iter().map(|c| c.cert_id).collect::<Vec<_>>(), [12]);
 
-    assert!(!store.delete_user_certificate(them, 11).await.unwrap());
-    assert!(store.delete_user_certificate(me, 11).await.unwrap());
+    let theirs = store.delete_user_certificate(them, 11, line()).await;
+    assert!(matches!(theirs, Err(StoreError::NotFound(_))));
+    store.delete_user_certificate(me, 11, line()).await.unwrap();
     assert!(store.user_certificate(me, 11).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn successful_writes_are_audited_before_they_commit_failed_ones_are_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = Arc::new(MemoryLog::default());
+    let store = open_with(&dir, log.clone()).await;
+    let before = log.lines.lock().unwrap().len();
+    let row = certificate("c1", SERVER, mine(), vec![]);
+    store
+        .insert_certificate(row.clone(), material("k"), None, "uploaded".into())
+        .await
+        .unwrap();
+    let again = store
+        .insert_certificate(row, material("k"), None, "duplicate".into())
+        .await;
+    assert!(again.is_err());
+    let missing = store
+        .delete_certificate(&mine(), SERVER, "nope", "deleted-nothing".into())
+        .await;
+    assert!(matches!(missing, Err(StoreError::NotFound(_))));
+    let lines = log.lines.lock().unwrap()[before..].to_vec();
+    assert_eq!(lines, ["uploaded"]);
+}
+
+#[tokio::test]
+async fn without_an_audit_log_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let healthy = open(&dir).await;
+    drop(healthy);
+    let broken = Arc::new(MemoryLog {
+        broken: true,
+        ..MemoryLog::default()
+    });
+    let store = open_with(&dir, broken).await;
+    let row = certificate("c1", SERVER, mine(), vec![tag("a", "1")]);
+    let refused = store
+        .insert_certificate(row, material("k"), None, line())
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::AuditUnavailable(_))),
+        "{refused:?}"
+    );
+    // Reads still work, and show nothing of the refused write.
+    assert!(
+        ids(&store, &mine(), SERVER, CertificateFilter::default())
+            .await
+            .is_empty()
+    );
+    assert!(
+        store
+            .certificate_material(&mine(), SERVER, "c1")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn the_keyring_and_sealed_values_for_rewrapping() {
+    use slbcert::crypto::Binding;
+    use slbcert::crypto::envelope::{self, Kek};
+    use slbcert::store::SealedUpdate;
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir).await;
+    // open() made two accounts whose (fake) sealed secrets claim no KEK version.
+    assert_eq!(store.newest_key_encryption_key().await.unwrap(), None);
+    store
+        .insert_key_encryption_key(1, vec![1], line())
+        .await
+        .unwrap();
+    store
+        .insert_key_encryption_key(2, vec![2], line())
+        .await
+        .unwrap();
+    let again = store.insert_key_encryption_key(2, vec![9], line()).await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))));
+    assert_eq!(store.newest_key_encryption_key().await.unwrap(), Some(2));
+    assert_eq!(
+        store.key_encryption_keys().await.unwrap(),
+        [(1, vec![1]), (2, vec![2])]
+    );
+
+    let (old, new) = (Kek::generate(1), Kek::generate(2));
+    let under_old = Sealed::from_stored(envelope::seal(&old, b"k", b"x"));
+    let row = certificate("c1", SERVER, mine(), vec![]);
+    let material = CertificateMaterial {
+        certificate_pem: "pem".into(),
+        private_key: Some(under_old.clone()),
+    };
+    store
+        .insert_certificate(row, material, None, line())
+        .await
+        .unwrap();
+    let below = store.sealed_values_below(2, 10).await.unwrap();
+    // The two accounts' secrets and the certificate's key.
+    assert_eq!(below.len(), 3);
+    assert_eq!(store.count_sealed_values_below(2).await.unwrap(), 3);
+    let key = below
+        .iter()
+        .find(|v| matches!(v.binding, Binding::CertificateKey { .. }))
+        .unwrap();
+    assert_eq!(key.sealed, under_old);
+
+    let rewrapped =
+        Sealed::from_stored(envelope::rewrap(&old, &new, under_old.as_stored(), b"x").unwrap());
+    let update = SealedUpdate {
+        binding: key.binding.clone(),
+        old: under_old.clone(),
+        new: rewrapped.clone(),
+    };
+    assert_eq!(
+        store
+            .replace_sealed_values(vec![update.clone()], line())
+            .await
+            .unwrap(),
+        1
+    );
+    // Compare-and-swap: the same update again finds the value changed, and skips it.
+    assert_eq!(
+        store
+            .replace_sealed_values(vec![update], line())
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(store.count_sealed_values_below(2).await.unwrap(), 2);
+    let stored = store
+        .certificate_material(&mine(), SERVER, "c1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.private_key.unwrap(), rewrapped);
 }

@@ -3,12 +3,12 @@
 
 use serde::Serialize;
 
-use super::certificates::{self, Spec, TagsView, UploadCommon};
+use super::certificates::{self, Spec, TagsView, Upload, UploadCommon};
 use super::{Context, Fields, to_fields};
 use crate::api::error::{ApiError, CA_CERTIFICATE_UPLOAD};
 use crate::clock;
 use crate::pki;
-use crate::store::{Certificate, CertificateKind, CertificateMaterial};
+use crate::store::{Certificate, CertificateKind};
 
 pub(super) const SPEC: Spec = Spec {
     kind: CertificateKind::Ca,
@@ -23,14 +23,14 @@ pub async fn upload(context: &Context<'_>) -> Result<Fields, ApiError> {
     let pem = context.params.required("CACertificate")?;
     let bundle = pki::validate_ca_certificate(pem, context.now)
         .map_err(|error| ApiError::refused(error, CA_CERTIFICATE_UPLOAD))?;
-    let material = CertificateMaterial {
+    let upload = Upload {
+        leaf: &bundle.leaf,
         certificate_pem: bundle.pem.clone(),
         private_key: None,
+        ali_cloud: None,
     };
     let limit = context.limits.ca_certificates_per_region;
-    let certificate =
-        certificates::store_upload(context, &SPEC, common, &bundle.leaf, material, None, limit)
-            .await?;
+    let certificate = certificates::store_upload(context, &SPEC, common, upload, limit).await?;
     Ok(to_fields(View::of(&certificate, false)))
 }
 

@@ -6,8 +6,11 @@ use serde_json::Value;
 
 use super::fields::{self, CertificateName};
 use super::{Context, Fields};
+use zeroize::Zeroizing;
+
 use crate::api::error::ApiError;
 use crate::clock;
+use crate::crypto::Binding;
 use crate::ids;
 use crate::pki::CertificateInfo;
 use crate::regions::Region;
@@ -59,17 +62,25 @@ impl UploadCommon {
     }
 }
 
+/// What a validated upload stores besides its metadata.
+pub(super) struct Upload<'a> {
+    pub leaf: &'a CertificateInfo,
+    pub certificate_pem: String,
+    /// Server certificates: the key's PEM, sealed here to the new certificate's ID.
+    pub private_key: Option<&'a Zeroizing<String>>,
+    pub ali_cloud: Option<AliCloudSource>,
+}
+
 /// Stores a validated upload; name and resource group are checked here, after the
 /// certificate, as the documented order of refusals wants.
 pub(super) async fn store_upload(
     context: &Context<'_>,
     spec: &Spec,
     common: UploadCommon,
-    leaf: &CertificateInfo,
-    material: CertificateMaterial,
-    ali_cloud: Option<AliCloudSource>,
+    upload: Upload<'_>,
     quota: Quota,
 ) -> Result<Certificate, ApiError> {
+    let leaf = upload.leaf;
     let name = common.name?.into_string();
     let resource_group_id = common
         .resource_group_id?
@@ -88,12 +99,30 @@ pub(super) async fn store_upload(
         expire_ms: clock::unix_ms(leaf.not_after),
         // CreateTime has whole seconds; the ID keeps the milliseconds.
         created_ms: created_ms - created_ms.rem_euclid(1000),
-        ali_cloud,
+        ali_cloud: upload.ali_cloud,
         tags: common.tags,
     };
+    let private_key = match upload.private_key {
+        Some(pem) => {
+            let binding = Binding::CertificateKey {
+                account_id: certificate.scope.account_id.clone(),
+                region_id: certificate.scope.region_id.clone(),
+                certificate_id: certificate.id.clone(),
+            };
+            Some(context.vault.seal(pem.as_bytes(), &binding).await?)
+        }
+        None => None,
+    };
+    let material = CertificateMaterial {
+        certificate_pem: upload.certificate_pem,
+        private_key,
+    };
+    let line = context
+        .audit
+        .success(&certificate.id, Some(&certificate.fingerprint));
     match context
         .store
-        .insert_certificate(certificate.clone(), material, quota)
+        .insert_certificate(certificate.clone(), material, quota, line)
         .await
     {
         Ok(()) => Ok(certificate),
@@ -167,14 +196,16 @@ fn target(context: &Context<'_>, spec: &Spec) -> Result<Target, ApiError> {
 
 pub(super) async fn delete(context: &Context<'_>, spec: &Spec) -> Result<Fields, ApiError> {
     let target = target(context, spec)?;
-    if !context
+    let line = context.audit.success(&target.id, None);
+    match context
         .store
-        .delete_certificate(&target.scope, spec.kind, &target.id)
-        .await?
+        .delete_certificate(&target.scope, spec.kind, &target.id, line)
+        .await
     {
-        return Err((spec.not_found)(target.id));
+        Ok(()) => Ok(Fields::new()),
+        Err(StoreError::NotFound(_)) => Err((spec.not_found)(target.id)),
+        Err(other) => Err(other.into()),
     }
-    Ok(Fields::new())
 }
 
 pub(super) async fn rename(context: &Context<'_>, spec: &Spec) -> Result<Fields, ApiError> {
@@ -183,14 +214,22 @@ pub(super) async fn rename(context: &Context<'_>, spec: &Spec) -> Result<Fields,
         spec.name_parameter,
         context.params.required(spec.name_parameter)?,
     )?;
-    if !context
+    let line = context.audit.success(&target.id, None);
+    match context
         .store
-        .rename_certificate(&target.scope, spec.kind, &target.id, &name.into_string())
-        .await?
+        .rename_certificate(
+            &target.scope,
+            spec.kind,
+            &target.id,
+            &name.into_string(),
+            line,
+        )
+        .await
     {
-        return Err((spec.not_found)(target.id));
+        Ok(()) => Ok(Fields::new()),
+        Err(StoreError::NotFound(_)) => Err((spec.not_found)(target.id)),
+        Err(other) => Err(other.into()),
     }
-    Ok(Fields::new())
 }
 
 /// `{"Tag": [{"TagKey": ..., "TagValue": ...}]}`, always a list.

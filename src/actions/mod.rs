@@ -15,6 +15,8 @@ use time::OffsetDateTime;
 use crate::api::error::ApiError;
 use crate::api::params::RpcParams;
 use crate::api::signature::Caller;
+use crate::audit::AuditRecord;
+use crate::crypto::Vault;
 use crate::store::{Quota, Store};
 
 /// Server Load Balancer.
@@ -59,6 +61,21 @@ actions! {
     ],
 }
 
+impl Action {
+    /// Whether the action changes state (and so is audited).
+    pub fn is_mutating(self) -> bool {
+        !matches!(
+            self,
+            Action::DescribeServerCertificates
+                | Action::DescribeCACertificates
+                | Action::ListTagResources
+                | Action::DescribeRegions
+                | Action::GetUserCertificateDetail
+                | Action::ListUserCertificateOrder
+        )
+    }
+}
+
 /// Settings that shape what actions allow.
 #[derive(Clone, Debug)]
 pub struct Limits {
@@ -69,9 +86,12 @@ pub struct Limits {
 /// Everything an action may use.
 pub struct Context<'a> {
     pub store: &'a dyn Store,
+    pub vault: &'a Vault,
     pub caller: &'a Caller,
     pub params: &'a RpcParams,
     pub limits: &'a Limits,
+    /// This request's audit record: a mutation hands the store its success line.
+    pub audit: &'a AuditRecord,
     pub now: OffsetDateTime,
 }
 
@@ -124,6 +144,29 @@ mod tests {
             Action::UploadUserCertificate
         );
         assert_eq!(Action::UploadCACertificate.name(), "UploadCACertificate");
+        let mutating: Vec<&str> = [
+            Action::UploadServerCertificate,
+            Action::DescribeServerCertificates,
+            Action::DeleteCACertificate,
+            Action::ListTagResources,
+            Action::UntagResources,
+            Action::DescribeRegions,
+            Action::GetUserCertificateDetail,
+            Action::DeleteUserCertificate,
+        ]
+        .into_iter()
+        .filter(|a| a.is_mutating())
+        .map(Action::name)
+        .collect();
+        assert_eq!(
+            mutating,
+            [
+                "UploadServerCertificate",
+                "DeleteCACertificate",
+                "UntagResources",
+                "DeleteUserCertificate"
+            ]
+        );
         // Each product has its own actions.
         assert_eq!(
             Action::resolve("2020-04-07", "UploadServerCertificate")

@@ -4,15 +4,15 @@
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use super::certificates::{self, Spec, TagsView, UploadCommon};
+use super::certificates::{self, Spec, TagsView, Upload, UploadCommon};
 use super::{Context, Fields, to_fields};
 use crate::api::error::{ApiError, SERVER_CERTIFICATE_UPLOAD};
 use crate::api::params::RpcParams;
 use crate::clock;
-use crate::crypto::SealedPrivateKey;
+use crate::crypto::Binding;
 use crate::pki;
 use crate::regions;
-use crate::store::{AliCloudSource, Certificate, CertificateKind, CertificateMaterial};
+use crate::store::{AliCloudSource, Certificate, CertificateKind};
 
 pub(super) const SPEC: Spec = Spec {
     kind: CertificateKind::Server,
@@ -98,21 +98,14 @@ pub async fn upload(context: &Context<'_>) -> Result<Fields, ApiError> {
     let material =
         pki::validate_server_certificate(&certificate_pem, &private_key_pem, context.now)
             .map_err(|error| ApiError::refused(error, SERVER_CERTIFICATE_UPLOAD))?;
-    let stored = CertificateMaterial {
+    let upload = Upload {
+        leaf: &material.chain.leaf,
         certificate_pem: material.chain.pem.clone(),
-        private_key: Some(SealedPrivateKey::seal(material.private_key.pem())),
+        private_key: Some(material.private_key.pem()),
+        ali_cloud,
     };
     let limit = context.limits.server_certificates_per_region;
-    let certificate = certificates::store_upload(
-        context,
-        &SPEC,
-        common,
-        &material.chain.leaf,
-        stored,
-        ali_cloud,
-        limit,
-    )
-    .await?;
+    let certificate = certificates::store_upload(context, &SPEC, common, upload, limit).await?;
     Ok(to_fields(View::of(&certificate, false)))
 }
 
@@ -142,10 +135,14 @@ async fn from_ali_cloud(
             stored.name
         )));
     }
-    let private_key = material
-        .private_key
-        .and_then(|sealed| sealed.open())
-        .ok_or(ApiError::Internal)?;
+    let sealed = material.private_key.ok_or(ApiError::Internal)?;
+    let binding = Binding::UserCertificateKey {
+        account_id: context.caller.account_id.clone(),
+        cert_id,
+    };
+    let opened = context.vault.open_sealed(&sealed, &binding).await?;
+    let private_key =
+        Zeroizing::new(String::from_utf8(opened.to_vec()).map_err(|_| ApiError::Internal)?);
     let source = AliCloudSource {
         certificate_id: id.clone(),
         certificate_name: stored.name,

@@ -63,9 +63,10 @@ pub async fn tag(context: &Context<'_>) -> Result<Fields, ApiError> {
     if !certificates {
         return Err(ApiError::ResourceNotFound(ids[0].clone()));
     }
+    let line = context.audit.success(&ids.join(","), None);
     context
         .store
-        .tag_certificates(&scope, ids, tags, MAX_TAGS as u64)
+        .tag_certificates(&scope, ids, tags, MAX_TAGS as u64, line)
         .await?;
     Ok(Fields::new())
 }
@@ -103,7 +104,11 @@ pub async fn untag(context: &Context<'_>) -> Result<Fields, ApiError> {
     if !certificates {
         return Err(ApiError::ResourceNotFound(ids[0].clone()));
     }
-    context.store.untag_certificates(&scope, ids, keys).await?;
+    let line = context.audit.success(&ids.join(","), None);
+    context
+        .store
+        .untag_certificates(&scope, ids, keys, line)
+        .await?;
     Ok(Fields::new())
 }
 

@@ -8,7 +8,7 @@ use time::Duration;
 use super::{Context, Fields, fields};
 use crate::api::error::{ApiError, USER_CERTIFICATE_UPLOAD};
 use crate::clock;
-use crate::crypto::SealedPrivateKey;
+use crate::crypto::Binding;
 use crate::ids;
 use crate::pki::{self, public_key::PublicKey};
 use crate::store::{CertificateMaterial, StoreError, UserCertificate, UserCertificateFilter};
@@ -65,14 +65,22 @@ pub async fn upload(context: &Context<'_>) -> Result<Fields, ApiError> {
             not_after_ms: clock::unix_ms(leaf.not_after),
             created_ms: clock::unix_ms(context.now),
         };
+        let cert_id = certificate.cert_id;
+        let binding = Binding::UserCertificateKey {
+            account_id: certificate.account_id.clone(),
+            cert_id,
+        };
+        let key_pem = material.private_key.pem();
         let stored = CertificateMaterial {
             certificate_pem: material.chain.pem.clone(),
-            private_key: Some(SealedPrivateKey::seal(material.private_key.pem())),
+            private_key: Some(context.vault.seal(key_pem.as_bytes(), &binding).await?),
         };
-        let cert_id = certificate.cert_id;
+        let line = context
+            .audit
+            .success(&cert_id.to_string(), Some(&leaf.fingerprint));
         match context
             .store
-            .insert_user_certificate(certificate, stored)
+            .insert_user_certificate(certificate, stored, line)
             .await
         {
             Ok(()) => {
@@ -236,14 +244,16 @@ pub async fn list(context: &Context<'_>) -> Result<Fields, ApiError> {
 
 pub async fn delete(context: &Context<'_>) -> Result<Fields, ApiError> {
     let id = cert_id(context)?;
-    if !context
+    let line = context.audit.success(&id.to_string(), None);
+    match context
         .store
-        .delete_user_certificate(&context.caller.account_id, id)
-        .await?
+        .delete_user_certificate(&context.caller.account_id, id, line)
+        .await
     {
-        return Err(ApiError::UserCertificateNotFound(id));
+        Ok(()) => Ok(Fields::new()),
+        Err(StoreError::NotFound(_)) => Err(ApiError::UserCertificateNotFound(id)),
+        Err(other) => Err(other.into()),
     }
-    Ok(Fields::new())
 }
 
 fn number(value: Option<&str>, parameter: &str, default: u64) -> Result<u64, ApiError> {

@@ -3,6 +3,7 @@
 use http::StatusCode;
 
 use crate::clock;
+use crate::crypto::VaultError;
 use crate::pki::{CertificateError, KeyError, Part, ValidationError};
 use crate::store::StoreError;
 
@@ -201,8 +202,25 @@ impl From<StoreError> for ApiError {
                 "{resource_id} would have {count} tags; at most 20 are allowed"
             )),
             StoreError::Closed => ApiError::ServiceUnavailable,
+            StoreError::AuditUnavailable(reason) => {
+                tracing::error!(%reason, "the audit log cannot be written; the mutation was rolled back");
+                ApiError::ServiceUnavailable
+            }
             other => {
                 tracing::error!(error = %other, "store failure");
+                ApiError::Internal
+            }
+        }
+    }
+}
+
+impl From<VaultError> for ApiError {
+    fn from(error: VaultError) -> Self {
+        match error {
+            VaultError::Store(store) => store.into(),
+            // A sealed value that does not open is damage or tampering, never the client's doing.
+            other => {
+                tracing::error!(error = %other, "a sealed secret cannot be used");
                 ApiError::Internal
             }
         }

@@ -1,4 +1,4 @@
-//! The RPC protocol: parameters, action resolution, signature, dispatch, rendering.
+//! The RPC protocol: parameters, action resolution, signature, dispatch, audit, rendering.
 
 pub mod error;
 pub mod nonce;
@@ -13,7 +13,9 @@ use http::{HeaderMap, StatusCode};
 use serde_json::{Map, Value};
 
 use crate::actions::{self, Action, Context, Limits};
+use crate::audit::{AuditLog, AuditRecord};
 use crate::clock;
+use crate::crypto::Vault;
 use crate::http::{Request, Response};
 use crate::ids;
 use crate::store::Store;
@@ -26,24 +28,55 @@ use signature::SignedRequest;
 /// `HostId` of error envelopes when the request names no host.
 const DEFAULT_HOST_ID: &str = "slb.aliyuncs.com";
 
+/// Parameters that name the resource a mutation acts on, for its audit record.
+const TARGET_PARAMETERS: [&str; 4] = [
+    "ServerCertificateId",
+    "CACertificateId",
+    "CertId",
+    "ResourceId.1",
+];
+
 pub struct AppState {
     pub store: Arc<dyn Store>,
+    pub vault: Arc<Vault>,
+    pub audit: Arc<AuditLog>,
     pub nonces: NonceCache,
     pub limits: Limits,
+}
+
+/// What one request turned out to be, as far as it got.
+struct Outcome {
+    format: Format,
+    action: Option<Action>,
+    /// Known once the action resolved; names the caller once authenticated.
+    audit: Option<AuditRecord>,
+    result: Result<Map<String, Value>, ApiError>,
 }
 
 /// Answers one RPC request on `/`.
 pub async fn handle(state: Arc<AppState>, request: Request) -> Response {
     let started = Instant::now();
     let request_id = ids::request_id();
-    let (format, action, outcome) = process(&state, &request).await;
-    let code = outcome.as_ref().err().map(ApiError::code);
-    let response = match outcome {
+    let mut outcome = process(&state, &request, &request_id).await;
+    if let (Some(action), Some(audit), Err(error)) =
+        (outcome.action, &outcome.audit, &outcome.result)
+        && action.is_mutating()
+    {
+        outcome.result = Err(audit_refusal(&state.audit, audit, error));
+    }
+    let code = outcome.result.as_ref().err().map(ApiError::code);
+    let action = outcome.action;
+    let response = match outcome.result {
         Ok(fields) => {
             let root = format!("{}Response", action.map_or("", Action::name));
-            response::success(format, &root, &request_id, fields)
+            response::success(outcome.format, &root, &request_id, fields)
         }
-        Err(error) => response::error(format, &error, &request_id, host_id(&request.headers)),
+        Err(error) => response::error(
+            outcome.format,
+            &error,
+            &request_id,
+            host_id(&request.headers),
+        ),
     };
     // Never the query or body: they carry private keys.
     tracing::info!(
@@ -58,29 +91,70 @@ pub async fn handle(state: Arc<AppState>, request: Request) -> Response {
     response
 }
 
-/// The response format, the action if it resolved, and the action's fields or the error.
-async fn process(
-    state: &AppState,
-    request: &Request,
-) -> (Format, Option<Action>, Result<Map<String, Value>, ApiError>) {
+/// Records a refused mutation (a successful one is recorded by the store, before it commits).
+/// If even that cannot be written, the caller learns the service is unavailable: fail-closed.
+fn audit_refusal(log: &AuditLog, audit: &AuditRecord, error: &ApiError) -> ApiError {
+    if *error == ApiError::ServiceUnavailable {
+        return ApiError::ServiceUnavailable;
+    }
+    match log.append(&[audit.failure(&audit.resource_id, &error.code())]) {
+        Ok(()) => error.clone(),
+        Err(failure) => {
+            tracing::error!(error = %failure, "cannot write the audit log; refusing the request");
+            ApiError::ServiceUnavailable
+        }
+    }
+}
+
+async fn process(state: &AppState, request: &Request, request_id: &str) -> Outcome {
+    let mut outcome = Outcome {
+        format: Format::Json,
+        action: None,
+        audit: None,
+        result: Ok(Map::new()),
+    };
     let content_type = request
         .headers
         .get(http::header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok());
     let params = match RpcParams::parse(&request.query, &request.body, content_type) {
         Ok(params) => params,
-        Err(error) => return (Format::Json, None, Err(error)),
+        Err(error) => {
+            return Outcome {
+                result: Err(error),
+                ..outcome
+            };
+        }
     };
-    let format = match Format::from_param(params.get("Format")) {
-        Ok(format) => format,
-        Err(error) => return (Format::Json, None, Err(error)),
-    };
+    match Format::from_param(params.get("Format")) {
+        Ok(format) => outcome.format = format,
+        Err(error) => {
+            return Outcome {
+                result: Err(error),
+                ..outcome
+            };
+        }
+    }
     let action = match resolve_action(&request.headers, &params) {
         Ok(action) => action,
-        Err(error) => return (format, None, Err(error)),
+        Err(error) => {
+            return Outcome {
+                result: Err(error),
+                ..outcome
+            };
+        }
     };
-    let result = authenticated_run(state, request, &params, action).await;
-    (format, Some(action), result)
+    let mut audit = AuditRecord::new(request_id, action.name(), &request.peer.to_string());
+    audit.access_key_id = claimed_access_key(&request.headers, &params);
+    audit.resource_id = TARGET_PARAMETERS
+        .iter()
+        .find_map(|name| params.non_empty(name))
+        .unwrap_or_default()
+        .to_owned();
+    outcome.action = Some(action);
+    outcome.result = authenticated_run(state, request, &params, action, &mut audit).await;
+    outcome.audit = Some(audit);
+    outcome
 }
 
 async fn authenticated_run(
@@ -88,6 +162,7 @@ async fn authenticated_run(
     request: &Request,
     params: &RpcParams,
     action: Action,
+    audit: &mut AuditRecord,
 ) -> Result<Map<String, Value>, ApiError> {
     let now = clock::now();
     let signed = SignedRequest {
@@ -96,15 +171,37 @@ async fn authenticated_run(
         params,
         body: &request.body,
     };
-    let caller = signature::authenticate(&signed, state.store.as_ref(), &state.nonces, now).await?;
+    let caller = signature::authenticate(
+        &signed,
+        state.store.as_ref(),
+        &state.vault,
+        &state.nonces,
+        now,
+    )
+    .await?;
+    audit.account_id = caller.account_id.clone();
     let context = Context {
         store: state.store.as_ref(),
+        vault: &state.vault,
         caller: &caller,
         params,
         limits: &state.limits,
+        audit,
         now,
     };
     actions::run(action, &context).await
+}
+
+/// The AccessKeyId a request claims (V3 `Credential=`, else V1 `AccessKeyId`).
+fn claimed_access_key(headers: &HeaderMap, params: &RpcParams) -> String {
+    headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split("Credential=").nth(1))
+        .and_then(|rest| rest.split(',').next())
+        .or_else(|| params.non_empty("AccessKeyId"))
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// Action and Version come from the `x-acs-*` headers (V3) or the parameters (V1). V1 does

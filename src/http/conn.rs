@@ -6,12 +6,13 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Buf, BytesMut};
 use http::{Method, StatusCode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::time::{Instant, timeout, timeout_at};
+use zeroize::Zeroize;
 
 use super::request::{BodyFraming, FramingError, Head, parse_chunk_size, parse_head};
 use super::{Limits, ProtocolErrorBody, Request, Response};
@@ -114,7 +115,7 @@ where
         }
     }
 
-    async fn read_request(&mut self, deadline: Instant) -> Result<(Head, Bytes), ReadStop> {
+    async fn read_request(&mut self, deadline: Instant) -> Result<(Head, BytesMut), ReadStop> {
         let head = self.read_head(deadline).await?;
         if head.expects_continue && head.body != BodyFraming::Length(0) && self.buf.is_empty() {
             self.stream
@@ -137,6 +138,8 @@ where
                     return Err(ReadStop::Refused(FramingError::HeadTooLarge));
                 }
                 Ok(Some((head, consumed))) => {
+                    // The head is copied into `head`; wipe the buffer's copy (PEM in the URL).
+                    self.buf[..consumed].zeroize();
                     self.buf.advance(consumed);
                     return Ok(head);
                 }
@@ -149,15 +152,15 @@ where
         }
     }
 
-    async fn read_exact(&mut self, length: usize, deadline: Instant) -> Result<Bytes, ReadStop> {
+    async fn read_exact(&mut self, length: usize, deadline: Instant) -> Result<BytesMut, ReadStop> {
         while self.buf.len() < length {
             self.buf.reserve(length - self.buf.len());
             self.fill(deadline).await?;
         }
-        Ok(self.buf.split_to(length).freeze())
+        Ok(self.buf.split_to(length))
     }
 
-    async fn read_chunked(&mut self, deadline: Instant) -> Result<Bytes, ReadStop> {
+    async fn read_chunked(&mut self, deadline: Instant) -> Result<BytesMut, ReadStop> {
         let mut body = BytesMut::new();
         loop {
             let Some((size, line)) = parse_chunk_size(&self.buf).map_err(ReadStop::Refused)? else {
@@ -167,7 +170,7 @@ where
             if size == 0 {
                 self.buf.advance(line);
                 self.skip_trailers(deadline).await?;
-                return Ok(body.freeze());
+                return Ok(body);
             }
             if size > (self.limits.max_body_bytes - body.len()) as u64 {
                 return Err(ReadStop::Refused(FramingError::BodyTooLarge));
@@ -182,6 +185,7 @@ where
                 )));
             }
             body.extend_from_slice(&self.buf[line..line + size]);
+            self.buf[..line + size + 2].zeroize();
             self.buf.advance(line + size + 2);
         }
     }

@@ -14,13 +14,15 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tokio_util::task::TaskTracker;
+use zeroize::Zeroize;
 
-/// One parsed request, body fully read.
+/// One parsed request, body fully read. Its query and body are wiped when it is dropped: they
+/// carry private keys.
 pub struct Request {
     pub method: Method,
     /// The request-target's path, without the query.
@@ -28,8 +30,15 @@ pub struct Request {
     /// The raw (still percent-encoded) query string, without the leading `?`.
     pub query: String,
     pub headers: HeaderMap,
-    pub body: Bytes,
+    pub body: BytesMut,
     pub peer: SocketAddr,
+}
+
+impl Drop for Request {
+    fn drop(&mut self) {
+        self.query.zeroize();
+        self.body.as_mut().zeroize();
+    }
 }
 
 /// A complete response; the connection layer adds `content-length` and `connection`.

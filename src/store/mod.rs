@@ -8,9 +8,10 @@ pub mod sqlite;
 
 use async_trait::async_trait;
 
-use crate::crypto::{SealedPrivateKey, Secret};
+use crate::audit::AuditLine;
+use crate::crypto::{Binding, Sealed};
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum StoreError {
     /// A unique identifier or name is already taken.
     #[error("{0} already exists")]
@@ -23,6 +24,9 @@ pub enum StoreError {
     /// Tagging would leave a resource with more tags than allowed.
     #[error("resource {resource_id} would have {count} tags")]
     TagLimit { resource_id: String, count: u64 },
+    /// The audit record of a mutation could not be written: the mutation was rolled back.
+    #[error("the audit log cannot be written: {0}")]
+    AuditUnavailable(String),
     #[error("database error: {0}")]
     Database(String),
     #[error("the store is shutting down")]
@@ -41,7 +45,8 @@ pub struct Account {
 pub struct AccessKey {
     pub access_key_id: String,
     pub account_id: String,
-    pub secret: Secret,
+    /// Sealed with [`Binding::AccessKeySecret`]: a copy of the database does not reveal it.
+    pub sealed_secret: Sealed,
     pub created_ms: i64,
 }
 
@@ -49,7 +54,7 @@ pub struct AccessKey {
 #[derive(Clone, Debug)]
 pub struct AccessKeyOwner {
     pub account_id: String,
-    pub secret: Secret,
+    pub sealed_secret: Sealed,
     pub default_resource_group_id: String,
 }
 
@@ -112,8 +117,9 @@ pub struct Certificate {
 pub struct CertificateMaterial {
     /// The certificate followed by its chain (or the CA bundle), as normalised PEM.
     pub certificate_pem: String,
-    /// Server certificates only.
-    pub private_key: Option<SealedPrivateKey>,
+    /// Server certificates only, sealed with [`Binding::CertificateKey`] (or, in the SSL
+    /// Certificates Service, [`Binding::UserCertificateKey`]).
+    pub private_key: Option<Sealed>,
 }
 
 /// A tag a certificate must carry: `value: None` matches any value of the key.
@@ -190,9 +196,37 @@ pub struct UserCertificateFilter {
 /// Per account and region; `None` is unlimited.
 pub type Quota = Option<u64>;
 
+/// A sealed value and the record it belongs to, for re-wrapping under a newer KEK.
+#[derive(Clone, Debug)]
+pub struct SealedValue {
+    pub binding: Binding,
+    pub sealed: Sealed,
+}
+
+/// Replaces `old` by `new` at `binding`, unless the value changed meanwhile.
+#[derive(Clone, Debug)]
+pub struct SealedUpdate {
+    pub binding: Binding,
+    pub old: Sealed,
+    pub new: Sealed,
+}
+
+/// Where a write's audit line goes: appended and synced before the write commits (a failure
+/// rolls the write back), retracted if the commit then fails.
+pub trait CommitLog: Send + Sync {
+    fn append(&self, lines: &[AuditLine]) -> std::io::Result<()>;
+    fn retract(&self, lines: &[AuditLine]);
+}
+
 #[async_trait]
 pub trait Store: Send + Sync {
-    async fn insert_account(&self, account: Account, key: AccessKey) -> Result<(), StoreError>;
+    /// Every mutation takes the audit line of its success, written before it commits.
+    async fn insert_account(
+        &self,
+        account: Account,
+        key: AccessKey,
+        audit: AuditLine,
+    ) -> Result<(), StoreError>;
     async fn count_accounts(&self) -> Result<u64, StoreError>;
     async fn find_access_key(
         &self,
@@ -206,6 +240,7 @@ pub trait Store: Send + Sync {
         certificate: Certificate,
         material: CertificateMaterial,
         quota: Quota,
+        audit: AuditLine,
     ) -> Result<(), StoreError>;
     async fn list_certificates(
         &self,
@@ -213,21 +248,23 @@ pub trait Store: Send + Sync {
         kind: CertificateKind,
         filter: &CertificateFilter,
     ) -> Result<Vec<Certificate>, StoreError>;
-    /// Deletes the certificate with its tags and key. False if no such certificate exists.
+    /// Deletes the certificate with its tags and key; `NotFound` if there is no such one.
     async fn delete_certificate(
         &self,
         scope: &Scope,
         kind: CertificateKind,
         id: &str,
-    ) -> Result<bool, StoreError>;
-    /// False if no such certificate exists.
+        audit: AuditLine,
+    ) -> Result<(), StoreError>;
+    /// `NotFound` if there is no such certificate.
     async fn rename_certificate(
         &self,
         scope: &Scope,
         kind: CertificateKind,
         id: &str,
         name: &str,
-    ) -> Result<bool, StoreError>;
+        audit: AuditLine,
+    ) -> Result<(), StoreError>;
     async fn certificate_material(
         &self,
         scope: &Scope,
@@ -243,6 +280,7 @@ pub trait Store: Send + Sync {
         ids: Vec<String>,
         tags: Vec<Tag>,
         max_per_resource: u64,
+        audit: AuditLine,
     ) -> Result<(), StoreError>;
     /// Removes the tags of `keys` (all tags when `None`) from every certificate of `ids`.
     async fn untag_certificates(
@@ -250,6 +288,7 @@ pub trait Store: Send + Sync {
         scope: &Scope,
         ids: Vec<String>,
         keys: Option<Vec<String>>,
+        audit: AuditLine,
     ) -> Result<(), StoreError>;
     async fn list_certificate_tags(
         &self,
@@ -263,6 +302,7 @@ pub trait Store: Send + Sync {
         &self,
         certificate: UserCertificate,
         material: CertificateMaterial,
+        audit: AuditLine,
     ) -> Result<(), StoreError>;
     async fn user_certificate(
         &self,
@@ -275,9 +315,36 @@ pub trait Store: Send + Sync {
         account_id: &str,
         filter: &UserCertificateFilter,
     ) -> Result<(Vec<UserCertificate>, u64), StoreError>;
+    /// `NotFound` if the account has no such certificate.
     async fn delete_user_certificate(
         &self,
         account_id: &str,
         cert_id: i64,
-    ) -> Result<bool, StoreError>;
+        audit: AuditLine,
+    ) -> Result<(), StoreError>;
+
+    /// The keyring: KEK versions with their keys wrapped by the master key.
+    async fn key_encryption_keys(&self) -> Result<Vec<(u32, Vec<u8>)>, StoreError>;
+    async fn newest_key_encryption_key(&self) -> Result<Option<u32>, StoreError>;
+    /// `Conflict` if the version exists.
+    async fn insert_key_encryption_key(
+        &self,
+        version: u32,
+        wrapped: Vec<u8>,
+        audit: AuditLine,
+    ) -> Result<(), StoreError>;
+    /// Sealed values (keys and AccessKeySecrets) wrapped under a KEK older than `version`.
+    async fn sealed_values_below(
+        &self,
+        version: u32,
+        limit: usize,
+    ) -> Result<Vec<SealedValue>, StoreError>;
+    async fn count_sealed_values_below(&self, version: u32) -> Result<u64, StoreError>;
+    /// Applies `updates` in one transaction; returns how many applied (a value changed or
+    /// deleted meanwhile is skipped).
+    async fn replace_sealed_values(
+        &self,
+        updates: Vec<SealedUpdate>,
+        audit: AuditLine,
+    ) -> Result<usize, StoreError>;
 }

@@ -14,7 +14,7 @@ use time::{Duration, OffsetDateTime};
 use super::error::ApiError;
 use super::nonce::NonceCache;
 use super::params::RpcParams;
-use crate::crypto::Secret;
+use crate::crypto::{Binding, Secret, Vault};
 use crate::store::Store;
 
 pub use encode::percent_encode;
@@ -63,6 +63,7 @@ pub struct SignedRequest<'a> {
 pub async fn authenticate(
     request: &SignedRequest<'_>,
     store: &dyn Store,
+    vault: &Vault,
     nonces: &NonceCache,
     now: OffsetDateTime,
 ) -> Result<Caller, ApiError> {
@@ -85,7 +86,12 @@ pub async fn authenticate(
             ApiError::Internal
         })?
         .ok_or(ApiError::InvalidAccessKeyId)?;
-    claim.verify(&owner.secret)?;
+    let binding = Binding::AccessKeySecret {
+        access_key_id: claim.access_key_id.clone(),
+    };
+    let secret = vault.open_sealed(&owner.sealed_secret, &binding).await?;
+    let secret = Secret::new(String::from_utf8(secret.to_vec()).map_err(|_| ApiError::Internal)?);
+    claim.verify(&secret)?;
     // Only after the signature verified, so that nobody else can burn a caller's nonces.
     if !nonces.remember(
         &claim.access_key_id,

@@ -3,7 +3,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::unique;
-use crate::crypto::Secret;
+use crate::crypto::Sealed;
 use crate::store::{AccessKey, AccessKeyOwner, Account, StoreError};
 
 pub(super) fn insert(
@@ -23,12 +23,13 @@ pub(super) fn insert(
     )
     .map_err(unique("account"))?;
     db.execute(
-        "INSERT INTO access_keys (access_key_id, account_id, secret, created_ms) \
-         VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO access_keys (access_key_id, account_id, sealed_secret, kek_version, \
+         created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![
             key.access_key_id,
             key.account_id,
-            key.secret.expose(),
+            key.sealed_secret.as_stored(),
+            key.sealed_secret.kek_version(),
             key.created_ms
         ],
     )
@@ -47,14 +48,14 @@ pub(super) fn find_access_key(
 ) -> Result<Option<AccessKeyOwner>, StoreError> {
     let owner = db
         .query_row(
-            "SELECT k.account_id, k.secret, a.default_resource_group_id \
+            "SELECT k.account_id, k.sealed_secret, a.default_resource_group_id \
              FROM access_keys k JOIN accounts a ON a.account_id = k.account_id \
              WHERE k.access_key_id = ?1",
             params![access_key_id],
             |row| {
                 Ok(AccessKeyOwner {
                     account_id: row.get(0)?,
-                    secret: Secret::new(row.get(1)?),
+                    sealed_secret: Sealed::from_stored(row.get(1)?),
                     default_resource_group_id: row.get(2)?,
                 })
             },

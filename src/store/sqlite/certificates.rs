@@ -4,7 +4,7 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
 use super::{json_list, tags, unique};
-use crate::crypto::SealedPrivateKey;
+use crate::crypto::Sealed;
 use crate::store::{
     AliCloudSource, Certificate, CertificateFilter, CertificateKind, CertificateMaterial, Quota,
     Scope, StoreError,
@@ -98,8 +98,9 @@ pub(super) fn insert(
     }
     if let Some(key) = &material.private_key {
         db.execute(
-            "INSERT INTO certificate_keys (certificate_id, sealed_key) VALUES (?1, ?2)",
-            params![certificate.id, key.as_stored()],
+            "INSERT INTO certificate_keys (certificate_id, sealed_key, kek_version) \
+             VALUES (?1, ?2, ?3)",
+            params![certificate.id, key.as_stored(), key.kek_version()],
         )?;
     }
     Ok(())
@@ -143,18 +144,27 @@ pub(super) fn list(
     Ok(certificates)
 }
 
+/// A write that touched no row: the certificate is not the caller's (or does not exist).
+fn found(rows: usize, id: &str) -> Result<(), StoreError> {
+    if rows == 0 {
+        Err(StoreError::NotFound(id.to_owned()))
+    } else {
+        Ok(())
+    }
+}
+
 pub(super) fn delete(
     db: &Connection,
     scope: &Scope,
     kind: CertificateKind,
     id: &str,
-) -> Result<bool, StoreError> {
+) -> Result<(), StoreError> {
     // Tags and the key go with it (ON DELETE CASCADE).
     let deleted = db.execute(
         "DELETE FROM certificates WHERE id = ?1 AND account_id = ?2 AND region_id = ?3 AND kind = ?4",
         params![id, scope.account_id, scope.region_id, kind.as_str()],
     )?;
-    Ok(deleted > 0)
+    found(deleted, id)
 }
 
 pub(super) fn rename(
@@ -163,13 +173,13 @@ pub(super) fn rename(
     kind: CertificateKind,
     id: &str,
     name: &str,
-) -> Result<bool, StoreError> {
+) -> Result<(), StoreError> {
     let renamed = db.execute(
         "UPDATE certificates SET name = ?1 \
          WHERE id = ?2 AND account_id = ?3 AND region_id = ?4 AND kind = ?5",
         params![name, id, scope.account_id, scope.region_id, kind.as_str()],
     )?;
-    Ok(renamed > 0)
+    found(renamed, id)
 }
 
 pub(super) fn material(
@@ -187,9 +197,7 @@ pub(super) fn material(
             |row| {
                 Ok(CertificateMaterial {
                     certificate_pem: row.get(0)?,
-                    private_key: row
-                        .get::<_, Option<Vec<u8>>>(1)?
-                        .map(SealedPrivateKey::from_stored),
+                    private_key: row.get::<_, Option<Vec<u8>>>(1)?.map(Sealed::from_stored),
                 })
             },
         )

@@ -6,6 +6,7 @@
 
 mod accounts;
 mod certificates;
+mod keyring;
 mod tags;
 mod user_certificates;
 mod writer;
@@ -19,9 +20,10 @@ use tokio::sync::mpsc;
 
 use super::{
     AccessKey, AccessKeyOwner, Account, Certificate, CertificateFilter, CertificateKind,
-    CertificateMaterial, Quota, Scope, Store, StoreError, Tag, TagQuery, TaggedResource,
-    UserCertificate, UserCertificateFilter,
+    CertificateMaterial, CommitLog, Quota, Scope, SealedUpdate, SealedValue, Store, StoreError,
+    Tag, TagQuery, TaggedResource, UserCertificate, UserCertificateFilter,
 };
+use crate::audit::AuditLine;
 
 const DATABASE_FILE: &str = "slbcert.db";
 const MIGRATIONS: [&str; 1] = [include_str!("migrations/0001_init.sql")];
@@ -45,8 +47,12 @@ impl From<rusqlite::Error> for StoreError {
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) the database in `data_dir` and starts its writer thread.
-    pub fn open(data_dir: &Path) -> Result<SqliteStore, StoreError> {
+    /// Opens (creating if needed) the database in `data_dir` and starts its writer thread,
+    /// which appends the audit lines of its writes to `commit_log` before committing them.
+    pub fn open(
+        data_dir: &Path,
+        commit_log: Arc<dyn CommitLog>,
+    ) -> Result<SqliteStore, StoreError> {
         let path = data_dir.join(DATABASE_FILE);
         create_owner_only(&path)?;
         let connection = connect(&path, false)?;
@@ -54,7 +60,7 @@ impl SqliteStore {
         let (sender, queue) = mpsc::channel(WRITE_QUEUE);
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || writer::run(connection, queue))
+            .spawn(move || writer::run(connection, queue, commit_log))
             .map_err(|error| StoreError::Database(error.to_string()))?;
         Ok(SqliteStore {
             readers: Arc::new(ReaderPool {
@@ -65,12 +71,13 @@ impl SqliteStore {
         })
     }
 
-    async fn write<T, F>(&self, work: F) -> Result<T, StoreError>
+    /// Runs `work` in the writer; `audit` is appended before it commits.
+    async fn write<T, F>(&self, audit: AuditLine, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        let (job, result) = writer::job(work);
+        let (job, result) = writer::job(work, Some(audit));
         self.writer
             .send(job)
             .await
@@ -182,8 +189,13 @@ fn unique(what: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
 
 #[async_trait]
 impl Store for SqliteStore {
-    async fn insert_account(&self, account: Account, key: AccessKey) -> Result<(), StoreError> {
-        self.write(move |db| accounts::insert(db, &account, &key))
+    async fn insert_account(
+        &self,
+        account: Account,
+        key: AccessKey,
+        audit: AuditLine,
+    ) -> Result<(), StoreError> {
+        self.write(audit, move |db| accounts::insert(db, &account, &key))
             .await
     }
 
@@ -205,9 +217,12 @@ impl Store for SqliteStore {
         certificate: Certificate,
         material: CertificateMaterial,
         quota: Quota,
+        audit: AuditLine,
     ) -> Result<(), StoreError> {
-        self.write(move |db| certificates::insert(db, &certificate, &material, quota))
-            .await
+        self.write(audit, move |db| {
+            certificates::insert(db, &certificate, &material, quota)
+        })
+        .await
     }
 
     async fn list_certificates(
@@ -226,9 +241,10 @@ impl Store for SqliteStore {
         scope: &Scope,
         kind: CertificateKind,
         id: &str,
-    ) -> Result<bool, StoreError> {
+        audit: AuditLine,
+    ) -> Result<(), StoreError> {
         let (scope, id) = (scope.clone(), id.to_owned());
-        self.write(move |db| certificates::delete(db, &scope, kind, &id))
+        self.write(audit, move |db| certificates::delete(db, &scope, kind, &id))
             .await
     }
 
@@ -238,10 +254,13 @@ impl Store for SqliteStore {
         kind: CertificateKind,
         id: &str,
         name: &str,
-    ) -> Result<bool, StoreError> {
+        audit: AuditLine,
+    ) -> Result<(), StoreError> {
         let (scope, id, name) = (scope.clone(), id.to_owned(), name.to_owned());
-        self.write(move |db| certificates::rename(db, &scope, kind, &id, &name))
-            .await
+        self.write(audit, move |db| {
+            certificates::rename(db, &scope, kind, &id, &name)
+        })
+        .await
     }
 
     async fn certificate_material(
@@ -261,10 +280,13 @@ impl Store for SqliteStore {
         ids: Vec<String>,
         tags: Vec<Tag>,
         max_per_resource: u64,
+        audit: AuditLine,
     ) -> Result<(), StoreError> {
         let scope = scope.clone();
-        self.write(move |db| tags::set(db, &scope, &ids, &tags, max_per_resource))
-            .await
+        self.write(audit, move |db| {
+            tags::set(db, &scope, &ids, &tags, max_per_resource)
+        })
+        .await
     }
 
     async fn untag_certificates(
@@ -272,10 +294,13 @@ impl Store for SqliteStore {
         scope: &Scope,
         ids: Vec<String>,
         keys: Option<Vec<String>>,
+        audit: AuditLine,
     ) -> Result<(), StoreError> {
         let scope = scope.clone();
-        self.write(move |db| tags::remove(db, &scope, &ids, keys.as_deref()))
-            .await
+        self.write(audit, move |db| {
+            tags::remove(db, &scope, &ids, keys.as_deref())
+        })
+        .await
     }
 
     async fn list_certificate_tags(
@@ -291,9 +316,12 @@ impl Store for SqliteStore {
         &self,
         certificate: UserCertificate,
         material: CertificateMaterial,
+        audit: AuditLine,
     ) -> Result<(), StoreError> {
-        self.write(move |db| user_certificates::insert(db, &certificate, &material))
-            .await
+        self.write(audit, move |db| {
+            user_certificates::insert(db, &certificate, &material)
+        })
+        .await
     }
 
     async fn user_certificate(
@@ -320,9 +348,52 @@ impl Store for SqliteStore {
         &self,
         account_id: &str,
         cert_id: i64,
-    ) -> Result<bool, StoreError> {
+        audit: AuditLine,
+    ) -> Result<(), StoreError> {
         let account_id = account_id.to_owned();
-        self.write(move |db| user_certificates::delete(db, &account_id, cert_id))
+        self.write(audit, move |db| {
+            user_certificates::delete(db, &account_id, cert_id)
+        })
+        .await
+    }
+
+    async fn key_encryption_keys(&self) -> Result<Vec<(u32, Vec<u8>)>, StoreError> {
+        self.read(keyring::all).await
+    }
+
+    async fn newest_key_encryption_key(&self) -> Result<Option<u32>, StoreError> {
+        self.read(keyring::newest).await
+    }
+
+    async fn insert_key_encryption_key(
+        &self,
+        version: u32,
+        wrapped: Vec<u8>,
+        audit: AuditLine,
+    ) -> Result<(), StoreError> {
+        self.write(audit, move |db| keyring::insert(db, version, &wrapped))
+            .await
+    }
+
+    async fn sealed_values_below(
+        &self,
+        version: u32,
+        limit: usize,
+    ) -> Result<Vec<SealedValue>, StoreError> {
+        self.read(move |db| keyring::sealed_below(db, version, limit))
+            .await
+    }
+
+    async fn count_sealed_values_below(&self, version: u32) -> Result<u64, StoreError> {
+        self.read(move |db| keyring::count_below(db, version)).await
+    }
+
+    async fn replace_sealed_values(
+        &self,
+        updates: Vec<SealedUpdate>,
+        audit: AuditLine,
+    ) -> Result<usize, StoreError> {
+        self.write(audit, move |db| keyring::replace(db, &updates))
             .await
     }
 }

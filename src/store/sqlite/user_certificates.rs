@@ -4,7 +4,7 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
 use super::{json_list, unique};
-use crate::crypto::SealedPrivateKey;
+use crate::crypto::Sealed;
 use crate::store::{CertificateMaterial, StoreError, UserCertificate, UserCertificateFilter};
 
 const COLUMNS: &str = "cert_id, account_id, name, resource_group_id, fingerprint, common_name, \
@@ -48,8 +48,8 @@ pub(super) fn insert(
         .ok_or_else(|| StoreError::Database("a user certificate needs its key".into()))?;
     db.execute(
         &format!(
-            "INSERT INTO user_certificates ({COLUMNS}, certificate_pem, sealed_key) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+            "INSERT INTO user_certificates ({COLUMNS}, certificate_pem, sealed_key, kek_version) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
         ),
         params![
             certificate.cert_id,
@@ -67,6 +67,7 @@ pub(super) fn insert(
             certificate.created_ms,
             material.certificate_pem,
             key.as_stored(),
+            key.kek_version(),
         ],
     )
     .map_err(unique("certificate id"))?;
@@ -88,7 +89,7 @@ pub(super) fn get(
             |row| {
                 let material = CertificateMaterial {
                     certificate_pem: row.get(13)?,
-                    private_key: Some(SealedPrivateKey::from_stored(row.get(14)?)),
+                    private_key: Some(Sealed::from_stored(row.get(14)?)),
                 };
                 Ok((from_row(row)?, material))
             },
@@ -143,10 +144,13 @@ pub(super) fn list(
     Ok((rows.collect::<rusqlite::Result<Vec<_>>>()?, total as u64))
 }
 
-pub(super) fn delete(db: &Connection, account_id: &str, cert_id: i64) -> Result<bool, StoreError> {
+pub(super) fn delete(db: &Connection, account_id: &str, cert_id: i64) -> Result<(), StoreError> {
     let deleted = db.execute(
         "DELETE FROM user_certificates WHERE account_id = ?1 AND cert_id = ?2",
         params![account_id, cert_id],
     )?;
-    Ok(deleted > 0)
+    if deleted == 0 {
+        return Err(StoreError::NotFound(cert_id.to_string()));
+    }
+    Ok(())
 }

@@ -2,11 +2,17 @@
 //! queued together, in one transaction (group commit), so that concurrent writes share one
 //! fsync. Each job runs in its own savepoint: a job that fails leaves no trace and does not
 //! disturb the others in its batch.
+//!
+//! The audit lines of the batch's successful jobs are appended (and synced, once) before the
+//! COMMIT; if they cannot be, the batch rolls back: no mutation without its audit record.
+
+use std::sync::Arc;
 
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::store::StoreError;
+use crate::audit::AuditLine;
+use crate::store::{CommitLog, StoreError};
 
 /// Bounds the latency a batch adds to its first job.
 const MAX_BATCH: usize = 256;
@@ -14,6 +20,8 @@ const MAX_BATCH: usize = 256;
 pub(super) trait Job: Send {
     /// Runs the job's statements; false if it failed (its savepoint is then rolled back).
     fn apply(&mut self, connection: &Connection) -> bool;
+    /// The line to audit once the job succeeded.
+    fn audit_line(&self) -> Option<&AuditLine>;
     /// Reports the job's result once its batch committed (or failed to).
     fn finish(self: Box<Self>, committed: Result<(), StoreError>);
 }
@@ -21,6 +29,7 @@ pub(super) trait Job: Send {
 struct WriteJob<T, F> {
     work: Option<F>,
     result: Option<Result<T, StoreError>>,
+    audit: Option<AuditLine>,
     reply: oneshot::Sender<Result<T, StoreError>>,
 }
 
@@ -36,6 +45,10 @@ where
         ok
     }
 
+    fn audit_line(&self) -> Option<&AuditLine> {
+        self.audit.as_ref()
+    }
+
     fn finish(self: Box<Self>, committed: Result<(), StoreError>) {
         let outcome = match (self.result, committed) {
             (Some(Err(job_error)), _) => Err(job_error),
@@ -47,8 +60,12 @@ where
     }
 }
 
-/// Queues `work` for the writer and returns a receiver for its committed result.
-pub(super) fn job<T, F>(work: F) -> (Box<dyn Job>, oneshot::Receiver<Result<T, StoreError>>)
+/// A job running `work`, auditing `audit` if it succeeds, and a receiver for its committed
+/// result.
+pub(super) fn job<T, F>(
+    work: F,
+    audit: Option<AuditLine>,
+) -> (Box<dyn Job>, oneshot::Receiver<Result<T, StoreError>>)
 where
     T: Send + 'static,
     F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
@@ -57,13 +74,18 @@ where
     let job = WriteJob {
         work: Some(work),
         result: None,
+        audit,
         reply,
     };
     (Box::new(job), receiver)
 }
 
 /// The writer thread's loop; returns when every sender is gone and the queue is drained.
-pub(super) fn run(connection: Connection, mut queue: mpsc::Receiver<Box<dyn Job>>) {
+pub(super) fn run(
+    connection: Connection,
+    mut queue: mpsc::Receiver<Box<dyn Job>>,
+    commit_log: Arc<dyn CommitLog>,
+) {
     while let Some(first) = queue.blocking_recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -72,29 +94,43 @@ pub(super) fn run(connection: Connection, mut queue: mpsc::Receiver<Box<dyn Job>
                 Err(_) => break,
             }
         }
-        commit_batch(&connection, batch);
+        commit_batch(&connection, commit_log.as_ref(), batch);
     }
 }
 
-fn commit_batch(connection: &Connection, mut batch: Vec<Box<dyn Job>>) {
-    let result = run_batch(connection, &mut batch).map_err(|error| error.to_string());
+fn commit_batch(connection: &Connection, commit_log: &dyn CommitLog, mut batch: Vec<Box<dyn Job>>) {
+    let result = run_batch(connection, commit_log, &mut batch);
     if result.is_err() {
         let _ = connection.execute_batch("ROLLBACK");
     }
     for job in batch {
-        job.finish(result.clone().map_err(StoreError::Database));
+        job.finish(result.clone());
     }
 }
 
-fn run_batch(connection: &Connection, batch: &mut [Box<dyn Job>]) -> rusqlite::Result<()> {
-    connection.execute_batch("BEGIN IMMEDIATE")?;
+fn run_batch(
+    connection: &Connection,
+    commit_log: &dyn CommitLog,
+    batch: &mut [Box<dyn Job>],
+) -> Result<(), StoreError> {
+    let sql = |error: rusqlite::Error| StoreError::Database(error.to_string());
+    connection.execute_batch("BEGIN IMMEDIATE").map_err(sql)?;
+    let mut lines = Vec::new();
     for job in batch.iter_mut() {
-        connection.execute_batch("SAVEPOINT job")?;
-        if !job.apply(connection) {
-            connection.execute_batch("ROLLBACK TO job")?;
+        connection.execute_batch("SAVEPOINT job").map_err(sql)?;
+        if job.apply(connection) {
+            lines.extend(job.audit_line().cloned());
+        } else {
+            connection.execute_batch("ROLLBACK TO job").map_err(sql)?;
         }
-        connection.execute_batch("RELEASE job")?;
+        connection.execute_batch("RELEASE job").map_err(sql)?;
     }
+    commit_log
+        .append(&lines)
+        .map_err(|error| StoreError::AuditUnavailable(error.to_string()))?;
     // With synchronous=FULL this returns once the WAL is on disk.
-    connection.execute_batch("COMMIT")
+    connection.execute_batch("COMMIT").map_err(|error| {
+        commit_log.retract(&lines);
+        sql(error)
+    })
 }

@@ -1,5 +1,15 @@
 -- Accounts and their access keys; server and CA certificates with their tags and private keys;
--- certificates uploaded to the SSL Certificates Service.
+-- certificates uploaded to the SSL Certificates Service; the keyring.
+--
+-- Secrets (AccessKeySecrets, private keys) are stored only sealed (crypto::envelope); each
+-- sealed column has a kek_version beside it, so that `keys rewrap` finds what is left to do.
+
+-- KEKs by version, each wrapped by the master key (which is never stored here).
+CREATE TABLE key_encryption_keys (
+    version    INTEGER PRIMARY KEY,
+    wrapped    BLOB    NOT NULL,
+    created_ms INTEGER NOT NULL
+);
 
 CREATE TABLE accounts (
     account_id                TEXT    PRIMARY KEY,
@@ -11,9 +21,12 @@ CREATE TABLE accounts (
 CREATE TABLE access_keys (
     access_key_id TEXT    PRIMARY KEY,
     account_id    TEXT    NOT NULL REFERENCES accounts (account_id),
-    secret        TEXT    NOT NULL,
+    sealed_secret BLOB    NOT NULL,
+    kek_version   INTEGER NOT NULL,
     created_ms    INTEGER NOT NULL
 );
+
+CREATE INDEX access_keys_by_kek ON access_keys (kek_version);
 
 -- Server certificates (kind 'server') and CA certificates (kind 'ca') share a table: they are
 -- described, renamed, deleted and tagged alike, and share the tag namespace ("certificate").
@@ -47,9 +60,12 @@ CREATE TABLE certificate_tags (
 
 -- Kept apart from the metadata: only crypto::SealedPrivateKey is ever written here.
 CREATE TABLE certificate_keys (
-    certificate_id TEXT PRIMARY KEY REFERENCES certificates (id) ON DELETE CASCADE,
-    sealed_key     BLOB NOT NULL
+    certificate_id TEXT    PRIMARY KEY REFERENCES certificates (id) ON DELETE CASCADE,
+    sealed_key     BLOB    NOT NULL,
+    kek_version    INTEGER NOT NULL
 );
+
+CREATE INDEX certificate_keys_by_kek ON certificate_keys (kek_version);
 
 -- The SSL Certificates Service (product version 2020-04-07): per account, not per region.
 CREATE TABLE user_certificates (
@@ -69,5 +85,8 @@ CREATE TABLE user_certificates (
     created_ms                INTEGER NOT NULL,
     certificate_pem           TEXT    NOT NULL,
     sealed_key                BLOB    NOT NULL,
+    kek_version               INTEGER NOT NULL,
     UNIQUE (account_id, name)
 );
+
+CREATE INDEX user_certificates_by_kek ON user_certificates (kek_version);

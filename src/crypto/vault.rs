@@ -1,0 +1,217 @@
+//! The vault: seals and opens secrets with the keyring of KEKs, which lives in the store wrapped
+//! by the master key. A KEK added by `slbcert keys rotate` in another process is picked up by
+//! the next seal (which always uses the newest version) and by any open that meets it.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+
+use zeroize::Zeroizing;
+
+use super::envelope::{self, EnvelopeError, Kek};
+use super::master_key::MasterKey;
+use crate::audit::AuditLine;
+use crate::store::{Store, StoreError};
+
+/// The record a sealed value belongs to; authenticated with it, so that a value copied onto
+/// another record does not open.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Binding {
+    CertificateKey {
+        account_id: String,
+        region_id: String,
+        certificate_id: String,
+    },
+    UserCertificateKey {
+        account_id: String,
+        cert_id: i64,
+    },
+    AccessKeySecret {
+        access_key_id: String,
+    },
+}
+
+impl Binding {
+    fn associated_data(&self) -> Vec<u8> {
+        match self {
+            Binding::CertificateKey {
+                account_id,
+                region_id,
+                certificate_id,
+            } => format!("certificate-key\0{account_id}\0{region_id}\0{certificate_id}"),
+            Binding::UserCertificateKey {
+                account_id,
+                cert_id,
+            } => format!("user-certificate-key\0{account_id}\0{cert_id}"),
+            Binding::AccessKeySecret { access_key_id } => {
+                format!("access-key-secret\0{access_key_id}")
+            }
+        }
+        .into_bytes()
+    }
+}
+
+/// A sealed value as stored: self-describing bytes (see `envelope`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Sealed(Vec<u8>);
+
+impl Sealed {
+    pub fn from_stored(bytes: Vec<u8>) -> Sealed {
+        Sealed(bytes)
+    }
+
+    pub fn as_stored(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The KEK version it is wrapped under, 0 if unreadable.
+    pub fn kek_version(&self) -> u32 {
+        envelope::kek_version(&self.0).unwrap_or(0)
+    }
+}
+
+impl std::fmt::Debug for Sealed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Sealed(kek v{}, {} bytes)",
+            self.kek_version(),
+            self.0.len()
+        )
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum VaultError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Envelope(#[from] EnvelopeError),
+    #[error("the keyring has no KEK version {0}")]
+    UnknownKek(u32),
+    #[error(
+        "the master key does not open KEK version {0}: it is not the key this store was sealed with"
+    )]
+    WrongMasterKey(u32),
+}
+
+pub struct Vault {
+    master: MasterKey,
+    store: Arc<dyn Store>,
+    keyring: RwLock<BTreeMap<u32, Arc<Kek>>>,
+}
+
+impl Vault {
+    /// Opens the keyring, creating KEK version 1 if the store has none (`audit` records that).
+    /// Fails if the master key does not open every stored KEK.
+    pub async fn open(
+        master: MasterKey,
+        store: Arc<dyn Store>,
+        audit: impl FnOnce(u32) -> AuditLine,
+    ) -> Result<Vault, VaultError> {
+        let vault = Vault {
+            master,
+            store,
+            keyring: RwLock::new(BTreeMap::new()),
+        };
+        if vault.store.newest_key_encryption_key().await?.is_none() {
+            let kek = Kek::generate(1);
+            let wrapped = envelope::wrap_kek(vault.master.bytes(), &kek);
+            match vault
+                .store
+                .insert_key_encryption_key(1, wrapped, audit(1))
+                .await
+            {
+                Ok(()) | Err(StoreError::Conflict(_)) => {}
+                Err(other) => return Err(other.into()),
+            }
+        }
+        vault.reload().await?;
+        Ok(vault)
+    }
+
+    async fn reload(&self) -> Result<(), VaultError> {
+        let mut keyring = BTreeMap::new();
+        for (version, wrapped) in self.store.key_encryption_keys().await? {
+            let kek = envelope::unwrap_kek(self.master.bytes(), version, &wrapped)
+                .map_err(|_| VaultError::WrongMasterKey(version))?;
+            keyring.insert(version, Arc::new(kek));
+        }
+        *self.keyring.write().unwrap_or_else(|p| p.into_inner()) = keyring;
+        Ok(())
+    }
+
+    fn cached(&self, version: u32) -> Option<Arc<Kek>> {
+        let keyring = self.keyring.read().unwrap_or_else(|p| p.into_inner());
+        keyring.get(&version).cloned()
+    }
+
+    async fn kek(&self, version: u32) -> Result<Arc<Kek>, VaultError> {
+        if let Some(kek) = self.cached(version) {
+            return Ok(kek);
+        }
+        self.reload().await?;
+        self.cached(version).ok_or(VaultError::UnknownKek(version))
+    }
+
+    /// The newest KEK, as the store knows it now (rotation may happen in another process).
+    pub async fn newest(&self) -> Result<Arc<Kek>, VaultError> {
+        let version = self
+            .store
+            .newest_key_encryption_key()
+            .await?
+            .ok_or(VaultError::UnknownKek(1))?;
+        self.kek(version).await
+    }
+
+    pub async fn seal(&self, plaintext: &[u8], binding: &Binding) -> Result<Sealed, VaultError> {
+        let kek = self.newest().await?;
+        Ok(Sealed(envelope::seal(
+            &kek,
+            plaintext,
+            &binding.associated_data(),
+        )))
+    }
+
+    pub async fn open_sealed(
+        &self,
+        sealed: &Sealed,
+        binding: &Binding,
+    ) -> Result<Zeroizing<Vec<u8>>, VaultError> {
+        let kek = self.kek(envelope::kek_version(&sealed.0)?).await?;
+        Ok(envelope::open(&kek, &sealed.0, &binding.associated_data())?)
+    }
+
+    /// The value re-wrapped under `newest`; its data ciphertext stays as it is.
+    pub async fn rewrap(
+        &self,
+        sealed: &Sealed,
+        binding: &Binding,
+        newest: &Kek,
+    ) -> Result<Sealed, VaultError> {
+        let old = self.kek(envelope::kek_version(&sealed.0)?).await?;
+        let data = binding.associated_data();
+        Ok(Sealed(envelope::rewrap(&old, newest, &sealed.0, &data)?))
+    }
+
+    /// Adds a new KEK version, used by every seal from now on, here and in running servers.
+    pub async fn rotate(&self, audit: impl Fn(u32) -> AuditLine) -> Result<u32, VaultError> {
+        loop {
+            let version = self.store.newest_key_encryption_key().await?.unwrap_or(0) + 1;
+            let kek = Kek::generate(version);
+            let wrapped = envelope::wrap_kek(self.master.bytes(), &kek);
+            match self
+                .store
+                .insert_key_encryption_key(version, wrapped, audit(version))
+                .await
+            {
+                Ok(()) => {
+                    self.reload().await?;
+                    return Ok(version);
+                }
+                // Another rotation took this version first: take the next.
+                Err(StoreError::Conflict(_)) => continue,
+                Err(other) => return Err(other.into()),
+            }
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! Opening a data directory, as every command does: its audit log, its store, the master key
+//! and the keyring (the vault).
+
+use std::os::unix::fs::DirBuilderExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use zeroize::Zeroizing;
+
+use crate::audit::{self, AuditLog, AuditRecord};
+use crate::crypto::master_key::{self, Origin};
+use crate::crypto::{MasterKeyError, Vault, VaultError};
+use crate::ids;
+use crate::store::sqlite::SqliteStore;
+use crate::store::{Store, StoreError};
+
+/// Where secrets and the audit trail of a data directory come from.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// `--master-key-file`; else `SLBCERT_MASTER_KEY`; else `DATA_DIR/master.key`.
+    pub master_key_file: Option<PathBuf>,
+    /// `SLBCERT_MASTER_KEY` (base64), read from the environment by the command line.
+    pub master_key: Option<Zeroizing<String>>,
+    /// `--audit-log`; else `DATA_DIR/audit.log`.
+    pub audit_log: Option<PathBuf>,
+}
+
+pub struct DataDir {
+    pub store: Arc<dyn Store>,
+    pub vault: Arc<Vault>,
+    pub audit: Arc<AuditLog>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("data directory {path}: {source}")]
+    Directory {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("audit log {path}: {source}")]
+    AuditLog {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    MasterKey(#[from] MasterKeyError),
+    #[error("keyring: {0}")]
+    Vault(#[from] VaultError),
+}
+
+/// Opens `path` (creating it, owner-only, if needed) for a command run by `actor` (`serve`
+/// or `cli`, as the audit trail shows it).
+pub async fn open(path: &Path, options: &Options, actor: &str) -> Result<DataDir, OpenError> {
+    create(path)?;
+    let audit_path = options
+        .audit_log
+        .clone()
+        .unwrap_or_else(|| path.join(audit::DEFAULT_FILE));
+    let audit = Arc::new(
+        AuditLog::open(&audit_path).map_err(|source| OpenError::AuditLog {
+            path: audit_path.clone(),
+            source,
+        })?,
+    );
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(path, audit.clone())?);
+    // A new master key is made only while nothing is sealed under an old one.
+    let sealed_already = store.newest_key_encryption_key().await?.is_some();
+    let (master, origin) = master_key::load(
+        options.master_key_file.as_deref(),
+        options.master_key.clone(),
+        path,
+        !sealed_already,
+    )?;
+    if let Origin::Created(file) = &origin {
+        tracing::warn!(
+            path = %file.display(),
+            "generated the master key; back it up apart from the data: without it no stored \
+             private key or AccessKeySecret can be read"
+        );
+    }
+    let bootstrap = AuditRecord::new(&ids::request_id(), "CreateKeyEncryptionKey", actor);
+    let vault = Vault::open(master, store.clone(), |version| {
+        bootstrap.success(&format!("kek-v{version}"), None)
+    })
+    .await?;
+    Ok(DataDir {
+        store,
+        vault: Arc::new(vault),
+        audit,
+    })
+}
+
+/// Creates the data directory, readable by its owner only.
+fn create(path: &Path) -> Result<(), OpenError> {
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(path)
+        .map_err(|source| OpenError::Directory {
+            path: path.to_owned(),
+            source,
+        })
+}
