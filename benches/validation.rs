@@ -59,5 +59,19 @@ fn signature(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, validation, signature);
+fn envelope(c: &mut Criterion) {
+    use slbcert::crypto::envelope::{self, Kek};
+    let kek = Kek::generate(1);
+    let key = fixture!("rsa2048.pkcs1.key").as_bytes();
+    let aad = b"certificate-key\x001231579085529123\x00cn-hangzhou\x001231579085529123_1_2_3";
+    let sealed = envelope::seal(&kek, key, aad);
+    c.bench_function("envelope_seal_rsa2048_key", |b| {
+        b.iter(|| envelope::seal(&kek, black_box(key), aad))
+    });
+    c.bench_function("envelope_open_rsa2048_key", |b| {
+        b.iter(|| envelope::open(&kek, black_box(&sealed), aad).unwrap())
+    });
+}
+
+criterion_group!(benches, validation, signature, envelope);
 criterion_main!(benches);

@@ -1,0 +1,122 @@
+"""The audit trail: one JSON line per mutating call, with who, what and how it ended, no secret;
+fail-closed when it cannot be written."""
+
+import json
+import os
+import subprocess
+
+import certs
+from conftest import BINARY, V1, V3, Cas, Server, expect_failure
+
+
+def audit_lines(server):
+    path = server.data_dir / "audit.log"
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_every_mutation_leaves_one_line_and_reads_leave_none(server, account):
+    v3, cas = V3(server, account), Cas(server, account)
+    start = len(audit_lines(server))
+    key = certs.ec_key()
+    leaf = certs.make_cert(key)
+    uploaded = v3.call("UploadServerCertificate", ServerCertificate=certs.cert_pem(leaf), PrivateKey=certs.key_pem(key))
+    certificate_id = uploaded["ServerCertificateId"]
+    expect_failure(lambda: v3.call("UploadServerCertificate", ServerCertificate="junk", PrivateKey="junk"),
+                   "KeyFormatError")
+    v3.call("DescribeServerCertificates")
+    v3.call("SetServerCertificateName", ServerCertificateId=certificate_id, ServerCertificateName="n")
+    v3.call("TagResources", ResourceType="certificate", ResourceId=[certificate_id], Tag=[{"Key": "k", "Value": "v"}])
+    v3.call("ListTagResources", ResourceType="certificate")
+    v3.call("UntagResources", ResourceType="certificate", ResourceId=[certificate_id], All=True)
+    v3.call("DeleteServerCertificate", ServerCertificateId=certificate_id)
+    expect_failure(lambda: v3.call("DeleteServerCertificate", ServerCertificateId=certificate_id),
+                   "ServerCertificateId.NotFound")
+    ca = v3.call("UploadCACertificate", CACertificate=certs.cert_pem(certs.make_cert(certs.ec_key(), cn="CA", sans=(), ca=True)))
+    v3.call("DeleteCACertificate", CACertificateId=ca["CACertificateId"])
+    user = cas.call("UploadUserCertificate", Name="u", Cert=certs.cert_pem(leaf), Key=certs.key_pem(key))
+    cas.call("GetUserCertificateDetail", CertId=user["CertId"])
+    cas.call("DeleteUserCertificate", CertId=user["CertId"])
+    created = server.create_account("audited")
+    subprocess.run([BINARY, "keys", "rotate", "--data-dir", str(server.data_dir)], check=True, capture_output=True)
+
+    lines = audit_lines(server)[start:]
+    assert [(l["action"], l["outcome"], l.get("error_code")) for l in lines] == [
+        ("UploadServerCertificate", "success", None),
+        ("UploadServerCertificate", "failure", "KeyFormatError"),
+        ("SetServerCertificateName", "success", None),
+        ("TagResources", "success", None),
+        ("UntagResources", "success", None),
+        ("DeleteServerCertificate", "success", None),
+        ("DeleteServerCertificate", "failure", "ServerCertificateId.NotFound"),
+        ("UploadCACertificate", "success", None),
+        ("DeleteCACertificate", "success", None),
+        ("UploadUserCertificate", "success", None),
+        ("DeleteUserCertificate", "success", None),
+        ("CreateAccount", "success", None),
+        ("RotateKeyEncryptionKey", "success", None),
+    ]
+    api = lines[:11]
+    for line in api:
+        assert line["account_id"] == account["AccountId"]
+        assert line["access_key_id"] == account["AccessKeyId"]
+        assert line["source"].startswith("127.0.0.1:")
+        assert len(line["request_id"]) == 36 and line["time"].endswith("Z")
+    assert lines[0]["resource_id"] == certificate_id
+    assert lines[0]["fingerprint"] == certs.fingerprint(leaf)
+    assert lines[6]["resource_id"] == certificate_id
+    assert lines[9]["resource_id"] == str(user["CertId"])
+    assert lines[11]["account_id"] == created["AccountId"] and lines[11]["source"] == "cli"
+    assert lines[12]["resource_id"] == "kek-v2"
+    text = (server.data_dir / "audit.log").read_text()
+    for secret in (account["AccessKeySecret"], created["AccessKeySecret"]):
+        assert secret not in text
+    assert "PRIVATE KEY" not in text and "BEGIN CERTIFICATE" not in text
+
+
+def test_refused_requests_are_recorded_even_unauthenticated(server, account, raw):
+    start = len(audit_lines(server))
+    response = raw.v1("DeleteServerCertificate", {"ServerCertificateId": "x"}, secret="wrong")
+    assert response.status == 400
+    raw.v1("DescribeServerCertificates", secret="wrong")
+    [line] = audit_lines(server)[start:]
+    assert (line["action"], line["outcome"], line["error_code"]) == (
+        "DeleteServerCertificate", "failure", "SignatureDoesNotMatch")
+    assert line["access_key_id"] == account["AccessKeyId"]
+    assert line["account_id"] == ""
+    assert line["request_id"] == response.json()["RequestId"]
+
+
+def test_without_its_audit_log_no_mutation_happens(tmp_path):
+    """Fail-closed: an audit log that cannot be written (a full disk: /dev/full) refuses every
+    mutation with 503 and stores nothing; reads go on."""
+    data_dir = tmp_path / "data"
+    out = subprocess.run([BINARY, "account", "create", "--data-dir", str(data_dir), "--json"],
+                         check=True, capture_output=True, text=True)
+    account = json.loads(out.stdout)
+    server = Server(tmp_path, ["--audit-log", "/dev/full"])
+    server.data_dir = data_dir
+    server.start()
+    try:
+        v3, cas = V3(server, account), Cas(server, account)
+        key = certs.ec_key()
+        pem, key_pem = certs.cert_pem(certs.make_cert(key)), certs.key_pem(key)
+        for call in (
+            lambda: v3.call("UploadServerCertificate", ServerCertificate=pem, PrivateKey=key_pem),
+            lambda: v3.call("UploadServerCertificate", ServerCertificate="junk", PrivateKey="junk"),
+            lambda: v3.call("UploadCACertificate", CACertificate=certs.cert_pem(certs.make_cert(key, ca=True))),
+            lambda: cas.call("UploadUserCertificate", Name="x", Cert=pem, Key=key_pem),
+        ):
+            expect_failure(call, "ServiceUnavailable", 503)
+        assert v3.call("DescribeServerCertificates")["ServerCertificates"]["ServerCertificate"] == []
+        assert v3.call("DescribeCACertificates")["CACertificates"]["CACertificate"] == []
+        assert cas.call("ListUserCertificateOrder", OrderType="UPLOAD")["TotalCount"] == 0
+    finally:
+        server.stop()
+    # With a writable log again, the same upload goes through.
+    server.args = []
+    server.start()
+    try:
+        V3(server, account).call("UploadServerCertificate", ServerCertificate=pem, PrivateKey=key_pem)
+    finally:
+        server.stop()
+    assert os.path.getsize(data_dir / "audit.log") > 0
