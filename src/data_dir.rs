@@ -15,7 +15,7 @@ use crate::store::sqlite::SqliteStore;
 use crate::store::{Store, StoreError};
 
 /// Where secrets and the audit trail of a data directory come from.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct Options {
     /// `--master-key-file`; else `SLBCERT_MASTER_KEY`; else `DATA_DIR/master.key`.
     pub master_key_file: Option<PathBuf>,
@@ -23,6 +23,19 @@ pub struct Options {
     pub master_key: Option<Zeroizing<String>>,
     /// `--audit-log`; else `DATA_DIR/audit.log`.
     pub audit_log: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("master_key_file", &self.master_key_file)
+            .field(
+                "master_key",
+                &self.master_key.as_ref().map(|_| "[REDACTED]"),
+            )
+            .field("audit_log", &self.audit_log)
+            .finish()
+    }
 }
 
 pub struct DataDir {

@@ -288,3 +288,42 @@ async fn a_rotation_elsewhere_reaches_a_running_vault() {
         PEM
     );
 }
+
+#[tokio::test]
+async fn a_ciphertext_moved_to_another_row_in_the_database_fails_to_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(&dir);
+    let vault = vault(&store, MasterKey::generate()).await.unwrap();
+    populate(&store, &vault, 0, 2).await;
+    // What someone with write access to the database file could do: copy c0's sealed key
+    // onto c1's row.
+    let db = rusqlite::Connection::open(dir.path().join("slbcert.db")).unwrap();
+    db.execute(
+        "UPDATE certificate_keys SET sealed_key = \
+         (SELECT sealed_key FROM certificate_keys WHERE certificate_id = 'c0') \
+         WHERE certificate_id = 'c1'",
+        [],
+    )
+    .unwrap();
+    let scope = Scope {
+        account_id: "1111111111111111".into(),
+        region_id: "cn-hangzhou".into(),
+    };
+    let moved = store
+        .certificate_material(&scope, CertificateKind::Server, "c1")
+        .await
+        .unwrap()
+        .unwrap()
+        .private_key
+        .unwrap();
+    let error = vault.open_sealed(&moved, &key_of("c1")).await.unwrap_err();
+    assert!(matches!(error, VaultError::Envelope(_)), "{error}");
+    assert_eq!(
+        vault
+            .open_sealed(&moved, &key_of("c0"))
+            .await
+            .unwrap()
+            .as_slice(),
+        PEM
+    );
+}

@@ -8,13 +8,23 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use zeroize::Zeroizing;
 
-#[derive(Debug)]
 pub struct PemBlock {
     pub label: String,
     /// RFC 1421 headers (`Proc-Type: 4,ENCRYPTED`, `DEK-Info: ...`).
     pub headers: Vec<(String, String)>,
     /// Zeroized on drop: a block may be a private key.
     pub der: Zeroizing<Vec<u8>>,
+}
+
+/// Shows the label and the size, never the bytes: a block may be a private key.
+impl std::fmt::Debug for PemBlock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PemBlock")
+            .field("label", &self.label)
+            .field("headers", &self.headers)
+            .field("der", &format_args!("[{} bytes]", self.der.len()))
+            .finish()
+    }
 }
 
 impl PemBlock {
@@ -217,6 +227,16 @@ mod tests {
             parse("-----BEGIN A-----\n-----END A-----").unwrap_err(),
             PemError::EmptyBlock { .. }
         ));
+    }
+
+    #[test]
+    fn debug_shows_no_bytes() {
+        let blocks =
+            parse("-----BEGIN PRIVATE KEY-----\nAQID\n-----END PRIVATE KEY-----\n").unwrap();
+        assert_eq!(
+            format!("{:?}", blocks[0]),
+            "PemBlock { label: \"PRIVATE KEY\", headers: [], der: [3 bytes] }"
+        );
     }
 
     #[test]
