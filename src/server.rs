@@ -49,17 +49,13 @@ pub enum ServeError {
 }
 
 pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
+    let data = data_dir::open(&config.data_dir, &config.secrets, "serve").await?;
+    bootstrap_first_account(&data, &config.data_dir).await?;
     let DataDir {
         store,
         vault,
         audit,
-    } = data_dir::open(&config.data_dir, &config.secrets, "serve").await?;
-    let first = DataDir {
-        store: store.clone(),
-        vault: vault.clone(),
-        audit: audit.clone(),
-    };
-    bootstrap_first_account(&first, &config.data_dir).await?;
+    } = data;
     tracing::info!(audit_log = %audit.path().display(), "audit trail");
     let quota = |limit: u64| (limit > 0).then_some(limit);
     let state = Arc::new(AppState {
