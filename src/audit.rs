@@ -41,10 +41,10 @@ pub struct AuditRecord {
 }
 
 impl AuditRecord {
-    /// A record of `action`, by `source` (an address, or `cli`), timed now.
+    /// A record of `action`, by `source` (an address, or `cli`); its lines are timed when made.
     pub fn new(request_id: &str, action: &str, source: &str) -> AuditRecord {
         AuditRecord {
-            time: clock::now().format(&Rfc3339).unwrap_or_default(),
+            time: String::new(),
             request_id: request_id.to_owned(),
             account_id: String::new(),
             access_key_id: String::new(),
@@ -74,8 +74,9 @@ impl AuditRecord {
         record.line()
     }
 
-    fn line(&self) -> AuditLine {
-        serde_json::to_string(self).expect("an audit record serializes")
+    fn line(mut self) -> AuditLine {
+        self.time = clock::now().format(&Rfc3339).unwrap_or_default();
+        serde_json::to_string(&self).expect("an audit record serializes")
     }
 }
 

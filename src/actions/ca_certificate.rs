@@ -25,7 +25,7 @@ pub async fn upload(context: &Context<'_>) -> Result<Fields, ApiError> {
         .map_err(|error| ApiError::refused(error, CA_CERTIFICATE_UPLOAD))?;
     let upload = Upload {
         leaf: &bundle.leaf,
-        certificate_pem: bundle.pem.clone(),
+        certificate_pem: bundle.pem,
         private_key: None,
         ali_cloud: None,
     };

@@ -208,36 +208,39 @@ pub fn tag_filters(params: &RpcParams) -> Result<Vec<TagFilter>, ApiError> {
         .collect()
 }
 
-pub fn check_tag_key(key: &str) -> Result<(), ApiError> {
-    let length = key.chars().count();
-    let lower = key.to_ascii_lowercase();
-    let problem = if length > MAX_TAG_KEY_CHARS {
-        format!("it is {length} characters long; at most {MAX_TAG_KEY_CHARS} are allowed")
-    } else if lower.starts_with("aliyun") || lower.starts_with("acs:") {
-        "it must not start with aliyun or acs:".to_owned()
-    } else if lower.contains("http://") || lower.contains("https://") {
-        "it must not contain http:// or https://".to_owned()
-    } else {
-        return Ok(());
-    };
-    Err(ApiError::InvalidTagKey(format!(
-        "The tag key {key:?} is not valid: {problem}"
-    )))
+fn check_tag_key(key: &str) -> Result<(), ApiError> {
+    match tag_text_problem(key, MAX_TAG_KEY_CHARS, true) {
+        None => Ok(()),
+        Some(problem) => Err(ApiError::InvalidTagKey(format!(
+            "The tag key {key:?} is not valid: {problem}"
+        ))),
+    }
 }
 
-pub fn check_tag_value(value: &str) -> Result<(), ApiError> {
-    let length = value.chars().count();
-    let lower = value.to_ascii_lowercase();
-    let problem = if length > MAX_TAG_VALUE_CHARS {
-        format!("it is {length} characters long; at most {MAX_TAG_VALUE_CHARS} are allowed")
+fn check_tag_value(value: &str) -> Result<(), ApiError> {
+    match tag_text_problem(value, MAX_TAG_VALUE_CHARS, false) {
+        None => Ok(()),
+        Some(problem) => Err(ApiError::InvalidTagValue(format!(
+            "The tag value {value:?} is not valid: {problem}"
+        ))),
+    }
+}
+
+/// What is wrong with a tag key or value: too long, a URL, or (keys) a reserved prefix.
+fn tag_text_problem(text: &str, max_chars: usize, reserved_prefixes: bool) -> Option<String> {
+    let length = text.chars().count();
+    let lower = text.to_ascii_lowercase();
+    if length > max_chars {
+        Some(format!(
+            "it is {length} characters long; at most {max_chars} are allowed"
+        ))
+    } else if reserved_prefixes && (lower.starts_with("aliyun") || lower.starts_with("acs:")) {
+        Some("it must not start with aliyun or acs:".into())
     } else if lower.contains("http://") || lower.contains("https://") {
-        "it must not contain http:// or https://".to_owned()
+        Some("it must not contain http:// or https://".into())
     } else {
-        return Ok(());
-    };
-    Err(ApiError::InvalidTagValue(format!(
-        "The tag value {value:?} is not valid: {problem}"
-    )))
+        None
+    }
 }
 
 /// Refuses parameters of features this server does not implement, instead of ignoring them

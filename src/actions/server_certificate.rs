@@ -100,7 +100,7 @@ pub async fn upload(context: &Context<'_>) -> Result<Fields, ApiError> {
             .map_err(|error| ApiError::refused(error, SERVER_CERTIFICATE_UPLOAD))?;
     let upload = Upload {
         leaf: &material.chain.leaf,
-        certificate_pem: material.chain.pem.clone(),
+        certificate_pem: material.chain.pem,
         private_key: Some(material.private_key.pem()),
         ali_cloud,
     };
@@ -140,9 +140,7 @@ async fn from_ali_cloud(
         account_id: context.caller.account_id.clone(),
         cert_id,
     };
-    let opened = context.vault.open_sealed(&sealed, &binding).await?;
-    let private_key =
-        Zeroizing::new(String::from_utf8(opened.to_vec()).map_err(|_| ApiError::Internal)?);
+    let private_key = context.vault.open_text(&sealed, &binding).await?;
     let source = AliCloudSource {
         certificate_id: id.clone(),
         certificate_name: stored.name,

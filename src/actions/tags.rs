@@ -24,8 +24,8 @@ const RESOURCE_TYPES: [&str; 6] = [
     "masterslaveservergroup",
 ];
 
-/// RegionId and ResourceType, common to the three actions. `None`: a resource type this server
-/// has no resources of.
+/// RegionId and ResourceType, common to the three actions; false for a resource type this
+/// server has no resources of.
 fn target(context: &Context<'_>) -> Result<(Scope, bool), ApiError> {
     let region = fields::region(context.params)?;
     let resource_type = context.params.required("ResourceType")?;

@@ -194,11 +194,7 @@ async fn authenticated_run(
 
 /// The AccessKeyId a request claims (V3 `Credential=`, else V1 `AccessKeyId`).
 fn claimed_access_key(headers: &HeaderMap, params: &RpcParams) -> String {
-    headers
-        .get(http::header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split("Credential=").nth(1))
-        .and_then(|rest| rest.split(',').next())
+    signature::v3::credential(headers)
         .or_else(|| params.non_empty("AccessKeyId"))
         .unwrap_or_default()
         .to_owned()

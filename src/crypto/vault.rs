@@ -181,6 +181,22 @@ impl Vault {
         Ok(envelope::open(&kek, &sealed.0, &binding.associated_data())?)
     }
 
+    /// A sealed text (a PEM key, an AccessKeySecret), opened.
+    pub async fn open_text(
+        &self,
+        sealed: &Sealed,
+        binding: &Binding,
+    ) -> Result<Zeroizing<String>, VaultError> {
+        let mut bytes = self.open_sealed(sealed, binding).await?;
+        // Moved, not copied, into the String; wiped as the Vec if it is not UTF-8.
+        String::from_utf8(std::mem::take(&mut *bytes))
+            .map(Zeroizing::new)
+            .map_err(|error| {
+                drop(Zeroizing::new(error.into_bytes()));
+                VaultError::Envelope(EnvelopeError::Malformed)
+            })
+    }
+
     /// The value re-wrapped under `newest`; its data ciphertext stays as it is.
     pub async fn rewrap(
         &self,

@@ -89,9 +89,8 @@ pub async fn authenticate(
     let binding = Binding::AccessKeySecret {
         access_key_id: claim.access_key_id.clone(),
     };
-    let secret = vault.open_sealed(&owner.sealed_secret, &binding).await?;
-    let secret = Secret::new(String::from_utf8(secret.to_vec()).map_err(|_| ApiError::Internal)?);
-    claim.verify(&secret)?;
+    let mut secret = vault.open_text(&owner.sealed_secret, &binding).await?;
+    claim.verify(&Secret::new(std::mem::take(&mut *secret)))?;
     // Only after the signature verified, so that nobody else can burn a caller's nonces.
     if !nonces.remember(
         &claim.access_key_id,

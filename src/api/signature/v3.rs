@@ -70,6 +70,14 @@ fn parse_authorization(value: &str) -> Result<Authorization<'_>, ApiError> {
     })
 }
 
+/// The AccessKeyId a V3 request claims, if its Authorization header parses.
+pub fn credential(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
+    parse_authorization(value)
+        .ok()
+        .map(|authorization| authorization.credential)
+}
+
 pub fn claim(
     method: &Method,
     headers: &HeaderMap,

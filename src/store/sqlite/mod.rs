@@ -77,7 +77,7 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        let (job, result) = writer::job(work, Some(audit));
+        let (job, result) = writer::job(work, audit);
         self.writer
             .send(job)
             .await

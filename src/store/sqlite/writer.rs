@@ -21,7 +21,7 @@ pub(super) trait Job: Send {
     /// Runs the job's statements; false if it failed (its savepoint is then rolled back).
     fn apply(&mut self, connection: &Connection) -> bool;
     /// The line to audit once the job succeeded.
-    fn audit_line(&self) -> Option<&AuditLine>;
+    fn audit_line(&self) -> &AuditLine;
     /// Reports the job's result once its batch committed (or failed to).
     fn finish(self: Box<Self>, committed: Result<(), StoreError>);
 }
@@ -29,7 +29,7 @@ pub(super) trait Job: Send {
 struct WriteJob<T, F> {
     work: Option<F>,
     result: Option<Result<T, StoreError>>,
-    audit: Option<AuditLine>,
+    audit: AuditLine,
     reply: oneshot::Sender<Result<T, StoreError>>,
 }
 
@@ -45,8 +45,8 @@ where
         ok
     }
 
-    fn audit_line(&self) -> Option<&AuditLine> {
-        self.audit.as_ref()
+    fn audit_line(&self) -> &AuditLine {
+        &self.audit
     }
 
     fn finish(self: Box<Self>, committed: Result<(), StoreError>) {
@@ -64,7 +64,7 @@ where
 /// result.
 pub(super) fn job<T, F>(
     work: F,
-    audit: Option<AuditLine>,
+    audit: AuditLine,
 ) -> (Box<dyn Job>, oneshot::Receiver<Result<T, StoreError>>)
 where
     T: Send + 'static,
@@ -119,7 +119,7 @@ fn run_batch(
     for job in batch.iter_mut() {
         connection.execute_batch("SAVEPOINT job").map_err(sql)?;
         if job.apply(connection) {
-            lines.extend(job.audit_line().cloned());
+            lines.push(job.audit_line().clone());
         } else {
             connection.execute_batch("ROLLBACK TO job").map_err(sql)?;
         }
