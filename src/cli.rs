@@ -53,6 +53,17 @@ struct ServeArgs {
     /// CA certificates per account per region; 0 means unlimited.
     #[arg(long, env = "SLBCERT_QUOTA_CA_CERTIFICATES", default_value_t = 100)]
     quota_ca_certificates: u64,
+    /// Open client connections at most; near the cap, idle ones are closed first.
+    #[arg(long, env = "SLBCERT_MAX_CONNECTIONS", default_value_t = 4096,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: u32,
+    /// Seconds in-flight requests get to finish at shutdown before their connections close.
+    #[arg(long, env = "SLBCERT_SHUTDOWN_GRACE", default_value_t = 10)]
+    shutdown_grace: u64,
+    /// Seconds one response may take to be written to a client that does not read.
+    #[arg(long, env = "SLBCERT_WRITE_TIMEOUT", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    write_timeout: u64,
 }
 
 /// Where state, secrets and the audit trail live.
@@ -154,6 +165,12 @@ async fn run(command: Command) -> Result<(), BoxError> {
             data_dir: args.storage.data_dir,
             quota_server_certificates: args.quota_server_certificates,
             quota_ca_certificates: args.quota_ca_certificates,
+            http: crate::http::Limits {
+                max_connections: args.max_connections as usize,
+                shutdown_grace: std::time::Duration::from_secs(args.shutdown_grace),
+                write_timeout: std::time::Duration::from_secs(args.write_timeout),
+                ..Default::default()
+            },
         })
         .await?),
         Command::Account {

@@ -28,6 +28,7 @@ pub struct ServeConfig {
     /// Per account per region; 0 means unlimited.
     pub quota_server_certificates: u64,
     pub quota_ca_certificates: u64,
+    pub http: web::Limits,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -84,25 +85,39 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         let _ = stop.send(true);
     });
     let handler = move |request: Request| route(state.clone(), request);
-    web::serve(
-        listener,
-        handler,
-        api::protocol_error,
-        web::Limits::default(),
-        stopped,
-    )
-    .await;
+    web::serve(listener, handler, api::protocol_error, config.http, stopped).await;
     tracing::info!("stopped");
     Ok(())
 }
 
 async fn route(state: Arc<AppState>, request: Request) -> Response {
     match (&request.method, request.path.as_str()) {
-        (&Method::GET | &Method::HEAD, "/healthz") => {
-            Response::new(StatusCode::OK, "text/plain; charset=utf-8", "ok\n")
-        }
+        (&Method::GET | &Method::HEAD, "/healthz") => health(&state).await,
         (&Method::GET | &Method::POST, "/") => api::handle(state, request).await,
         _ => api::not_found(&request),
+    }
+}
+
+/// 200 while writes can be made; 503 with the reason while they cannot (the storage or the
+/// audit log failed on the last write, and a probe write still fails, or the writer is gone).
+async fn health(state: &AppState) -> Response {
+    let text = "text/plain; charset=utf-8";
+    let probe = AuditRecord::new(&ids::request_id(), "WriteProbe", "healthz").success("", None);
+    match state.store.check_writable(probe).await {
+        Ok(()) => Response::new(StatusCode::OK, text, "ok\n"),
+        Err(error) => {
+            tracing::warn!(%error, "unhealthy");
+            let body = match error {
+                crate::store::StoreError::Unavailable(reason) => {
+                    format!("unavailable: {}\n", reason.split(" (").next().unwrap_or(""))
+                }
+                crate::store::StoreError::AuditUnavailable(_) => {
+                    "unavailable: the audit log cannot be written\n".into()
+                }
+                _ => "unavailable: writes cannot be made\n".into(),
+            };
+            Response::new(StatusCode::SERVICE_UNAVAILABLE, text, body)
+        }
     }
 }
 

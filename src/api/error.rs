@@ -73,6 +73,9 @@ pub enum ApiError {
     Internal,
     #[error("service unavailable")]
     ServiceUnavailable,
+    /// The storage or the audit log cannot be used now; the reason is for the client too.
+    #[error("storage unavailable: {0}")]
+    StorageUnavailable(String),
 }
 
 impl ApiError {
@@ -104,7 +107,9 @@ impl ApiError {
             ApiError::UserCertificateNotFound(_) => "CertificateNotFound".into(),
             ApiError::NameRepeat(_) => "NameRepeat".into(),
             ApiError::Internal => "InternalError".into(),
-            ApiError::ServiceUnavailable => "ServiceUnavailable".into(),
+            ApiError::ServiceUnavailable | ApiError::StorageUnavailable(_) => {
+                "ServiceUnavailable".into()
+            }
         }
     }
 
@@ -114,7 +119,9 @@ impl ApiError {
             ApiError::InvalidAccessKeyId => StatusCode::NOT_FOUND,
             ApiError::Protocol(status, _) => *status,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-            ApiError::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::ServiceUnavailable | ApiError::StorageUnavailable(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             _ => StatusCode::BAD_REQUEST,
         }
     }
@@ -187,7 +194,18 @@ impl ApiError {
             ApiError::ServiceUnavailable => {
                 "The request has failed due to a temporary failure of the server.".into()
             }
+            ApiError::StorageUnavailable(reason) => format!(
+                "The request has failed due to a temporary failure of the server: {reason}. Nothing was changed; try again later."
+            ),
         }
+    }
+
+    /// Whether this is the server's temporary failure (503), not the client's doing.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            ApiError::ServiceUnavailable | ApiError::StorageUnavailable(_)
+        )
     }
 }
 
@@ -204,7 +222,13 @@ impl From<StoreError> for ApiError {
             StoreError::Closed => ApiError::ServiceUnavailable,
             StoreError::AuditUnavailable(reason) => {
                 tracing::error!(%reason, "the audit log cannot be written; the mutation was rolled back");
-                ApiError::ServiceUnavailable
+                ApiError::StorageUnavailable("the audit log cannot be written".into())
+            }
+            StoreError::Unavailable(reason) => {
+                tracing::error!(%reason, "storage fault");
+                // The client learns what kind of fault, not the paths or SQLite's words.
+                let kind = reason.split(" (").next().unwrap_or_default().to_owned();
+                ApiError::StorageUnavailable(kind)
             }
             other => {
                 tracing::error!(error = %other, "store failure");

@@ -25,6 +25,10 @@ use params::RpcParams;
 use response::Format;
 use signature::SignedRequest;
 
+/// How `Recommend` names the products.
+const PRODUCT_SLB: &str = "Slb";
+const PRODUCT_CAS: &str = "cas";
+
 /// `HostId` of error envelopes when the request names no host.
 const DEFAULT_HOST_ID: &str = "slb.aliyuncs.com";
 
@@ -47,6 +51,8 @@ pub struct AppState {
 /// What one request turned out to be, as far as it got.
 struct Outcome {
     format: Format,
+    /// Names the product in error envelopes.
+    product: &'static str,
     action: Option<Action>,
     /// Known once the action resolved; names the caller once authenticated.
     audit: Option<AuditRecord>,
@@ -62,7 +68,7 @@ pub async fn handle(state: Arc<AppState>, request: Request) -> Response {
         (outcome.action, &outcome.audit, &outcome.result)
         && action.is_mutating()
     {
-        outcome.result = Err(audit_refusal(&state.audit, audit, error));
+        outcome.result = Err(audit_refusal(&state.audit, audit, error, request.peer.ip()));
     }
     let code = outcome.result.as_ref().err().map(ApiError::code);
     let action = outcome.action;
@@ -76,6 +82,7 @@ pub async fn handle(state: Arc<AppState>, request: Request) -> Response {
             &error,
             &request_id,
             host_id(&request.headers),
+            outcome.product,
         ),
     };
     // Never the query or body: they carry private keys.
@@ -91,17 +98,23 @@ pub async fn handle(state: Arc<AppState>, request: Request) -> Response {
     response
 }
 
-/// Records a refused mutation (a successful one is recorded by the store, before it commits).
-/// If even that cannot be written, the caller learns the service is unavailable: fail-closed.
-fn audit_refusal(log: &AuditLog, audit: &AuditRecord, error: &ApiError) -> ApiError {
-    if *error == ApiError::ServiceUnavailable {
-        return ApiError::ServiceUnavailable;
+/// Records a refused mutation (a successful one is recorded by the store, before it commits),
+/// within the budget of its source address and without a sync of its own. If it cannot be
+/// written, the caller learns the service is unavailable: fail-closed.
+fn audit_refusal(
+    log: &AuditLog,
+    audit: &AuditRecord,
+    error: &ApiError,
+    source: std::net::IpAddr,
+) -> ApiError {
+    if error.is_unavailable() {
+        return error.clone();
     }
-    match log.append(&[audit.failure(&audit.resource_id, &error.code())]) {
-        Ok(()) => error.clone(),
+    match log.record_refusal(audit.failure(&audit.resource_id, &error.code()), source) {
+        Ok(_) => error.clone(),
         Err(failure) => {
             tracing::error!(error = %failure, "cannot write the audit log; refusing the request");
-            ApiError::ServiceUnavailable
+            ApiError::StorageUnavailable("the audit log cannot be written".into())
         }
     }
 }
@@ -109,6 +122,7 @@ fn audit_refusal(log: &AuditLog, audit: &AuditRecord, error: &ApiError) -> ApiEr
 async fn process(state: &AppState, request: &Request, request_id: &str) -> Outcome {
     let mut outcome = Outcome {
         format: Format::Json,
+        product: PRODUCT_SLB,
         action: None,
         audit: None,
         result: Ok(Map::new()),
@@ -126,6 +140,12 @@ async fn process(state: &AppState, request: &Request, request_id: &str) -> Outco
             };
         }
     };
+    if params.get("Version") == Some(actions::CAS_VERSION)
+        || request.headers.get("x-acs-version").map(|v| v.as_bytes())
+            == Some(actions::CAS_VERSION.as_bytes())
+    {
+        outcome.product = PRODUCT_CAS;
+    }
     match Format::from_param(params.get("Format")) {
         Ok(format) => outcome.format = format,
         Err(error) => {
@@ -240,7 +260,13 @@ fn host_id(headers: &HeaderMap) -> &str {
 /// The envelope for requests the HTTP layer refuses before they reach [`handle`].
 pub fn protocol_error(status: StatusCode, message: &str) -> Response {
     let error = ApiError::Protocol(status, message.to_owned());
-    response::error(Format::Json, &error, &ids::request_id(), DEFAULT_HOST_ID)
+    response::error(
+        Format::Json,
+        &error,
+        &ids::request_id(),
+        DEFAULT_HOST_ID,
+        PRODUCT_SLB,
+    )
 }
 
 /// The envelope for a path or method this endpoint does not serve.
@@ -251,5 +277,6 @@ pub fn not_found(request: &Request) -> Response {
         &error,
         &ids::request_id(),
         host_id(&request.headers),
+        PRODUCT_SLB,
     )
 }

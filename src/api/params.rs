@@ -2,6 +2,52 @@
 
 use super::error::ApiError;
 
+/// At most this many parameters in one request (the longest legitimate call, TagResources
+/// with 20 resources and 20 tags plus the common parameters, has under 80).
+pub const MAX_PARAMETERS: usize = 256;
+/// Longest parameter name, in bytes.
+pub const MAX_NAME_BYTES: usize = 128;
+/// Longest value of a parameter that carries a PEM certificate, chain or key.
+pub const MAX_PEM_BYTES: usize = 256 * 1024;
+/// Longest value of any other parameter: ID lists of 100 IDs and the legacy `Tags` JSON of 20
+/// tags fit well within it.
+pub const MAX_VALUE_BYTES: usize = 16 * 1024;
+/// Parameters bounded tighter than [`MAX_VALUE_BYTES`]: they are stored (nonces) or echoed.
+const TIGHT_LIMITS: [(&str, usize); 9] = [
+    ("SignatureNonce", 128),
+    ("AccessKeyId", 128),
+    ("Signature", 256),
+    ("Timestamp", 64),
+    ("Action", 128),
+    ("Version", 32),
+    ("Format", 16),
+    ("RegionId", 64),
+    ("ResourceGroupId", 64),
+];
+/// Parameters that carry PEM.
+const PEM_PARAMETERS: [&str; 9] = [
+    "ServerCertificate",
+    "PrivateKey",
+    "CACertificate",
+    "Cert",
+    "Key",
+    "EncryptCert",
+    "EncryptPrivateKey",
+    "SignCert",
+    "SignPrivateKey",
+];
+
+/// The longest value `name` may have, in bytes.
+pub fn max_value_bytes(name: &str) -> usize {
+    if PEM_PARAMETERS.contains(&name) {
+        return MAX_PEM_BYTES;
+    }
+    TIGHT_LIMITS
+        .iter()
+        .find(|(tight, _)| *tight == name)
+        .map_or(MAX_VALUE_BYTES, |(_, max)| *max)
+}
+
 /// Decoded parameters, kept apart by origin: V1 signs all of them, V3 only the query.
 #[derive(Debug, Default)]
 pub struct RpcParams {
@@ -26,8 +72,35 @@ impl RpcParams {
             )));
         };
         let params = RpcParams { query, form };
+        params.refuse_oversized()?;
         params.refuse_duplicates()?;
         Ok(params)
+    }
+
+    /// Every name and value within its bound, and not too many of them.
+    fn refuse_oversized(&self) -> Result<(), ApiError> {
+        let count = self.query.len() + self.form.len();
+        if count > MAX_PARAMETERS {
+            return Err(ApiError::InvalidParameter(format!(
+                "The request has {count} parameters; at most {MAX_PARAMETERS} are allowed."
+            )));
+        }
+        for (name, value) in self.all() {
+            if name.len() > MAX_NAME_BYTES {
+                return Err(ApiError::InvalidParameter(format!(
+                    "A parameter name is {} bytes long; at most {MAX_NAME_BYTES} are allowed.",
+                    name.len()
+                )));
+            }
+            let max = max_value_bytes(name);
+            if value.len() > max {
+                return Err(ApiError::InvalidParameter(format!(
+                    "The specified parameter {name} is {} bytes long; at most {max} are allowed.",
+                    value.len()
+                )));
+            }
+        }
+        Ok(())
     }
 
     fn refuse_duplicates(&self) -> Result<(), ApiError> {
@@ -129,6 +202,22 @@ mod tests {
         assert!(error.message().contains("A is given more than once"));
         let error = RpcParams::parse("", b"{}", Some("application/json")).unwrap_err();
         assert_eq!(error.code(), "InvalidParameter");
+    }
+
+    #[test]
+    fn names_values_and_counts_are_bounded() {
+        let nonce = format!("SignatureNonce={}", "n".repeat(129));
+        let error = RpcParams::parse(&nonce, b"", None).unwrap_err();
+        assert_eq!(error.code(), "InvalidParameter");
+        assert!(error.message().contains("SignatureNonce is 129 bytes long"));
+        let ok = format!("SignatureNonce={}", "n".repeat(128));
+        assert!(RpcParams::parse(&ok, b"", None).is_ok());
+        let pem = format!("ServerCertificate={}", "A".repeat(200_000));
+        assert!(RpcParams::parse(&pem, b"", None).is_ok());
+        let name = format!("{}=1", "N".repeat(129));
+        assert!(RpcParams::parse(&name, b"", None).is_err());
+        let many: Vec<String> = (0..=MAX_PARAMETERS).map(|n| format!("P{n}=1")).collect();
+        assert!(RpcParams::parse(&many.join("&"), b"", None).is_err());
     }
 
     #[test]

@@ -50,11 +50,19 @@ pub fn success(
     render(format, StatusCode::OK, root, body, request_id)
 }
 
-/// The error envelope `{RequestId, HostId, Code, Message, Recommend}`.
-pub fn error(format: Format, error: &ApiError, request_id: &str, host_id: &str) -> Response {
+/// The error envelope `{RequestId, HostId, Code, Message, Recommend}`; `product` names the
+/// product in `Recommend` (`Slb`, or `cas` for the SSL Certificates Service).
+pub fn error(
+    format: Format,
+    error: &ApiError,
+    request_id: &str,
+    host_id: &str,
+    product: &str,
+) -> Response {
     let code = error.code();
-    let recommend =
-        format!("https://api.aliyun.com/troubleshoot?q={code}&product=Slb&requestId={request_id}");
+    let recommend = format!(
+        "https://api.aliyun.com/troubleshoot?q={code}&product={product}&requestId={request_id}"
+    );
     let mut body = Map::with_capacity(5);
     body.insert("RequestId".into(), request_id.into());
     body.insert("HostId".into(), host_id.into());
@@ -112,6 +120,8 @@ fn write_element(out: &mut String, name: &str, value: &Value) {
     }
 }
 
+/// Escapes markup, and replaces what XML 1.0 cannot carry at all (control characters other
+/// than tab, CR and LF, and U+FFFE/U+FFFF) with U+FFFD, so that any text gives well-formed XML.
 fn escape_into(out: &mut String, text: &str) {
     for ch in text.chars() {
         match ch {
@@ -120,6 +130,8 @@ fn escape_into(out: &mut String, text: &str) {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
+            '\t' | '\n' | '\r' => out.push(ch),
+            '\u{0}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}' => out.push('\u{FFFD}'),
             other => out.push(other),
         }
     }
@@ -166,12 +178,39 @@ mod tests {
     }
 
     #[test]
+    fn control_characters_never_break_the_xml() {
+        let mut fields = Map::new();
+        let every_control: String = (0u8..0x20).map(char::from).collect();
+        fields.insert(
+            "Name".into(),
+            Value::String(format!("a{every_control}\u{FFFE}b")),
+        );
+        let text = body(&success(Format::Xml, "XResponse", "ID", fields));
+        let name = text
+            .split("<Name>")
+            .nth(1)
+            .unwrap()
+            .split("</Name>")
+            .next()
+            .unwrap();
+        assert!(name.starts_with('a') && name.ends_with('b'));
+        for ch in name.chars() {
+            assert!(
+                matches!(ch, '\t' | '\n' | '\r' | '\u{FFFD}' | 'a' | 'b'),
+                "{:?} in {name:?}",
+                ch
+            );
+        }
+    }
+
+    #[test]
     fn error_envelope_has_exactly_the_five_fields() {
         let response = error(
             Format::Json,
             &ApiError::SignatureNonceUsed,
             "REQ",
             "slb.aliyuncs.com",
+            "cas",
         );
         assert_eq!(response.status, StatusCode::BAD_REQUEST);
         let value: Value = serde_json::from_slice(&response.body).unwrap();
@@ -181,5 +220,11 @@ mod tests {
             ["RequestId", "HostId", "Code", "Message", "Recommend"]
         );
         assert_eq!(value["Code"], "SignatureNonceUsed");
+        assert!(
+            value["Recommend"]
+                .as_str()
+                .unwrap()
+                .contains("&product=cas&")
+        );
     }
 }

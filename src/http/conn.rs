@@ -14,7 +14,11 @@ use tokio::sync::watch;
 use tokio::time::{Instant, timeout, timeout_at};
 use zeroize::Zeroize;
 
-use super::request::{BodyFraming, FramingError, Head, parse_chunk_size, parse_head};
+use super::pressure::{SHED_ARRIVING_AFTER, SHED_IDLE_AFTER, ShedRequests};
+use super::request::{
+    BodyFraming, FramingError, Head, MAX_CHUNK_EXTENSIONS, MAX_CHUNK_LINE, find_head_end,
+    parse_chunk_size, parse_head,
+};
 use super::{Limits, ProtocolErrorBody, Request, Response};
 
 const READ_CHUNK: usize = 16 * 1024;
@@ -26,7 +30,10 @@ pub struct Connection<H> {
     handler: H,
     protocol_error: ProtocolErrorBody,
     shutdown: watch::Receiver<bool>,
+    shed: ShedRequests,
     buf: BytesMut,
+    /// When the request being read started arriving.
+    arriving_since: Instant,
 }
 
 /// What ended the reading of a request.
@@ -49,6 +56,7 @@ where
         handler: H,
         protocol_error: ProtocolErrorBody,
         shutdown: watch::Receiver<bool>,
+        shed: ShedRequests,
     ) -> Self {
         Connection {
             stream,
@@ -57,7 +65,9 @@ where
             handler,
             protocol_error,
             shutdown,
+            shed,
             buf: BytesMut::with_capacity(READ_CHUNK),
+            arriving_since: Instant::now(),
         }
     }
 
@@ -66,7 +76,8 @@ where
             if self.buf.is_empty() && !self.wait_for_next_request().await {
                 return;
             }
-            let deadline = Instant::now() + self.limits.request_timeout;
+            self.arriving_since = Instant::now();
+            let deadline = self.arriving_since + self.limits.request_timeout;
             let (head, body) = match self.read_request(deadline).await {
                 Ok(request) => request,
                 Err(ReadStop::Gone) => return,
@@ -106,11 +117,14 @@ where
         }
     }
 
-    /// Waits for the first byte of the next request. False: close the connection.
+    /// Waits for the first byte of the next request. False: close the connection (also when
+    /// the server is full and asks idle connections to go).
     async fn wait_for_next_request(&mut self) -> bool {
         let idle = self.limits.idle_timeout;
+        let idle_since = Instant::now();
         tokio::select! {
             _ = super::until_stopped(&mut self.shutdown) => false,
+            _ = self.shed.until_shed(idle_since, SHED_IDLE_AFTER) => false,
             read = timeout(idle, self.stream.read_buf(&mut self.buf)) => matches!(read, Ok(Ok(n)) if n > 0),
         }
     }
@@ -118,10 +132,11 @@ where
     async fn read_request(&mut self, deadline: Instant) -> Result<(Head, BytesMut), ReadStop> {
         let head = self.read_head(deadline).await?;
         if head.expects_continue && head.body != BodyFraming::Length(0) && self.buf.is_empty() {
-            self.stream
-                .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
-                .await
-                .map_err(|_| ReadStop::Gone)?;
+            let interim = self.stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
+            match timeout(self.limits.write_timeout, interim).await {
+                Ok(Ok(())) => {}
+                _ => return Err(ReadStop::Gone),
+            }
         }
         let body = match head.body {
             BodyFraming::Length(length) => self.read_exact(length, deadline).await?,
@@ -131,22 +146,31 @@ where
     }
 
     async fn read_head(&mut self, deadline: Instant) -> Result<Head, ReadStop> {
+        // The head is parsed once its end is in the buffer; until then each read only scans
+        // the new bytes for it.
+        let mut scanned = 0;
         loop {
             let limits = &self.limits;
-            match parse_head(&self.buf, limits.max_headers, limits.max_body_bytes) {
-                Ok(Some((_, consumed))) if consumed > limits.max_head_bytes => {
+            let Some(end) = find_head_end(&self.buf, scanned) else {
+                if self.buf.len() >= limits.max_head_bytes {
                     return Err(ReadStop::Refused(FramingError::HeadTooLarge));
                 }
+                scanned = self.buf.len();
+                self.fill(deadline).await?;
+                continue;
+            };
+            if end > limits.max_head_bytes {
+                return Err(ReadStop::Refused(FramingError::HeadTooLarge));
+            }
+            match parse_head(&self.buf, limits.max_headers, limits.max_body_bytes) {
                 Ok(Some((head, consumed))) => {
                     // The head is copied into `head`; wipe the buffer's copy (PEM in the URL).
                     self.buf[..consumed].zeroize();
                     self.buf.advance(consumed);
                     return Ok(head);
                 }
-                Ok(None) if self.buf.len() >= limits.max_head_bytes => {
-                    return Err(ReadStop::Refused(FramingError::HeadTooLarge));
-                }
-                Ok(None) => self.fill(deadline).await?,
+                // Blank lines before the request line: its end is further on.
+                Ok(None) => scanned = end,
                 Err(error) => return Err(ReadStop::Refused(error)),
             }
         }
@@ -162,11 +186,17 @@ where
 
     async fn read_chunked(&mut self, deadline: Instant) -> Result<BytesMut, ReadStop> {
         let mut body = BytesMut::new();
+        let mut extensions = 0;
         loop {
-            let Some((size, line)) = parse_chunk_size(&self.buf).map_err(ReadStop::Refused)? else {
+            let Some(chunk) = parse_chunk_size(&self.buf).map_err(ReadStop::Refused)? else {
                 self.fill(deadline).await?;
                 continue;
             };
+            extensions += chunk.extensions;
+            if extensions > MAX_CHUNK_EXTENSIONS {
+                return Err(ReadStop::Refused(FramingError::ChunkLineTooLong));
+            }
+            let (size, line) = (chunk.size, chunk.length);
             if size == 0 {
                 self.buf.advance(line);
                 self.skip_trailers(deadline).await?;
@@ -190,29 +220,47 @@ where
         }
     }
 
-    /// Discards the trailer section after the last chunk, up to its terminating empty line.
+    /// Discards the trailer section after the last chunk, up to its terminating empty line;
+    /// it may hold at most [`MAX_CHUNK_LINE`] bytes, each scanned once.
     async fn skip_trailers(&mut self, deadline: Instant) -> Result<(), ReadStop> {
+        let mut skipped = 0;
+        let mut scanned = 0;
         loop {
-            if let Some(end) = self.buf.windows(2).position(|pair| pair == b"\r\n") {
+            if let Some(end) = self.buf[scanned..]
+                .windows(2)
+                .position(|pair| pair == b"\r\n")
+                .map(|at| scanned + at)
+            {
                 let empty = end == 0;
                 self.buf.advance(end + 2);
+                skipped += end + 2;
+                scanned = 0;
                 if empty {
                     return Ok(());
                 }
-            } else if self.buf.len() > self.limits.max_head_bytes {
-                return Err(ReadStop::Refused(FramingError::HeadTooLarge));
+                if skipped > MAX_CHUNK_LINE {
+                    return Err(ReadStop::Refused(FramingError::TrailersTooLarge));
+                }
+            } else if skipped + self.buf.len() > MAX_CHUNK_LINE {
+                return Err(ReadStop::Refused(FramingError::TrailersTooLarge));
             } else {
+                scanned = self.buf.len().saturating_sub(1);
                 self.fill(deadline).await?;
             }
         }
     }
 
-    /// Reads more bytes into the buffer before `deadline`; EOF or a timeout ends the request.
+    /// Reads more bytes into the buffer before `deadline`; EOF or a timeout ends the request,
+    /// and so does a request to shed once this one has been arriving for too long.
     async fn fill(&mut self, deadline: Instant) -> Result<(), ReadStop> {
         self.buf.reserve(READ_CHUNK);
-        match timeout_at(deadline, self.stream.read_buf(&mut self.buf)).await {
-            Ok(Ok(n)) if n > 0 => Ok(()),
-            _ => Err(ReadStop::Gone),
+        let since = self.arriving_since;
+        tokio::select! {
+            _ = self.shed.until_shed(since, SHED_ARRIVING_AFTER) => Err(ReadStop::Gone),
+            read = timeout_at(deadline, self.stream.read_buf(&mut self.buf)) => match read {
+                Ok(Ok(n)) if n > 0 => Ok(()),
+                _ => Err(ReadStop::Gone),
+            },
         }
     }
 
@@ -246,9 +294,13 @@ where
         if !head_only {
             out.extend_from_slice(&response.body);
         }
-        self.stream.write_all(&out).await?;
+        // A client that does not read must not hold the connection (and shutdown) forever.
+        let write_timeout = self.limits.write_timeout;
+        timeout(write_timeout, self.stream.write_all(&out))
+            .await
+            .map_err(|_| io::Error::from(io::ErrorKind::TimedOut))??;
         if close {
-            let _ = self.stream.shutdown().await;
+            let _ = timeout(write_timeout, self.stream.shutdown()).await;
         }
         Ok(())
     }

@@ -7,7 +7,8 @@
 //! generic request logging: handlers see it as a separate field, never as part of a URI.
 
 mod conn;
-mod request;
+mod pressure;
+pub mod request;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -17,7 +18,7 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use tokio::net::TcpListener;
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::watch;
 use tokio_util::task::TaskTracker;
 use zeroize::Zeroize;
 
@@ -72,7 +73,11 @@ pub struct Limits {
     pub request_timeout: Duration,
     /// Time an idle keep-alive connection is kept open.
     pub idle_timeout: Duration,
+    /// Time allowed to write one whole response to a client that does not read.
+    pub write_timeout: Duration,
     pub max_connections: usize,
+    /// At shutdown, how long in-flight requests may take before their connections are closed.
+    pub shutdown_grace: Duration,
 }
 
 impl Default for Limits {
@@ -83,7 +88,9 @@ impl Default for Limits {
             max_body_bytes: 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(75),
+            write_timeout: Duration::from_secs(30),
             max_connections: 4096,
+            shutdown_grace: Duration::from_secs(10),
         }
     }
 }
@@ -93,7 +100,8 @@ impl Default for Limits {
 pub type ProtocolErrorBody = fn(StatusCode, &str) -> Response;
 
 /// Serves `handler` on `listener` until `shutdown` turns true, then stops accepting, lets every
-/// in-flight request finish (its connection closes after the response) and returns.
+/// in-flight request finish (its connection closes after the response) within the grace
+/// period, and returns.
 pub async fn serve<H, F>(
     listener: TcpListener,
     handler: H,
@@ -105,12 +113,12 @@ pub async fn serve<H, F>(
     F: Future<Output = Response> + Send + 'static,
 {
     let tracker = TaskTracker::new();
-    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let slots = pressure::Slots::new(limits.max_connections);
     let limits = Arc::new(limits);
     loop {
         let permit = tokio::select! {
             _ = until_stopped(&mut shutdown) => break,
-            permit = slots.clone().acquire_owned() => permit.expect("semaphore is never closed"),
+            permit = slots.acquire() => permit,
         };
         let (stream, peer) = tokio::select! {
             _ = until_stopped(&mut shutdown) => break,
@@ -132,6 +140,7 @@ pub async fn serve<H, F>(
             handler.clone(),
             protocol_error,
             shutdown.clone(),
+            slots.shed_requests(),
         );
         tracker.spawn(async move {
             connection.run().await;
@@ -140,7 +149,15 @@ pub async fn serve<H, F>(
     }
     drop(listener);
     tracker.close();
-    tracker.wait().await;
+    if tokio::time::timeout(limits.shutdown_grace, tracker.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            open = tracker.len(),
+            "shutdown grace period over: closing the connections still open"
+        );
+    }
 }
 
 /// Resolves once shutdown is requested (or its sender is gone).

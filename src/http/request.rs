@@ -9,6 +9,8 @@ pub enum FramingError {
     HeadTooLarge,
     TooManyHeaders,
     BodyTooLarge,
+    ChunkLineTooLong,
+    TrailersTooLarge,
     UnsupportedTransferEncoding,
 }
 
@@ -19,7 +21,9 @@ impl FramingError {
             FramingError::HeadTooLarge | FramingError::TooManyHeaders => {
                 StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE
             }
-            FramingError::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            FramingError::BodyTooLarge
+            | FramingError::ChunkLineTooLong
+            | FramingError::TrailersTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             FramingError::UnsupportedTransferEncoding => StatusCode::NOT_IMPLEMENTED,
         }
     }
@@ -30,6 +34,10 @@ impl FramingError {
             FramingError::HeadTooLarge => "The request line and headers are too large.",
             FramingError::TooManyHeaders => "The request has too many headers.",
             FramingError::BodyTooLarge => "The request body is too large.",
+            FramingError::ChunkLineTooLong => {
+                "A chunk-size line or the chunk extensions of the body are too long (16 KiB at most)."
+            }
+            FramingError::TrailersTooLarge => "The trailer section is too large (16 KiB at most).",
             FramingError::UnsupportedTransferEncoding => {
                 "Only the chunked transfer coding is supported."
             }
@@ -86,6 +94,12 @@ pub fn parse_head(
         headers.append(name, value);
     }
 
+    // RFC 9112 §6.1: Transfer-Encoding in HTTP/1.0 means the framing cannot be trusted.
+    if http10 && headers.contains_key(http::header::TRANSFER_ENCODING) {
+        return Err(FramingError::Malformed(
+            "Transfer-Encoding is not allowed in an HTTP/1.0 request.",
+        ));
+    }
     let body = body_framing(&headers, max_body)?;
     let expects_continue = header_has_token(&headers, &http::header::EXPECT, "100-continue");
     let wants_close = if http10 {
@@ -175,14 +189,58 @@ fn header_has_token(headers: &HeaderMap, name: &HeaderName, token: &str) -> bool
     })
 }
 
-/// Parses one chunk-size line at the start of `buf`: `Ok(None)` when incomplete, else the
-/// chunk size and the length of the line.
-pub fn parse_chunk_size(buf: &[u8]) -> Result<Option<(u64, usize)>, FramingError> {
+/// Longest chunk-size line (size, extensions, CRLF), and the most extension bytes one body may
+/// carry in all; hyper uses the same 16 KiB.
+pub const MAX_CHUNK_LINE: usize = 16 * 1024;
+pub const MAX_CHUNK_EXTENSIONS: usize = 16 * 1024;
+
+/// One parsed chunk-size line.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ChunkLine {
+    pub size: u64,
+    /// Bytes of the whole line, CRLF included.
+    pub length: usize,
+    /// Bytes of its extensions (`;name=value`).
+    pub extensions: usize,
+}
+
+/// Parses one chunk-size line at the start of `buf`: `Ok(None)` when incomplete. A line longer
+/// than [`MAX_CHUNK_LINE`] is refused as soon as that many bytes arrived without its end.
+pub fn parse_chunk_size(buf: &[u8]) -> Result<Option<ChunkLine>, FramingError> {
     match httparse::parse_chunk_size(buf) {
-        Ok(httparse::Status::Complete((consumed, size))) => Ok(Some((size, consumed))),
-        Ok(httparse::Status::Partial) => Ok(None),
+        Ok(httparse::Status::Complete((length, size))) if length <= MAX_CHUNK_LINE => {
+            let digits = buf.iter().take_while(|b| b.is_ascii_hexdigit()).count();
+            Ok(Some(ChunkLine {
+                size,
+                length,
+                extensions: length.saturating_sub(digits + 2),
+            }))
+        }
+        Ok(httparse::Status::Partial) if buf.len() < MAX_CHUNK_LINE => Ok(None),
+        Ok(_) => Err(FramingError::ChunkLineTooLong),
         Err(_) => Err(FramingError::Malformed("A chunk size is not valid.")),
     }
+}
+
+/// Where the head that starts `buf` ends (the index after its empty line), looking only past
+/// `from` (bytes before it were searched already, so each byte is scanned once).
+pub fn find_head_end(buf: &[u8], from: usize) -> Option<usize> {
+    let start = from.saturating_sub(2);
+    buf[start..]
+        .iter()
+        .enumerate()
+        .filter(|(_, byte)| **byte == b'\n')
+        .find_map(|(offset, _)| {
+            let at = start + offset;
+            let rest = &buf[at + 1..];
+            if rest.starts_with(b"\n") {
+                Some(at + 2)
+            } else if rest.starts_with(b"\r\n") {
+                Some(at + 3)
+            } else {
+                None
+            }
+        })
 }
 
 #[cfg(test)]
@@ -243,6 +301,40 @@ mod tests {
             head("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n").body,
             BodyFraming::Chunked
         );
+    }
+
+    #[test]
+    fn http10_with_transfer_encoding_is_refused() {
+        let text =
+            "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n";
+        assert!(matches!(
+            parse_head(text.as_bytes(), 32, 1024),
+            Err(FramingError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn chunk_lines_are_bounded() {
+        let line = parse_chunk_size(b"1a;ext=1\r\n").unwrap().unwrap();
+        assert_eq!((line.size, line.length, line.extensions), (26, 10, 6));
+        assert!(parse_chunk_size(b"1;ext=").unwrap().is_none());
+        let mut long = b"1;ext=".to_vec();
+        long.resize(MAX_CHUNK_LINE, b'a');
+        assert!(matches!(
+            parse_chunk_size(&long),
+            Err(FramingError::ChunkLineTooLong)
+        ));
+    }
+
+    #[test]
+    fn head_ends_are_found_incrementally() {
+        let text = b"GET / HTTP/1.1\r\nHost: x\r\n\r\nNEXT";
+        assert_eq!(find_head_end(text, 0), Some(text.len() - 4));
+        // Resuming near the end still sees a terminator that straddles the old boundary.
+        assert_eq!(find_head_end(text, text.len() - 5), Some(text.len() - 4));
+        let bare = b"GET / HTTP/1.1\nHost: x\n\n";
+        assert_eq!(find_head_end(bare, 10), Some(bare.len()));
+        assert_eq!(find_head_end(b"GET / HTTP/1.1\r\nHost: x\r\n", 0), None);
     }
 
     #[test]

@@ -128,10 +128,25 @@ fn rsa_public_key(der: &[u8]) -> Result<PublicKey, KeyError> {
     let key = pkcs1::RsaPrivateKey::<UintRef<'_>>::try_from(der).map_err(|_| {
         KeyError::Format("the RSA private key is not a valid PKCS#1 RSAPrivateKey".into())
     })?;
-    Ok(PublicKey::rsa(
-        key.modulus.as_bytes(),
-        key.public_exponent.as_bytes(),
-    ))
+    let public_key = PublicKey::rsa(key.modulus.as_bytes(), key.public_exponent.as_bytes());
+    // Sizes we refuse anyway are not worth the arithmetic (and could be made expensive).
+    if public_key.refusal().is_none() {
+        check_rsa_consistency(key)?;
+    }
+    Ok(public_key)
+}
+
+/// The private parts must belong to the public ones: p·q = n, and d·e ≡ 1 mod p−1 and q−1.
+/// Matching (n, e) with the certificate is not enough: a key with the right (n, e) and any
+/// other d would pass, and then fail every TLS handshake.
+fn check_rsa_consistency(key: pkcs1::RsaPrivateKey<UintRef<'_>>) -> Result<(), KeyError> {
+    let inconsistent = || {
+        KeyError::Format(
+            "the RSA private key is inconsistent: its private parts (p, q, d) do not belong to its modulus and exponent".into(),
+        )
+    };
+    let key = rsa::PrivateKey::try_from(key).map_err(|_| inconsistent())?;
+    key.validate().map_err(|_| inconsistent())
 }
 
 /// A SEC1 `ECPrivateKey`; `outer_curve` comes from an `EC PARAMETERS` block or PKCS#8.

@@ -229,3 +229,45 @@ fn framing_outside_the_signed_part_must_be_canonical_der() {
         );
     }
 }
+
+/// The certificate's (n, e) with a d, p or q that does not belong to them: it matched before,
+/// and would have failed every TLS handshake.
+#[test]
+fn an_rsa_key_whose_private_parts_do_not_belong_is_refused() {
+    use der::{Decode, Encode};
+    let blocks = pem::parse(fixture!("rsa2048.pkcs1.key")).unwrap();
+    let der = blocks[0].der.to_vec();
+    let key = pkcs1::RsaPrivateKey::<der::asn1::UintRef<'_>>::from_der(&der).unwrap();
+    let other_blocks = pem::parse(fixture!("rsa2048-other.pkcs1.key")).unwrap();
+    let other =
+        pkcs1::RsaPrivateKey::<der::asn1::UintRef<'_>>::from_der(&other_blocks[0].der).unwrap();
+    let mut flipped_d = key.private_exponent.as_bytes().to_vec();
+    let last = flipped_d.len() - 1;
+    flipped_d[last] ^= 0x02;
+    let flipped_d = der::asn1::UintRef::new(&flipped_d).unwrap();
+    let forged = [
+        pkcs1::RsaPrivateKey {
+            private_exponent: flipped_d,
+            ..key.clone()
+        },
+        pkcs1::RsaPrivateKey {
+            prime1: other.prime1,
+            prime2: other.prime2,
+            ..key.clone()
+        },
+        pkcs1::RsaPrivateKey {
+            private_exponent: other.private_exponent,
+            ..key.clone()
+        },
+    ];
+    for forged in forged {
+        let text = pem::encode("RSA PRIVATE KEY", &forged.to_der().unwrap()).to_string();
+        let error = validate(fixture!("rsa2048.crt"), &text).unwrap_err();
+        assert!(
+            matches!(&error, ValidationError::Key(KeyError::Format(why)) if why.contains("inconsistent")),
+            "{error:?}"
+        );
+    }
+    // The genuine key still passes.
+    assert!(validate(fixture!("rsa2048.crt"), fixture!("rsa2048.pkcs1.key")).is_ok());
+}

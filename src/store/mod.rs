@@ -27,6 +27,10 @@ pub enum StoreError {
     /// The audit record of a mutation could not be written: the mutation was rolled back.
     #[error("the audit log cannot be written: {0}")]
     AuditUnavailable(String),
+    /// The storage cannot take writes or reads now (disk full, I/O error, database locked or
+    /// unreachable); trying again later may work.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
     #[error("database error: {0}")]
     Database(String),
     #[error("the store is shutting down")]
@@ -211,6 +215,14 @@ pub struct SealedUpdate {
     pub new: Sealed,
 }
 
+/// A `SignatureNonce` an AccessKey used, kept until `expires_ms`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UsedNonce {
+    pub access_key_id: String,
+    pub nonce: String,
+    pub expires_ms: i64,
+}
+
 /// Where a write's audit line goes: appended and synced before the write commits (a failure
 /// rolls the write back), retracted if the commit then fails.
 pub trait CommitLog: Send + Sync {
@@ -347,4 +359,20 @@ pub trait Store: Send + Sync {
         updates: Vec<SealedUpdate>,
         audit: AuditLine,
     ) -> Result<usize, StoreError>;
+
+    /// Whether `nonce` was used by `access_key_id` and is still within its window.
+    async fn nonce_used(
+        &self,
+        access_key_id: &str,
+        nonce: &str,
+        now_ms: i64,
+    ) -> Result<bool, StoreError>;
+    /// Keeps `nonce` durably: it commits no later than the next write that is queued after
+    /// this call (so a mutation's own nonce commits with it).
+    fn remember_nonce(&self, nonce: UsedNonce);
+
+    /// Whether writes can be made now: `Unavailable` while the last write failed on a storage
+    /// fault or the writer is gone. After a fault, a probe write (audited with `probe_audit`)
+    /// checks whether the storage and the audit log take writes again.
+    async fn check_writable(&self, probe_audit: AuditLine) -> Result<(), StoreError>;
 }

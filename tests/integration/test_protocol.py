@@ -162,10 +162,23 @@ def test_get_with_everything_in_the_url(raw):
 
 
 def test_request_targets_beyond_64_kib(raw):
-    params = upload_params()
-    params["OwnerAccount"] = "x" * (70 * 1024)  # accepted on every API, ignored, but signed
+    # A certificate with many names: its PEM alone makes the URL longer than 64 KiB.
+    key = certs.ec_key("P-256")
+    sans = [f"host-{n:04d}.a-rather-long-subdomain.example.com" for n in range(1100)]
+    params = {"ServerCertificate": certs.cert_pem(certs.make_cert(key, sans=sans)),
+              "PrivateKey": certs.key_pem(key)}
+    assert len(params["ServerCertificate"]) > 64 * 1024
     response = raw.v1("UploadServerCertificate", params)
     assert response.status == 200, response.text[:300]
+    assert len(response.json()["SubjectAlternativeNames"]["SubjectAlternativeName"]) == 1100
+
+
+def test_other_parameters_are_bounded(raw):
+    params = upload_params()
+    params["OwnerAccount"] = "x" * (17 * 1024)
+    response = raw.v1("UploadServerCertificate", params)
+    check_envelope(response, "InvalidParameter", 400)
+    assert "OwnerAccount is 17408 bytes long; at most 16384" in response.json()["Message"]
 
 
 def test_xml_success_and_error_shapes(raw):

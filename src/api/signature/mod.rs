@@ -15,7 +15,7 @@ use super::error::ApiError;
 use super::nonce::NonceCache;
 use super::params::RpcParams;
 use crate::crypto::{Binding, Secret, Vault};
-use crate::store::Store;
+use crate::store::{Store, UsedNonce};
 
 pub use encode::percent_encode;
 
@@ -80,11 +80,7 @@ pub async fn authenticate(
     let issued = check_timestamp(&claim.timestamp, now)?;
     let owner = store
         .find_access_key(&claim.access_key_id)
-        .await
-        .map_err(|error| {
-            tracing::error!(%error, "access key lookup failed");
-            ApiError::Internal
-        })?
+        .await?
         .ok_or(ApiError::InvalidAccessKeyId)?;
     let binding = Binding::AccessKeySecret {
         access_key_id: claim.access_key_id.clone(),
@@ -92,14 +88,25 @@ pub async fn authenticate(
     let mut secret = vault.open_text(&owner.sealed_secret, &binding).await?;
     claim.verify(&Secret::new(std::mem::take(&mut *secret)))?;
     // Only after the signature verified, so that nobody else can burn a caller's nonces.
-    if !nonces.remember(
-        &claim.access_key_id,
-        &claim.nonce,
-        issued + TIMESTAMP_WINDOW,
-        now,
-    ) {
+    // The memory cache answers at once within this process; the store remembers across
+    // restarts (and, with a shared store, across nodes).
+    let expires = issued + TIMESTAMP_WINDOW;
+    if !nonces.remember(&claim.access_key_id, &claim.nonce, expires, now)
+        || store
+            .nonce_used(
+                &claim.access_key_id,
+                &claim.nonce,
+                crate::clock::unix_ms(now),
+            )
+            .await?
+    {
         return Err(ApiError::SignatureNonceUsed);
     }
+    store.remember_nonce(UsedNonce {
+        access_key_id: claim.access_key_id.clone(),
+        nonce: claim.nonce.clone(),
+        expires_ms: crate::clock::unix_ms(expires),
+    });
     Ok(Caller {
         account_id: owner.account_id,
         access_key_id: claim.access_key_id,

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use super::Claim;
 use super::encode::percent_encode;
 use crate::api::error::ApiError;
-use crate::api::params::RpcParams;
+use crate::api::params::{RpcParams, max_value_bytes};
 
 pub const ALGORITHM: &str = "ACS3-HMAC-SHA256";
 
@@ -100,6 +100,20 @@ pub fn claim(
     };
     let timestamp = header("x-acs-date")?.to_owned();
     let nonce = header("x-acs-signature-nonce")?.to_owned();
+    let max_nonce = max_value_bytes("SignatureNonce");
+    if nonce.len() > max_nonce {
+        return Err(ApiError::InvalidParameter(format!(
+            "The x-acs-signature-nonce header is {} bytes long; at most {max_nonce} are allowed.",
+            nonce.len()
+        )));
+    }
+    let max_key = max_value_bytes("AccessKeyId");
+    if authorization.credential.len() > max_key {
+        return Err(ApiError::IncompleteSignature(format!(
+            "the Credential is {} bytes long; at most {max_key} are allowed",
+            authorization.credential.len()
+        )));
+    }
     for name in MUST_SIGN {
         if headers.contains_key(name) && !authorization.signed_headers.contains(&name) {
             return Err(ApiError::IncompleteSignature(format!(
@@ -132,9 +146,11 @@ fn canonical_request(
         .map(|(key, value)| (key.as_str(), value.as_str()))
         .collect();
     query.sort_unstable();
+    // Names are encoded too: otherwise `a=1&b` and `a=1%26b` would sign alike, and a parameter
+    // could be smuggled into another's value without breaking the signature.
     let canonical_query = query
         .iter()
-        .map(|(key, value)| format!("{key}={}", percent_encode(value)))
+        .map(|(key, value)| format!("{}={}", percent_encode(key), percent_encode(value)))
         .collect::<Vec<_>>()
         .join("&");
 
@@ -211,6 +227,21 @@ mod tests {
         );
         assert_eq!(claim.access_key_id, "testak");
         assert_eq!(sign("testsecret", &claim.string_to_sign), claim.signature);
+    }
+
+    /// Two queries that differ only in where `&` and `=` sit must not canonicalise alike.
+    #[test]
+    fn parameter_names_are_encoded_in_the_canonical_query() {
+        let headers = HeaderMap::new();
+        let canonical = |query: &str| {
+            let params = RpcParams::parse(query, b"", None).unwrap();
+            canonical_request(&Method::POST, &headers, &params, &[], b"").unwrap()
+        };
+        let merged = canonical("a=1%26b%3D2");
+        let split = canonical("a%3D1%26b=2");
+        assert_ne!(merged, split);
+        assert!(split.contains("\na%3D1%26b=2\n"), "{split}");
+        assert!(canonical("Tag.1.Key=k").contains("\nTag.1.Key=k\n"));
     }
 
     #[test]

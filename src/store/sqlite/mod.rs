@@ -7,6 +7,7 @@
 mod accounts;
 mod certificates;
 mod keyring;
+mod nonces;
 mod tags;
 mod user_certificates;
 mod writer;
@@ -21,18 +22,23 @@ use tokio::sync::mpsc;
 use super::{
     AccessKey, AccessKeyOwner, Account, Certificate, CertificateFilter, CertificateKind,
     CertificateMaterial, CommitLog, Quota, Scope, SealedUpdate, SealedValue, Store, StoreError,
-    Tag, TagQuery, TaggedResource, UserCertificate, UserCertificateFilter,
+    Tag, TagQuery, TaggedResource, UsedNonce, UserCertificate, UserCertificateFilter,
 };
 use crate::audit::AuditLine;
 
 const DATABASE_FILE: &str = "slbcert.db";
-const MIGRATIONS: [&str; 1] = [include_str!("migrations/0001_init.sql")];
+const MIGRATIONS: [&str; 2] = [
+    include_str!("migrations/0001_init.sql"),
+    include_str!("migrations/0002_hardening.sql"),
+];
 const MAX_IDLE_READERS: usize = 8;
 const WRITE_QUEUE: usize = 4096;
 
 pub struct SqliteStore {
     readers: Arc<ReaderPool>,
     writer: mpsc::Sender<Box<dyn writer::Job>>,
+    health: Arc<writer::Health>,
+    nonces: Arc<nonces::Pending>,
 }
 
 struct ReaderPool {
@@ -41,8 +47,26 @@ struct ReaderPool {
 }
 
 impl From<rusqlite::Error> for StoreError {
+    /// Faults of the storage under the database are `Unavailable`; the rest (constraints,
+    /// SQL) are bugs or damage.
     fn from(error: rusqlite::Error) -> Self {
-        StoreError::Database(error.to_string())
+        use rusqlite::ErrorCode::*;
+        let fault = match &error {
+            rusqlite::Error::SqliteFailure(failure, _) => match failure.code {
+                DiskFull => Some("the database disk is full"),
+                SystemIoFailure => Some("the database disk cannot be read or written"),
+                DatabaseBusy | DatabaseLocked => Some("the database is locked"),
+                CannotOpen => Some("the database cannot be opened"),
+                ReadOnly => Some("the database is read-only"),
+                OutOfMemory => Some("the database is out of memory"),
+                _ => None,
+            },
+            _ => None,
+        };
+        match fault {
+            Some(what) => StoreError::Unavailable(format!("{what} ({error})")),
+            None => StoreError::Database(error.to_string()),
+        }
     }
 }
 
@@ -58,9 +82,16 @@ impl SqliteStore {
         let connection = connect(&path, false)?;
         migrate(&connection)?;
         let (sender, queue) = mpsc::channel(WRITE_QUEUE);
+        let health = Arc::new(writer::Health::default());
+        let nonces = Arc::new(nonces::Pending::default());
+        let writer_state = writer::Shared {
+            commit_log,
+            health: health.clone(),
+            nonces: nonces.clone(),
+        };
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || writer::run(connection, queue, commit_log))
+            .spawn(move || writer::run(connection, queue, writer_state))
             .map_err(|error| StoreError::Database(error.to_string()))?;
         Ok(SqliteStore {
             readers: Arc::new(ReaderPool {
@@ -68,6 +99,8 @@ impl SqliteStore {
                 idle: Mutex::new(Vec::new()),
             }),
             writer: sender,
+            health,
+            nonces,
         })
     }
 
@@ -77,7 +110,15 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        let (job, result) = writer::job(work, audit);
+        let (job, result) = writer::job(work, Some(audit));
+        self.send(job, result).await
+    }
+
+    async fn send<T>(
+        &self,
+        job: Box<dyn writer::Job>,
+        result: tokio::sync::oneshot::Receiver<Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
         self.writer
             .send(job)
             .await
@@ -395,5 +436,34 @@ impl Store for SqliteStore {
     ) -> Result<usize, StoreError> {
         self.write(audit, move |db| keyring::replace(db, &updates))
             .await
+    }
+
+    async fn nonce_used(
+        &self,
+        access_key_id: &str,
+        nonce: &str,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let (access_key_id, nonce) = (access_key_id.to_owned(), nonce.to_owned());
+        self.read(move |db| nonces::used(db, &access_key_id, &nonce, now_ms))
+            .await
+    }
+
+    fn remember_nonce(&self, nonce: UsedNonce) {
+        if self.nonces.push(nonce) {
+            // Start a batch for it, unless the queue is full (then the next write carries it).
+            let (job, _) = writer::job(|_: &Connection| Ok(()), None);
+            let _ = self.writer.try_send(job);
+        }
+    }
+
+    async fn check_writable(&self, probe_audit: AuditLine) -> Result<(), StoreError> {
+        self.health.check()?;
+        if self.health.failing() {
+            // A probe write: it clears the failure once the storage takes writes again.
+            let (job, result) = writer::job(writer::probe, Some(probe_audit));
+            self.send(job, result).await?;
+        }
+        Ok(())
     }
 }

@@ -5,12 +5,18 @@
 //!
 //! The audit lines of the batch's successful jobs are appended (and synced, once) before the
 //! COMMIT; if they cannot be, the batch rolls back: no mutation without its audit record.
+//!
+//! The writer is supervised: a panic in a batch fails that batch's jobs and the loop goes on;
+//! if the thread ends anyway, [`Health`] says so and every write answers `Unavailable`.
 
-use std::sync::Arc;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
+use super::nonces::Pending;
 use crate::audit::AuditLine;
 use crate::store::{CommitLog, StoreError};
 
@@ -20,8 +26,8 @@ const MAX_BATCH: usize = 256;
 pub(super) trait Job: Send {
     /// Runs the job's statements; false if it failed (its savepoint is then rolled back).
     fn apply(&mut self, connection: &Connection) -> bool;
-    /// The line to audit once the job succeeded.
-    fn audit_line(&self) -> &AuditLine;
+    /// The line to audit once the job succeeded (none for a probe).
+    fn audit_line(&self) -> Option<&AuditLine>;
     /// Reports the job's result once its batch committed (or failed to).
     fn finish(self: Box<Self>, committed: Result<(), StoreError>);
 }
@@ -29,7 +35,7 @@ pub(super) trait Job: Send {
 struct WriteJob<T, F> {
     work: Option<F>,
     result: Option<Result<T, StoreError>>,
-    audit: AuditLine,
+    audit: Option<AuditLine>,
     reply: oneshot::Sender<Result<T, StoreError>>,
 }
 
@@ -45,8 +51,8 @@ where
         ok
     }
 
-    fn audit_line(&self) -> &AuditLine {
-        &self.audit
+    fn audit_line(&self) -> Option<&AuditLine> {
+        self.audit.as_ref()
     }
 
     fn finish(self: Box<Self>, committed: Result<(), StoreError>) {
@@ -64,7 +70,7 @@ where
 /// result.
 pub(super) fn job<T, F>(
     work: F,
-    audit: AuditLine,
+    audit: Option<AuditLine>,
 ) -> (Box<dyn Job>, oneshot::Receiver<Result<T, StoreError>>)
 where
     T: Send + 'static,
@@ -80,12 +86,85 @@ where
     (Box::new(job), receiver)
 }
 
+/// Whether the writer can take writes: set by the writer after each batch.
+pub(super) struct Health {
+    alive: AtomicBool,
+    /// The storage fault of the last batch, until a batch commits again.
+    failure: Mutex<Option<String>>,
+}
+
+impl Default for Health {
+    fn default() -> Self {
+        Health {
+            alive: AtomicBool::new(true),
+            failure: Mutex::new(None),
+        }
+    }
+}
+
+impl Health {
+    /// `Unavailable` if the writer thread is gone.
+    pub fn check(&self) -> Result<(), StoreError> {
+        if self.alive.load(Ordering::Acquire) {
+            Ok(())
+        } else {
+            Err(StoreError::Unavailable(
+                "the database writer stopped".into(),
+            ))
+        }
+    }
+
+    pub fn failing(&self) -> bool {
+        self.failure
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some()
+    }
+
+    fn record(&self, result: &Result<(), StoreError>) {
+        let mut failure = self.failure.lock().unwrap_or_else(|p| p.into_inner());
+        match result {
+            Ok(()) => *failure = None,
+            Err(
+                error @ (StoreError::Unavailable(_)
+                | StoreError::AuditUnavailable(_)
+                | StoreError::Database(_)),
+            ) => *failure = Some(error.to_string()),
+            Err(_) => {}
+        }
+    }
+}
+
+/// Marks the writer gone when its thread ends, however it ends.
+struct Alive<'a>(&'a Health);
+
+impl Drop for Alive<'_> {
+    fn drop(&mut self) {
+        self.0.alive.store(false, Ordering::Release);
+        tracing::error!("the database writer stopped: writes answer 503 from now on");
+    }
+}
+
+/// A write that changes nothing, to learn whether the storage takes writes again.
+pub(super) fn probe(connection: &Connection) -> Result<(), StoreError> {
+    connection.execute(
+        "INSERT INTO write_probe (id, at) VALUES (1, ?1)
+         ON CONFLICT (id) DO UPDATE SET at = excluded.at",
+        [crate::clock::unix_ms(crate::clock::now())],
+    )?;
+    Ok(())
+}
+
+/// What the writer shares with the store.
+pub(super) struct Shared {
+    pub commit_log: Arc<dyn CommitLog>,
+    pub health: Arc<Health>,
+    pub nonces: Arc<Pending>,
+}
+
 /// The writer thread's loop; returns when every sender is gone and the queue is drained.
-pub(super) fn run(
-    connection: Connection,
-    mut queue: mpsc::Receiver<Box<dyn Job>>,
-    commit_log: Arc<dyn CommitLog>,
-) {
+pub(super) fn run(connection: Connection, mut queue: mpsc::Receiver<Box<dyn Job>>, shared: Shared) {
+    let _alive = Alive(&shared.health);
     while let Some(first) = queue.blocking_recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -94,15 +173,27 @@ pub(super) fn run(
                 Err(_) => break,
             }
         }
-        commit_batch(&connection, commit_log.as_ref(), batch);
+        commit_batch(&connection, &shared, batch);
     }
+    // Not a failure: every sender is gone.
+    std::mem::forget(_alive);
 }
 
-fn commit_batch(connection: &Connection, commit_log: &dyn CommitLog, mut batch: Vec<Box<dyn Job>>) {
-    let result = run_batch(connection, commit_log, &mut batch);
+fn commit_batch(connection: &Connection, shared: &Shared, mut batch: Vec<Box<dyn Job>>) {
+    let ran = catch_unwind(AssertUnwindSafe(|| {
+        run_batch(connection, shared, &mut batch)
+    }));
+    let result = ran.unwrap_or_else(|_| {
+        tracing::error!(
+            jobs = batch.len(),
+            "a write batch panicked; its jobs failed"
+        );
+        Err(StoreError::Database("the write batch failed".into()))
+    });
     if result.is_err() {
         let _ = connection.execute_batch("ROLLBACK");
     }
+    shared.health.record(&result);
     for job in batch {
         job.finish(result.clone());
     }
@@ -110,16 +201,21 @@ fn commit_batch(connection: &Connection, commit_log: &dyn CommitLog, mut batch: 
 
 fn run_batch(
     connection: &Connection,
-    commit_log: &dyn CommitLog,
+    shared: &Shared,
     batch: &mut [Box<dyn Job>],
 ) -> Result<(), StoreError> {
-    let sql = |error: rusqlite::Error| StoreError::Database(error.to_string());
+    let sql = StoreError::from;
+    let commit_log = shared.commit_log.as_ref();
     connection.execute_batch("BEGIN IMMEDIATE").map_err(sql)?;
+    // Nonces first: those of this batch's mutations were queued before their jobs.
+    shared
+        .nonces
+        .write(connection, crate::clock::unix_ms(crate::clock::now()))?;
     let mut lines = Vec::new();
     for job in batch.iter_mut() {
         connection.execute_batch("SAVEPOINT job").map_err(sql)?;
         if job.apply(connection) {
-            lines.push(job.audit_line().clone());
+            lines.extend(job.audit_line().cloned());
         } else {
             connection.execute_batch("ROLLBACK TO job").map_err(sql)?;
         }
@@ -133,4 +229,78 @@ fn run_batch(
         commit_log.retract(&lines);
         sql(error)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct NoLog;
+
+    impl CommitLog for NoLog {
+        fn append(&self, _: &[AuditLine]) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn retract(&self, _: &[AuditLine]) {}
+    }
+
+    fn count(connection: &Connection) -> Result<i64, StoreError> {
+        Ok(connection.query_row("SELECT count(*) FROM t", [], |row| row.get(0))?)
+    }
+
+    /// A job that panics fails its batch; the writer goes on and later jobs commit.
+    #[test]
+    fn a_panicking_batch_does_not_stop_the_writer() {
+        let connection = Connection::open_in_memory().unwrap();
+        connection
+            .execute_batch("CREATE TABLE t (x INTEGER)")
+            .unwrap();
+        let (sender, queue) = mpsc::channel(8);
+        let health = Arc::new(Health::default());
+        let thread_health = health.clone();
+        connection
+            .execute_batch(
+                include_str!("migrations/0002_hardening.sql")
+                    .split("-- The public")
+                    .next()
+                    .unwrap(),
+            )
+            .unwrap();
+        let shared = Shared {
+            commit_log: Arc::new(NoLog),
+            health: thread_health,
+            nonces: Arc::new(Pending::default()),
+        };
+        let thread = std::thread::spawn(move || run(connection, queue, shared));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let (bad, bad_result) = job(
+                |_: &Connection| -> Result<(), StoreError> { panic!("a bug in a job") },
+                Some("{}".into()),
+            );
+            sender.send(bad).await.ok().unwrap();
+            assert!(bad_result.await.unwrap().is_err());
+            assert!(health.failing());
+            let (good, good_result) = job(
+                |db: &Connection| {
+                    db.execute("INSERT INTO t VALUES (1)", [])?;
+                    count(db)
+                },
+                Some("{}".into()),
+            );
+            sender.send(good).await.ok().unwrap();
+            assert_eq!(good_result.await.unwrap().unwrap(), 1);
+            assert!(!health.failing());
+            assert!(health.check().is_ok());
+        });
+        drop(sender);
+        thread.join().unwrap();
+        // A writer that ended because its queue closed is not reported as failed... but one
+        // whose thread dies is:
+        let dead = Health::default();
+        drop(Alive(&dead));
+        assert!(dead.check().is_err());
+    }
 }
