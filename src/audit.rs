@@ -46,6 +46,9 @@ pub struct AuditRecord {
     pub error_code: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<String>,
+    /// A read that handed a private key to its owner.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub key_revealed: bool,
 }
 
 impl AuditRecord {
@@ -62,7 +65,17 @@ impl AuditRecord {
             outcome: "success",
             error_code: None,
             fingerprint: None,
+            key_revealed: false,
         }
+    }
+
+    /// The line recording that the private key of `resource_id` was handed to its owner.
+    pub fn key_revealed(&self, resource_id: &str, fingerprint: &str) -> AuditLine {
+        let mut record = self.clone();
+        record.resource_id = resource_id.to_owned();
+        record.fingerprint = Some(fingerprint.to_owned());
+        record.key_revealed = true;
+        record.line()
     }
 
     /// The line recording this event's success on `resource_id`.

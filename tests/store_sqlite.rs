@@ -55,6 +55,8 @@ fn certificate(id: &str, kind: CertificateKind, scope: Scope, tags: Vec<Tag>) ->
         fingerprint: "aa:bb".into(),
         common_name: "example.com".into(),
         subject_alternative_names: vec!["example.com".into(), "192.0.2.1".into()],
+        encryption_algorithm: "RSA".into(),
+        encryption_key_length: 2048,
         expire_ms: 4_000_000_000_000,
         created_ms: 1_000,
         ali_cloud: None,
@@ -579,6 +581,8 @@ fn user_certificate(cert_id: i64, account: &str, name: &str, not_after_ms: i64) 
         not_before_ms: 0,
         not_after_ms,
         created_ms: 0,
+        tags: Vec::new(),
+        client_token: None,
     }
 }
 
@@ -626,6 +630,7 @@ async fn user_certificates_are_per_account_with_unique_names() {
     assert!(store.user_certificate(them, 11).await.unwrap().is_none());
 
     let page = |keyword: Option<&str>, from: Option<i64>| UserCertificateFilter {
+        resource_group_id: None,
         keyword: keyword.map(str::to_owned),
         not_after_from: from,
         not_after_until: None,

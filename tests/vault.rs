@@ -141,6 +141,8 @@ async fn populate(store: &Arc<dyn Store>, vault: &Vault, from: usize, count: usi
             fingerprint: String::new(),
             common_name: String::new(),
             subject_alternative_names: vec![],
+            encryption_algorithm: "ECC".into(),
+            encryption_key_length: 256,
             expire_ms: 0,
             created_ms: 0,
             ali_cloud: None,

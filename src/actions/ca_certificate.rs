@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::certificates::{self, Spec, TagsView, Upload, UploadCommon};
+use super::certificates::{self, EncryptionView, Spec, TagsView, Upload, UploadCommon};
 use super::{Context, Fields, to_fields};
 use crate::api::error::{ApiError, CA_CERTIFICATE_UPLOAD};
 use crate::clock;
@@ -69,6 +69,8 @@ struct View<'a> {
     resource_group_id: &'a str,
     #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
     tags: Option<TagsView>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    encryption: Option<EncryptionView<'a>>,
 }
 
 impl<'a> View<'a> {
@@ -85,6 +87,7 @@ impl<'a> View<'a> {
             expire_time_stamp: certificate.expire_ms,
             resource_group_id: &certificate.resource_group_id,
             tags: described.then(|| TagsView::of(&certificate.tags)),
+            encryption: described.then(|| EncryptionView::of(certificate)),
         }
     }
 }

@@ -57,7 +57,7 @@ impl UploadCommon {
                 params.get(spec.name_parameter),
             ),
             resource_group_id: fields::resource_group(params),
-            tags: fields::tags(params)?,
+            tags: fields::tags_with_legacy(params)?,
         })
     }
 }
@@ -96,6 +96,8 @@ pub(super) async fn store_upload(
         fingerprint: leaf.fingerprint.clone(),
         common_name: leaf.common_name.clone(),
         subject_alternative_names: leaf.subject_alternative_names.clone(),
+        encryption_algorithm: leaf.public_key.encryption().0.to_owned(),
+        encryption_key_length: leaf.public_key.encryption().1,
         expire_ms: clock::unix_ms(leaf.not_after),
         // CreateTime has whole seconds; the ID keeps the milliseconds.
         created_ms: created_ms - created_ms.rem_euclid(1000),
@@ -141,6 +143,13 @@ pub(super) async fn find(context: &Context<'_>, spec: &Spec) -> Result<Vec<Certi
     let region = fields::region(params)?;
     let mut tags = fields::tag_filters(params)?;
     tags.extend(legacy_tag_filters(params.non_empty("Tags"))?);
+    if tags.len() > fields::MAX_TAGS {
+        return Err(ApiError::TagCountLimit(format!(
+            "{} tag filters are given (Tag.N and Tags together); at most {} are allowed",
+            tags.len(),
+            fields::MAX_TAGS
+        )));
+    }
     let filter = CertificateFilter {
         ids: fields::id_list(params, spec.id_parameter, MAX_DESCRIBE_IDS)?,
         resource_group_id: fields::resource_group(params)?,
@@ -153,29 +162,13 @@ pub(super) async fn find(context: &Context<'_>, spec: &Spec) -> Result<Vec<Certi
         .await?)
 }
 
-/// `Tags=[{"TagKey":"k","TagValue":"v"}]`, the JSON form older clients send.
+/// `Tags=[{"TagKey":"k","TagValue":"v"}]`, the JSON form older clients send, as filters.
 fn legacy_tag_filters(json: Option<&str>) -> Result<Vec<TagFilter>, ApiError> {
-    #[derive(serde::Deserialize)]
-    struct LegacyTag {
-        #[serde(rename = "TagKey")]
-        key: String,
-        #[serde(rename = "TagValue", default)]
-        value: Option<String>,
-    }
-    let Some(json) = json else {
-        return Ok(Vec::new());
-    };
-    let tags: Vec<LegacyTag> = serde_json::from_str(json).map_err(|_| {
-        ApiError::InvalidParameter(
-            "The parameter Tags must be a JSON list like [{\"TagKey\":\"k\",\"TagValue\":\"v\"}]."
-                .into(),
-        )
-    })?;
-    Ok(tags
+    Ok(fields::legacy_tags(json)?
         .into_iter()
-        .map(|tag| TagFilter {
-            key: tag.key,
-            value: tag.value.filter(|v| !v.is_empty()),
+        .map(|(key, value)| TagFilter {
+            key,
+            value: value.filter(|v| !v.is_empty()),
         })
         .collect())
 }
@@ -232,6 +225,26 @@ pub(super) async fn rename(context: &Context<'_>, spec: &Spec) -> Result<Fields,
     }
 }
 
+/// The key fields the Go models of Describe declare. `StandardType` is empty: only SM2
+/// (Chinese national standard) certificates would set it, and those are refused.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct EncryptionView<'a> {
+    encryption_algorithm: &'a str,
+    encryption_key_length: u32,
+    standard_type: &'static str,
+}
+
+impl<'a> EncryptionView<'a> {
+    pub fn of(certificate: &'a Certificate) -> EncryptionView<'a> {
+        EncryptionView {
+            encryption_algorithm: &certificate.encryption_algorithm,
+            encryption_key_length: certificate.encryption_key_length,
+            standard_type: "",
+        }
+    }
+}
+
 /// `{"Tag": [{"TagKey": ..., "TagValue": ...}]}`, always a list.
 #[derive(Serialize)]
 pub(super) struct TagsView {
@@ -273,5 +286,8 @@ mod tests {
         assert_eq!(filters[1].value, None);
         assert!(legacy_tag_filters(Some("not json")).is_err());
         assert!(legacy_tag_filters(None).unwrap().is_empty());
+        let many: Vec<String> = (0..21).map(|n| format!(r#"{{"TagKey":"k{n}"}}"#)).collect();
+        let error = legacy_tag_filters(Some(&format!("[{}]", many.join(",")))).unwrap_err();
+        assert_eq!(error.code(), "TagCountLimit");
     }
 }

@@ -107,6 +107,25 @@ pub fn id_list(params: &RpcParams, parameter: &str, max: usize) -> Result<Vec<St
     Ok(ids)
 }
 
+/// A whole number `parameter` in `min..=max`: anything else (not a number, or out of range) is
+/// refused rather than clamped or wrapped.
+pub fn bounded_number(
+    params: &RpcParams,
+    parameter: &str,
+    default: u64,
+    (min, max): (u64, u64),
+) -> Result<u64, ApiError> {
+    let Some(text) = params.non_empty(parameter) else {
+        return Ok(default);
+    };
+    match text.parse::<u64>() {
+        Ok(number) if (min..=max).contains(&number) => Ok(number),
+        _ => Err(ApiError::InvalidParameter(format!(
+            "The specified {parameter} {text:?} is not valid: use a whole number from {min} to {max}."
+        ))),
+    }
+}
+
 /// `Prefix.N` (N = 1, 2, ...) in index order, e.g. `ResourceId.N` or `TagKey.N`; empty values
 /// are skipped (some SDKs send them).
 pub fn repeated<'a>(params: &'a RpcParams, prefix: &str) -> Result<Vec<&'a str>, ApiError> {
@@ -144,9 +163,17 @@ type TagPair<'a> = (Option<&'a str>, Option<&'a str>);
 /// `Tag.N.Key` / `Tag.N.Value` pairs in index order; a value may be absent (go-sdk drops empty
 /// parameters).
 fn tag_pairs(params: &RpcParams) -> Result<Vec<TagPair<'_>>, ApiError> {
+    prefixed_tag_pairs(params, "Tag.")
+}
+
+/// `<prefix>N.Key` / `<prefix>N.Value` pairs in index order.
+fn prefixed_tag_pairs<'a>(
+    params: &'a RpcParams,
+    prefix: &str,
+) -> Result<Vec<TagPair<'a>>, ApiError> {
     let mut pairs: BTreeMap<usize, TagPair<'_>> = BTreeMap::new();
     for (name, value) in params.all() {
-        let Some(rest) = name.strip_prefix("Tag.") else {
+        let Some(rest) = name.strip_prefix(prefix) else {
             continue;
         };
         let (index, field) = rest.split_once('.').unwrap_or((rest, ""));
@@ -157,7 +184,7 @@ fn tag_pairs(params: &RpcParams) -> Result<Vec<TagPair<'_>>, ApiError> {
             "Value" => pair.1 = Some(value.as_str()),
             _ => {
                 return Err(ApiError::InvalidParameter(format!(
-                    "The parameter name {name} is not valid: use Tag.N.Key and Tag.N.Value."
+                    "The parameter name {name} is not valid: use {prefix}N.Key and {prefix}N.Value."
                 )));
             }
         }
@@ -174,10 +201,18 @@ fn tag_pairs(params: &RpcParams) -> Result<Vec<TagPair<'_>>, ApiError> {
 /// Tags to set (`Tag.N.Key`, `Tag.N.Value`): keys are checked, a missing value is empty, and
 /// a key given twice keeps its last value.
 pub fn tags(params: &RpcParams) -> Result<Vec<Tag>, ApiError> {
+    tags_at(params, "Tag.")
+}
+
+/// Tags to set from `<prefix>N.Key` and `<prefix>N.Value` (the SSL Certificates Service uses
+/// `Tags.`).
+pub fn tags_at(params: &RpcParams, prefix: &str) -> Result<Vec<Tag>, ApiError> {
     let mut tags: Vec<Tag> = Vec::new();
-    for (key, value) in tag_pairs(params)? {
+    for (key, value) in prefixed_tag_pairs(params, prefix)? {
         let key = key.ok_or_else(|| {
-            ApiError::InvalidTagKey("Tag.N.Key is mandatory when Tag.N.Value is given".into())
+            ApiError::InvalidTagKey(format!(
+                "{prefix}N.Key is mandatory when {prefix}N.Value is given"
+            ))
         })?;
         check_tag_key(key)?;
         let value = value.unwrap_or_default();
@@ -189,6 +224,54 @@ pub fn tags(params: &RpcParams) -> Result<Vec<Tag>, ApiError> {
         });
     }
     Ok(tags)
+}
+
+/// Tags to set from `Tag.N.*` and the legacy JSON `Tags` together (a key in both keeps the
+/// `Tag.N` value), at most [`MAX_TAGS`] in all.
+pub fn tags_with_legacy(params: &RpcParams) -> Result<Vec<Tag>, ApiError> {
+    let mut tags = tags(params)?;
+    for (key, value) in legacy_tags(params.non_empty("Tags"))? {
+        check_tag_key(&key)?;
+        let value = value.unwrap_or_default();
+        check_tag_value(&value)?;
+        if !tags.iter().any(|tag| tag.key == key) {
+            tags.push(Tag { key, value });
+        }
+    }
+    if tags.len() > MAX_TAGS {
+        return Err(ApiError::TagCountLimit(format!(
+            "{} tags are given (Tag.N and Tags together); at most {MAX_TAGS} are allowed",
+            tags.len()
+        )));
+    }
+    Ok(tags)
+}
+
+/// The legacy JSON `Tags` (`[{"TagKey":"k","TagValue":"v"}]`): at most [`MAX_TAGS`] pairs.
+pub fn legacy_tags(json: Option<&str>) -> Result<Vec<(String, Option<String>)>, ApiError> {
+    #[derive(serde::Deserialize)]
+    struct LegacyTag {
+        #[serde(rename = "TagKey")]
+        key: String,
+        #[serde(rename = "TagValue", default)]
+        value: Option<String>,
+    }
+    let Some(json) = json else {
+        return Ok(Vec::new());
+    };
+    let tags: Vec<LegacyTag> = serde_json::from_str(json).map_err(|_| {
+        ApiError::InvalidParameter(
+            "The parameter Tags must be a JSON list like [{\"TagKey\":\"k\",\"TagValue\":\"v\"}]."
+                .into(),
+        )
+    })?;
+    if tags.len() > MAX_TAGS {
+        return Err(ApiError::TagCountLimit(format!(
+            "the parameter Tags lists {} tags; at most {MAX_TAGS} are allowed",
+            tags.len()
+        )));
+    }
+    Ok(tags.into_iter().map(|tag| (tag.key, tag.value)).collect())
 }
 
 /// Tags to filter by: a certificate must carry every one; a tag without a value matches any
@@ -226,11 +309,14 @@ fn check_tag_value(value: &str) -> Result<(), ApiError> {
     }
 }
 
-/// What is wrong with a tag key or value: too long, a URL, or (keys) a reserved prefix.
+/// What is wrong with a tag key or value: too long, a control character, a URL, or (keys) a
+/// reserved prefix.
 fn tag_text_problem(text: &str, max_chars: usize, reserved_prefixes: bool) -> Option<String> {
     let length = text.chars().count();
     let lower = text.to_ascii_lowercase();
-    if length > max_chars {
+    if let Some(control) = text.chars().find(|c| c.is_control()) {
+        Some(format!("it contains the control character {control:?}"))
+    } else if length > max_chars {
         Some(format!(
             "it is {length} characters long; at most {max_chars} are allowed"
         ))
@@ -328,6 +414,8 @@ mod tests {
                 "InvalidTagValue.Malformed",
             ),
             ("Tag.0.Key=k", "InvalidParameter"),
+            ("Tag.1.Key=a%01b", "InvalidTagKey.Malformed"),
+            ("Tag.1.Key=k&Tag.1.Value=v%0Bw", "InvalidTagValue.Malformed"),
             ("Tag.1.Name=k", "InvalidParameter"),
         ];
         for (query, code) in cases {

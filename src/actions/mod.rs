@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 use crate::api::error::ApiError;
 use crate::api::params::RpcParams;
 use crate::api::signature::Caller;
-use crate::audit::AuditRecord;
+use crate::audit::{AuditLog, AuditRecord};
 use crate::crypto::Vault;
 use crate::store::{Quota, Store};
 
@@ -92,6 +92,8 @@ pub struct Context<'a> {
     pub limits: &'a Limits,
     /// This request's audit record: a mutation hands the store its success line.
     pub audit: &'a AuditRecord,
+    /// For the few reads that must be audited (a private key handed out).
+    pub audit_log: &'a AuditLog,
     pub now: OffsetDateTime,
 }
 

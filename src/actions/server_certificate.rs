@@ -4,7 +4,7 @@
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use super::certificates::{self, Spec, TagsView, Upload, UploadCommon};
+use super::certificates::{self, EncryptionView, Spec, TagsView, Upload, UploadCommon};
 use super::{Context, Fields, to_fields};
 use crate::api::error::{ApiError, SERVER_CERTIFICATE_UPLOAD};
 use crate::api::params::RpcParams;
@@ -180,6 +180,8 @@ struct View<'a> {
     ali_cloud_certificate_name: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     tags: Option<TagsView>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    encryption: Option<EncryptionView<'a>>,
 }
 
 #[derive(Serialize)]
@@ -210,6 +212,7 @@ impl<'a> View<'a> {
             ali_cloud_certificate_id: source.map_or("", |s| s.certificate_id.as_str()),
             ali_cloud_certificate_name: source.map_or("", |s| s.certificate_name.as_str()),
             tags: with_tags.then(|| TagsView::of(&certificate.tags)),
+            encryption: with_tags.then(|| EncryptionView::of(certificate)),
         }
     }
 }

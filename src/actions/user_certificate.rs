@@ -16,23 +16,31 @@ use crate::store::{CertificateMaterial, StoreError, UserCertificate, UserCertifi
 const MAX_NAME_CHARS: usize = 63;
 const DEFAULT_PAGE_SIZE: u64 = 50;
 const MAX_PAGE_SIZE: u64 = 100;
+/// Pages beyond this are refused: (page - 1) * size must stay a valid SQL offset.
+const MAX_PAGE: u64 = i32::MAX as u64;
 /// A certificate this close to its end is "WILLEXPIRED".
 const EXPIRING_SOON: Duration = Duration::days(30);
 /// Random IDs can collide: draw again a few times.
 const ATTEMPTS: usize = 5;
 
+/// A `ClientToken` is at most this long (as the service documents for idempotent calls).
+const MAX_CLIENT_TOKEN_CHARS: usize = 64;
+
 pub async fn upload(context: &Context<'_>) -> Result<Fields, ApiError> {
     let params = context.params;
-    fields::refuse_unsupported(
-        params,
-        &[
-            ("EncryptCert", "SM2 certificates"),
-            ("EncryptPrivateKey", "SM2 certificates"),
-            ("SignCert", "SM2 certificates"),
-            ("SignPrivateKey", "SM2 certificates"),
-            ("Tags.", "tags in the SSL Certificates Service"),
-        ],
-    )?;
+    // The model: the SM2 parameters "are ignored if Cert and Key are not empty".
+    let standard_given = params.non_empty("Cert").is_some() && params.non_empty("Key").is_some();
+    if !standard_given {
+        fields::refuse_unsupported(
+            params,
+            &[
+                ("EncryptCert", "SM2 certificates"),
+                ("EncryptPrivateKey", "SM2 certificates"),
+                ("SignCert", "SM2 certificates"),
+                ("SignPrivateKey", "SM2 certificates"),
+            ],
+        )?;
+    }
     let name = params.required("Name")?;
     let length = name.chars().count();
     if length > MAX_NAME_CHARS {
@@ -40,6 +48,28 @@ pub async fn upload(context: &Context<'_>) -> Result<Fields, ApiError> {
             "The specified Name is {length} characters long; at most {MAX_NAME_CHARS} are allowed."
         )));
     }
+    if let Some(control) = name.chars().find(|c| c.is_control()) {
+        return Err(ApiError::InvalidParameter(format!(
+            "The specified Name contains the control character {control:?}."
+        )));
+    }
+    let client_token = params.non_empty("ClientToken");
+    if let Some(token) = client_token {
+        if token.chars().count() > MAX_CLIENT_TOKEN_CHARS || token.chars().any(char::is_control) {
+            return Err(ApiError::InvalidParameter(format!(
+                "The specified ClientToken is not valid: at most {MAX_CLIENT_TOKEN_CHARS} printable characters."
+            )));
+        }
+        // A retry of an upload that succeeded answers its first result.
+        if let Some(cert_id) = context
+            .store
+            .user_certificate_by_client_token(&context.caller.account_id, token)
+            .await?
+        {
+            return Ok(cert_id_fields(cert_id));
+        }
+    }
+    let tags = fields::tags_at(params, "Tags.")?;
     let resource_group_id = fields::resource_group(params)?
         .unwrap_or_else(|| context.caller.default_resource_group_id.clone());
     let material = pki::validate_server_certificate(
@@ -64,6 +94,8 @@ pub async fn upload(context: &Context<'_>) -> Result<Fields, ApiError> {
             not_before_ms: clock::unix_ms(leaf.not_before),
             not_after_ms: clock::unix_ms(leaf.not_after),
             created_ms: clock::unix_ms(context.now),
+            tags: tags.clone(),
+            client_token: client_token.map(str::to_owned),
         };
         let cert_id = certificate.cert_id;
         let binding = Binding::UserCertificateKey {
@@ -83,19 +115,33 @@ pub async fn upload(context: &Context<'_>) -> Result<Fields, ApiError> {
             .insert_user_certificate(certificate, stored, line)
             .await
         {
-            Ok(()) => {
-                let mut fields = Fields::new();
-                fields.insert("CertId".into(), json!(cert_id));
-                return Ok(fields);
-            }
+            Ok(()) => return Ok(cert_id_fields(cert_id)),
             Err(StoreError::Conflict("certificate name")) => {
                 return Err(ApiError::NameRepeat(name.to_owned()));
+            }
+            // A concurrent retry with the same token got there first: its result is ours.
+            Err(StoreError::Conflict("client token")) => {
+                let token = client_token.unwrap_or_default();
+                return match context
+                    .store
+                    .user_certificate_by_client_token(&context.caller.account_id, token)
+                    .await?
+                {
+                    Some(cert_id) => Ok(cert_id_fields(cert_id)),
+                    None => Err(ApiError::Internal),
+                };
             }
             Err(StoreError::Conflict(_)) => continue,
             Err(other) => return Err(other.into()),
         }
     }
     Err(ApiError::Internal)
+}
+
+fn cert_id_fields(cert_id: i64) -> Fields {
+    let mut fields = Fields::new();
+    fields.insert("CertId".into(), json!(cert_id));
+    fields
 }
 
 fn algorithm(key: &PublicKey) -> &'static str {
@@ -146,23 +192,42 @@ pub async fn detail(context: &Context<'_>) -> Result<Fields, ApiError> {
         "Country": "",
         "Province": "",
         "City": "",
-        "Tags": [],
+        "Tags": certificate
+            .tags
+            .iter()
+            .map(|tag| json!({"TagKey": tag.key, "TagValue": tag.value}))
+            .collect::<Vec<_>>(),
     }) {
         Value::Object(fields) => fields,
         _ => Fields::new(),
     };
-    // The real service returns the private key here too; ours never leaves the server.
+    // As the real service does, the owner gets the certificate and its private key unless
+    // CertFilter=true. Each reveal of a key is in the audit trail (synced) before it leaves.
     if !filter_content {
+        let sealed = material.private_key.ok_or(ApiError::Internal)?;
+        let binding = Binding::UserCertificateKey {
+            account_id: context.caller.account_id.clone(),
+            cert_id: id,
+        };
+        let key = context.vault.open_text(&sealed, &binding).await?;
+        let line = context
+            .audit
+            .key_revealed(&id.to_string(), &certificate.fingerprint);
+        context.audit_log.append(&[line]).map_err(|error| {
+            tracing::error!(%error, "cannot audit the reveal of a private key; refusing it");
+            ApiError::StorageUnavailable("the audit log cannot be written".into())
+        })?;
         fields.insert("Cert".into(), Value::String(material.certificate_pem));
+        fields.insert("Key".into(), Value::String(key.to_string()));
     }
     Ok(fields)
 }
 
 pub async fn list(context: &Context<'_>) -> Result<Fields, ApiError> {
     let params = context.params;
-    let page = number(params.non_empty("CurrentPage"), "CurrentPage", 1)?.max(1);
-    let page_size = number(params.non_empty("ShowSize"), "ShowSize", DEFAULT_PAGE_SIZE)?
-        .clamp(1, MAX_PAGE_SIZE);
+    let page = fields::bounded_number(params, "CurrentPage", 1, (1, MAX_PAGE))?;
+    let page_size =
+        fields::bounded_number(params, "ShowSize", DEFAULT_PAGE_SIZE, (1, MAX_PAGE_SIZE))?;
     let now = clock::unix_ms(context.now);
     let soon = clock::unix_ms(context.now + EXPIRING_SOON);
     // Uploaded certificates are of order types UPLOAD and CERT; CPACK and BUY are purchases.
@@ -187,6 +252,7 @@ pub async fn list(context: &Context<'_>) -> Result<Fields, ApiError> {
         Some(_) => (Some(i64::MAX), None), // statuses of orders, which uploads never have
     };
     let filter = UserCertificateFilter {
+        resource_group_id: fields::resource_group(params)?,
         keyword: params.non_empty("Keyword").map(str::to_owned),
         not_after_from,
         not_after_until,
@@ -253,17 +319,6 @@ pub async fn delete(context: &Context<'_>) -> Result<Fields, ApiError> {
         Ok(()) => Ok(Fields::new()),
         Err(StoreError::NotFound(_)) => Err(ApiError::UserCertificateNotFound(id)),
         Err(other) => Err(other.into()),
-    }
-}
-
-fn number(value: Option<&str>, parameter: &str, default: u64) -> Result<u64, ApiError> {
-    match value {
-        None => Ok(default),
-        Some(text) => text.parse().map_err(|_| {
-            ApiError::InvalidParameter(format!(
-                "The specified {parameter} {text:?} is not a number."
-            ))
-        }),
     }
 }
 

@@ -207,6 +207,7 @@ async fn authenticated_run(
         params,
         limits: &state.limits,
         audit,
+        audit_log: &state.audit,
         now,
     };
     actions::run(action, &context).await

@@ -41,6 +41,14 @@ pub enum ValidationError {
     Expired { not_after: OffsetDateTime },
 }
 
+/// The algorithm and size of the key of the first certificate in a stored PEM.
+pub fn leaf_encryption(pem: &str) -> Option<(&'static str, u32)> {
+    let chain = certificate::parse_ca_bundle(pem)
+        .or_else(|_| certificate::parse_chain(pem))
+        .ok()?;
+    Some(chain.leaf.public_key.encryption())
+}
+
 /// Validates an upload, in the documented order: the certificate chain, the private key, the
 /// algorithms of both, their pairing, then the leaf's expiry. A leaf not yet valid is accepted.
 pub fn validate_server_certificate(

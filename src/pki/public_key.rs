@@ -120,6 +120,24 @@ impl fmt::Display for PublicKey {
 }
 
 /// The size of an RSA key: the bit length of its modulus.
+impl PublicKey {
+    /// How Describe names the key: `RSA` or `ECC`, and its size in bits (`("", 0)` otherwise).
+    pub fn encryption(&self) -> (&'static str, u32) {
+        match self {
+            PublicKey::Rsa { modulus, .. } => ("RSA", rsa_bits(modulus) as u32),
+            PublicKey::Ec { curve, .. } => (
+                "ECC",
+                match curve {
+                    Curve::P256 => 256,
+                    Curve::P384 => 384,
+                    Curve::P521 => 521,
+                },
+            ),
+            PublicKey::Unsupported(_) => ("", 0),
+        }
+    }
+}
+
 pub fn rsa_bits(modulus: &[u8]) -> usize {
     let modulus = strip_leading_zeros(modulus);
     match modulus.first() {

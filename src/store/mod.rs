@@ -109,6 +109,9 @@ pub struct Certificate {
     pub fingerprint: String,
     pub common_name: String,
     pub subject_alternative_names: Vec<String>,
+    /// The public key's algorithm (`RSA`, `ECC`) and size in bits.
+    pub encryption_algorithm: String,
+    pub encryption_key_length: u32,
     pub expire_ms: i64,
     pub created_ms: i64,
     pub ali_cloud: Option<AliCloudSource>,
@@ -182,10 +185,14 @@ pub struct UserCertificate {
     pub not_before_ms: i64,
     pub not_after_ms: i64,
     pub created_ms: i64,
+    pub tags: Vec<Tag>,
+    /// The `ClientToken` of the upload that made it: a retry with the same token gets it back.
+    pub client_token: Option<String>,
 }
 
 #[derive(Clone, Debug, Default)]
 pub struct UserCertificateFilter {
+    pub resource_group_id: Option<String>,
     /// Matches a substring of the name, the common name or a subject alternative name.
     pub keyword: Option<String>,
     /// Only certificates whose notAfter is at or after this (epoch ms).
@@ -309,7 +316,7 @@ pub trait Store: Send + Sync {
     ) -> Result<Vec<TaggedResource>, StoreError>;
 
     /// Stores the certificate with its PEM and key; a name the account already uses is
-    /// `Conflict("certificate name")`.
+    /// `Conflict("certificate name")`, a client token it already used `Conflict("client token")`.
     async fn insert_user_certificate(
         &self,
         certificate: UserCertificate,
@@ -321,6 +328,12 @@ pub trait Store: Send + Sync {
         account_id: &str,
         cert_id: i64,
     ) -> Result<Option<(UserCertificate, CertificateMaterial)>, StoreError>;
+    /// The certificate the account's upload with `client_token` made, if any.
+    async fn user_certificate_by_client_token(
+        &self,
+        account_id: &str,
+        client_token: &str,
+    ) -> Result<Option<i64>, StoreError>;
     /// A page of the account's certificates, and how many match in all.
     async fn list_user_certificates(
         &self,

@@ -14,7 +14,7 @@ def audit_lines(server):
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
-def test_every_mutation_leaves_one_line_and_reads_leave_none(server, account):
+def test_every_mutation_leaves_one_line_and_reads_leave_none_but_key_reveals(server, account):
     v3, cas = V3(server, account), Cas(server, account)
     start = len(audit_lines(server))
     key = certs.ec_key()
@@ -51,11 +51,16 @@ def test_every_mutation_leaves_one_line_and_reads_leave_none(server, account):
         ("UploadCACertificate", "success", None),
         ("DeleteCACertificate", "success", None),
         ("UploadUserCertificate", "success", None),
+        ("GetUserCertificateDetail", "success", None),
         ("DeleteUserCertificate", "success", None),
         ("CreateAccount", "success", None),
         ("RotateKeyEncryptionKey", "success", None),
     ]
-    api = lines[:11]
+    reveal = lines[10]
+    assert reveal["key_revealed"] is True and reveal["resource_id"] == str(user["CertId"])
+    assert reveal["fingerprint"] == certs.fingerprint(leaf)
+    assert not any(line.get("key_revealed") for line in lines[:10] + lines[11:])
+    api = lines[:12]
     for line in api:
         assert line["account_id"] == account["AccountId"]
         assert line["access_key_id"] == account["AccessKeyId"]
@@ -65,8 +70,8 @@ def test_every_mutation_leaves_one_line_and_reads_leave_none(server, account):
     assert lines[0]["fingerprint"] == certs.fingerprint(leaf)
     assert lines[6]["resource_id"] == certificate_id
     assert lines[9]["resource_id"] == str(user["CertId"])
-    assert lines[11]["account_id"] == created["AccountId"] and lines[11]["source"] == "cli"
-    assert lines[12]["resource_id"] == "kek-v2"
+    assert lines[12]["account_id"] == created["AccountId"] and lines[12]["source"] == "cli"
+    assert lines[13]["resource_id"] == "kek-v2"
     text = (server.data_dir / "audit.log").read_text()
     for secret in (account["AccessKeySecret"], created["AccessKeySecret"]):
         assert secret not in text

@@ -12,7 +12,8 @@ use crate::store::{
 
 const COLUMNS: &str = "c.id, c.account_id, c.region_id, c.name, c.resource_group_id, \
     c.fingerprint, c.common_name, c.subject_alternative_names, c.expire_ms, c.created_ms, \
-    c.ali_cloud_certificate_id, c.ali_cloud_certificate_name, c.ali_cloud_region_id";
+    c.ali_cloud_certificate_id, c.ali_cloud_certificate_name, c.ali_cloud_region_id, \
+    c.encryption_algorithm, c.encryption_key_length";
 
 fn from_row(kind: CertificateKind, row: &rusqlite::Row<'_>) -> rusqlite::Result<Certificate> {
     let names: String = row.get(7)?;
@@ -29,6 +30,8 @@ fn from_row(kind: CertificateKind, row: &rusqlite::Row<'_>) -> rusqlite::Result<
         fingerprint: row.get(5)?,
         common_name: row.get(6)?,
         subject_alternative_names: serde_json::from_str(&names).unwrap_or_default(),
+        encryption_algorithm: row.get(13)?,
+        encryption_key_length: row.get(14)?,
         expire_ms: row.get(8)?,
         created_ms: row.get(9)?,
         ali_cloud: match ali_cloud_id {
@@ -69,8 +72,9 @@ pub(super) fn insert(
     db.execute(
         "INSERT INTO certificates (id, kind, account_id, region_id, name, resource_group_id, \
          fingerprint, common_name, subject_alternative_names, expire_ms, created_ms, \
-         ali_cloud_certificate_id, ali_cloud_certificate_name, ali_cloud_region_id, certificate_pem) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+         ali_cloud_certificate_id, ali_cloud_certificate_name, ali_cloud_region_id, certificate_pem, \
+         encryption_algorithm, encryption_key_length) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
         params![
             certificate.id,
             kind,
@@ -87,6 +91,8 @@ pub(super) fn insert(
             source.map(|s| &s.certificate_name),
             source.map(|s| &s.region_id),
             material.certificate_pem,
+            certificate.encryption_algorithm,
+            certificate.encryption_key_length,
         ],
     )
     .map_err(unique("certificate"))?;
@@ -203,4 +209,24 @@ pub(super) fn material(
         )
         .optional()?;
     Ok(material)
+}
+
+/// Fills the key algorithm and size of certificates stored before they were kept, from their
+/// PEM (migration 2 added the columns empty).
+pub(super) fn backfill_encryption(db: &Connection) -> Result<(), StoreError> {
+    let rows: Vec<(String, String)> = db
+        .prepare("SELECT id, certificate_pem FROM certificates WHERE encryption_algorithm = ''")?
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (id, pem) in rows {
+        let Some((algorithm, bits)) = crate::pki::leaf_encryption(&pem) else {
+            continue;
+        };
+        db.execute(
+            "UPDATE certificates SET encryption_algorithm = ?1, encryption_key_length = ?2 \
+             WHERE id = ?3",
+            params![algorithm, bits, id],
+        )?;
+    }
+    Ok(())
 }

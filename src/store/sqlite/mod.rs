@@ -201,6 +201,16 @@ fn migrate(connection: &Connection) -> Result<(), StoreError> {
             index + 1
         ))?;
     }
+    if applied < 2 {
+        connection.execute_batch("BEGIN IMMEDIATE")?;
+        match certificates::backfill_encryption(connection) {
+            Ok(()) => connection.execute_batch("COMMIT")?,
+            Err(error) => {
+                let _ = connection.execute_batch("ROLLBACK");
+                return Err(error);
+            }
+        }
+    }
     Ok(())
 }
 
@@ -372,6 +382,16 @@ impl Store for SqliteStore {
     ) -> Result<Option<(UserCertificate, CertificateMaterial)>, StoreError> {
         let account_id = account_id.to_owned();
         self.read(move |db| user_certificates::get(db, &account_id, cert_id))
+            .await
+    }
+
+    async fn user_certificate_by_client_token(
+        &self,
+        account_id: &str,
+        client_token: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        let (account_id, client_token) = (account_id.to_owned(), client_token.to_owned());
+        self.read(move |db| user_certificates::by_client_token(db, &account_id, &client_token))
             .await
     }
 

@@ -5,14 +5,16 @@ use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
 use super::{json_list, unique};
 use crate::crypto::Sealed;
-use crate::store::{CertificateMaterial, StoreError, UserCertificate, UserCertificateFilter};
+use crate::store::{CertificateMaterial, StoreError, Tag, UserCertificate, UserCertificateFilter};
 
 const COLUMNS: &str = "cert_id, account_id, name, resource_group_id, fingerprint, common_name, \
     subject_alternative_names, issuer, serial_number, algorithm, not_before_ms, not_after_ms, \
-    created_ms";
+    created_ms, tags, client_token";
 
 fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<UserCertificate> {
     let names: String = row.get(6)?;
+    let tags: String = row.get(13)?;
+    let tags: Vec<(String, String)> = serde_json::from_str(&tags).unwrap_or_default();
     Ok(UserCertificate {
         cert_id: row.get(0)?,
         account_id: row.get(1)?,
@@ -27,6 +29,11 @@ fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<UserCertificate> {
         not_before_ms: row.get(10)?,
         not_after_ms: row.get(11)?,
         created_ms: row.get(12)?,
+        tags: tags
+            .into_iter()
+            .map(|(key, value)| Tag { key, value })
+            .collect(),
+        client_token: row.get(14)?,
     })
 }
 
@@ -42,6 +49,12 @@ pub(super) fn insert(
         return Err(StoreError::Conflict("certificate name"));
     }
     let names = json_list(&certificate.subject_alternative_names);
+    let tags: Vec<(&str, &str)> = certificate
+        .tags
+        .iter()
+        .map(|tag| (tag.key.as_str(), tag.value.as_str()))
+        .collect();
+    let tags = serde_json::to_string(&tags).expect("tags serialize");
     let key = material
         .private_key
         .as_ref()
@@ -49,7 +62,7 @@ pub(super) fn insert(
     db.execute(
         &format!(
             "INSERT INTO user_certificates ({COLUMNS}, certificate_pem, sealed_key, kek_version) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
         ),
         params![
             certificate.cert_id,
@@ -65,13 +78,36 @@ pub(super) fn insert(
             certificate.not_before_ms,
             certificate.not_after_ms,
             certificate.created_ms,
+            tags,
+            certificate.client_token,
             material.certificate_pem,
             key.as_stored(),
             key.kek_version(),
         ],
     )
-    .map_err(unique("certificate id"))?;
+    .map_err(|error| {
+        let taken_by = if error.to_string().contains("client_token") {
+            "client token"
+        } else {
+            "certificate id"
+        };
+        unique(taken_by)(error)
+    })?;
     Ok(())
+}
+
+/// The certificate the account's upload with `client_token` made, if any.
+pub(super) fn by_client_token(
+    db: &Connection,
+    account_id: &str,
+    client_token: &str,
+) -> Result<Option<i64>, StoreError> {
+    Ok(db
+        .prepare_cached(
+            "SELECT cert_id FROM user_certificates WHERE account_id = ?1 AND client_token = ?2",
+        )?
+        .query_row(params![account_id, client_token], |row| row.get(0))
+        .optional()?)
 }
 
 pub(super) fn get(
@@ -88,8 +124,8 @@ pub(super) fn get(
             params![account_id, cert_id],
             |row| {
                 let material = CertificateMaterial {
-                    certificate_pem: row.get(13)?,
-                    private_key: Some(Sealed::from_stored(row.get(14)?)),
+                    certificate_pem: row.get(15)?,
+                    private_key: Some(Sealed::from_stored(row.get(16)?)),
                 };
                 Ok((from_row(row)?, material))
             },
@@ -116,6 +152,10 @@ pub(super) fn list(
             " AND (name LIKE ?{n} ESCAPE '\\' OR common_name LIKE ?{n} ESCAPE '\\' \
              OR subject_alternative_names LIKE ?{n} ESCAPE '\\')"
         ));
+    }
+    if let Some(group) = &filter.resource_group_id {
+        values.push(Value::Text(group.clone()));
+        condition.push_str(&format!(" AND resource_group_id = ?{}", values.len()));
     }
     if let Some(from) = filter.not_after_from {
         values.push(Value::Integer(from));
