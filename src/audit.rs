@@ -216,6 +216,22 @@ impl AuditLog {
     }
 }
 
+/// After a fault, the audit log counts as writable again with at least this much room.
+const MIN_ROOM_BYTES: u64 = 64 * 1024;
+
+/// Bytes an unprivileged writer can still add to the file system holding `file`.
+fn free_bytes(file: &File) -> io::Result<u64> {
+    use std::os::fd::AsRawFd;
+    let mut stats = std::mem::MaybeUninit::<libc::statvfs>::uninit();
+    // SAFETY: fstatvfs fills the struct it is given for a valid descriptor, which `file` owns.
+    if unsafe { libc::fstatvfs(file.as_raw_fd(), stats.as_mut_ptr()) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: initialised by the successful call above.
+    let stats = unsafe { stats.assume_init() };
+    Ok(stats.f_bavail.saturating_mul(stats.f_frsize))
+}
+
 /// Writes `lines` in one `write`; if that fails part-way, cuts the file back to where it was,
 /// so that no partial line stays for the next one to be glued onto.
 fn write_lines(file: &mut File, lines: &[AuditLine]) -> io::Result<()> {
@@ -291,6 +307,18 @@ fn dropped_line(source: IpAddr, dropped: u64) -> AuditLine {
 impl CommitLog for AuditLog {
     fn append(&self, lines: &[AuditLine]) -> io::Result<()> {
         AuditLog::append(self, lines)
+    }
+
+    fn has_room(&self) -> io::Result<()> {
+        let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let free = free_bytes(&state.file)?;
+        if free < MIN_ROOM_BYTES {
+            return Err(io::Error::new(
+                io::ErrorKind::StorageFull,
+                format!("{free} bytes left on the audit log's file system"),
+            ));
+        }
+        Ok(())
     }
 
     /// The lines' mutations did not commit after all (a failed COMMIT): say so.

@@ -235,6 +235,11 @@ pub struct UsedNonce {
 pub trait CommitLog: Send + Sync {
     fn append(&self, lines: &[AuditLine]) -> std::io::Result<()>;
     fn retract(&self, lines: &[AuditLine]);
+    /// Whether the log has room for more than a few lines (a probe line may fit where a
+    /// real one does not).
+    fn has_room(&self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 #[async_trait]

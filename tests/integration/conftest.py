@@ -31,10 +31,12 @@ def free_port():
 class Server:
     """One `slbcert serve` process on its own data directory."""
 
-    def __init__(self, directory, args=()):
-        self.data_dir = directory / "data"
+    def __init__(self, directory, args=(), wrapper=(), data_dir=None):
+        self.data_dir = data_dir or directory / "data"
         self.log_path = directory / "server.log"
         self.args = list(args)
+        # A command to run the server under (strace, say); it must pass signals on.
+        self.wrapper = list(wrapper)
         self.port = free_port()
         self.process = None
 
@@ -42,7 +44,7 @@ class Server:
         log = open(self.log_path, "ab")
         env = dict(os.environ, SLBCERT_LOG="debug")
         self.process = subprocess.Popen(
-            [BINARY, "serve", "--listen", f"127.0.0.1:{self.port}", "--data-dir",
+            [*self.wrapper, BINARY, "serve", "--listen", f"127.0.0.1:{self.port}", "--data-dir",
              str(self.data_dir), *self.args],
             stdout=log, stderr=log, env=env)
         deadline = time.time() + 15
@@ -83,6 +85,16 @@ class Server:
 
     def log(self):
         return self.log_path.read_text()
+
+    def health(self):
+        response = requests.get(f"http://127.0.0.1:{self.port}/healthz", timeout=5)
+        return response.status_code, response.text
+
+    def audit_lines(self):
+        """Every line of the audit log, each of which must be whole JSON."""
+        text = (self.data_dir / "audit.log").read_text()
+        assert text == "" or text.endswith("\n"), "the audit log ends in a torn line"
+        return [json.loads(line) for line in text.splitlines()]
 
 
 @pytest.fixture

@@ -42,6 +42,12 @@ pub(super) fn insert(
     certificate: &UserCertificate,
     material: &CertificateMaterial,
 ) -> Result<(), StoreError> {
+    // A retry that lost a race with its twin gets the twin's result, not NameRepeat.
+    if let Some(token) = &certificate.client_token
+        && by_client_token(db, &certificate.account_id, token)?.is_some()
+    {
+        return Err(StoreError::Conflict("client token"));
+    }
     let taken: bool = db
         .prepare_cached("SELECT 1 FROM user_certificates WHERE account_id = ?1 AND name = ?2")?
         .exists(params![certificate.account_id, certificate.name])?;

@@ -145,7 +145,8 @@ impl Drop for Alive<'_> {
     }
 }
 
-/// A write that changes nothing, to learn whether the storage takes writes again.
+/// A write that changes nothing, to learn whether the storage takes writes again (the batch
+/// also checks that the audit log has room: see `run_batch`).
 pub(super) fn probe(connection: &Connection) -> Result<(), StoreError> {
     connection.execute(
         "INSERT INTO write_probe (id, at) VALUES (1, ?1)
@@ -221,9 +222,15 @@ fn run_batch(
         }
         connection.execute_batch("RELEASE job").map_err(sql)?;
     }
-    commit_log
-        .append(&lines)
-        .map_err(|error| StoreError::AuditUnavailable(error.to_string()))?;
+    let audited = if shared.health.failing() {
+        // Recovering from a fault: a short line may fit where real ones do not.
+        commit_log
+            .has_room()
+            .and_then(|()| commit_log.append(&lines))
+    } else {
+        commit_log.append(&lines)
+    };
+    audited.map_err(|error| StoreError::AuditUnavailable(error.to_string()))?;
     // With synchronous=FULL this returns once the WAL is on disk.
     connection.execute_batch("COMMIT").map_err(|error| {
         commit_log.retract(&lines);
