@@ -3,8 +3,12 @@
 //! PKCS#1 key in the URL, as the SDKs send them). Every upload is validated and durably committed
 //! (fsync) before its answer. Then DescribeServerCertificates with everything stored.
 //!
-//! `cargo bench --bench upload_load` (SLBCERT_BENCH_UPLOADS sets uploads per level, default 2000).
-//! Client and server share the machine's cores.
+//! Last, the same uploads on 4 connections while 4 more connections flood the server with
+//! requests whose signature is wrong (each refused and audited), as a hostile client would.
+//!
+//! `cargo bench --bench upload_load` (SLBCERT_BENCH_UPLOADS sets uploads per level, default 2000;
+//! SLBCERT_BENCH_BIN runs another slbcert binary, to compare builds). Client and server share the
+//! machine's cores.
 
 use std::net::SocketAddr;
 use std::process::{Command, Stdio};
@@ -31,7 +35,9 @@ fn main() {
         .unwrap_or(2000);
     let directory = tempfile::tempdir().expect("temporary directory");
     let address = free_address();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_slbcert"))
+    let binary =
+        std::env::var("SLBCERT_BENCH_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_slbcert").into());
+    let mut server = Command::new(binary)
         .args([
             "serve",
             "--listen",
@@ -62,7 +68,8 @@ fn main() {
                 percentile(&latencies, 1.0),
             );
         }
-        let stored = uploads * LEVELS.len();
+        flood_round(address, &credentials, uploads).await;
+        let stored = uploads * (LEVELS.len() + 1);
         let mut connection = Connection::open(address).await;
         let mut latencies = Vec::new();
         let mut size = 0;
@@ -81,6 +88,49 @@ fn main() {
     });
     let _ = server.kill();
     let _ = server.wait();
+}
+
+/// Uploads on 4 connections while 4 others send wrongly signed deletes until they are done.
+async fn flood_round(address: SocketAddr, credentials: &Credentials, uploads: usize) {
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut flooders = Vec::new();
+    for _ in 0..4 {
+        let done = done.clone();
+        let bogus = Credentials {
+            access_key_id: credentials.access_key_id.clone(),
+            secret: "not-the-secret".into(),
+        };
+        flooders.push(tokio::spawn(async move {
+            let mut connection = Connection::open(address).await;
+            let mut sent = 0u64;
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                let query = signed_query(
+                    &bogus,
+                    "DeleteServerCertificate",
+                    &[("ServerCertificateId", "x")],
+                );
+                let body = connection.post(&query).await;
+                assert!(body.contains("SignatureDoesNotMatch"), "{body}");
+                sent += 1;
+            }
+            sent
+        }));
+    }
+    let (elapsed, mut latencies) = upload_round(address, credentials, 4, uploads).await;
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut refused = 0;
+    for flooder in flooders {
+        refused += flooder.await.expect("flooder");
+    }
+    latencies.sort();
+    println!(
+        "\nWith 4 connections flooding wrongly signed deletes: {uploads} uploads on 4 connections at \
+         {:.0}/s (p50 {:.2} ms, p99 {:.2} ms), {:.0} refusals/s answered meanwhile",
+        uploads as f64 / elapsed.as_secs_f64(),
+        percentile(&latencies, 0.50),
+        percentile(&latencies, 0.99),
+        refused as f64 / elapsed.as_secs_f64(),
+    );
 }
 
 async fn upload_round(

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod clock;
 pub mod crypto;
 pub mod data_dir;
+pub mod fuzzing;
 pub mod http;
 pub mod ids;
 pub mod keys;

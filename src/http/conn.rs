@@ -8,8 +8,7 @@ use std::sync::Arc;
 
 use bytes::{Buf, BytesMut};
 use http::{Method, StatusCode};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::watch;
 use tokio::time::{Instant, timeout, timeout_at};
 use zeroize::Zeroize;
@@ -23,8 +22,8 @@ use super::{Limits, ProtocolErrorBody, Request, Response};
 
 const READ_CHUNK: usize = 16 * 1024;
 
-pub struct Connection<H> {
-    stream: TcpStream,
+pub struct Connection<H, S> {
+    stream: S,
     peer: SocketAddr,
     limits: Arc<Limits>,
     handler: H,
@@ -44,13 +43,14 @@ enum ReadStop {
     Refused(FramingError),
 }
 
-impl<H, F> Connection<H>
+impl<H, F, S> Connection<H, S>
 where
     H: Fn(Request) -> F + Send + Sync + 'static,
     F: Future<Output = Response> + Send + 'static,
+    S: AsyncRead + AsyncWrite + Unpin,
 {
     pub fn new(
-        stream: TcpStream,
+        stream: S,
         peer: SocketAddr,
         limits: Arc<Limits>,
         handler: H,

@@ -160,6 +160,40 @@ pub async fn serve<H, F>(
     }
 }
 
+/// Runs one connection over an in-memory stream that carries `input` from a client that then
+/// stops sending, with `handler` answering; returns what the server wrote. For fuzzing and
+/// corpus replay: the HTTP layer exactly as it serves, without a socket.
+pub async fn serve_bytes<H, F>(input: &[u8], handler: H, limits: Limits) -> Vec<u8>
+where
+    H: Fn(Request) -> F + Send + Sync + 'static,
+    F: Future<Output = Response> + Send + 'static,
+{
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (client, server) = tokio::io::duplex(64 * 1024);
+    let (mut from_server, mut to_server) = tokio::io::split(client);
+    let (_stop, stopped) = watch::channel(false);
+    let slots = pressure::Slots::new(1);
+    let peer = SocketAddr::from(([127, 0, 0, 1], 1));
+    let connection = conn::Connection::new(
+        server,
+        peer,
+        Arc::new(limits),
+        handler,
+        |status, message| Response::new(status, "text/plain", format!("{status} {message}")),
+        stopped,
+        slots.shed_requests(),
+    );
+    let input = input.to_vec();
+    let writer = async move {
+        let _ = to_server.write_all(&input).await;
+        let _ = to_server.shutdown().await;
+    };
+    let mut output = Vec::new();
+    let reader = from_server.read_to_end(&mut output);
+    let _ = tokio::join!(connection.run(), writer, reader);
+    output
+}
+
 /// Resolves once shutdown is requested (or its sender is gone).
 async fn until_stopped(shutdown: &mut watch::Receiver<bool>) {
     // The guard `wait_for` returns is not `Send`: drop it before any other await.

@@ -222,8 +222,10 @@ pub fn parse_chunk_size(buf: &[u8]) -> Result<Option<ChunkLine>, FramingError> {
     }
 }
 
-/// Where the head that starts `buf` ends (the index after its empty line), looking only past
-/// `from` (bytes before it were searched already, so each byte is scanned once).
+/// Where the head that starts `buf` ends (the index after its empty line): the first end
+/// after `from`. Bytes before `from` were searched already, so each byte is scanned once (a
+/// terminator straddling `from` is still found), and an end at or before `from` (blank lines
+/// before the request line) is not found again.
 pub fn find_head_end(buf: &[u8], from: usize) -> Option<usize> {
     let start = from.saturating_sub(2);
     buf[start..]
@@ -233,13 +235,14 @@ pub fn find_head_end(buf: &[u8], from: usize) -> Option<usize> {
         .find_map(|(offset, _)| {
             let at = start + offset;
             let rest = &buf[at + 1..];
-            if rest.starts_with(b"\n") {
-                Some(at + 2)
+            let end = if rest.starts_with(b"\n") {
+                at + 2
             } else if rest.starts_with(b"\r\n") {
-                Some(at + 3)
+                at + 3
             } else {
-                None
-            }
+                return None;
+            };
+            (end > from).then_some(end)
         })
 }
 
@@ -335,6 +338,11 @@ mod tests {
         let bare = b"GET / HTTP/1.1\nHost: x\n\n";
         assert_eq!(find_head_end(bare, 10), Some(bare.len()));
         assert_eq!(find_head_end(b"GET / HTTP/1.1\r\nHost: x\r\n", 0), None);
+        // Found by fuzzing: blank lines before a partial request line ended where they began,
+        // and the same end was found again and again.
+        let blank_lines = b"\r\n\nGET PO";
+        assert_eq!(find_head_end(blank_lines, 0), Some(3));
+        assert_eq!(find_head_end(blank_lines, 3), None);
     }
 
     #[test]

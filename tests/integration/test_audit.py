@@ -6,7 +6,7 @@ import os
 import subprocess
 
 import certs
-from conftest import BINARY, V1, V3, Cas, Server, expect_failure
+from conftest import BINARY, V3, Cas, Server, expect_failure
 
 
 def audit_lines(server):

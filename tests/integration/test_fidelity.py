@@ -7,7 +7,7 @@ import threading
 import pytest
 
 import certs
-from conftest import V1, V3, Cas, expect_failure
+from conftest import Cas, expect_failure
 
 
 @pytest.fixture
