@@ -178,6 +178,23 @@ impl AuditLog {
         &self.path
     }
 
+    /// Opens the log's path anew (after logrotate moved the file away, say): lines written from
+    /// now on go to the new file. On failure the old file stays in use.
+    pub fn reopen(&self) -> io::Result<()> {
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .mode(0o600)
+            .open(&self.path)?;
+        cut_torn_tail(&mut file)?;
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        // What the old file holds unsynced (refusals) goes to disk before it is let go.
+        let _ = state.file.sync_data();
+        state.file = file;
+        Ok(())
+    }
+
     /// Appends `lines` and syncs them to disk (and any refusals written before them).
     pub fn append(&self, lines: &[AuditLine]) -> io::Result<()> {
         if lines.is_empty() {

@@ -78,6 +78,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     let address = listener.local_addr().unwrap_or(config.listen);
     tracing::info!(%address, data_dir = %config.data_dir.display(), "listening");
 
+    reopen_audit_log_on_hangup(state.audit.clone());
     let (stop, stopped) = watch::channel(false);
     tokio::spawn(async move {
         wait_for_signal().await;
@@ -119,6 +120,25 @@ async fn health(state: &AppState) -> Response {
             Response::new(StatusCode::SERVICE_UNAVAILABLE, text, body)
         }
     }
+}
+
+/// SIGHUP reopens the audit log, so that logrotate (or an operator) can move it aside.
+fn reopen_audit_log_on_hangup(audit: Arc<crate::audit::AuditLog>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+        tracing::warn!("cannot handle SIGHUP: the audit log cannot be reopened");
+        return;
+    };
+    tokio::spawn(async move {
+        while hangups.recv().await.is_some() {
+            match audit.reopen() {
+                Ok(()) => tracing::info!(path = %audit.path().display(), "reopened the audit log"),
+                Err(error) => {
+                    tracing::error!(%error, "cannot reopen the audit log; still writing the old one")
+                }
+            }
+        }
+    });
 }
 
 async fn wait_for_signal() {

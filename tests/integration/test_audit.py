@@ -3,7 +3,9 @@ fail-closed when it cannot be written."""
 
 import json
 import os
+import signal
 import subprocess
+import time
 
 import certs
 from conftest import BINARY, V3, Cas, Server, expect_failure
@@ -125,3 +127,23 @@ def test_without_its_audit_log_no_mutation_happens(tmp_path):
     finally:
         server.stop()
     assert os.path.getsize(data_dir / "audit.log") > 0
+
+
+def test_sighup_reopens_the_audit_log_for_rotation(server, account):
+    v3 = V3(server, account)
+    key = certs.ec_key()
+    params = dict(ServerCertificate=certs.cert_pem(certs.make_cert(key)), PrivateKey=certs.key_pem(key))
+    v3.call("UploadServerCertificate", ServerCertificateName="before", **params)
+    path = server.data_dir / "audit.log"
+    rotated = server.data_dir / "audit.log.1"
+    os.rename(path, rotated)
+    server.process.send_signal(signal.SIGHUP)
+    deadline = time.time() + 5
+    while not path.exists() and time.time() < deadline:
+        time.sleep(0.05)
+    after = v3.call("UploadServerCertificate", ServerCertificateName="after", **params)
+    new_lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [(line["action"], line["resource_id"]) for line in new_lines] == [
+        ("UploadServerCertificate", after["ServerCertificateId"])]
+    assert "after" not in rotated.read_text() and after["ServerCertificateId"] not in rotated.read_text()
+    assert server.process.poll() is None

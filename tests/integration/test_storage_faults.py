@@ -197,3 +197,26 @@ def test_kill_9_under_concurrent_uploads_many_times(tmp_path):
             "WHERE c.kind = 'server' AND k.certificate_id IS NULL").fetchone() == (0,)
     finally:
         database.close()
+
+
+def test_a_locked_database_answers_503_then_recovers(server, account):
+    """Another process holds the write lock past the busy timeout (2 s)."""
+    client = V3(server, account)
+    upload(client, "before")
+    locker = sqlite3.connect(server.data_dir / "slbcert.db", isolation_level=None)
+    try:
+        locker.execute("BEGIN IMMEDIATE")
+        started = time.time()
+        with pytest.raises(Failure) as refused:
+            upload(client, "while-locked")
+        assert (refused.value.code, refused.value.status) == ("ServiceUnavailable", 503)
+        assert "database is locked" in refused.value.message
+        assert time.time() - started < 8
+    finally:
+        locker.execute("ROLLBACK")
+        locker.close()
+    assert server.health() == (200, "ok\n")
+    upload(client, "after")
+    names = [item["ServerCertificateName"]
+             for item in client.call("DescribeServerCertificates")["ServerCertificates"]["ServerCertificate"]]
+    assert names == ["before", "after"]

@@ -33,6 +33,7 @@ const MIGRATIONS: [&str; 2] = [
 ];
 const MAX_IDLE_READERS: usize = 8;
 const WRITE_QUEUE: usize = 4096;
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
 pub struct SqliteStore {
     readers: Arc<ReaderPool>,
@@ -185,7 +186,10 @@ fn connect(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
     };
     let connection = Connection::open_with_flags(path, flags)?;
-    connection.busy_timeout(std::time::Duration::from_secs(10))?;
+    // Other writers are our own short CLI commands (account create, keys rotate and rewrap):
+    // past this wait the database counts as locked, and the request answers 503 well within
+    // the SDKs' 10-second read timeout (a request may wait for two batches).
+    connection.busy_timeout(BUSY_TIMEOUT)?;
     // FULL: in WAL mode, NORMAL would acknowledge commits that a power cut can still lose.
     connection.execute_batch(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
