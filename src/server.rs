@@ -108,16 +108,14 @@ async fn health(state: &AppState) -> Response {
         Ok(()) => Response::new(StatusCode::OK, text, "ok\n"),
         Err(error) => {
             tracing::warn!(%error, "unhealthy");
-            let body = match error {
-                crate::store::StoreError::Unavailable(reason) => {
-                    format!("unavailable: {}\n", reason.split(" (").next().unwrap_or(""))
-                }
-                crate::store::StoreError::AuditUnavailable(_) => {
-                    "unavailable: the audit log cannot be written\n".into()
-                }
-                _ => "unavailable: writes cannot be made\n".into(),
-            };
-            Response::new(StatusCode::SERVICE_UNAVAILABLE, text, body)
+            let why = error
+                .unavailable_reason()
+                .unwrap_or("writes cannot be made");
+            Response::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                text,
+                format!("unavailable: {why}\n"),
+            )
         }
     }
 }

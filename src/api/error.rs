@@ -220,15 +220,11 @@ impl From<StoreError> for ApiError {
                 "{resource_id} would have {count} tags; at most 20 are allowed"
             )),
             StoreError::Closed => ApiError::ServiceUnavailable,
-            StoreError::AuditUnavailable(reason) => {
-                tracing::error!(%reason, "the audit log cannot be written; the mutation was rolled back");
-                ApiError::StorageUnavailable("the audit log cannot be written".into())
-            }
-            StoreError::Unavailable(reason) => {
-                tracing::error!(%reason, "storage fault");
-                // The client learns what kind of fault, not the paths or SQLite's words.
-                let kind = reason.split(" (").next().unwrap_or_default().to_owned();
-                ApiError::StorageUnavailable(kind)
+            // The client learns what kind of fault, not the paths or SQLite's words.
+            fault @ (StoreError::AuditUnavailable(_) | StoreError::Unavailable { .. }) => {
+                tracing::error!(error = %fault, "storage fault; nothing was changed");
+                let what = fault.unavailable_reason().unwrap_or_default();
+                ApiError::StorageUnavailable(what.into())
             }
             other => {
                 tracing::error!(error = %other, "store failure");

@@ -28,13 +28,27 @@ pub enum StoreError {
     #[error("the audit log cannot be written: {0}")]
     AuditUnavailable(String),
     /// The storage cannot take writes or reads now (disk full, I/O error, database locked or
-    /// unreachable); trying again later may work.
-    #[error("storage unavailable: {0}")]
-    Unavailable(String),
+    /// unreachable); trying again later may work. `what` may be told to clients; `detail` is
+    /// for the operator's log.
+    #[error("storage unavailable: {what} ({detail})")]
+    Unavailable { what: &'static str, detail: String },
     #[error("database error: {0}")]
     Database(String),
     #[error("the store is shutting down")]
     Closed,
+}
+
+impl StoreError {
+    /// What a client (or a health check) may be told of a fault that makes the service
+    /// unavailable; `None` for other errors.
+    pub fn unavailable_reason(&self) -> Option<&'static str> {
+        match self {
+            StoreError::Unavailable { what, .. } => Some(what),
+            StoreError::AuditUnavailable(_) => Some("the audit log cannot be written"),
+            StoreError::Closed => Some("the store is shutting down"),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]

@@ -65,7 +65,10 @@ impl From<rusqlite::Error> for StoreError {
             _ => None,
         };
         match fault {
-            Some(what) => StoreError::Unavailable(format!("{what} ({error})")),
+            Some(what) => StoreError::Unavailable {
+                what,
+                detail: error.to_string(),
+            },
             None => StoreError::Database(error.to_string()),
         }
     }

@@ -108,9 +108,10 @@ impl Health {
         if self.alive.load(Ordering::Acquire) {
             Ok(())
         } else {
-            Err(StoreError::Unavailable(
-                "the database writer stopped".into(),
-            ))
+            Err(StoreError::Unavailable {
+                what: "the database writer stopped",
+                detail: "its thread ended".into(),
+            })
         }
     }
 
@@ -126,7 +127,7 @@ impl Health {
         match result {
             Ok(()) => *failure = None,
             Err(
-                error @ (StoreError::Unavailable(_)
+                error @ (StoreError::Unavailable { .. }
                 | StoreError::AuditUnavailable(_)
                 | StoreError::Database(_)),
             ) => *failure = Some(error.to_string()),
