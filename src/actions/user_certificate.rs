@@ -7,11 +7,12 @@ use time::Duration;
 
 use super::{Context, Fields, fields};
 use crate::api::error::{ApiError, USER_CERTIFICATE_UPLOAD};
+use crate::api::params::RpcParams;
 use crate::clock;
 use crate::crypto::Binding;
 use crate::ids;
 use crate::pki::{self, public_key::PublicKey};
-use crate::store::{CertificateMaterial, StoreError, UserCertificate, UserCertificateFilter};
+use crate::store::{CertificateMaterial, StoreError, Tag, UserCertificate, UserCertificateFilter};
 
 const MAX_NAME_CHARS: usize = 63;
 const DEFAULT_PAGE_SIZE: u64 = 50;
@@ -26,52 +27,79 @@ const ATTEMPTS: usize = 5;
 /// A `ClientToken` is at most this long (as the service documents for idempotent calls).
 const MAX_CLIENT_TOKEN_CHARS: usize = 64;
 
-pub async fn upload(context: &Context<'_>) -> Result<Fields, ApiError> {
-    let params = context.params;
-    // The model: the SM2 parameters "are ignored if Cert and Key are not empty".
-    let standard_given = params.non_empty("Cert").is_some() && params.non_empty("Key").is_some();
-    if !standard_given {
-        fields::refuse_unsupported(
-            params,
-            &[
-                ("EncryptCert", "SM2 certificates"),
-                ("EncryptPrivateKey", "SM2 certificates"),
-                ("SignCert", "SM2 certificates"),
-                ("SignPrivateKey", "SM2 certificates"),
-            ],
-        )?;
-    }
-    let name = params.required("Name")?;
-    let length = name.chars().count();
-    if length > MAX_NAME_CHARS {
-        return Err(ApiError::InvalidParameter(format!(
-            "The specified Name is {length} characters long; at most {MAX_NAME_CHARS} are allowed."
-        )));
-    }
-    if let Some(control) = name.chars().find(|c| c.is_control()) {
-        return Err(ApiError::InvalidParameter(format!(
-            "The specified Name contains the control character {control:?}."
-        )));
-    }
-    let client_token = params.non_empty("ClientToken");
-    if let Some(token) = client_token {
-        if token.chars().count() > MAX_CLIENT_TOKEN_CHARS || token.chars().any(char::is_control) {
+/// UploadUserCertificate's parameters besides the PEMs, parsed before any I/O.
+struct UploadRequest<'a> {
+    name: &'a str,
+    client_token: Option<&'a str>,
+    tags: Vec<Tag>,
+    resource_group_id: Option<String>,
+}
+
+impl<'a> UploadRequest<'a> {
+    fn parse(params: &'a RpcParams) -> Result<Self, ApiError> {
+        // The model: the SM2 parameters "are ignored if Cert and Key are not empty".
+        let standard_given =
+            params.non_empty("Cert").is_some() && params.non_empty("Key").is_some();
+        if !standard_given {
+            fields::refuse_unsupported(
+                params,
+                &[
+                    ("EncryptCert", "SM2 certificates"),
+                    ("EncryptPrivateKey", "SM2 certificates"),
+                    ("SignCert", "SM2 certificates"),
+                    ("SignPrivateKey", "SM2 certificates"),
+                ],
+            )?;
+        }
+        let name = params.required("Name")?;
+        let length = name.chars().count();
+        if length > MAX_NAME_CHARS {
+            return Err(ApiError::InvalidParameter(format!(
+                "The specified Name is {length} characters long; at most {MAX_NAME_CHARS} are allowed."
+            )));
+        }
+        if let Some(control) = name.chars().find(|c| c.is_control()) {
+            return Err(ApiError::InvalidParameter(format!(
+                "The specified Name contains the control character {control:?}."
+            )));
+        }
+        let client_token = params.non_empty("ClientToken");
+        if let Some(token) = client_token
+            && (token.chars().count() > MAX_CLIENT_TOKEN_CHARS
+                || token.chars().any(char::is_control))
+        {
             return Err(ApiError::InvalidParameter(format!(
                 "The specified ClientToken is not valid: at most {MAX_CLIENT_TOKEN_CHARS} printable characters."
             )));
         }
-        // A retry of an upload that succeeded answers its first result.
-        if let Some(cert_id) = context
+        Ok(UploadRequest {
+            name,
+            client_token,
+            tags: fields::tags_at(params, "Tags.")?,
+            resource_group_id: fields::resource_group(params)?,
+        })
+    }
+}
+
+pub async fn upload(context: &Context<'_>) -> Result<Fields, ApiError> {
+    let params = context.params;
+    let UploadRequest {
+        name,
+        client_token,
+        tags,
+        resource_group_id,
+    } = UploadRequest::parse(params)?;
+    // A retry of an upload that succeeded answers its first result.
+    if let Some(token) = client_token
+        && let Some(cert_id) = context
             .store
             .user_certificate_by_client_token(&context.caller.account_id, token)
             .await?
-        {
-            return Ok(cert_id_fields(cert_id));
-        }
+    {
+        return Ok(cert_id_fields(cert_id));
     }
-    let tags = fields::tags_at(params, "Tags.")?;
-    let resource_group_id = fields::resource_group(params)?
-        .unwrap_or_else(|| context.caller.default_resource_group_id.clone());
+    let resource_group_id =
+        resource_group_id.unwrap_or_else(|| context.caller.default_resource_group_id.clone());
     let material = pki::validate_server_certificate(
         params.get("Cert").unwrap_or_default(),
         params.get("Key").unwrap_or_default(),

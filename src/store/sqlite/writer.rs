@@ -10,8 +10,8 @@
 //! if the thread ends anyway, [`Health`] says so and every write answers `Unavailable`.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
@@ -89,15 +89,15 @@ where
 /// Whether the writer can take writes: set by the writer after each batch.
 pub(super) struct Health {
     alive: AtomicBool,
-    /// The storage fault of the last batch, until a batch commits again.
-    failure: Mutex<Option<String>>,
+    /// The last batch failed on a storage fault, and none has committed since.
+    failing: AtomicBool,
 }
 
 impl Default for Health {
     fn default() -> Self {
         Health {
             alive: AtomicBool::new(true),
-            failure: Mutex::new(None),
+            failing: AtomicBool::new(false),
         }
     }
 }
@@ -116,23 +116,20 @@ impl Health {
     }
 
     pub fn failing(&self) -> bool {
-        self.failure
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .is_some()
+        self.failing.load(Ordering::Acquire)
     }
 
     fn record(&self, result: &Result<(), StoreError>) {
-        let mut failure = self.failure.lock().unwrap_or_else(|p| p.into_inner());
-        match result {
-            Ok(()) => *failure = None,
+        let failing = match result {
+            Ok(()) => false,
             Err(
-                error @ (StoreError::Unavailable { .. }
+                StoreError::Unavailable { .. }
                 | StoreError::AuditUnavailable(_)
-                | StoreError::Database(_)),
-            ) => *failure = Some(error.to_string()),
-            Err(_) => {}
-        }
+                | StoreError::Database(_),
+            ) => true,
+            Err(_) => return,
+        };
+        self.failing.store(failing, Ordering::Release);
     }
 }
 
