@@ -136,17 +136,44 @@ fn rsa_public_key(der: &[u8]) -> Result<PublicKey, KeyError> {
     Ok(public_key)
 }
 
-/// The private parts must belong to the public ones: p·q = n, and d·e ≡ 1 mod p−1 and q−1.
-/// Matching (n, e) with the certificate is not enough: a key with the right (n, e) and any
-/// other d would pass, and then fail every TLS handshake.
+/// The private parts must belong to the public ones: p·q = n, d·e ≡ 1 mod p−1 and q−1, and
+/// the CRT values the key carries (dP, dQ, qInv, which OpenSSL and ring sign with) must be the
+/// ones p, q and d give. Matching (n, e) with the certificate is not enough: a key with the
+/// right (n, e) and any other d would pass, and then fail every TLS handshake.
 fn check_rsa_consistency(key: pkcs1::RsaPrivateKey<UintRef<'_>>) -> Result<(), KeyError> {
-    let inconsistent = || {
-        KeyError::Format(
-            "the RSA private key is inconsistent: its private parts (p, q, d) do not belong to its modulus and exponent".into(),
-        )
+    use rsa::traits::PrivateKeyParts;
+    let inconsistent = |part: &str| {
+        KeyError::Format(format!(
+            "the RSA private key is inconsistent: its {part} do not belong to its modulus and exponent"
+        ))
     };
-    let key = rsa::PrivateKey::try_from(key).map_err(|_| inconsistent())?;
-    key.validate().map_err(|_| inconsistent())
+    let carried = [
+        key.exponent1.as_bytes(),
+        key.exponent2.as_bytes(),
+        key.coefficient.as_bytes(),
+    ];
+    let parts = "private parts (p, q, d)";
+    let derived = rsa::PrivateKey::try_from(key).map_err(|_| inconsistent(parts))?;
+    derived.validate().map_err(|_| inconsistent(parts))?;
+    let (Some(dp), Some(dq), Some(qinv)) = (derived.dp(), derived.dq(), derived.qinv()) else {
+        return Err(inconsistent(parts));
+    };
+    let expected = [
+        dp.to_be_bytes(),
+        dq.to_be_bytes(),
+        qinv.retrieve().to_be_bytes(),
+    ];
+    for (carried, expected) in carried.iter().zip(&expected) {
+        if strip_leading_zeros(carried) != strip_leading_zeros(expected) {
+            return Err(inconsistent("CRT values (dP, dQ, qInv)"));
+        }
+    }
+    Ok(())
+}
+
+fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
+    let start = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
+    &bytes[start..]
 }
 
 /// A SEC1 `ECPrivateKey`; `outer_curve` comes from an `EC PARAMETERS` block or PKCS#8.

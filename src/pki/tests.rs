@@ -259,6 +259,15 @@ fn an_rsa_key_whose_private_parts_do_not_belong_is_refused() {
             private_exponent: other.private_exponent,
             ..key.clone()
         },
+        // p, q and d right, but CRT values that OpenSSL would sign with wrong.
+        pkcs1::RsaPrivateKey {
+            exponent1: other.exponent1,
+            ..key.clone()
+        },
+        pkcs1::RsaPrivateKey {
+            coefficient: other.coefficient,
+            ..key.clone()
+        },
     ];
     for forged in forged {
         let text = pem::encode("RSA PRIVATE KEY", &forged.to_der().unwrap()).to_string();

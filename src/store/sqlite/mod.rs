@@ -97,6 +97,7 @@ impl SqliteStore {
             .name("sqlite-writer".into())
             .spawn(move || writer::run(connection, queue, writer_state))
             .map_err(|error| StoreError::Database(error.to_string()))?;
+        start_nonce_flusher(sender.downgrade(), nonces.clone())?;
         Ok(SqliteStore {
             readers: Arc::new(ReaderPool {
                 path,
@@ -162,6 +163,32 @@ impl ReaderPool {
             idle.push(connection);
         }
     }
+}
+
+/// Starts a batch for queued nonces that no write has taken within [`nonces::FLUSH_AFTER`]
+/// (reads only, say). Under writes it never has to: every batch takes them first. It stops
+/// with the store.
+fn start_nonce_flusher(
+    writer: mpsc::WeakSender<Box<dyn writer::Job>>,
+    pending: Arc<nonces::Pending>,
+) -> Result<(), StoreError> {
+    std::thread::Builder::new()
+        .name("nonce-flusher".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(nonces::FLUSH_AFTER);
+                let Some(writer) = writer.upgrade() else {
+                    return;
+                };
+                if pending.overdue() {
+                    let (job, _) = writer::job(|_: &Connection| Ok(()), None);
+                    // A full queue will take the nonces with its next batch anyway.
+                    let _ = writer.try_send(job);
+                }
+            }
+        })
+        .map(drop)
+        .map_err(|error| StoreError::Database(error.to_string()))
 }
 
 /// Creates the database file readable by its owner only (it holds private keys); SQLite gives
@@ -477,11 +504,7 @@ impl Store for SqliteStore {
     }
 
     fn remember_nonce(&self, nonce: UsedNonce) {
-        if self.nonces.push(nonce) {
-            // Start a batch for it, unless the queue is full (then the next write carries it).
-            let (job, _) = writer::job(|_: &Connection| Ok(()), None);
-            let _ = self.writer.try_send(job);
-        }
+        self.nonces.push(nonce);
     }
 
     async fn check_writable(&self, probe_audit: AuditLine) -> Result<(), StoreError> {

@@ -1,9 +1,11 @@
 //! Used `SignatureNonce`s, kept durably for their window. Signature checks queue them here; the
 //! writer inserts the queue at the start of every batch, so the nonce of a mutation commits in
 //! the same transaction as the mutation (or an earlier one), and a read's nonce with the next
-//! batch. Expired ones are deleted as batches go by.
+//! batch, or within [`FLUSH_AFTER`] when no batch comes. Expired ones are deleted as batches go
+//! by.
 
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -11,6 +13,8 @@ use crate::store::{StoreError, UsedNonce};
 
 /// How often (at most) a batch also deletes expired nonces.
 const SWEEP_EVERY_MS: i64 = 60_000;
+/// Queued nonces wait at most about this long for a batch; then one is started for them.
+pub(super) const FLUSH_AFTER: Duration = Duration::from_millis(250);
 
 #[derive(Default)]
 pub(super) struct Pending {
@@ -20,15 +24,24 @@ pub(super) struct Pending {
 #[derive(Default)]
 struct Queue {
     nonces: Vec<UsedNonce>,
+    /// When the oldest queued nonce was queued.
+    oldest: Option<Instant>,
     last_sweep_ms: i64,
 }
 
 impl Pending {
-    /// Queues `nonce`; true if the queue was empty (a batch should be started for it).
-    pub fn push(&self, nonce: UsedNonce) -> bool {
+    pub fn push(&self, nonce: UsedNonce) {
         let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        queue.oldest.get_or_insert_with(Instant::now);
         queue.nonces.push(nonce);
-        queue.nonces.len() == 1
+    }
+
+    /// Whether nonces have waited [`FLUSH_AFTER`] for a batch to take them.
+    pub fn overdue(&self) -> bool {
+        let queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        queue
+            .oldest
+            .is_some_and(|oldest| oldest.elapsed() >= FLUSH_AFTER)
     }
 
     /// Inserts the queued nonces (and deletes expired ones now and then) in the writer's open
@@ -41,6 +54,7 @@ impl Pending {
             if sweep {
                 queue.last_sweep_ms = now_ms;
             }
+            queue.oldest = None;
             (std::mem::take(&mut queue.nonces), sweep)
         };
         if !nonces.is_empty() {
