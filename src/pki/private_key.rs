@@ -136,39 +136,59 @@ fn rsa_public_key(der: &[u8]) -> Result<PublicKey, KeyError> {
     Ok(public_key)
 }
 
-/// The private parts must belong to the public ones: p·q = n, d·e ≡ 1 mod p−1 and q−1, and
-/// the CRT values the key carries (dP, dQ, qInv, which OpenSSL and ring sign with) must be the
-/// ones p, q and d give. Matching (n, e) with the certificate is not enough: a key with the
-/// right (n, e) and any other d would pass, and then fail every TLS handshake.
+/// The private parts must belong to the public ones, including the CRT values the key carries
+/// (which OpenSSL and ring sign with): p·q = n with p, q > 1; dP = d mod (p−1) and
+/// e·dP ≡ 1 mod (p−1), the same for q; and qInv·q ≡ 1 mod p. Matching (n, e) with the
+/// certificate is not enough: a key with the right (n, e) and any other d would pass, and then
+/// fail every TLS handshake. Only multiplications and remainders, in constant time: checking
+/// the carried values costs a fraction of deriving them (a modular inversion).
 fn check_rsa_consistency(key: pkcs1::RsaPrivateKey<UintRef<'_>>) -> Result<(), KeyError> {
-    use rsa::traits::PrivateKeyParts;
-    let inconsistent = |part: &str| {
-        KeyError::Format(format!(
-            "the RSA private key is inconsistent: its {part} do not belong to its modulus and exponent"
-        ))
+    use crypto_bigint::{BoxedUint, ConcatenatingMul, NonZero};
+    let inconsistent = || {
+        KeyError::Format(
+            "the RSA private key is inconsistent: its private parts (p, q, d, dP, dQ, qInv) do not belong to its modulus and exponent".into(),
+        )
     };
-    let carried = [
-        key.exponent1.as_bytes(),
-        key.exponent2.as_bytes(),
-        key.coefficient.as_bytes(),
-    ];
-    let parts = "private parts (p, q, d)";
-    let derived = rsa::PrivateKey::try_from(key).map_err(|_| inconsistent(parts))?;
-    derived.validate().map_err(|_| inconsistent(parts))?;
-    let (Some(dp), Some(dq), Some(qinv)) = (derived.dp(), derived.dq(), derived.qinv()) else {
-        return Err(inconsistent(parts));
+    let modulus = strip_leading_zeros(key.modulus.as_bytes());
+    let bits = u32::try_from(modulus.len() * 8).map_err(|_| inconsistent())?;
+    // Every part fits in the modulus' width; one that does not is inconsistent already.
+    let number = |part: UintRef<'_>| {
+        BoxedUint::from_be_slice(strip_leading_zeros(part.as_bytes()), bits)
+            .map_err(|_| inconsistent())
     };
-    let expected = [
-        dp.to_be_bytes(),
-        dq.to_be_bytes(),
-        qinv.retrieve().to_be_bytes(),
-    ];
-    for (carried, expected) in carried.iter().zip(&expected) {
-        if strip_leading_zeros(carried) != strip_leading_zeros(expected) {
-            return Err(inconsistent("CRT values (dP, dQ, qInv)"));
-        }
+    let [e, d, p, q, dp, dq, qinv] = [
+        key.public_exponent,
+        key.private_exponent,
+        key.prime1,
+        key.prime2,
+        key.exponent1,
+        key.exponent2,
+        key.coefficient,
+    ]
+    .map(number);
+    let (e, d, p, q, dp, dq, qinv) = (e?, d?, p?, q?, dp?, dq?, qinv?);
+    let one = BoxedUint::one_with_precision(bits);
+    let non_zero = |value: BoxedUint| NonZero::new(value).into_option().ok_or_else(inconsistent);
+    if p <= one || q <= one {
+        return Err(inconsistent());
     }
-    Ok(())
+    // The product of the primes is public once it equals n: compare it in plain bytes.
+    if strip_leading_zeros(&p.concatenating_mul(&q).to_be_bytes()) != modulus {
+        return Err(inconsistent());
+    }
+    let p_minus_one = non_zero(p.wrapping_sub(&one))?;
+    let q_minus_one = non_zero(q.wrapping_sub(&one))?;
+    let p = non_zero(p)?;
+    let consistent = d.rem(&p_minus_one) == dp
+        && d.rem(&q_minus_one) == dq
+        && e.concatenating_mul(&dp).rem(&p_minus_one) == one
+        && e.concatenating_mul(&dq).rem(&q_minus_one) == one
+        && qinv.concatenating_mul(&q).rem(&p) == one;
+    if consistent {
+        Ok(())
+    } else {
+        Err(inconsistent())
+    }
 }
 
 fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
