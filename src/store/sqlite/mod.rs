@@ -6,6 +6,7 @@
 
 mod accounts;
 mod certificates;
+mod connection;
 mod keyring;
 mod nonces;
 mod tags;
@@ -16,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::Connection;
 use tokio::sync::mpsc;
 
 use super::{
@@ -25,15 +26,11 @@ use super::{
     Tag, TagQuery, TaggedResource, UsedNonce, UserCertificate, UserCertificateFilter,
 };
 use crate::audit::AuditLine;
+use connection::{connect, create_owner_only, migrate};
 
 const DATABASE_FILE: &str = "slbcert.db";
-const MIGRATIONS: [&str; 2] = [
-    include_str!("migrations/0001_init.sql"),
-    include_str!("migrations/0002_hardening.sql"),
-];
 const MAX_IDLE_READERS: usize = 8;
 const WRITE_QUEUE: usize = 4096;
-const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
 pub struct SqliteStore {
     readers: Arc<ReaderPool>,
@@ -45,33 +42,6 @@ pub struct SqliteStore {
 struct ReaderPool {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
-}
-
-impl From<rusqlite::Error> for StoreError {
-    /// Faults of the storage under the database are `Unavailable`; the rest (constraints,
-    /// SQL) are bugs or damage.
-    fn from(error: rusqlite::Error) -> Self {
-        use rusqlite::ErrorCode::*;
-        let fault = match &error {
-            rusqlite::Error::SqliteFailure(failure, _) => match failure.code {
-                DiskFull => Some("the database disk is full"),
-                SystemIoFailure => Some("the database disk cannot be read or written"),
-                DatabaseBusy | DatabaseLocked => Some("the database is locked"),
-                CannotOpen => Some("the database cannot be opened"),
-                ReadOnly => Some("the database is read-only"),
-                OutOfMemory => Some("the database is out of memory"),
-                _ => None,
-            },
-            _ => None,
-        };
-        match fault {
-            Some(what) => StoreError::Unavailable {
-                what,
-                detail: error.to_string(),
-            },
-            None => StoreError::Database(error.to_string()),
-        }
-    }
 }
 
 impl SqliteStore {
@@ -189,63 +159,6 @@ fn start_nonce_flusher(
         })
         .map(drop)
         .map_err(|error| StoreError::Database(error.to_string()))
-}
-
-/// Creates the database file readable by its owner only (it holds private keys); SQLite gives
-/// its -wal and -shm files the same permissions.
-fn create_owner_only(path: &Path) -> Result<(), StoreError> {
-    use std::os::unix::fs::OpenOptionsExt;
-    match std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-    {
-        Ok(_) => Ok(()),
-        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(error) => Err(StoreError::Database(format!("{}: {error}", path.display()))),
-    }
-}
-
-fn connect(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
-    let flags = if read_only {
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
-    } else {
-        OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX
-    };
-    let connection = Connection::open_with_flags(path, flags)?;
-    // Other writers are our own short CLI commands (account create, keys rotate and rewrap):
-    // past this wait the database counts as locked, and the request answers 503 well within
-    // the SDKs' 10-second read timeout (a request may wait for two batches).
-    connection.busy_timeout(BUSY_TIMEOUT)?;
-    // FULL: in WAL mode, NORMAL would acknowledge commits that a power cut can still lose.
-    connection.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
-    )?;
-    Ok(connection)
-}
-
-fn migrate(connection: &Connection) -> Result<(), StoreError> {
-    let applied: i64 = connection.query_row("PRAGMA user_version", [], |row| row.get(0))?;
-    for (index, migration) in MIGRATIONS.iter().enumerate().skip(applied as usize) {
-        connection.execute_batch(&format!(
-            "BEGIN IMMEDIATE; {migration}; PRAGMA user_version = {}; COMMIT;",
-            index + 1
-        ))?;
-    }
-    if applied < 2 {
-        connection.execute_batch("BEGIN IMMEDIATE")?;
-        match certificates::backfill_encryption(connection) {
-            Ok(()) => connection.execute_batch("COMMIT")?,
-            Err(error) => {
-                let _ = connection.execute_batch("ROLLBACK");
-                return Err(error);
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Lists of names (subject alternative names) are stored as JSON text.
