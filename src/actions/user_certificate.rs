@@ -237,7 +237,7 @@ pub async fn detail(context: &Context<'_>) -> Result<Fields, ApiError> {
             account_id: context.caller.account_id.clone(),
             cert_id: id,
         };
-        let key = context.vault.open_text(&sealed, &binding).await?;
+        let mut key = context.vault.open_text(&sealed, &binding).await?;
         let line = context
             .audit
             .key_revealed(&id.to_string(), &certificate.fingerprint);
@@ -246,7 +246,8 @@ pub async fn detail(context: &Context<'_>) -> Result<Fields, ApiError> {
             ApiError::StorageUnavailable("the audit log cannot be written".into())
         })?;
         fields.insert("Cert".into(), Value::String(material.certificate_pem));
-        fields.insert("Key".into(), Value::String(key.to_string()));
+        // Moved into the answer, not copied beside the zeroizing buffer.
+        fields.insert("Key".into(), Value::String(std::mem::take(&mut *key)));
     }
     Ok(fields)
 }

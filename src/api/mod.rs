@@ -140,9 +140,9 @@ async fn process(state: &AppState, request: &Request, request_id: &str) -> Outco
             };
         }
     };
-    if params.get("Version") == Some(actions::CAS_VERSION)
-        || request.headers.get("x-acs-version").map(|v| v.as_bytes())
-            == Some(actions::CAS_VERSION.as_bytes())
+    // Known before the action resolves, so that even its refusal names the right product.
+    if let Ok(Some(actions::CAS_VERSION)) =
+        pick(&request.headers, "x-acs-version", &params, "Version")
     {
         outcome.product = PRODUCT_CAS;
     }

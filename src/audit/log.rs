@@ -39,13 +39,7 @@ pub enum Recorded {
 
 impl AuditLog {
     pub fn open(path: &Path) -> io::Result<AuditLog> {
-        let mut file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .mode(0o600)
-            .open(path)?;
-        cut_torn_tail(&mut file)?;
+        let file = open_whole(path)?;
         Ok(AuditLog {
             path: path.to_owned(),
             state: Mutex::new(State {
@@ -62,13 +56,7 @@ impl AuditLog {
     /// Opens the log's path anew (after logrotate moved the file away, say): lines written from
     /// now on go to the new file. On failure the old file stays in use.
     pub fn reopen(&self) -> io::Result<()> {
-        let mut file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .mode(0o600)
-            .open(&self.path)?;
-        cut_torn_tail(&mut file)?;
+        let file = open_whole(&self.path)?;
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         // What the old file holds unsynced (refusals) goes to disk before it is let go.
         let _ = state.file.sync_data();
@@ -128,6 +116,18 @@ fn free_bytes(file: &File) -> io::Result<u64> {
     // SAFETY: initialised by the successful call above.
     let stats = unsafe { stats.assume_init() };
     Ok(stats.f_bavail.saturating_mul(stats.f_frsize))
+}
+
+/// Opens (creating, owner-only) the log at `path` for appending, its torn tail cut.
+fn open_whole(path: &Path) -> io::Result<File> {
+    let mut file = OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .mode(0o600)
+        .open(path)?;
+    cut_torn_tail(&mut file)?;
+    Ok(file)
 }
 
 /// Writes `lines` in one `write`; if that fails part-way, cuts the file back to where it was,
