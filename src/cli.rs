@@ -11,7 +11,9 @@ use crate::audit::AuditRecord;
 use crate::crypto::master_key;
 use crate::data_dir::{self, DataDir};
 use crate::ids;
+use crate::products::slb::LoadBalancerLimits;
 use crate::server::{self, ServeConfig};
+use crate::store::load_balancers::AddressPool;
 
 #[derive(Parser)]
 #[command(
@@ -53,6 +55,8 @@ struct ServeArgs {
     /// CA certificates per account per region; 0 means unlimited.
     #[arg(long, env = "SLBCERT_QUOTA_CA_CERTIFICATES", default_value_t = 100)]
     quota_ca_certificates: u64,
+    #[command(flatten)]
+    load_balancers: LoadBalancerArgs,
     /// Open client connections at most; near the cap, idle ones are closed first.
     #[arg(long, env = "SLBCERT_MAX_CONNECTIONS", default_value_t = 4096,
           value_parser = clap::value_parser!(u32).range(1..))]
@@ -64,6 +68,49 @@ struct ServeArgs {
     #[arg(long, env = "SLBCERT_WRITE_TIMEOUT", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(1..))]
     write_timeout: u64,
+}
+
+/// Quotas of load balancers and what hangs off them (the real service's defaults), and the
+/// addresses they get.
+#[derive(clap::Args)]
+struct LoadBalancerArgs {
+    /// Load balancers per account per region; 0 means unlimited.
+    #[arg(long, env = "SLBCERT_QUOTA_LOAD_BALANCERS", default_value_t = 60)]
+    quota_load_balancers: u64,
+    /// Listeners per load balancer.
+    #[arg(long, env = "SLBCERT_MAX_LISTENERS", default_value_t = 50)]
+    max_listeners: usize,
+    /// Domain extensions (additional certificates) per HTTPS listener.
+    #[arg(long, env = "SLBCERT_MAX_DOMAIN_EXTENSIONS", default_value_t = 3)]
+    max_domain_extensions: usize,
+    /// Backend servers per load balancer (default server group), and per VServer group.
+    #[arg(long, env = "SLBCERT_MAX_BACKEND_SERVERS", default_value_t = 200)]
+    max_backend_servers: usize,
+    /// Backend servers per AddBackendServers (and similar) call.
+    #[arg(
+        long,
+        env = "SLBCERT_MAX_BACKEND_SERVERS_PER_CALL",
+        default_value_t = 20
+    )]
+    max_backend_servers_per_call: usize,
+    /// Addresses handed out to load balancers (a CIDR block; loopback by default, so that
+    /// their listeners can be served on this machine).
+    #[arg(long, env = "SLBCERT_ADDRESS_POOL", default_value = "127.18.0.0/16",
+          value_parser = AddressPool::from_cidr)]
+    address_pool: AddressPool,
+}
+
+impl LoadBalancerArgs {
+    fn limits(&self) -> LoadBalancerLimits {
+        LoadBalancerLimits {
+            per_region: (self.quota_load_balancers > 0).then_some(self.quota_load_balancers),
+            listeners_per_load_balancer: self.max_listeners,
+            domain_extensions_per_listener: self.max_domain_extensions,
+            backend_servers_per_load_balancer: self.max_backend_servers,
+            backend_servers_per_call: self.max_backend_servers_per_call,
+            address_pool: self.address_pool,
+        }
+    }
 }
 
 /// Where state, secrets and the audit trail live.
@@ -165,6 +212,7 @@ async fn run(command: Command) -> Result<(), BoxError> {
             data_dir: args.storage.data_dir,
             quota_server_certificates: args.quota_server_certificates,
             quota_ca_certificates: args.quota_ca_certificates,
+            load_balancers: args.load_balancers.limits(),
             http: crate::http::Limits {
                 max_connections: args.max_connections as usize,
                 shutdown_grace: std::time::Duration::from_secs(args.shutdown_grace),

@@ -54,6 +54,21 @@ pub fn resource_group_id() -> String {
     format!("rg-acfm{}", random_string(LOWER_ALNUM, 11))
 }
 
+/// A load balancer's ID: `lb-` and 23 lower-case alphanumerics, like `lb-bp1b6c719dfa08exfuca5`.
+pub fn load_balancer_id() -> String {
+    format!("lb-{}", random_string(LOWER_ALNUM, 23))
+}
+
+/// A domain extension's ID, like `de-bp1rp7ta191dv`.
+pub fn domain_extension_id() -> String {
+    format!("de-{}", random_string(LOWER_ALNUM, 13))
+}
+
+/// A VServer group's ID, like `rsp-cige6j5e7p`.
+pub fn vserver_group_id() -> String {
+    format!("rsp-{}", random_string(LOWER_ALNUM, 10))
+}
+
 /// A server or CA certificate's ID: `<AccountId>_<creation ms in lower-case hex>_<i32>_<i32>`,
 /// like `1231579085529123_166f8204689_1714763408_709981430`.
 pub fn certificate_id(account_id: &str, created_ms: i64) -> String {

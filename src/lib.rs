@@ -2,18 +2,19 @@
 //! Cloud Server Load Balancer (API version 2014-05-15).
 
 pub mod accounts;
-pub mod actions;
 pub mod api;
 pub mod audit;
 pub mod cli;
 pub mod clock;
 pub mod crypto;
 pub mod data_dir;
+pub mod dispatch;
 pub mod fuzzing;
 pub mod http;
 pub mod ids;
 pub mod keys;
 pub mod pki;
+pub mod products;
 pub mod regions;
 pub mod server;
 pub mod store;

@@ -11,13 +11,14 @@ use http::{Method, StatusCode};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::actions::Limits;
-use crate::api::{self, AppState, nonce::NonceCache};
+use crate::api::{self, nonce::NonceCache};
 use crate::audit::AuditRecord;
 use crate::crypto::VaultError;
 use crate::data_dir::{self, DataDir, OpenError};
+use crate::dispatch::{self, AppState};
 use crate::http::{self as web, Request, Response};
 use crate::ids;
+use crate::products::Limits;
 
 pub const CREDENTIALS_FILE: &str = "credentials";
 
@@ -28,6 +29,7 @@ pub struct ServeConfig {
     /// Per account per region; 0 means unlimited.
     pub quota_server_certificates: u64,
     pub quota_ca_certificates: u64,
+    pub load_balancers: crate::products::slb::LoadBalancerLimits,
     pub http: web::Limits,
 }
 
@@ -67,6 +69,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         limits: Limits {
             server_certificates_per_region: quota(config.quota_server_certificates),
             ca_certificates_per_region: quota(config.quota_ca_certificates),
+            load_balancers: config.load_balancers.clone(),
         },
     });
     let listener = TcpListener::bind(config.listen)
@@ -94,7 +97,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
 async fn route(state: Arc<AppState>, request: Request) -> Response {
     match (&request.method, request.path.as_str()) {
         (&Method::GET | &Method::HEAD, "/healthz") => health(&state).await,
-        (&Method::GET | &Method::POST, "/") => api::handle(state, request).await,
+        (&Method::GET | &Method::POST, "/") => dispatch::handle(state, request).await,
         _ => api::not_found(&request),
     }
 }

@@ -4,10 +4,11 @@
 use std::sync::Arc;
 
 use slbcert::crypto::Sealed;
+use slbcert::store::prelude::*;
 use slbcert::store::sqlite::SqliteStore;
 use slbcert::store::{
     AccessKey, Account, Certificate, CertificateFilter, CertificateKind, CertificateMaterial,
-    Scope, Store, StoreError, Tag, TagFilter, TagQuery, UserCertificate, UserCertificateFilter,
+    Scope, StoreError, Tag, TagFilter, TagQuery, UserCertificate, UserCertificateFilter,
 };
 
 /// A distinct audit line per call.

@@ -68,6 +68,45 @@ pub enum ApiError {
     #[error("certificate name {0:?} taken")]
     NameRepeat(String),
 
+    // Load balancers, listeners, domain extensions, backends.
+    #[error("load balancer {0:?} not found")]
+    LoadBalancerNotFound(String),
+    /// A listener (or its load balancer) that does not exist, in the common table's words.
+    #[error("resource not found")]
+    ListenerResourceNotFound,
+    #[error("no listener on port {0}")]
+    ListenerNotFound(u16),
+    #[error("listener on port {0} exists")]
+    ListenerAlreadyExists(u16),
+    #[error("too many listeners: {0}")]
+    ListenerNumberOverLimit(String),
+    #[error("port {0} has more than one listener")]
+    TooManyListeners(u16),
+    #[error("certificate {0:?} is bound")]
+    CertificateInUse(String),
+    #[error("domain extension {0:?} not found")]
+    DomainExtensionNotFound(String),
+    #[error("too many domain extensions: {0}")]
+    DomainExtensionNumberOverLimit(String),
+    #[error("VServer group {0:?} not found")]
+    VServerGroupNotFound(String),
+    #[error("delete protection is on")]
+    DeleteProtectionIsOn,
+    #[error("too many backend servers: {0}")]
+    TooManyBackendServers(String),
+    #[error("backend server {0:?} not found")]
+    BackendServerNotFound(String),
+    #[error("no address left")]
+    ObtainIpFail,
+    /// Refused in this state of the resource; the detail says why.
+    #[error("not allowed: {0}")]
+    OperationNotAllowed(String),
+    #[error("spec not allowed: {0}")]
+    ModifySpecNotAllowed(String),
+    /// Changes kept racing with others on the same resource.
+    #[error("busy")]
+    OperationBusy,
+
     // Ours.
     #[error("internal error")]
     Internal,
@@ -106,6 +145,23 @@ impl ApiError {
             ApiError::InvalidTagValue(_) => "InvalidTagValue.Malformed".into(),
             ApiError::UserCertificateNotFound(_) => "CertificateNotFound".into(),
             ApiError::NameRepeat(_) => "NameRepeat".into(),
+            ApiError::LoadBalancerNotFound(_) => "InvalidLoadBalancerId.NotFound".into(),
+            ApiError::ListenerResourceNotFound => "InvalidParameter".into(),
+            ApiError::ListenerNotFound(_) => "ListenerNotFound".into(),
+            ApiError::ListenerAlreadyExists(_) => "ListenerAlreadyExists".into(),
+            ApiError::ListenerNumberOverLimit(_) => "ListenerNumberOverLimit".into(),
+            ApiError::TooManyListeners(_) => "TooManyListeners".into(),
+            ApiError::CertificateInUse(_) => "CertificateAndPrivateKeyIsRefered".into(),
+            ApiError::DomainExtensionNotFound(_) => "InvalidParameter.DomainExtensionId".into(),
+            ApiError::DomainExtensionNumberOverLimit(_) => "DomainExtensionNumberOverLimit".into(),
+            ApiError::VServerGroupNotFound(_) => "InvalidParameter".into(),
+            ApiError::DeleteProtectionIsOn => "OperationDenied.DeleteProtectionIsOn".into(),
+            ApiError::TooManyBackendServers(_) => "TooManyBackendServers".into(),
+            ApiError::BackendServerNotFound(_) => "InvalidServerId.NotFound".into(),
+            ApiError::ObtainIpFail => "ObtainIpFail".into(),
+            ApiError::OperationNotAllowed(_) => "Operation.NotAllowed".into(),
+            ApiError::ModifySpecNotAllowed(_) => "ModifySpecNotAllowed".into(),
+            ApiError::OperationBusy => "OperationBusy".into(),
             ApiError::Internal => "InternalError".into(),
             ApiError::ServiceUnavailable | ApiError::StorageUnavailable(_) => {
                 "ServiceUnavailable".into()
@@ -117,6 +173,11 @@ impl ApiError {
         match self {
             ApiError::InvalidAction(_) | ApiError::InvalidRegionId(_) => StatusCode::NOT_FOUND,
             ApiError::InvalidAccessKeyId => StatusCode::NOT_FOUND,
+            // tf treats the code or any 404 as gone; the common table gives 404 to its peers.
+            ApiError::LoadBalancerNotFound(_)
+            | ApiError::ListenerNotFound(_)
+            | ApiError::VServerGroupNotFound(_)
+            | ApiError::BackendServerNotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Protocol(status, _) => *status,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::ServiceUnavailable | ApiError::StorageUnavailable(_) => {
@@ -188,6 +249,55 @@ impl ApiError {
             ApiError::NameRepeat(name) => {
                 format!("The certificate name {name:?} is already used by another certificate.")
             }
+            ApiError::LoadBalancerNotFound(_) => {
+                // Matched word for word by clients (the Kubernetes controller's tests).
+                "The specified LoadBalancerId does not exist.".into()
+            }
+            // tf matches this text to tell that a listener is gone.
+            ApiError::ListenerResourceNotFound => "The specified resource does not exist.".into(),
+            ApiError::ListenerNotFound(port) => format!(
+                "You have not created a listener for the specified port of the load balancer (port {port})."
+            ),
+            ApiError::ListenerAlreadyExists(port) => {
+                format!("A listener with the specified port already exists (port {port}).")
+            }
+            ApiError::ListenerNumberOverLimit(detail) => {
+                format!("The number of listeners exceeds the limit: {detail}.")
+            }
+            ApiError::TooManyListeners(port) => format!(
+                "More than 1 listener is found, please be more specified (port {port}: give ListenerProtocol)."
+            ),
+            ApiError::CertificateInUse(id) => format!(
+                "Certificate and PrivateKey Is Refered. The specified certificate {id:?} is bound to listeners. You cannot delete it."
+            ),
+            ApiError::DomainExtensionNotFound(id) => {
+                format!("The specified DomainExtensionId {id:?} does not exist.")
+            }
+            ApiError::DomainExtensionNumberOverLimit(detail) => {
+                format!("The number of domain extensions exceeds the limit: {detail}.")
+            }
+            ApiError::VServerGroupNotFound(id) => {
+                format!("The specified VServerGroupId does not exist: {id:?}.")
+            }
+            ApiError::DeleteProtectionIsOn => {
+                "The loadbalancer can't be deleted due to DeleteProtection is enabled.".into()
+            }
+            ApiError::TooManyBackendServers(detail) => {
+                format!("The number of backend servers exceeds the limit: {detail}.")
+            }
+            ApiError::BackendServerNotFound(id) => {
+                format!("The specified ServerId {id:?} is not a backend server here.")
+            }
+            ApiError::ObtainIpFail => {
+                "Obtain ip fail: the address pool has no free address left.".into()
+            }
+            ApiError::OperationNotAllowed(detail) => format!("Operation Denied. {detail}"),
+            ApiError::ModifySpecNotAllowed(detail) => {
+                format!("LoadBalancerSpec not allowed for this instance: {detail}.")
+            }
+            ApiError::OperationBusy => {
+                "The specified resource is being changed by other requests; try again.".into()
+            }
             ApiError::Internal => {
                 "The request processing has failed due to some unknown error.".into()
             }
@@ -220,6 +330,13 @@ impl From<StoreError> for ApiError {
                 "{resource_id} would have {count} tags; at most 20 are allowed"
             )),
             StoreError::Closed => ApiError::ServiceUnavailable,
+            StoreError::InUse(id) => ApiError::CertificateInUse(id),
+            StoreError::Exhausted(_) => ApiError::ObtainIpFail,
+            StoreError::Stale => ApiError::OperationBusy,
+            StoreError::MissingCertificate { kind, id } => match kind {
+                crate::store::CertificateKind::Server => ApiError::ServerCertificateNotFound(id),
+                crate::store::CertificateKind::Ca => ApiError::CaCertificateNotFound(id),
+            },
             // The client learns what kind of fault, not the paths or SQLite's words.
             fault @ (StoreError::AuditUnavailable(_) | StoreError::Unavailable { .. }) => {
                 tracing::error!(error = %fault, "storage fault; nothing was changed");

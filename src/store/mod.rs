@@ -4,7 +4,18 @@
 //! Every certificate operation is scoped to an account and a region ([`Scope`]): a row of
 //! another account or region is indistinguishable from a missing one.
 
+pub mod load_balancers;
 pub mod sqlite;
+
+pub use load_balancers::LoadBalancerStore;
+
+/// Every family trait, for code that calls a store's methods directly.
+pub mod prelude {
+    pub use super::{
+        AccountStore, CertificateStore, KeyringStore, LoadBalancerStore, NonceStore, Store,
+        TagStore, UserCertificateStore,
+    };
+}
 
 use async_trait::async_trait;
 
@@ -36,6 +47,18 @@ pub enum StoreError {
     Database(String),
     #[error("the store is shutting down")]
     Closed,
+    /// A record changed between the read an edit started from and its write.
+    #[error("changed meanwhile")]
+    Stale,
+    /// A certificate is still named by a listener or domain extension.
+    #[error("certificate {0} is in use")]
+    InUse(String),
+    /// An edit names a certificate that is not there (or not of that kind).
+    #[error("no {kind:?} certificate {id}")]
+    MissingCertificate { kind: CertificateKind, id: String },
+    /// A pool (of addresses) has nothing left.
+    #[error("no {0} left")]
+    Exhausted(&'static str),
 }
 
 impl StoreError {
@@ -98,7 +121,7 @@ impl CertificateKind {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Tag {
     pub key: String,
     pub value: String,
@@ -256,9 +279,10 @@ pub trait CommitLog: Send + Sync {
     }
 }
 
+/// Accounts and their AccessKeys. Every mutation of every family takes the audit line of its
+/// success, written before it commits.
 #[async_trait]
-pub trait Store: Send + Sync {
-    /// Every mutation takes the audit line of its success, written before it commits.
+pub trait AccountStore: Send + Sync {
     async fn insert_account(
         &self,
         account: Account,
@@ -270,9 +294,11 @@ pub trait Store: Send + Sync {
         &self,
         access_key_id: &str,
     ) -> Result<Option<AccessKeyOwner>, StoreError>;
+}
 
-    /// Stores the certificate, its tags, its PEM and its key in one transaction, unless the
-    /// scope already holds `quota` certificates of its kind.
+/// Server and CA certificates, scoped to an account and a region.
+#[async_trait]
+pub trait CertificateStore: Send + Sync {
     async fn insert_certificate(
         &self,
         certificate: Certificate,
@@ -286,7 +312,6 @@ pub trait Store: Send + Sync {
         kind: CertificateKind,
         filter: &CertificateFilter,
     ) -> Result<Vec<Certificate>, StoreError>;
-    /// Deletes the certificate with its tags and key; `NotFound` if there is no such one.
     async fn delete_certificate(
         &self,
         scope: &Scope,
@@ -294,7 +319,6 @@ pub trait Store: Send + Sync {
         id: &str,
         audit: AuditLine,
     ) -> Result<(), StoreError>;
-    /// `NotFound` if there is no such certificate.
     async fn rename_certificate(
         &self,
         scope: &Scope,
@@ -309,9 +333,11 @@ pub trait Store: Send + Sync {
         kind: CertificateKind,
         id: &str,
     ) -> Result<Option<CertificateMaterial>, StoreError>;
+}
 
-    /// Sets (adds or replaces) `tags` on every certificate of `ids`, all or nothing: an unknown
-    /// ID is `NotFound`, a certificate left with more than `max_per_resource` tags `TagLimit`.
+/// Tags of server and CA certificates.
+#[async_trait]
+pub trait TagStore: Send + Sync {
     async fn tag_certificates(
         &self,
         scope: &Scope,
@@ -320,7 +346,6 @@ pub trait Store: Send + Sync {
         max_per_resource: u64,
         audit: AuditLine,
     ) -> Result<(), StoreError>;
-    /// Removes the tags of `keys` (all tags when `None`) from every certificate of `ids`.
     async fn untag_certificates(
         &self,
         scope: &Scope,
@@ -333,9 +358,11 @@ pub trait Store: Send + Sync {
         scope: &Scope,
         query: &TagQuery,
     ) -> Result<Vec<TaggedResource>, StoreError>;
+}
 
-    /// Stores the certificate with its PEM and key; a name the account already uses is
-    /// `Conflict("certificate name")`, a client token it already used `Conflict("client token")`.
+/// Certificates of the SSL Certificates Service (per account).
+#[async_trait]
+pub trait UserCertificateStore: Send + Sync {
     async fn insert_user_certificate(
         &self,
         certificate: UserCertificate,
@@ -347,64 +374,73 @@ pub trait Store: Send + Sync {
         account_id: &str,
         cert_id: i64,
     ) -> Result<Option<(UserCertificate, CertificateMaterial)>, StoreError>;
-    /// The certificate the account's upload with `client_token` made, if any.
     async fn user_certificate_by_client_token(
         &self,
         account_id: &str,
         client_token: &str,
     ) -> Result<Option<i64>, StoreError>;
-    /// A page of the account's certificates, and how many match in all.
     async fn list_user_certificates(
         &self,
         account_id: &str,
         filter: &UserCertificateFilter,
     ) -> Result<(Vec<UserCertificate>, u64), StoreError>;
-    /// `NotFound` if the account has no such certificate.
     async fn delete_user_certificate(
         &self,
         account_id: &str,
         cert_id: i64,
         audit: AuditLine,
     ) -> Result<(), StoreError>;
+}
 
-    /// The keyring: KEK versions with their keys wrapped by the master key.
+/// The keyring: KEK versions with their keys wrapped by the master key, and the sealed values
+/// under each.
+#[async_trait]
+pub trait KeyringStore: Send + Sync {
     async fn key_encryption_keys(&self) -> Result<Vec<(u32, Vec<u8>)>, StoreError>;
     async fn newest_key_encryption_key(&self) -> Result<Option<u32>, StoreError>;
-    /// `Conflict` if the version exists.
     async fn insert_key_encryption_key(
         &self,
         version: u32,
         wrapped: Vec<u8>,
         audit: AuditLine,
     ) -> Result<(), StoreError>;
-    /// Sealed values (keys and AccessKeySecrets) wrapped under a KEK older than `version`.
     async fn sealed_values_below(
         &self,
         version: u32,
         limit: usize,
     ) -> Result<Vec<SealedValue>, StoreError>;
     async fn count_sealed_values_below(&self, version: u32) -> Result<u64, StoreError>;
-    /// Applies `updates` in one transaction; returns how many applied (a value changed or
-    /// deleted meanwhile is skipped).
     async fn replace_sealed_values(
         &self,
         updates: Vec<SealedUpdate>,
         audit: AuditLine,
     ) -> Result<usize, StoreError>;
+}
 
-    /// Whether `nonce` was used by `access_key_id` and is still within its window.
+/// `SignatureNonce`s used within their window.
+#[async_trait]
+pub trait NonceStore: Send + Sync {
     async fn nonce_used(
         &self,
         access_key_id: &str,
         nonce: &str,
         now_ms: i64,
     ) -> Result<bool, StoreError>;
-    /// Keeps `nonce` durably: it commits no later than the next write that is queued after
-    /// this call (so a mutation's own nonce commits with it).
     fn remember_nonce(&self, nonce: UsedNonce);
+}
 
-    /// Whether writes can be made now: `Unavailable` while the last write failed on a storage
-    /// fault or the writer is gone. After a fault, a probe write (audited with `probe_audit`)
-    /// checks whether the storage and the audit log take writes again.
+/// All of the store's families, and whether it can take writes.
+#[async_trait]
+pub trait Store:
+    AccountStore
+    + CertificateStore
+    + TagStore
+    + UserCertificateStore
+    + KeyringStore
+    + NonceStore
+    + LoadBalancerStore
+    + Send
+    + Sync
+{
     async fn check_writable(&self, probe_audit: AuditLine) -> Result<(), StoreError>;
 }

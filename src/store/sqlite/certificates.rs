@@ -165,6 +165,21 @@ pub(super) fn delete(
     kind: CertificateKind,
     id: &str,
 ) -> Result<(), StoreError> {
+    // A certificate that is not in the scope is missing, even if named elsewhere.
+    let referenced = db
+        .prepare_cached(
+            "SELECT 1 FROM certificates c JOIN certificate_references r ON r.certificate_id = c.id \
+             WHERE c.id = ?1 AND c.account_id = ?2 AND c.region_id = ?3 AND c.kind = ?4",
+        )?
+        .exists(params![
+            id,
+            scope.account_id,
+            scope.region_id,
+            kind.as_str()
+        ])?;
+    if referenced {
+        return Err(StoreError::InUse(id.to_owned()));
+    }
     // Tags and the key go with it (ON DELETE CASCADE).
     let deleted = db.execute(
         "DELETE FROM certificates WHERE id = ?1 AND account_id = ?2 AND region_id = ?3 AND kind = ?4",

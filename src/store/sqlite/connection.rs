@@ -9,9 +9,10 @@ use rusqlite::{Connection, OpenFlags};
 use super::certificates;
 use crate::store::StoreError;
 
-const MIGRATIONS: [&str; 2] = [
+const MIGRATIONS: [&str; 3] = [
     include_str!("migrations/0001_init.sql"),
     include_str!("migrations/0002_hardening.sql"),
+    include_str!("migrations/0003_load_balancers.sql"),
 ];
 /// Other writers are our own short CLI commands (account create, keys rotate and rewrap): past
 /// this wait the database counts as locked, and the request answers 503 well within the SDKs'

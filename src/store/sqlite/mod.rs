@@ -8,6 +8,7 @@ mod accounts;
 mod certificates;
 mod connection;
 mod keyring;
+mod load_balancers;
 mod nonces;
 mod tags;
 mod user_certificates;
@@ -21,9 +22,10 @@ use rusqlite::Connection;
 use tokio::sync::mpsc;
 
 use super::{
-    AccessKey, AccessKeyOwner, Account, Certificate, CertificateFilter, CertificateKind,
-    CertificateMaterial, CommitLog, Quota, Scope, SealedUpdate, SealedValue, Store, StoreError,
-    Tag, TagQuery, TaggedResource, UsedNonce, UserCertificate, UserCertificateFilter,
+    AccessKey, AccessKeyOwner, Account, AccountStore, Certificate, CertificateFilter,
+    CertificateKind, CertificateMaterial, CertificateStore, CommitLog, KeyringStore, NonceStore,
+    Quota, Scope, SealedUpdate, SealedValue, Store, StoreError, Tag, TagQuery, TagStore,
+    TaggedResource, UsedNonce, UserCertificate, UserCertificateFilter, UserCertificateStore,
 };
 use crate::audit::AuditLine;
 use connection::{connect, create_owner_only, migrate};
@@ -186,7 +188,7 @@ fn unique(what: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
 }
 
 #[async_trait]
-impl Store for SqliteStore {
+impl AccountStore for SqliteStore {
     async fn insert_account(
         &self,
         account: Account,
@@ -209,7 +211,10 @@ impl Store for SqliteStore {
         self.read(move |db| accounts::find_access_key(db, &access_key_id))
             .await
     }
+}
 
+#[async_trait]
+impl CertificateStore for SqliteStore {
     async fn insert_certificate(
         &self,
         certificate: Certificate,
@@ -271,7 +276,10 @@ impl Store for SqliteStore {
         self.read(move |db| certificates::material(db, &scope, kind, &id))
             .await
     }
+}
 
+#[async_trait]
+impl TagStore for SqliteStore {
     async fn tag_certificates(
         &self,
         scope: &Scope,
@@ -309,7 +317,10 @@ impl Store for SqliteStore {
         let (scope, query) = (scope.clone(), query.clone());
         self.read(move |db| tags::list(db, &scope, &query)).await
     }
+}
 
+#[async_trait]
+impl UserCertificateStore for SqliteStore {
     async fn insert_user_certificate(
         &self,
         certificate: UserCertificate,
@@ -364,7 +375,10 @@ impl Store for SqliteStore {
         })
         .await
     }
+}
 
+#[async_trait]
+impl KeyringStore for SqliteStore {
     async fn key_encryption_keys(&self) -> Result<Vec<(u32, Vec<u8>)>, StoreError> {
         self.read(keyring::all).await
     }
@@ -404,7 +418,10 @@ impl Store for SqliteStore {
         self.write(audit, move |db| keyring::replace(db, &updates))
             .await
     }
+}
 
+#[async_trait]
+impl NonceStore for SqliteStore {
     async fn nonce_used(
         &self,
         access_key_id: &str,
@@ -419,7 +436,10 @@ impl Store for SqliteStore {
     fn remember_nonce(&self, nonce: UsedNonce) {
         self.nonces.push(nonce);
     }
+}
 
+#[async_trait]
+impl Store for SqliteStore {
     async fn check_writable(&self, probe_audit: AuditLine) -> Result<(), StoreError> {
         self.health.check()?;
         if self.health.failing() {

@@ -5,12 +5,12 @@ use serde::Serialize;
 use zeroize::Zeroizing;
 
 use super::certificates::{self, EncryptionView, Spec, TagsView, Upload, UploadCommon};
-use super::{Context, Fields, to_fields};
 use crate::api::error::{ApiError, SERVER_CERTIFICATE_UPLOAD};
 use crate::api::params::RpcParams;
 use crate::clock;
 use crate::crypto::Binding;
 use crate::pki;
+use crate::products::{Context, Fields, to_fields};
 use crate::regions;
 use crate::store::{AliCloudSource, Certificate, CertificateKind};
 
@@ -215,4 +215,12 @@ impl<'a> View<'a> {
             encryption: with_tags.then(|| EncryptionView::of(certificate)),
         }
     }
+}
+
+pub async fn delete(context: &Context<'_>) -> Result<Fields, ApiError> {
+    certificates::delete(context, &SPEC).await
+}
+
+pub async fn rename(context: &Context<'_>) -> Result<Fields, ApiError> {
+    certificates::rename(context, &SPEC).await
 }

@@ -4,8 +4,8 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::fields::{self, CertificateName};
-use super::{Context, Fields};
+use crate::products::fields::{self, CertificateName};
+use crate::products::{Context, Fields};
 use zeroize::Zeroizing;
 
 use crate::api::error::ApiError;

@@ -5,13 +5,13 @@
 use serde_json::{Value, json};
 use time::Duration;
 
-use super::{Context, Fields, fields};
 use crate::api::error::{ApiError, USER_CERTIFICATE_UPLOAD};
 use crate::api::params::RpcParams;
 use crate::clock;
 use crate::crypto::Binding;
 use crate::ids;
 use crate::pki::{self, public_key::PublicKey};
+use crate::products::{Context, Fields, fields};
 use crate::store::{CertificateMaterial, StoreError, Tag, UserCertificate, UserCertificateFilter};
 
 const MAX_NAME_CHARS: usize = 63;

@@ -4,10 +4,10 @@
 use serde::Serialize;
 
 use super::certificates::{self, EncryptionView, Spec, TagsView, Upload, UploadCommon};
-use super::{Context, Fields, to_fields};
 use crate::api::error::{ApiError, CA_CERTIFICATE_UPLOAD};
 use crate::clock;
 use crate::pki;
+use crate::products::{Context, Fields, to_fields};
 use crate::store::{Certificate, CertificateKind};
 
 pub(super) const SPEC: Spec = Spec {
@@ -90,4 +90,12 @@ impl<'a> View<'a> {
             encryption: described.then(|| EncryptionView::of(certificate)),
         }
     }
+}
+
+pub async fn delete(context: &Context<'_>) -> Result<Fields, ApiError> {
+    certificates::delete(context, &SPEC).await
+}
+
+pub async fn rename(context: &Context<'_>) -> Result<Fields, ApiError> {
+    certificates::rename(context, &SPEC).await
 }

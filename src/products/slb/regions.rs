@@ -2,11 +2,11 @@
 
 use serde_json::{Value, json};
 
-use super::{Context, Fields};
 use crate::api::error::ApiError;
+use crate::products::{Context, Fields};
 use crate::regions::{self, REGIONS};
 
-pub fn describe(context: &Context<'_>) -> Result<Fields, ApiError> {
+pub async fn describe(context: &Context<'_>) -> Result<Fields, ApiError> {
     if let Some(region) = context.params.non_empty("RegionId")
         && regions::find(region).is_none()
     {

@@ -1,0 +1,567 @@
+//! The action table, and the dispatcher that runs one request through it: parameters, the
+//! action, its signature, the action itself, the audit record of a refusal, the rendering.
+//!
+//! Each action is one row ([`ActionSpec`]): its name, product version, whether it writes, the
+//! parameter that names what it acts on (for the audit trail) and its handler. Dispatch, the
+//! list of mutations and the audit target all come from that row.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde_json::{Map, Value};
+
+use crate::api::error::ApiError;
+use crate::api::nonce::NonceCache;
+use crate::api::params::RpcParams;
+use crate::api::response::{self, Format};
+use crate::api::signature::{self, SignedRequest};
+use crate::api::{self, PRODUCT_CAS, PRODUCT_SLB};
+use crate::audit::{AuditLog, AuditRecord};
+use crate::crypto::Vault;
+use crate::http::{Request, Response};
+use crate::products::{CAS_VERSION, Context, Fields, Limits, SLB_VERSION, cas, slb};
+use crate::store::Store;
+use crate::{clock, ids};
+
+pub type ActionFuture<'a> = Pin<Box<dyn Future<Output = Result<Fields, ApiError>> + Send + 'a>>;
+pub type Handler = for<'a> fn(&'a Context<'a>) -> ActionFuture<'a>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    /// Changes state, and so is audited (refusals too).
+    Write,
+}
+
+pub struct ActionSpec {
+    pub name: &'static str,
+    pub version: &'static str,
+    pub access: Access,
+    /// The parameter naming the resource acted on, for the audit record.
+    pub target: &'static str,
+    pub handler: Handler,
+}
+
+impl std::fmt::Debug for ActionSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.name, self.version)
+    }
+}
+
+impl ActionSpec {
+    pub fn is_mutating(&self) -> bool {
+        self.access == Access::Write
+    }
+}
+
+/// `row!(Name, VERSION, Read|Write, "TargetParameter", path::to::handler)`.
+macro_rules! row {
+    ($name:ident, $version:expr, $access:ident, $target:expr, $handler:path) => {
+        ActionSpec {
+            name: stringify!($name),
+            version: $version,
+            access: Access::$access,
+            target: $target,
+            handler: |context| Box::pin($handler(context)),
+        }
+    };
+}
+
+use cas::user_certificates as user;
+use slb::{
+    backends, ca_certificates as ca, domain_extensions as domains, listeners,
+    load_balancers as lbs, regions, server_certificates as server, tags, vserver_groups as groups,
+};
+
+const SLB: &str = SLB_VERSION;
+const CAS: &str = CAS_VERSION;
+const LB: &str = "LoadBalancerId";
+
+pub static ACTIONS: &[ActionSpec] = &[
+    // SLB: certificates.
+    row!(
+        UploadServerCertificate,
+        SLB,
+        Write,
+        "ServerCertificateId",
+        server::upload
+    ),
+    row!(
+        DescribeServerCertificates,
+        SLB,
+        Read,
+        "ServerCertificateId",
+        server::describe
+    ),
+    row!(
+        DeleteServerCertificate,
+        SLB,
+        Write,
+        "ServerCertificateId",
+        server::delete
+    ),
+    row!(
+        SetServerCertificateName,
+        SLB,
+        Write,
+        "ServerCertificateId",
+        server::rename
+    ),
+    row!(
+        UploadCACertificate,
+        SLB,
+        Write,
+        "CACertificateId",
+        ca::upload
+    ),
+    row!(
+        DescribeCACertificates,
+        SLB,
+        Read,
+        "CACertificateId",
+        ca::describe
+    ),
+    row!(
+        DeleteCACertificate,
+        SLB,
+        Write,
+        "CACertificateId",
+        ca::delete
+    ),
+    row!(
+        SetCACertificateName,
+        SLB,
+        Write,
+        "CACertificateId",
+        ca::rename
+    ),
+    // SLB: tags and regions.
+    row!(TagResources, SLB, Write, "ResourceId.1", tags::tag),
+    row!(UntagResources, SLB, Write, "ResourceId.1", tags::untag),
+    row!(ListTagResources, SLB, Read, "ResourceId.1", tags::list),
+    row!(DescribeRegions, SLB, Read, "RegionId", regions::describe),
+    // SLB: load balancers.
+    row!(CreateLoadBalancer, SLB, Write, LB, lbs::create),
+    row!(DescribeLoadBalancers, SLB, Read, LB, lbs::describe),
+    row!(DescribeLoadBalancerAttribute, SLB, Read, LB, lbs::attribute),
+    row!(DeleteLoadBalancer, SLB, Write, LB, lbs::delete),
+    row!(SetLoadBalancerName, SLB, Write, LB, lbs::set_name),
+    row!(SetLoadBalancerStatus, SLB, Write, LB, lbs::set_status),
+    row!(
+        SetLoadBalancerDeleteProtection,
+        SLB,
+        Write,
+        LB,
+        lbs::set_delete_protection
+    ),
+    row!(
+        ModifyLoadBalancerInstanceSpec,
+        SLB,
+        Write,
+        LB,
+        lbs::modify_spec
+    ),
+    // SLB: listeners.
+    row!(
+        CreateLoadBalancerHTTPSListener,
+        SLB,
+        Write,
+        LB,
+        listeners::create_https
+    ),
+    row!(
+        CreateLoadBalancerHTTPListener,
+        SLB,
+        Write,
+        LB,
+        listeners::create_http
+    ),
+    row!(
+        CreateLoadBalancerTCPListener,
+        SLB,
+        Write,
+        LB,
+        listeners::create_tcp
+    ),
+    row!(
+        CreateLoadBalancerUDPListener,
+        SLB,
+        Write,
+        LB,
+        listeners::create_udp
+    ),
+    row!(
+        SetLoadBalancerHTTPSListenerAttribute,
+        SLB,
+        Write,
+        LB,
+        listeners::set_https
+    ),
+    row!(
+        SetLoadBalancerHTTPListenerAttribute,
+        SLB,
+        Write,
+        LB,
+        listeners::set_http
+    ),
+    row!(
+        SetLoadBalancerTCPListenerAttribute,
+        SLB,
+        Write,
+        LB,
+        listeners::set_tcp
+    ),
+    row!(
+        SetLoadBalancerUDPListenerAttribute,
+        SLB,
+        Write,
+        LB,
+        listeners::set_udp
+    ),
+    row!(
+        DescribeLoadBalancerHTTPSListenerAttribute,
+        SLB,
+        Read,
+        LB,
+        listeners::describe_https
+    ),
+    row!(
+        DescribeLoadBalancerHTTPListenerAttribute,
+        SLB,
+        Read,
+        LB,
+        listeners::describe_http
+    ),
+    row!(
+        DescribeLoadBalancerTCPListenerAttribute,
+        SLB,
+        Read,
+        LB,
+        listeners::describe_tcp
+    ),
+    row!(
+        DescribeLoadBalancerUDPListenerAttribute,
+        SLB,
+        Read,
+        LB,
+        listeners::describe_udp
+    ),
+    row!(StartLoadBalancerListener, SLB, Write, LB, listeners::start),
+    row!(StopLoadBalancerListener, SLB, Write, LB, listeners::stop),
+    row!(
+        DeleteLoadBalancerListener,
+        SLB,
+        Write,
+        LB,
+        listeners::delete
+    ),
+    row!(
+        DescribeLoadBalancerListeners,
+        SLB,
+        Read,
+        "LoadBalancerId.1",
+        listeners::list
+    ),
+    // SLB: domain extensions.
+    row!(CreateDomainExtension, SLB, Write, LB, domains::create),
+    row!(DescribeDomainExtensions, SLB, Read, LB, domains::describe),
+    row!(
+        DescribeDomainExtensionAttribute,
+        SLB,
+        Read,
+        "DomainExtensionId",
+        domains::attribute
+    ),
+    row!(
+        SetDomainExtensionAttribute,
+        SLB,
+        Write,
+        "DomainExtensionId",
+        domains::set
+    ),
+    row!(
+        DeleteDomainExtension,
+        SLB,
+        Write,
+        "DomainExtensionId",
+        domains::delete
+    ),
+    // SLB: backend servers and VServer groups.
+    row!(AddBackendServers, SLB, Write, LB, backends::add),
+    row!(RemoveBackendServers, SLB, Write, LB, backends::remove),
+    row!(SetBackendServers, SLB, Write, LB, backends::set),
+    row!(DescribeHealthStatus, SLB, Read, LB, backends::health),
+    row!(CreateVServerGroup, SLB, Write, LB, groups::create),
+    row!(DescribeVServerGroups, SLB, Read, LB, groups::describe),
+    row!(
+        DescribeVServerGroupAttribute,
+        SLB,
+        Read,
+        "VServerGroupId",
+        groups::attribute
+    ),
+    row!(
+        SetVServerGroupAttribute,
+        SLB,
+        Write,
+        "VServerGroupId",
+        groups::set
+    ),
+    row!(
+        DeleteVServerGroup,
+        SLB,
+        Write,
+        "VServerGroupId",
+        groups::delete
+    ),
+    row!(
+        AddVServerGroupBackendServers,
+        SLB,
+        Write,
+        "VServerGroupId",
+        groups::add_servers
+    ),
+    row!(
+        RemoveVServerGroupBackendServers,
+        SLB,
+        Write,
+        "VServerGroupId",
+        groups::remove_servers
+    ),
+    // SSL Certificates Service.
+    row!(UploadUserCertificate, CAS, Write, "CertId", user::upload),
+    row!(GetUserCertificateDetail, CAS, Read, "CertId", user::detail),
+    row!(ListUserCertificateOrder, CAS, Read, "CertId", user::list),
+    row!(DeleteUserCertificate, CAS, Write, "CertId", user::delete),
+];
+
+pub type Action = &'static ActionSpec;
+
+/// The action named `name` in product version `version`.
+pub fn resolve(version: &str, name: &str) -> Result<Action, ApiError> {
+    if version != SLB && version != CAS {
+        return Err(ApiError::InvalidVersion(version.to_owned()));
+    }
+    ACTIONS
+        .iter()
+        .find(|spec| spec.version == version && spec.name == name)
+        .ok_or_else(|| ApiError::InvalidAction(name.to_owned()))
+}
+
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub vault: Arc<Vault>,
+    pub audit: Arc<AuditLog>,
+    pub nonces: NonceCache,
+    pub limits: Limits,
+}
+
+/// What one request turned out to be, as far as it got.
+struct Outcome {
+    format: Format,
+    /// Names the product in error envelopes.
+    product: &'static str,
+    action: Option<Action>,
+    /// Known once the action resolved; names the caller once authenticated.
+    audit: Option<AuditRecord>,
+    result: Result<Map<String, Value>, ApiError>,
+}
+
+/// Answers one RPC request on `/`.
+pub async fn handle(state: Arc<AppState>, request: Request) -> Response {
+    let started = Instant::now();
+    let request_id = ids::request_id();
+    let mut outcome = process(&state, &request, &request_id).await;
+    if let (Some(action), Some(audit), Err(error)) =
+        (outcome.action, &outcome.audit, &outcome.result)
+        && action.is_mutating()
+    {
+        outcome.result = Err(audit_refusal(&state.audit, audit, error, request.peer.ip()));
+    }
+    let code = outcome.result.as_ref().err().map(ApiError::code);
+    let name = outcome.action.map_or("", |action| action.name);
+    let response = match outcome.result {
+        Ok(fields) => response::success(
+            outcome.format,
+            &format!("{name}Response"),
+            &request_id,
+            fields,
+        ),
+        Err(error) => response::error(
+            outcome.format,
+            &error,
+            &request_id,
+            api::host_id(&request.headers),
+            outcome.product,
+        ),
+    };
+    // Never the query or body: they carry private keys.
+    tracing::info!(
+        request_id,
+        peer = %request.peer,
+        action = if name.is_empty() { "-" } else { name },
+        status = response.status.as_u16(),
+        code = code.unwrap_or_default(),
+        elapsed_us = started.elapsed().as_micros() as u64,
+        "request"
+    );
+    response
+}
+
+/// Records a refused mutation (a successful one is recorded by the store, before it commits),
+/// within the budget of its source address and without a sync of its own. If it cannot be
+/// written, the caller learns the service is unavailable: fail-closed.
+fn audit_refusal(
+    log: &AuditLog,
+    audit: &AuditRecord,
+    error: &ApiError,
+    source: std::net::IpAddr,
+) -> ApiError {
+    if error.is_unavailable() {
+        return error.clone();
+    }
+    match log.record_refusal(audit.failure(&audit.resource_id, &error.code()), source) {
+        Ok(_) => error.clone(),
+        Err(failure) => {
+            tracing::error!(error = %failure, "cannot write the audit log; refusing the request");
+            ApiError::StorageUnavailable("the audit log cannot be written".into())
+        }
+    }
+}
+
+async fn process(state: &AppState, request: &Request, request_id: &str) -> Outcome {
+    let mut outcome = Outcome {
+        format: Format::Json,
+        product: PRODUCT_SLB,
+        action: None,
+        audit: None,
+        result: Ok(Map::new()),
+    };
+    let content_type = request
+        .headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok());
+    let params = match RpcParams::parse(&request.query, &request.body, content_type) {
+        Ok(params) => params,
+        Err(error) => {
+            return Outcome {
+                result: Err(error),
+                ..outcome
+            };
+        }
+    };
+    // Known before the action resolves, so that even its refusal names the right product.
+    if let Ok(Some(CAS_VERSION)) = api::pick(&request.headers, "x-acs-version", &params, "Version")
+    {
+        outcome.product = PRODUCT_CAS;
+    }
+    match Format::from_param(params.get("Format")) {
+        Ok(format) => outcome.format = format,
+        Err(error) => {
+            return Outcome {
+                result: Err(error),
+                ..outcome
+            };
+        }
+    }
+    let action = match api::action_and_version(&request.headers, &params)
+        .and_then(|(name, version)| resolve(version, name))
+    {
+        Ok(action) => action,
+        Err(error) => {
+            return Outcome {
+                result: Err(error),
+                ..outcome
+            };
+        }
+    };
+    let mut audit = AuditRecord::new(request_id, action.name, &request.peer.to_string());
+    audit.access_key_id = api::claimed_access_key(&request.headers, &params);
+    audit.resource_id = params
+        .non_empty(action.target)
+        .unwrap_or_default()
+        .to_owned();
+    outcome.action = Some(action);
+    outcome.result = authenticated_run(state, request, &params, action, &mut audit).await;
+    outcome.audit = Some(audit);
+    outcome
+}
+
+async fn authenticated_run(
+    state: &AppState,
+    request: &Request,
+    params: &RpcParams,
+    action: Action,
+    audit: &mut AuditRecord,
+) -> Result<Map<String, Value>, ApiError> {
+    let now = clock::now();
+    let signed = SignedRequest {
+        method: &request.method,
+        headers: &request.headers,
+        params,
+        body: &request.body,
+    };
+    let caller = signature::authenticate(
+        &signed,
+        state.store.as_ref(),
+        &state.vault,
+        &state.nonces,
+        now,
+    )
+    .await?;
+    audit.account_id = caller.account_id.clone();
+    let context = Context {
+        store: state.store.as_ref(),
+        vault: &state.vault,
+        caller: &caller,
+        params,
+        limits: &state.limits,
+        host: api::host_id(&request.headers),
+        audit,
+        audit_log: &state.audit,
+        now,
+    };
+    (action.handler)(&context).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_actions_by_product_version() {
+        assert_eq!(
+            resolve(SLB, "UploadServerCertificate").unwrap().name,
+            "UploadServerCertificate"
+        );
+        assert_eq!(resolve(CAS, "UploadUserCertificate").unwrap().version, CAS);
+        // Each product has its own actions.
+        let cases = [
+            (CAS, "UploadServerCertificate", "InvalidAction.NotFound"),
+            (
+                SLB,
+                "CreateLoadBalancerFTPListener",
+                "InvalidAction.NotFound",
+            ),
+            ("2016-01-01", "UploadServerCertificate", "InvalidVersion"),
+        ];
+        for (version, name, code) in cases {
+            assert_eq!(resolve(version, name).unwrap_err().code(), code, "{name}");
+        }
+    }
+
+    #[test]
+    fn rows_are_unique_and_reads_are_named_as_reads() {
+        let mut seen = std::collections::HashSet::new();
+        for spec in ACTIONS {
+            assert!(seen.insert((spec.version, spec.name)), "{spec:?} twice");
+            let reads = ["Describe", "List", "Get"]
+                .iter()
+                .any(|p| spec.name.starts_with(p));
+            assert_eq!(spec.access == Access::Read, reads, "{spec:?}");
+            assert!(!spec.target.is_empty());
+        }
+    }
+}

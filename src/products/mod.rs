@@ -1,0 +1,57 @@
+//! The products this endpoint serves, one folder each, one module per family of actions.
+//! Each action parses its parameters into a typed request at the edge, then acts on the store
+//! within the caller's account (and region). Which action runs is decided in
+//! [`crate::dispatch`].
+
+pub mod cas;
+pub mod fields;
+pub mod slb;
+
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+
+use crate::api::params::RpcParams;
+use crate::api::signature::Caller;
+use crate::audit::{AuditLog, AuditRecord};
+use crate::crypto::Vault;
+use crate::store::{Quota, Store};
+
+/// Server Load Balancer.
+pub const SLB_VERSION: &str = "2014-05-15";
+/// SSL Certificates Service, served on the same endpoint and told apart by version.
+pub const CAS_VERSION: &str = "2020-04-07";
+
+/// Settings that shape what actions allow.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    pub server_certificates_per_region: Quota,
+    pub ca_certificates_per_region: Quota,
+    pub load_balancers: slb::LoadBalancerLimits,
+}
+
+/// Everything an action may use.
+pub struct Context<'a> {
+    pub store: &'a dyn Store,
+    pub vault: &'a Vault,
+    pub caller: &'a Caller,
+    pub params: &'a RpcParams,
+    pub limits: &'a Limits,
+    /// The `Host` the request was sent to, for actions that infer a missing RegionId from it.
+    pub host: &'a str,
+    /// This request's audit record: a mutation hands the store its success line.
+    pub audit: &'a AuditRecord,
+    /// For the few reads that must be audited (a private key handed out).
+    pub audit_log: &'a AuditLog,
+    pub now: OffsetDateTime,
+}
+
+/// The fields of a response, without `RequestId`.
+pub type Fields = Map<String, Value>;
+
+/// A serializable response view as response fields.
+pub fn to_fields(view: impl serde::Serialize) -> Fields {
+    match serde_json::to_value(view) {
+        Ok(Value::Object(fields)) => fields,
+        _ => Fields::new(),
+    }
+}

@@ -1,0 +1,517 @@
+//! Listeners of every protocol: Create, Set and Describe…Attribute per protocol;
+//! Start, Stop and Delete; and DescribeLoadBalancerListeners with token paging.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Value, json};
+
+use super::load_balancers::setting_value;
+use super::settings::{self, LISTENER_FIELDS};
+use super::{Lookup, certificate_refusal, edit, find, region_or_default};
+use crate::api::error::ApiError;
+use crate::api::params::RpcParams;
+use crate::products::fields;
+use crate::products::{Context, Fields};
+use crate::store::load_balancers::{Listener, ListenerStatus, LoadBalancer, Protocol, Setting};
+use crate::store::{Scope, Tag};
+
+const DEFAULT_MAX_RESULTS: u64 = 20;
+const MAX_RESULTS: u64 = 100;
+const MAX_LOAD_BALANCER_IDS: usize = 10;
+
+/// `ListenerPort`: 1 to 65535.
+pub fn port(params: &RpcParams) -> Result<u16, ApiError> {
+    let text = params.required("ListenerPort")?;
+    match text.trim().parse::<u16>() {
+        Ok(port) if port > 0 => Ok(port),
+        _ => Err(ApiError::InvalidParameter(format!(
+            "The specified port is not valid: {text:?} (use 1 to 65535)."
+        ))),
+    }
+}
+
+/// `ListenerProtocol`, when a port has listeners of two protocols (TCP and UDP).
+fn protocol_filter(params: &RpcParams) -> Result<Option<Protocol>, ApiError> {
+    match params.non_empty("ListenerProtocol") {
+        None => Ok(None),
+        Some(text) => Protocol::parse(text).map(Some).ok_or_else(|| {
+            ApiError::InvalidParameter(format!(
+                "The specified ListenerProtocol {text:?} is not valid: use http, https, tcp or udp."
+            ))
+        }),
+    }
+}
+
+/// Whether two listeners would take the same port: all but UDP share TCP's port space.
+fn same_transport(a: Protocol, b: Protocol) -> bool {
+    (a == Protocol::Udp) == (b == Protocol::Udp)
+}
+
+/// What Create and Set take besides the plain settings.
+struct Bindings {
+    server_certificate_id: Option<String>,
+    /// `Some(None)`: `CACertificateId=` given empty, which removes the CA certificate.
+    ca_certificate_id: Option<Option<String>>,
+    /// `Some(None)`: `VServerGroup=off`.
+    vserver_group_id: Option<Option<String>>,
+}
+
+impl Bindings {
+    fn parse(params: &RpcParams, protocol: Protocol) -> Result<Bindings, ApiError> {
+        let https = protocol == Protocol::Https;
+        let vserver_group_id = match (
+            params.non_empty("VServerGroupId"),
+            params.non_empty("VServerGroup"),
+        ) {
+            (_, Some(off)) if off.eq_ignore_ascii_case("off") => Some(None),
+            (Some(id), _) => Some(Some(id.to_owned())),
+            (None, _) => None,
+        };
+        Ok(Bindings {
+            server_certificate_id: params
+                .non_empty("ServerCertificateId")
+                .filter(|_| https)
+                .map(str::to_owned),
+            ca_certificate_id: params
+                .get("CACertificateId")
+                .filter(|_| https)
+                .map(|id| Some(id.to_owned()).filter(|id| !id.is_empty())),
+            vserver_group_id,
+        })
+    }
+
+    fn apply(self, load_balancer: &LoadBalancer, listener: &mut Listener) -> Result<(), ApiError> {
+        if let Some(id) = self.server_certificate_id {
+            listener.server_certificate_id = Some(id);
+        }
+        if let Some(id) = self.ca_certificate_id {
+            listener.ca_certificate_id = id;
+        }
+        if let Some(group) = self.vserver_group_id {
+            if let Some(id) = &group
+                && !load_balancer.vserver_groups.iter().any(|g| &g.id == id)
+            {
+                return Err(ApiError::VServerGroupNotFound(id.clone()));
+            }
+            match group {
+                Some(id) => listener
+                    .settings
+                    .insert("VServerGroupId".into(), Setting::Text(id)),
+                None => listener.settings.remove("VServerGroupId"),
+            };
+        }
+        Ok(())
+    }
+}
+
+/// Cross-field rules of a listener's settings, after Create or Set applied them.
+fn check(load_balancer: &LoadBalancer, listener: &Listener) -> Result<(), ApiError> {
+    let settings = &listener.settings;
+    if !settings.contains_key("BackendServerPort") && !settings.contains_key("VServerGroupId") {
+        return Err(ApiError::MissingParameter("BackendServerPort"));
+    }
+    if settings::text(settings, "StickySession") == Some("on") {
+        match settings::text(settings, "StickySessionType") {
+            None => return Err(ApiError::MissingParameter("StickySessionType")),
+            Some("insert") if !settings.contains_key("CookieTimeout") => {
+                return Err(ApiError::MissingParameter("CookieTimeout"));
+            }
+            Some("server") if !settings.contains_key("Cookie") => {
+                return Err(ApiError::MissingParameter("Cookie"));
+            }
+            _ => {}
+        }
+    }
+    if listener.protocol == Protocol::Https && listener.server_certificate_id.is_none() {
+        return Err(ApiError::InvalidParameter(
+            "The specified parameter ServerCertificateId is empty.".into(),
+        ));
+    }
+    if settings::text(settings, "ListenerForward") == Some("on") {
+        let forward = settings::int(settings, "ForwardPort")
+            .ok_or(ApiError::MissingParameter("ForwardPort"))?;
+        let target = load_balancer
+            .listeners
+            .iter()
+            .any(|l| l.protocol == Protocol::Https && i64::from(l.port) == forward);
+        if !target {
+            return Err(ApiError::InvalidParameter(format!(
+                "The specified ForwardPort {forward} is not the port of an HTTPS listener of this load balancer."
+            )));
+        }
+    }
+    Ok(())
+}
+
+async fn create(context: &Context<'_>, protocol: Protocol) -> Result<Fields, ApiError> {
+    let params = context.params;
+    let id = params.required("LoadBalancerId")?;
+    let port = port(params)?;
+    let mut settings = settings::defaults(LISTENER_FIELDS, protocol);
+    settings.extend(settings::parse_given(LISTENER_FIELDS, protocol, params)?);
+    if matches!(protocol, Protocol::Http | Protocol::Https)
+        && params.non_empty("HealthCheck").is_none()
+    {
+        return Err(ApiError::MissingParameter("HealthCheck"));
+    }
+    let tags = fields::tags(params)?;
+    let limit = context.limits.load_balancers.listeners_per_load_balancer;
+    let result = edit(context, Lookup::Id(id), |load_balancer| {
+        if load_balancer.listeners.len() >= limit {
+            return Err(ApiError::ListenerNumberOverLimit(format!(
+                "{} has {limit} listeners already",
+                load_balancer.id
+            )));
+        }
+        let taken = load_balancer
+            .listeners
+            .iter()
+            .any(|l| l.port == port && same_transport(l.protocol, protocol));
+        if taken {
+            return Err(ApiError::ListenerAlreadyExists(port));
+        }
+        let mut listener = Listener {
+            port,
+            protocol,
+            status: ListenerStatus::Stopped,
+            server_certificate_id: None,
+            ca_certificate_id: None,
+            settings: settings.clone(),
+            domain_extensions: Vec::new(),
+            tags: tags.clone(),
+        };
+        Bindings::parse(params, protocol)?.apply(load_balancer, &mut listener)?;
+        check(load_balancer, &listener)?;
+        load_balancer.listeners.push(listener);
+        Ok(())
+    })
+    .await;
+    result.map_err(certificate_refusal)?;
+    Ok(Fields::new())
+}
+
+/// The index of the listener of `protocol` on `port`, or the error Describe and Set give.
+fn position(
+    load_balancer: &LoadBalancer,
+    port: u16,
+    protocol: Protocol,
+) -> Result<usize, ApiError> {
+    load_balancer
+        .listeners
+        .iter()
+        .position(|l| l.port == port && l.protocol == protocol)
+        .ok_or(ApiError::ListenerResourceNotFound)
+}
+
+async fn set(context: &Context<'_>, protocol: Protocol) -> Result<Fields, ApiError> {
+    let params = context.params;
+    let id = params.required("LoadBalancerId")?;
+    let port = port(params)?;
+    let given = settings::parse_given(LISTENER_FIELDS, protocol, params)?;
+    let result = edit(context, Lookup::Id(id), |load_balancer| {
+        let index = position(load_balancer, port, protocol)?;
+        let mut listener = load_balancer.listeners[index].clone();
+        if settings::text(&listener.settings, "ListenerForward") == Some("on") {
+            return Err(ApiError::OperationNotAllowed(
+                "The HTTP listener doesn't support this action: it forwards to HTTPS.".into(),
+            ));
+        }
+        listener.settings.extend(given.clone());
+        Bindings::parse(params, protocol)?.apply(load_balancer, &mut listener)?;
+        check(load_balancer, &listener)?;
+        load_balancer.listeners[index] = listener;
+        Ok(())
+    })
+    .await;
+    match result {
+        Ok(_) => Ok(Fields::new()),
+        Err(ApiError::LoadBalancerNotFound(_)) => Err(ApiError::ListenerResourceNotFound),
+        Err(other) => Err(certificate_refusal(other)),
+    }
+}
+
+fn tag_list(tags: &[Tag]) -> Vec<Value> {
+    tags.iter()
+        .map(|tag| json!({ "TagKey": tag.key, "TagValue": tag.value }))
+        .collect()
+}
+
+fn acl_ids(listener: &Listener) -> Vec<Value> {
+    settings::text(&listener.settings, "AclId")
+        .map(|ids| {
+            ids.split(',')
+                .filter(|id| !id.is_empty())
+                .map(|id| json!(id))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A setting as Describe shows it: TCP's `ProxyProtocolV2Enabled` is a JSON bool there.
+fn shown(name: &str, value: &Setting, bool_flags: bool) -> Value {
+    match (name, value) {
+        ("ProxyProtocolV2Enabled", Setting::Text(flag)) if bool_flags => json!(flag == "true"),
+        _ => setting_value(value),
+    }
+}
+
+async fn describe(context: &Context<'_>, protocol: Protocol) -> Result<Fields, ApiError> {
+    let id = context.params.required("LoadBalancerId")?;
+    let port = port(context.params)?;
+    let load_balancer = match find(context, Lookup::Id(id)).await {
+        Err(ApiError::LoadBalancerNotFound(_)) => return Err(ApiError::ListenerResourceNotFound),
+        other => other?,
+    };
+    let listener = &load_balancer.listeners[position(&load_balancer, port, protocol)?];
+    let mut out = Fields::new();
+    out.insert("LoadBalancerId".into(), load_balancer.id.clone().into());
+    out.insert("ListenerPort".into(), json!(listener.port));
+    out.insert("Status".into(), listener.status.as_str().into());
+    for (name, value) in &listener.settings {
+        out.insert(name.clone(), shown(name, value, true));
+    }
+    if protocol == Protocol::Https {
+        if let Some(id) = &listener.server_certificate_id {
+            out.insert("ServerCertificateId".into(), id.clone().into());
+        }
+        if let Some(id) = &listener.ca_certificate_id {
+            out.insert("CACertificateId".into(), id.clone().into());
+        }
+        let extensions: Vec<Value> = listener
+            .domain_extensions
+            .iter()
+            .map(|e| json!({ "DomainExtensionId": e.id, "Domain": e.domain, "ServerCertificateId": e.server_certificate_id }))
+            .collect();
+        out.insert(
+            "DomainExtensions".into(),
+            json!({ "DomainExtension": extensions }),
+        );
+    }
+    if protocol == Protocol::Tcp {
+        out.insert("SynProxy".into(), "disable".into());
+    }
+    if matches!(protocol, Protocol::Http | Protocol::Https) {
+        out.insert("SecurityStatus".into(), "normal".into());
+        out.insert("Rules".into(), json!({ "Rule": [] }));
+    }
+    out.insert("AclIds".into(), json!({ "AclId": acl_ids(listener) }));
+    out.insert("Tags".into(), json!({ "Tag": tag_list(&listener.tags) }));
+    Ok(out)
+}
+
+/// The one listener on `ListenerPort` (of `ListenerProtocol`, if given).
+fn the_listener(load_balancer: &LoadBalancer, params: &RpcParams) -> Result<usize, ApiError> {
+    let port = port(params)?;
+    let protocol = protocol_filter(params)?;
+    let matching: Vec<usize> = load_balancer
+        .listeners
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.port == port && protocol.is_none_or(|p| p == l.protocol))
+        .map(|(index, _)| index)
+        .collect();
+    match matching.as_slice() {
+        [] => Err(ApiError::ListenerNotFound(port)),
+        [one] => Ok(*one),
+        _ => Err(ApiError::TooManyListeners(port)),
+    }
+}
+
+async fn set_status(context: &Context<'_>, status: ListenerStatus) -> Result<Fields, ApiError> {
+    let id = context.params.required("LoadBalancerId")?;
+    port(context.params)?;
+    edit(context, Lookup::Id(id), |load_balancer| {
+        let index = the_listener(load_balancer, context.params)?;
+        load_balancer.listeners[index].status = status;
+        Ok(())
+    })
+    .await?;
+    Ok(Fields::new())
+}
+
+pub async fn start(context: &Context<'_>) -> Result<Fields, ApiError> {
+    set_status(context, ListenerStatus::Running).await
+}
+
+pub async fn stop(context: &Context<'_>) -> Result<Fields, ApiError> {
+    set_status(context, ListenerStatus::Stopped).await
+}
+
+/// Its domain extensions go with it.
+pub async fn delete(context: &Context<'_>) -> Result<Fields, ApiError> {
+    let id = context.params.required("LoadBalancerId")?;
+    port(context.params)?;
+    edit(context, Lookup::Id(id), |load_balancer| {
+        let index = the_listener(load_balancer, context.params)?;
+        let removed = load_balancer.listeners.remove(index);
+        let forwarded_to = |l: &Listener| {
+            settings::text(&l.settings, "ListenerForward") == Some("on")
+                && settings::int(&l.settings, "ForwardPort") == Some(i64::from(removed.port))
+        };
+        if removed.protocol == Protocol::Https && load_balancer.listeners.iter().any(forwarded_to) {
+            return Err(ApiError::OperationNotAllowed(format!(
+                "The HTTPS listener on port {} is the target of an HTTP listener's forwarding.",
+                removed.port
+            )));
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(Fields::new())
+}
+
+/// `LoadBalancerId.N`, or (certd) `LoadBalancerId` as a JSON array or a comma list.
+fn load_balancer_ids(params: &RpcParams) -> Result<Vec<String>, ApiError> {
+    let mut ids: Vec<String> = fields::repeated(params, "LoadBalancerId")?
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    if let Some(plain) = params.non_empty("LoadBalancerId") {
+        match serde_json::from_str::<Vec<String>>(plain) {
+            Ok(list) => ids.extend(list),
+            Err(_) => ids.extend(
+                plain
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned),
+            ),
+        }
+    }
+    if ids.len() > MAX_LOAD_BALANCER_IDS {
+        return Err(ApiError::InvalidParameter(format!(
+            "{} load balancer IDs are given; at most {MAX_LOAD_BALANCER_IDS} are allowed.",
+            ids.len()
+        )));
+    }
+    Ok(ids)
+}
+
+fn next_token(offset: usize) -> String {
+    URL_SAFE_NO_PAD.encode(format!("listeners:{offset}"))
+}
+
+fn offset_of(token: &str) -> Result<usize, ApiError> {
+    URL_SAFE_NO_PAD
+        .decode(token)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .and_then(|text| text.strip_prefix("listeners:")?.parse().ok())
+        .ok_or_else(|| {
+            ApiError::InvalidParameter(format!("The specified NextToken {token:?} is not valid."))
+        })
+}
+
+/// DescribeLoadBalancerListeners: listeners across the region's load balancers, a page at a
+/// time; `NextToken` is left out on the last page (a client loops on an empty one).
+pub async fn list(context: &Context<'_>) -> Result<Fields, ApiError> {
+    let params = context.params;
+    let region = region_or_default(context)?;
+    let ids = load_balancer_ids(params)?;
+    let protocol = protocol_filter(params)?;
+    let port = match params.non_empty("ListenerPort") {
+        Some(_) => Some(port(params)?),
+        None => None,
+    };
+    let description = params.non_empty("Description");
+    let tag_filters = fields::tag_filters(params)?;
+    let max = fields::bounded_number(params, "MaxResults", DEFAULT_MAX_RESULTS, (1, MAX_RESULTS))?
+        as usize;
+    let offset = params
+        .non_empty("NextToken")
+        .map(offset_of)
+        .transpose()?
+        .unwrap_or(0);
+    let scope = Scope {
+        account_id: context.caller.account_id.clone(),
+        region_id: region.id.to_owned(),
+    };
+    let load_balancers = context.store.list_load_balancers(&scope).await?;
+    let matching: Vec<(&LoadBalancer, &Listener)> = load_balancers
+        .iter()
+        .filter(|lb| ids.is_empty() || ids.contains(&lb.id))
+        .flat_map(|lb| lb.listeners.iter().map(move |listener| (lb, listener)))
+        .filter(|(_, l)| protocol.is_none_or(|p| p == l.protocol))
+        .filter(|(_, l)| port.is_none_or(|p| p == l.port))
+        .filter(|(_, l)| {
+            description.is_none_or(|d| settings::text(&l.settings, "Description") == Some(d))
+        })
+        .filter(|(_, l)| {
+            tag_filters.iter().all(|f| {
+                l.tags
+                    .iter()
+                    .any(|t| t.key == f.key && f.value.as_ref().is_none_or(|v| *v == t.value))
+            })
+        })
+        .collect();
+    let page: Vec<Value> = matching
+        .iter()
+        .skip(offset)
+        .take(max)
+        .map(|(lb, listener)| Value::Object(list_item(lb, listener)))
+        .collect();
+    let mut out = Fields::new();
+    if offset + page.len() < matching.len() {
+        out.insert("NextToken".into(), next_token(offset + page.len()).into());
+    }
+    out.insert("MaxResults".into(), json!(max));
+    out.insert("TotalCount".into(), json!(matching.len()));
+    if !page.is_empty() {
+        out.insert("Listeners".into(), Value::Array(page));
+    }
+    Ok(out)
+}
+
+fn list_item(load_balancer: &LoadBalancer, listener: &Listener) -> Fields {
+    let mut item = Fields::new();
+    item.insert("LoadBalancerId".into(), load_balancer.id.clone().into());
+    item.insert("ListenerPort".into(), json!(listener.port));
+    item.insert("ListenerProtocol".into(), listener.protocol.as_str().into());
+    item.insert("Status".into(), listener.status.as_str().into());
+    let mut config = Fields::new();
+    for (name, value) in &listener.settings {
+        let common =
+            name == "VServerGroupId" || LISTENER_FIELDS.iter().any(|f| f.name == name && f.common);
+        let target = if common { &mut item } else { &mut config };
+        target.insert(name.clone(), shown(name, value, false));
+    }
+    item.insert("AclIds".into(), Value::Array(acl_ids(listener)));
+    item.insert("Tags".into(), Value::Array(tag_list(&listener.tags)));
+    if listener.protocol == Protocol::Https {
+        if let Some(id) = &listener.server_certificate_id {
+            config.insert("ServerCertificateId".into(), id.clone().into());
+        }
+        if let Some(id) = &listener.ca_certificate_id {
+            config.insert("CACertificateId".into(), id.clone().into());
+        }
+    }
+    let block = match listener.protocol {
+        Protocol::Http => "HTTPListenerConfig",
+        Protocol::Https => "HTTPSListenerConfig",
+        Protocol::Tcp => "TCPListenerConfig",
+        Protocol::Udp => "UDPListenerConfig",
+    };
+    item.insert(block.into(), Value::Object(config));
+    item
+}
+
+macro_rules! per_protocol {
+    ($($create:ident, $set:ident, $describe:ident => $protocol:expr;)*) => {$(
+        pub async fn $create(context: &Context<'_>) -> Result<Fields, ApiError> {
+            create(context, $protocol).await
+        }
+        pub async fn $set(context: &Context<'_>) -> Result<Fields, ApiError> {
+            set(context, $protocol).await
+        }
+        pub async fn $describe(context: &Context<'_>) -> Result<Fields, ApiError> {
+            describe(context, $protocol).await
+        }
+    )*};
+}
+
+per_protocol! {
+    create_https, set_https, describe_https => Protocol::Https;
+    create_http, set_http, describe_http => Protocol::Http;
+    create_tcp, set_tcp, describe_tcp => Protocol::Tcp;
+    create_udp, set_udp, describe_udp => Protocol::Udp;
+}

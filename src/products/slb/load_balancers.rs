@@ -1,0 +1,610 @@
+//! CreateLoadBalancer, DescribeLoadBalancers, DescribeLoadBalancerAttribute, DeleteLoadBalancer
+//! and the Set*/Modify* actions of a load balancer's own attributes.
+
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+
+use serde_json::{Value, json};
+
+use super::certificates::{TagsView, listing};
+use super::settings::{self, Fallback as D, Field, Kind as K};
+use super::{Lookup, edit, find, region_or_default};
+use crate::api::error::ApiError;
+use crate::clock;
+use crate::ids;
+use crate::products::fields;
+use crate::products::{Context, Fields, to_fields};
+use crate::store::load_balancers::{LoadBalancer, Protocol, Setting};
+use crate::store::{Scope, StoreError, Tag, TagFilter};
+
+/// The name a load balancer created without one gets (as the real service names them).
+const DEFAULT_NAME: &str = "auto_named_slb";
+const SPECS: &[&str] = &[
+    "slb.s1.small",
+    "slb.s2.small",
+    "slb.s2.medium",
+    "slb.s3.small",
+    "slb.s3.medium",
+    "slb.s3.large",
+    "slb.s4.large",
+    "slb.lcu.elastic",
+];
+const MAX_FILTER_IDS: usize = 10;
+const DEFAULT_PAGE_SIZE: u64 = 10;
+const MAX_PAGE_SIZE: u64 = 100;
+
+const fn lb_attribute(name: &'static str, kind: K, default: D) -> Field {
+    Field {
+        name,
+        kind,
+        protocols: &[],
+        default,
+        aliases: &[],
+        common: false,
+    }
+}
+
+/// A load balancer's own attributes, stored as given (or defaulted) and echoed by Describe.
+static ATTRIBUTES: &[Field] = &[
+    lb_attribute("LoadBalancerName", K::Text(80), D::Text(DEFAULT_NAME)),
+    lb_attribute("AddressType", K::Enum(&["internet", "intranet"]), D::None),
+    lb_attribute(
+        "AddressIPVersion",
+        K::Enum(&["ipv4", "ipv6"]),
+        D::Text("ipv4"),
+    ),
+    lb_attribute("VpcId", K::Text(64), D::None),
+    lb_attribute("VSwitchId", K::Text(64), D::None),
+    lb_attribute("Bandwidth", K::Int(1, 5120), D::Int(5120)),
+    lb_attribute(
+        "InternetChargeType",
+        K::Enum(&["paybytraffic", "paybybandwidth"]),
+        D::Text("paybytraffic"),
+    ),
+    lb_attribute("LoadBalancerSpec", K::Enum(SPECS), D::None),
+    lb_attribute("MasterZoneId", K::Text(64), D::None),
+    lb_attribute("SlaveZoneId", K::Text(64), D::None),
+    lb_attribute(
+        "PayType",
+        K::Enum(&["PayOnDemand", "PrePay"]),
+        D::Text("PayOnDemand"),
+    ),
+    lb_attribute(
+        "InstanceChargeType",
+        K::Enum(&["PayBySpec", "PayByCLCU"]),
+        D::Text("PayBySpec"),
+    ),
+    lb_attribute(
+        "ModificationProtectionStatus",
+        K::Enum(&["NonProtection", "ConsoleProtection"]),
+        D::Text("NonProtection"),
+    ),
+    lb_attribute("ModificationProtectionReason", K::Text(80), D::None),
+];
+
+/// `LoadBalancerName`: 1 to 80 characters, a letter (or CJK character) first, then letters,
+/// digits, `.`, `_` and `-`.
+fn check_name(name: &str) -> Result<(), ApiError> {
+    let mut chars = name.chars();
+    let first_ok = chars.next().is_some_and(|c| c.is_alphabetic());
+    let rest_ok = chars.all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if first_ok && rest_ok && name.chars().count() <= 80 {
+        return Ok(());
+    }
+    Err(ApiError::InvalidParameter(format!(
+        "The specified LoadBalancerName {name:?} is not valid: use 1 to 80 characters, starting with a letter, of letters, digits, '.', '_' and '-'."
+    )))
+}
+
+fn on_off(parameter: &str, value: &str) -> Result<bool, ApiError> {
+    match settings::parse_value(parameter, K::Enum(&["on", "off"]), value)? {
+        Setting::Text(text) => Ok(text == "on"),
+        Setting::Int(_) => unreachable!("an enum parses to text"),
+    }
+}
+
+pub async fn create(context: &Context<'_>) -> Result<Fields, ApiError> {
+    let params = context.params;
+    let region = region_or_default(context)?;
+    let mut attributes = BTreeMap::new();
+    for field in ATTRIBUTES {
+        if let Some(value) = field.parse(params)?.or_else(|| field.default_value()) {
+            attributes.insert(field.name.to_owned(), value);
+        }
+    }
+    if let Some(name) = settings::text(&attributes, "LoadBalancerName") {
+        check_name(name)?;
+    }
+    let in_vpc = attributes.contains_key("VSwitchId") || attributes.contains_key("VpcId");
+    let defaults = [
+        (
+            "AddressType",
+            if attributes.contains_key("VSwitchId") {
+                "intranet"
+            } else {
+                "internet"
+            },
+        ),
+        ("NetworkType", if in_vpc { "vpc" } else { "classic" }),
+        ("MasterZoneId", &*format!("{}-a", region.id)),
+        ("SlaveZoneId", &*format!("{}-b", region.id)),
+        // Shared-resource instances can no longer be created: an unnamed spec is the smallest.
+        (
+            "LoadBalancerSpec",
+            if settings::text(&attributes, "InstanceChargeType") == Some("PayByCLCU") {
+                "slb.lcu.elastic"
+            } else {
+                "slb.s1.small"
+            },
+        ),
+    ];
+    for (name, value) in defaults {
+        attributes
+            .entry(name.to_owned())
+            .or_insert_with(|| Setting::Text(value.to_owned()));
+    }
+    let wanted_address = match params.non_empty("Address") {
+        Some(text) => Some(text.parse::<Ipv4Addr>().map_err(|_| {
+            ApiError::InvalidParameter(format!(
+                "The specified Address {text:?} is not an IPv4 address."
+            ))
+        })?),
+        None => None,
+    };
+    let client_token = params.non_empty("ClientToken").map(str::to_owned);
+    if client_token
+        .as_ref()
+        .is_some_and(|t| t.len() > 64 || !t.is_ascii())
+    {
+        return Err(ApiError::InvalidParameter(
+            "The specified ClientToken is not valid: use at most 64 ASCII characters.".into(),
+        ));
+    }
+    let delete_protection = match params.non_empty("DeleteProtection") {
+        Some(value) => on_off("DeleteProtection", value)?,
+        None => false,
+    };
+    let resource_group_id = fields::resource_group(params)?
+        .unwrap_or_else(|| context.caller.default_resource_group_id.clone());
+    let created_ms = clock::unix_ms(context.now);
+    let load_balancer = LoadBalancer {
+        id: ids::load_balancer_id(),
+        account_id: context.caller.account_id.clone(),
+        region_id: region.id.to_owned(),
+        address: wanted_address.unwrap_or(Ipv4Addr::UNSPECIFIED),
+        status: "active".into(),
+        delete_protection,
+        created_ms: created_ms - created_ms.rem_euclid(1000),
+        client_token,
+        revision: 0,
+        resource_group_id,
+        attributes,
+        tags: fields::tags(params)?,
+        listeners: Vec::new(),
+        backend_servers: Vec::new(),
+        vserver_groups: Vec::new(),
+    };
+    let limits = &context.limits.load_balancers;
+    let line = context.audit.success(&load_balancer.id, None);
+    let stored = match context
+        .store
+        .insert_load_balancer(load_balancer, limits.per_region, limits.address_pool, line)
+        .await
+    {
+        Ok(stored) => stored,
+        Err(StoreError::OverQuota { used, limit }) => {
+            return Err(ApiError::OverQuota(format!(
+                "the account already has {used} load balancers in {} (quota {limit})",
+                region.id
+            )));
+        }
+        Err(StoreError::Conflict(_)) => {
+            return Err(ApiError::InvalidParameter(
+                "Illegal parameter. The IP address is not in subnet or is already used.".into(),
+            ));
+        }
+        Err(other) => return Err(other.into()),
+    };
+    let mut out = Fields::new();
+    out.insert("LoadBalancerId".into(), stored.id.clone().into());
+    out.insert(
+        "ResourceGroupId".into(),
+        stored.resource_group_id.clone().into(),
+    );
+    out.insert("Address".into(), stored.address.to_string().into());
+    for name in [
+        "LoadBalancerName",
+        "AddressIPVersion",
+        "NetworkType",
+        "VpcId",
+        "VSwitchId",
+    ] {
+        if let Some(value) = stored.attributes.get(name) {
+            out.insert(name.into(), setting_value(value));
+        }
+    }
+    if settings::text(&stored.attributes, "PayType") == Some("PrePay") {
+        out.insert("OrderId".into(), json!(order_id(&stored)));
+    }
+    Ok(out)
+}
+
+/// A subscription's order number: stable for the load balancer.
+fn order_id(load_balancer: &LoadBalancer) -> i64 {
+    20_000_000_000 + load_balancer.created_ms.rem_euclid(10_000_000_000)
+}
+
+pub fn setting_value(setting: &Setting) -> Value {
+    match setting {
+        Setting::Int(number) => json!(number),
+        Setting::Text(text) => json!(text),
+    }
+}
+
+/// The scalar fields Describe and DescribeAttribute share.
+fn summary(load_balancer: &LoadBalancer) -> Fields {
+    let created = clock::from_unix_ms(load_balancer.created_ms);
+    let attributes = &load_balancer.attributes;
+    let mut out = Fields::new();
+    out.insert("LoadBalancerId".into(), load_balancer.id.clone().into());
+    for name in ["LoadBalancerName"] {
+        if let Some(value) = attributes.get(name) {
+            out.insert(name.into(), setting_value(value));
+        }
+    }
+    out.insert(
+        "LoadBalancerStatus".into(),
+        load_balancer.status.clone().into(),
+    );
+    out.insert("Address".into(), load_balancer.address.to_string().into());
+    for name in [
+        "AddressType",
+        "AddressIPVersion",
+        "NetworkType",
+        "VpcId",
+        "VSwitchId",
+    ] {
+        if let Some(value) = attributes.get(name) {
+            out.insert(name.into(), setting_value(value));
+        }
+    }
+    out.insert("RegionId".into(), load_balancer.region_id.clone().into());
+    out.insert(
+        "RegionIdAlias".into(),
+        load_balancer.region_id.clone().into(),
+    );
+    for name in ["MasterZoneId", "SlaveZoneId"] {
+        if let Some(value) = attributes.get(name) {
+            out.insert(name.into(), setting_value(value));
+        }
+    }
+    out.insert("CreateTime".into(), clock::iso8601(created).into());
+    out.insert("CreateTimeStamp".into(), json!(load_balancer.created_ms));
+    for name in [
+        "PayType",
+        "InternetChargeType",
+        "Bandwidth",
+        "LoadBalancerSpec",
+        "InstanceChargeType",
+        "ModificationProtectionStatus",
+        "ModificationProtectionReason",
+    ] {
+        if let Some(value) = attributes.get(name) {
+            out.insert(name.into(), setting_value(value));
+        }
+    }
+    out.insert(
+        "ResourceGroupId".into(),
+        load_balancer.resource_group_id.clone().into(),
+    );
+    let protection = if load_balancer.delete_protection {
+        "on"
+    } else {
+        "off"
+    };
+    out.insert("DeleteProtection".into(), protection.into());
+    out
+}
+
+pub async fn describe(context: &Context<'_>) -> Result<Fields, ApiError> {
+    let params = context.params;
+    let region = region_or_default(context)?;
+    let filter = Filter::parse(context)?;
+    let page_number = fields::bounded_number(params, "PageNumber", 1, (1, u32::MAX as u64))?;
+    let page_size =
+        fields::bounded_number(params, "PageSize", DEFAULT_PAGE_SIZE, (1, MAX_PAGE_SIZE))?;
+    let scope = Scope {
+        account_id: context.caller.account_id.clone(),
+        region_id: region.id.to_owned(),
+    };
+    let matching: Vec<LoadBalancer> = context
+        .store
+        .list_load_balancers(&scope)
+        .await?
+        .into_iter()
+        .filter(|load_balancer| filter.matches(load_balancer))
+        .collect();
+    let total = matching.len();
+    let items = matching
+        .iter()
+        .skip(((page_number - 1) * page_size) as usize)
+        .take(page_size as usize)
+        .map(|load_balancer| {
+            let mut item = summary(load_balancer);
+            if let Some(charge) = item.get("InternetChargeType").cloned() {
+                item.insert("InternetChargeTypeAlias".into(), charge);
+            }
+            item.insert("Tags".into(), json!(TagsView::of(&load_balancer.tags)));
+            item
+        })
+        .collect();
+    let mut out = Fields::new();
+    out.insert("PageNumber".into(), json!(page_number));
+    out.insert("PageSize".into(), json!(page_size));
+    out.insert("TotalCount".into(), json!(total));
+    out.extend(listing("LoadBalancers", "LoadBalancer", items));
+    Ok(out)
+}
+
+/// DescribeLoadBalancers' filters; each given one must match.
+struct Filter {
+    ids: Vec<String>,
+    names: Vec<String>,
+    /// Attribute or status filters: (wire name, value).
+    equal: Vec<(&'static str, String)>,
+    server_ids: Vec<String>,
+    server_addresses: Vec<String>,
+    tags: Vec<TagFilter>,
+}
+
+const EQUAL_FILTERS: &[&str] = &[
+    "LoadBalancerStatus",
+    "Address",
+    "AddressType",
+    "AddressIPVersion",
+    "NetworkType",
+    "VpcId",
+    "VSwitchId",
+    "MasterZoneId",
+    "SlaveZoneId",
+    "PayType",
+    "InternetChargeType",
+    "ResourceGroupId",
+    "LoadBalancerSpec",
+];
+
+impl Filter {
+    fn parse(context: &Context<'_>) -> Result<Filter, ApiError> {
+        let params = context.params;
+        Ok(Filter {
+            ids: fields::id_list(params, "LoadBalancerId", MAX_FILTER_IDS)?,
+            names: fields::id_list(params, "LoadBalancerName", MAX_FILTER_IDS)?,
+            equal: EQUAL_FILTERS
+                .iter()
+                .filter_map(|name| Some((*name, params.non_empty(name)?.to_owned())))
+                .collect(),
+            server_ids: fields::id_list(params, "ServerId", 100)?,
+            server_addresses: fields::id_list(params, "ServerIntranetAddress", 100)?,
+            tags: fields::tag_filters(params)?,
+        })
+    }
+
+    fn matches(&self, load_balancer: &LoadBalancer) -> bool {
+        let name = settings::text(&load_balancer.attributes, "LoadBalancerName").unwrap_or("");
+        let value_of = |field: &str| -> String {
+            match field {
+                "LoadBalancerStatus" => load_balancer.status.clone(),
+                "Address" => load_balancer.address.to_string(),
+                "ResourceGroupId" => load_balancer.resource_group_id.clone(),
+                other => match load_balancer.attributes.get(other) {
+                    Some(Setting::Text(text)) => text.clone(),
+                    Some(Setting::Int(number)) => number.to_string(),
+                    None => String::new(),
+                },
+            }
+        };
+        let servers = || {
+            load_balancer.backend_servers.iter().chain(
+                load_balancer
+                    .vserver_groups
+                    .iter()
+                    .flat_map(|group| group.servers.iter()),
+            )
+        };
+        (self.ids.is_empty() || self.ids.contains(&load_balancer.id))
+            && (self.names.is_empty() || self.names.iter().any(|n| n == name))
+            && self
+                .equal
+                .iter()
+                .all(|(field, wanted)| value_of(field).eq_ignore_ascii_case(wanted))
+            && (self.server_ids.is_empty()
+                || servers().any(|server| self.server_ids.contains(&server.server_id)))
+            && (self.server_addresses.is_empty()
+                || servers().any(|server| {
+                    server
+                        .server_ip
+                        .as_ref()
+                        .is_some_and(|ip| self.server_addresses.contains(ip))
+                }))
+            && self
+                .tags
+                .iter()
+                .all(|filter| carries(&load_balancer.tags, filter))
+    }
+}
+
+fn carries(tags: &[Tag], filter: &TagFilter) -> bool {
+    tags.iter().any(|tag| {
+        tag.key == filter.key
+            && filter
+                .value
+                .as_ref()
+                .is_none_or(|value| *value == tag.value)
+    })
+}
+
+pub async fn attribute(context: &Context<'_>) -> Result<Fields, ApiError> {
+    let id = context.params.required("LoadBalancerId")?;
+    let load_balancer = find(context, Lookup::Id(id)).await?;
+    let mut out = summary(&load_balancer);
+    let end = "2999-09-08T16:00:00Z";
+    out.insert("EndTime".into(), end.into());
+    out.insert("EndTimeStamp".into(), json!(32_493_801_600_000i64));
+    let listeners = &load_balancer.listeners;
+    let ports: Vec<Value> = listeners.iter().map(|l| json!(l.port)).collect();
+    out.insert("ListenerPorts".into(), json!({ "ListenerPort": ports }));
+    // Both spellings are real: the misspelled block is what older clients read.
+    let misspelled: Vec<Value> = listeners
+        .iter()
+        .map(|l| json!({ "ListenerPort": l.port, "ListenerProtocal": l.protocol.as_str() }))
+        .collect();
+    out.insert(
+        "ListenerPortsAndProtocal".into(),
+        json!({ "ListenerPortAndProtocal": misspelled }),
+    );
+    let spelled: Vec<Value> = listeners
+        .iter()
+        .map(|listener| {
+            let mut item = Fields::new();
+            item.insert("ListenerPort".into(), json!(listener.port));
+            item.insert("ListenerProtocol".into(), listener.protocol.as_str().into());
+            if let Some(Setting::Text(description)) = listener.settings.get("Description") {
+                item.insert("Description".into(), description.clone().into());
+            }
+            if listener.protocol == Protocol::Http
+                && settings::text(&listener.settings, "ListenerForward") == Some("on")
+            {
+                item.insert("ListenerForward".into(), "on".into());
+                if let Some(port) = settings::int(&listener.settings, "ForwardPort") {
+                    item.insert("ForwardPort".into(), json!(port));
+                }
+            }
+            Value::Object(item)
+        })
+        .collect();
+    out.insert(
+        "ListenerPortsAndProtocol".into(),
+        json!({ "ListenerPortAndProtocol": spelled }),
+    );
+    let servers: Vec<Value> = load_balancer
+        .backend_servers
+        .iter()
+        .map(|server| {
+            let mut item = json!({
+                "ServerId": server.server_id,
+                "Weight": server.weight,
+                "Type": server.server_type,
+            });
+            if let Some(ip) = &server.server_ip {
+                item["ServerIp"] = json!(ip);
+            }
+            if !server.description.is_empty() {
+                item["Description"] = json!(server.description);
+            }
+            item
+        })
+        .collect();
+    out.insert("BackendServers".into(), json!({ "BackendServer": servers }));
+    out.insert("Tags".into(), json!(TagsView::of(&load_balancer.tags)));
+    Ok(out)
+}
+
+pub async fn delete(context: &Context<'_>) -> Result<Fields, ApiError> {
+    let id = context.params.required("LoadBalancerId")?;
+    for _ in 0..super::MAX_EDIT_ATTEMPTS {
+        let load_balancer = find(context, Lookup::Id(id)).await?;
+        if load_balancer.delete_protection {
+            return Err(ApiError::DeleteProtectionIsOn);
+        }
+        let line = context.audit.success(id, None);
+        match context
+            .store
+            .delete_load_balancer(&load_balancer, line)
+            .await
+        {
+            Ok(()) => return Ok(Fields::new()),
+            Err(StoreError::Stale) => continue,
+            Err(StoreError::NotFound(_)) => return Err(ApiError::LoadBalancerNotFound(id.into())),
+            Err(other) => return Err(other.into()),
+        }
+    }
+    Err(ApiError::OperationBusy)
+}
+
+pub async fn set_name(context: &Context<'_>) -> Result<Fields, ApiError> {
+    let id = context.params.required("LoadBalancerId")?;
+    let name = context.params.required("LoadBalancerName")?;
+    check_name(name)?;
+    edit(context, Lookup::Id(id), |load_balancer| {
+        let value = Setting::Text(name.to_owned());
+        load_balancer
+            .attributes
+            .insert("LoadBalancerName".into(), value);
+        Ok(())
+    })
+    .await?;
+    Ok(Fields::new())
+}
+
+pub async fn set_status(context: &Context<'_>) -> Result<Fields, ApiError> {
+    let id = context.params.required("LoadBalancerId")?;
+    let text = context.params.required("LoadBalancerStatus")?;
+    let Setting::Text(status) =
+        settings::parse_value("LoadBalancerStatus", K::Enum(&["active", "inactive"]), text)?
+    else {
+        unreachable!("an enum parses to text")
+    };
+    edit(context, Lookup::Id(id), |load_balancer| {
+        load_balancer.status = status.clone();
+        Ok(())
+    })
+    .await?;
+    Ok(Fields::new())
+}
+
+pub async fn set_delete_protection(context: &Context<'_>) -> Result<Fields, ApiError> {
+    let id = context.params.required("LoadBalancerId")?;
+    let protect = on_off(
+        "DeleteProtection",
+        context.params.required("DeleteProtection")?,
+    )?;
+    edit(context, Lookup::Id(id), |load_balancer| {
+        load_balancer.delete_protection = protect;
+        Ok(())
+    })
+    .await?;
+    Ok(Fields::new())
+}
+
+pub async fn modify_spec(context: &Context<'_>) -> Result<Fields, ApiError> {
+    let id = context.params.required("LoadBalancerId")?;
+    let spec = settings::parse_value(
+        "LoadBalancerSpec",
+        K::Enum(SPECS),
+        context.params.required("LoadBalancerSpec")?,
+    )?;
+    let (load_balancer, ()) = edit(context, Lookup::Id(id), |load_balancer| {
+        let charge = settings::text(&load_balancer.attributes, "InstanceChargeType");
+        let elastic = spec == Setting::Text("slb.lcu.elastic".into());
+        if (charge == Some("PayByCLCU")) != elastic {
+            return Err(ApiError::ModifySpecNotAllowed(
+                "pay-by-CLCU instances are slb.lcu.elastic, and only they".into(),
+            ));
+        }
+        load_balancer
+            .attributes
+            .insert("LoadBalancerSpec".into(), spec.clone());
+        Ok(())
+    })
+    .await?;
+    let mut out = Fields::new();
+    if settings::text(&load_balancer.attributes, "PayType") == Some("PrePay") {
+        out.insert("OrderId".into(), json!(order_id(&load_balancer)));
+    }
+    Ok(out)
+}
+
+/// What other families show of a load balancer's tags.
+pub fn tags_view(tags: &[Tag]) -> Value {
+    json!(to_fields(TagsView::of(tags)))
+}

@@ -1,0 +1,138 @@
+//! Server Load Balancer (2014-05-15): certificates, load balancers, listeners, domain
+//! extensions, backend servers, VServer groups, tags and regions.
+
+pub mod backends;
+pub mod ca_certificates;
+mod certificates;
+pub mod domain_extensions;
+pub mod listeners;
+pub mod load_balancers;
+pub mod regions;
+pub mod server_certificates;
+mod settings;
+pub mod tags;
+pub mod vserver_groups;
+
+use crate::api::error::ApiError;
+use crate::products::Context;
+use crate::regions::{self as known_regions, Region};
+use crate::store::load_balancers::{AddressPool, LoadBalancer, Owner};
+use crate::store::{Quota, StoreError};
+
+/// Where clients that send no RegionId and no regional host name are taken to be.
+const DEFAULT_REGION: &str = "cn-hangzhou";
+
+/// An edit that keeps racing with others on the same load balancer gives up after this many
+/// fresh starts.
+const MAX_EDIT_ATTEMPTS: usize = 16;
+
+/// Quotas and the address pool, as `serve` flags set them.
+#[derive(Clone, Debug)]
+pub struct LoadBalancerLimits {
+    pub per_region: Quota,
+    pub listeners_per_load_balancer: usize,
+    pub domain_extensions_per_listener: usize,
+    pub backend_servers_per_load_balancer: usize,
+    pub backend_servers_per_call: usize,
+    pub address_pool: AddressPool,
+}
+
+/// `RegionId` if given (and known); else the region of a regional host name
+/// (`slb.<region>.aliyuncs.com`); else the default region. For actions whose clients leave
+/// RegionId out although the reference requires it.
+pub fn region_or_default(context: &Context<'_>) -> Result<&'static Region, ApiError> {
+    if let Some(id) = context.params.non_empty("RegionId") {
+        return known_regions::find(id).ok_or_else(|| ApiError::InvalidRegionId(id.to_owned()));
+    }
+    let host = context.host.split(':').next().unwrap_or_default();
+    let from_host = host
+        .strip_prefix("slb.")
+        .and_then(|rest| rest.strip_suffix(".aliyuncs.com"))
+        .and_then(known_regions::find);
+    Ok(from_host.unwrap_or_else(|| known_regions::find(DEFAULT_REGION).expect("a known region")))
+}
+
+/// The caller's account, and the region only if the request names one: a load balancer's ID
+/// says its region.
+pub fn owner(context: &Context<'_>) -> Result<Owner, ApiError> {
+    let region_id = match context.params.non_empty("RegionId") {
+        Some(id) => Some(
+            known_regions::find(id)
+                .ok_or_else(|| ApiError::InvalidRegionId(id.to_owned()))?
+                .id
+                .to_owned(),
+        ),
+        None => None,
+    };
+    Ok(Owner {
+        account_id: context.caller.account_id.clone(),
+        region_id,
+    })
+}
+
+/// How an action names the load balancer it acts on.
+#[derive(Clone, Copy, Debug)]
+pub enum Lookup<'a> {
+    /// `LoadBalancerId`.
+    Id(&'a str),
+    /// A domain extension's or VServer group's ID, with the error for a missing one.
+    Child(&'a str, fn(String) -> ApiError),
+}
+
+pub async fn find(context: &Context<'_>, lookup: Lookup<'_>) -> Result<LoadBalancer, ApiError> {
+    let owner = owner(context)?;
+    match lookup {
+        Lookup::Id(id) => context
+            .store
+            .load_balancer(&owner, id)
+            .await?
+            .ok_or_else(|| ApiError::LoadBalancerNotFound(id.to_owned())),
+        Lookup::Child(id, missing) => context
+            .store
+            .load_balancer_holding(&owner, id)
+            .await?
+            .ok_or_else(|| missing(id.to_owned())),
+    }
+}
+
+/// Reads the load balancer, applies `change` and writes it back, starting again from a fresh
+/// read if another change came in between. `change` refuses with the client's error.
+pub async fn edit<T>(
+    context: &Context<'_>,
+    lookup: Lookup<'_>,
+    mut change: impl FnMut(&mut LoadBalancer) -> Result<T, ApiError>,
+) -> Result<(LoadBalancer, T), ApiError> {
+    for _ in 0..MAX_EDIT_ATTEMPTS {
+        let mut load_balancer = find(context, lookup).await?;
+        let output = change(&mut load_balancer)?;
+        let line = context.audit.success(&load_balancer.id, None);
+        match context
+            .store
+            .replace_load_balancers(vec![load_balancer], line)
+            .await
+        {
+            Ok(mut written) => return Ok((written.remove(0), output)),
+            Err(StoreError::Stale) => continue,
+            Err(StoreError::NotFound(_)) => match lookup {
+                Lookup::Id(id) => return Err(ApiError::LoadBalancerNotFound(id.to_owned())),
+                Lookup::Child(id, missing) => return Err(missing(id.to_owned())),
+            },
+            Err(other) => return Err(other.into()),
+        }
+    }
+    Err(ApiError::OperationBusy)
+}
+
+/// A certificate an edit names that is not an SLB certificate of this account and region, in
+/// the words the real service uses for listeners ("is not Support").
+pub fn certificate_refusal(error: ApiError) -> ApiError {
+    match error {
+        ApiError::ServerCertificateNotFound(_) => ApiError::InvalidParameter(
+            "The specified parameter ServerCertificateId is not Support.".into(),
+        ),
+        ApiError::CaCertificateNotFound(_) => ApiError::InvalidParameter(
+            "The specified parameter CACertificateId is not Support.".into(),
+        ),
+        other => other,
+    }
+}

@@ -1,0 +1,300 @@
+//! TagResources, UntagResources and ListTagResources for `ResourceType=certificate` (server and
+//! CA certificates alike) and `ResourceType=instance` (load balancers).
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Value, json};
+
+use super::MAX_EDIT_ATTEMPTS;
+use super::certificates::scope;
+use crate::api::error::ApiError;
+use crate::products::fields::{self, MAX_RESOURCES, MAX_TAGS};
+use crate::products::{Context, Fields};
+use crate::store::load_balancers::Owner;
+use crate::store::{Scope, StoreError, Tag, TagCursor, TagQuery, TaggedResource};
+
+/// ListTagResources answers this many tags per page.
+const PAGE_SIZE: usize = 50;
+
+/// The resource types SLB tags; certificates and load balancers (`instance`) exist here.
+const RESOURCE_TYPES: [&str; 6] = [
+    "instance",
+    "certificate",
+    "acl",
+    "listener",
+    "vservergroup",
+    "masterslaveservergroup",
+];
+
+/// What the resources of a ResourceType are stored as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// Server and CA certificates.
+    Certificate,
+    /// Load balancers.
+    Instance,
+    /// A type this server has no resources of.
+    Other,
+}
+
+/// RegionId and ResourceType, common to the three actions.
+fn target(context: &Context<'_>) -> Result<(Scope, Kind), ApiError> {
+    let region = fields::region(context.params)?;
+    let resource_type = context.params.required("ResourceType")?;
+    if !RESOURCE_TYPES.contains(&resource_type) {
+        return Err(ApiError::InvalidParameter(format!(
+            "The specified ResourceType {resource_type:?} is not valid; use one of {}.",
+            RESOURCE_TYPES.join(", ")
+        )));
+    }
+    let kind = match resource_type {
+        "certificate" => Kind::Certificate,
+        "instance" => Kind::Instance,
+        _ => Kind::Other,
+    };
+    Ok((scope(context, region), kind))
+}
+
+/// `ResourceId.N`: 1 to 20 IDs (or at most 20 where optional).
+fn resource_ids(context: &Context<'_>, required: bool) -> Result<Vec<String>, ApiError> {
+    let ids = fields::repeated(context.params, "ResourceId")?;
+    if required && ids.is_empty() {
+        return Err(ApiError::MissingParameter("ResourceId.1"));
+    }
+    if ids.len() > MAX_RESOURCES {
+        return Err(ApiError::InvalidParameter(format!(
+            "{} resources are given; at most {MAX_RESOURCES} are allowed per call.",
+            ids.len()
+        )));
+    }
+    Ok(ids.into_iter().map(str::to_owned).collect())
+}
+
+pub async fn tag(context: &Context<'_>) -> Result<Fields, ApiError> {
+    let (scope, kind) = target(context)?;
+    let ids = resource_ids(context, true)?;
+    let tags = fields::tags(context.params)?;
+    if tags.is_empty() {
+        return Err(ApiError::MissingParameter("Tag.1.Key"));
+    }
+    match kind {
+        Kind::Certificate => {}
+        Kind::Instance => {
+            return edit_instances(context, &scope, &ids, |resource_tags| {
+                for tag in &tags {
+                    resource_tags.retain(|t| t.key != tag.key);
+                    resource_tags.push(tag.clone());
+                }
+                resource_tags.sort_by(|a, b| a.key.cmp(&b.key));
+            })
+            .await;
+        }
+        Kind::Other => return Err(ApiError::ResourceNotFound(ids[0].clone())),
+    }
+    let line = context.audit.success(&ids.join(","), None);
+    context
+        .store
+        .tag_certificates(&scope, ids, tags, MAX_TAGS as u64, line)
+        .await?;
+    Ok(Fields::new())
+}
+
+pub async fn untag(context: &Context<'_>) -> Result<Fields, ApiError> {
+    let (scope, kind) = target(context)?;
+    let ids = resource_ids(context, true)?;
+    let keys = fields::repeated(context.params, "TagKey")?;
+    if keys.len() > MAX_TAGS {
+        return Err(ApiError::TagCountLimit(format!(
+            "{} tag keys are given; at most {MAX_TAGS} are allowed",
+            keys.len()
+        )));
+    }
+    let all = match context.params.non_empty("All") {
+        None => false,
+        Some(value) if value.eq_ignore_ascii_case("true") => true,
+        Some(value) if value.eq_ignore_ascii_case("false") => false,
+        Some(other) => {
+            return Err(ApiError::InvalidParameter(format!(
+                "The specified All {other:?} is not valid; use true or false."
+            )));
+        }
+    };
+    // All takes effect only without TagKey.N; with neither, nothing is asked for.
+    let keys: Option<Vec<String>> = match (keys.is_empty(), all) {
+        (false, _) => Some(keys.into_iter().map(str::to_owned).collect()),
+        (true, true) => None,
+        (true, false) => {
+            return Err(ApiError::InvalidParameter(
+                "Give TagKey.N, or All=true to remove every tag.".into(),
+            ));
+        }
+    };
+    match kind {
+        Kind::Certificate => {}
+        Kind::Instance => {
+            return edit_instances(context, &scope, &ids, |resource_tags| {
+                resource_tags.retain(|t| keys.as_ref().is_some_and(|keys| !keys.contains(&t.key)));
+            })
+            .await;
+        }
+        Kind::Other => return Err(ApiError::ResourceNotFound(ids[0].clone())),
+    }
+    let line = context.audit.success(&ids.join(","), None);
+    context
+        .store
+        .untag_certificates(&scope, ids, keys, line)
+        .await?;
+    Ok(Fields::new())
+}
+
+pub async fn list(context: &Context<'_>) -> Result<Fields, ApiError> {
+    let (scope, kind) = target(context)?;
+    let query = TagQuery {
+        resource_ids: resource_ids(context, false)?,
+        tags: fields::tag_filters(context.params)?,
+        after: context
+            .params
+            .non_empty("NextToken")
+            .map(parse_token)
+            .transpose()?,
+        limit: PAGE_SIZE + 1,
+    };
+    let mut rows = match kind {
+        Kind::Certificate => context.store.list_certificate_tags(&scope, &query).await?,
+        Kind::Instance => instance_tags(context, &scope, &query).await?,
+        Kind::Other => Vec::new(),
+    };
+    let more = rows.len() > PAGE_SIZE;
+    rows.truncate(PAGE_SIZE);
+    let mut fields = Fields::new();
+    // Present only when there is another page: an empty token would be ambiguous.
+    if more && let Some(last) = rows.last() {
+        fields.insert("NextToken".into(), Value::String(token(&last.cursor)));
+    }
+    let items: Vec<Value> = rows
+        .iter()
+        .map(|row| {
+            json!({
+                "ResourceId": row.resource_id,
+                "ResourceType": if kind == Kind::Instance { "instance" } else { "certificate" },
+                "TagKey": row.tag.key,
+                "TagValue": row.tag.value,
+            })
+        })
+        .collect();
+    fields.insert("TagResources".into(), json!({ "TagResource": items }));
+    Ok(fields)
+}
+
+/// Changes the tags of every load balancer of `ids`, all or nothing; a load balancer left with
+/// more than [`MAX_TAGS`] tags refuses the whole call.
+async fn edit_instances(
+    context: &Context<'_>,
+    scope: &Scope,
+    ids: &[String],
+    change: impl Fn(&mut Vec<Tag>),
+) -> Result<Fields, ApiError> {
+    let owner = Owner {
+        account_id: scope.account_id.clone(),
+        region_id: Some(scope.region_id.clone()),
+    };
+    for _ in 0..MAX_EDIT_ATTEMPTS {
+        let mut edited = Vec::with_capacity(ids.len());
+        for id in ids {
+            let mut load_balancer = context
+                .store
+                .load_balancer(&owner, id)
+                .await?
+                .ok_or_else(|| ApiError::ResourceNotFound(id.clone()))?;
+            change(&mut load_balancer.tags);
+            if load_balancer.tags.len() > MAX_TAGS {
+                return Err(ApiError::TagCountLimit(format!(
+                    "{id} would have {} tags; at most {MAX_TAGS} are allowed",
+                    load_balancer.tags.len()
+                )));
+            }
+            edited.push(load_balancer);
+        }
+        let line = context.audit.success(&ids.join(","), None);
+        match context.store.replace_load_balancers(edited, line).await {
+            Ok(_) => return Ok(Fields::new()),
+            Err(StoreError::Stale) => continue,
+            Err(StoreError::NotFound(id)) => return Err(ApiError::ResourceNotFound(id)),
+            Err(other) => return Err(other.into()),
+        }
+    }
+    Err(ApiError::OperationBusy)
+}
+
+/// ListTagResources over load balancers: in creation order, then key order; the cursor's
+/// `seq` is the load balancer's position in that order.
+async fn instance_tags(
+    context: &Context<'_>,
+    scope: &Scope,
+    query: &TagQuery,
+) -> Result<Vec<TaggedResource>, ApiError> {
+    let load_balancers = context.store.list_load_balancers(scope).await?;
+    let mut rows = Vec::new();
+    for (seq, load_balancer) in load_balancers.iter().enumerate() {
+        let seq = seq as i64;
+        let listed =
+            query.resource_ids.is_empty() || query.resource_ids.contains(&load_balancer.id);
+        let carries = query.tags.iter().all(|filter| {
+            load_balancer.tags.iter().any(|tag| {
+                tag.key == filter.key && filter.value.as_ref().is_none_or(|v| *v == tag.value)
+            })
+        });
+        if !listed || !carries {
+            continue;
+        }
+        for tag in &load_balancer.tags {
+            let cursor = TagCursor {
+                seq,
+                key: tag.key.clone(),
+            };
+            let after = query
+                .after
+                .as_ref()
+                .is_none_or(|a| (cursor.seq, &cursor.key) > (a.seq, &a.key));
+            if after && rows.len() < query.limit {
+                rows.push(TaggedResource {
+                    resource_id: load_balancer.id.clone(),
+                    tag: tag.clone(),
+                    cursor,
+                });
+            }
+        }
+    }
+    Ok(rows)
+}
+
+fn token(cursor: &TagCursor) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{}:{}", cursor.seq, cursor.key))
+}
+
+fn parse_token(token: &str) -> Result<TagCursor, ApiError> {
+    let invalid = || ApiError::InvalidParameter("The specified NextToken is not valid.".into());
+    let text = URL_SAFE_NO_PAD.decode(token).map_err(|_| invalid())?;
+    let text = String::from_utf8(text).map_err(|_| invalid())?;
+    let (seq, key) = text.split_once(':').ok_or_else(invalid)?;
+    Ok(TagCursor {
+        seq: seq.parse().map_err(|_| invalid())?,
+        key: key.to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_round_trip_and_garbage_is_refused() {
+        let cursor = TagCursor {
+            seq: 42,
+            key: "env:prod".into(),
+        };
+        assert_eq!(parse_token(&token(&cursor)).unwrap(), cursor);
+        assert!(parse_token("!!").is_err());
+        assert!(parse_token(&URL_SAFE_NO_PAD.encode("x:y")).is_err());
+    }
+}

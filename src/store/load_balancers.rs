@@ -1,0 +1,284 @@
+//! Load balancers and what hangs off them (listeners, domain extensions, backend servers,
+//! VServer groups), stored and changed as one aggregate: every change reads the load balancer,
+//! edits it, and writes it back in one transaction, after the store checked that every
+//! certificate it names exists in its account and region.
+
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use super::{CertificateKind, Quota, Scope, StoreError, Tag};
+use crate::audit::AuditLine;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoadBalancer {
+    pub id: String,
+    pub account_id: String,
+    pub region_id: String,
+    /// Handed out by the store from the address pool.
+    pub address: Ipv4Addr,
+    /// `active` or `inactive`.
+    pub status: String,
+    pub delete_protection: bool,
+    pub created_ms: i64,
+    pub client_token: Option<String>,
+    /// Advanced by every change (see [`LoadBalancerStore`]).
+    pub revision: i64,
+    pub resource_group_id: String,
+    /// Every other attribute as the client set it (or its default), by wire name:
+    /// `LoadBalancerName`, `AddressType`, `LoadBalancerSpec`, `Bandwidth`, ...
+    pub attributes: BTreeMap<String, Setting>,
+    pub tags: Vec<Tag>,
+    /// In creation order.
+    pub listeners: Vec<Listener>,
+    /// The default server group.
+    pub backend_servers: Vec<BackendServer>,
+    pub vserver_groups: Vec<VServerGroup>,
+}
+
+/// A parameter's value, as typed on the wire (`Bandwidth` is a number, `Scheduler` a string).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Setting {
+    Int(i64),
+    Text(String),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    Http,
+    Https,
+    Tcp,
+    Udp,
+}
+
+impl Protocol {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Http => "http",
+            Protocol::Https => "https",
+            Protocol::Tcp => "tcp",
+            Protocol::Udp => "udp",
+        }
+    }
+
+    /// Case-insensitively (certd sends `HTTPS`).
+    pub fn parse(value: &str) -> Option<Protocol> {
+        [
+            Protocol::Http,
+            Protocol::Https,
+            Protocol::Tcp,
+            Protocol::Udp,
+        ]
+        .into_iter()
+        .find(|p| p.as_str().eq_ignore_ascii_case(value))
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ListenerStatus {
+    Stopped,
+    Running,
+}
+
+impl ListenerStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ListenerStatus::Stopped => "stopped",
+            ListenerStatus::Running => "running",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Listener {
+    pub port: u16,
+    pub protocol: Protocol,
+    pub status: ListenerStatus,
+    pub server_certificate_id: Option<String>,
+    pub ca_certificate_id: Option<String>,
+    /// Every other parameter, by wire name, as set or defaulted.
+    pub settings: BTreeMap<String, Setting>,
+    pub domain_extensions: Vec<DomainExtension>,
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DomainExtension {
+    pub id: String,
+    pub domain: String,
+    pub server_certificate_id: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackendServer {
+    pub server_id: String,
+    /// `ecs`, `eni` or `eci`.
+    pub server_type: String,
+    pub server_ip: Option<String>,
+    /// VServer groups only.
+    pub port: Option<u16>,
+    pub weight: u8,
+    pub description: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VServerGroup {
+    pub id: String,
+    pub name: String,
+    pub created_ms: i64,
+    pub servers: Vec<BackendServer>,
+    pub tags: Vec<Tag>,
+}
+
+impl LoadBalancer {
+    pub fn scope(&self) -> Scope {
+        Scope {
+            account_id: self.account_id.clone(),
+            region_id: self.region_id.clone(),
+        }
+    }
+
+    /// The certificates this load balancer's listeners and domain extensions name.
+    pub fn certificate_references(&self) -> Vec<(CertificateKind, &str)> {
+        let mut references = Vec::new();
+        for listener in &self.listeners {
+            if let Some(id) = &listener.server_certificate_id {
+                references.push((CertificateKind::Server, id.as_str()));
+            }
+            if let Some(id) = &listener.ca_certificate_id {
+                references.push((CertificateKind::Ca, id.as_str()));
+            }
+            for extension in &listener.domain_extensions {
+                references.push((
+                    CertificateKind::Server,
+                    extension.server_certificate_id.as_str(),
+                ));
+            }
+        }
+        references
+    }
+
+    /// IDs of domain extensions and VServer groups, which actions name without their load
+    /// balancer.
+    pub fn child_ids(&self) -> Vec<&str> {
+        let extensions = self
+            .listeners
+            .iter()
+            .flat_map(|listener| listener.domain_extensions.iter().map(|e| e.id.as_str()));
+        extensions
+            .chain(self.vserver_groups.iter().map(|group| group.id.as_str()))
+            .collect()
+    }
+}
+
+/// Addresses handed out to load balancers, inclusive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AddressPool {
+    pub first: Ipv4Addr,
+    pub last: Ipv4Addr,
+}
+
+impl AddressPool {
+    /// `a.b.c.d/n`: its host addresses (all of a /31 or /32).
+    pub fn from_cidr(text: &str) -> Result<AddressPool, String> {
+        let (address, length) = text
+            .split_once('/')
+            .ok_or_else(|| format!("{text:?} is not a CIDR block like 127.18.0.0/16"))?;
+        let address: Ipv4Addr = address
+            .parse()
+            .map_err(|_| format!("{address:?} is not an IPv4 address"))?;
+        let length: u32 = length
+            .parse()
+            .ok()
+            .filter(|length| *length <= 32)
+            .ok_or_else(|| format!("{length:?} is not a prefix length from 0 to 32"))?;
+        let mask = u32::MAX.checked_shl(32 - length).unwrap_or(0);
+        let network = u32::from(address) & mask;
+        let broadcast = network | !mask;
+        let (first, last) = if length >= 31 {
+            (network, broadcast)
+        } else {
+            (network + 1, broadcast - 1)
+        };
+        Ok(AddressPool {
+            first: Ipv4Addr::from(first),
+            last: Ipv4Addr::from(last),
+        })
+    }
+}
+
+/// What a load balancer lookup is limited to: the account always, the region when known.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Owner {
+    pub account_id: String,
+    pub region_id: Option<String>,
+}
+
+/// Changes are compare-and-swap: an action reads a load balancer, edits it, and hands it
+/// back; the store writes it only if its `revision` is still the stored one (else `Stale`, and
+/// the action starts again from a fresh read).
+#[async_trait]
+pub trait LoadBalancerStore: Send + Sync {
+    /// Stores a new load balancer at the lowest free address of `pool` (`Exhausted` when none
+    /// is left), unless its scope holds `quota` of them already. If the account already made
+    /// one with the same client token, returns that one and stores nothing.
+    async fn insert_load_balancer(
+        &self,
+        load_balancer: LoadBalancer,
+        quota: Quota,
+        pool: AddressPool,
+        audit: AuditLine,
+    ) -> Result<LoadBalancer, StoreError>;
+    async fn load_balancer(
+        &self,
+        owner: &Owner,
+        id: &str,
+    ) -> Result<Option<LoadBalancer>, StoreError>;
+    /// The load balancer that holds the domain extension or VServer group `child_id`.
+    async fn load_balancer_holding(
+        &self,
+        owner: &Owner,
+        child_id: &str,
+    ) -> Result<Option<LoadBalancer>, StoreError>;
+    /// In creation order.
+    async fn list_load_balancers(&self, scope: &Scope) -> Result<Vec<LoadBalancer>, StoreError>;
+    /// Writes edited load balancers in one transaction, all or nothing, each with its revision
+    /// advanced: `NotFound` if one is gone, `Stale` if one changed since it was read,
+    /// `MissingCertificate` if one names a certificate that is not in its scope with that kind.
+    async fn replace_load_balancers(
+        &self,
+        edited: Vec<LoadBalancer>,
+        audit: AuditLine,
+    ) -> Result<Vec<LoadBalancer>, StoreError>;
+    /// Deletes it with everything on it, unless it changed since it was read (`Stale`).
+    async fn delete_load_balancer(
+        &self,
+        read: &LoadBalancer,
+        audit: AuditLine,
+    ) -> Result<(), StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pools_are_the_host_addresses_of_a_block() {
+        let pool = AddressPool::from_cidr("127.18.0.0/16").unwrap();
+        assert_eq!(pool.first, Ipv4Addr::new(127, 18, 0, 1));
+        assert_eq!(pool.last, Ipv4Addr::new(127, 18, 255, 254));
+        let single = AddressPool::from_cidr("127.0.0.9/32").unwrap();
+        assert_eq!(
+            (single.first, single.last),
+            (single.first, Ipv4Addr::new(127, 0, 0, 9))
+        );
+        for bad in ["127.0.0.1", "127.0.0.0/33", "x/8", "127.0.0.0/-1"] {
+            assert!(AddressPool::from_cidr(bad).is_err(), "{bad}");
+        }
+    }
+}
