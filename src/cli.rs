@@ -57,6 +57,16 @@ struct ServeArgs {
     quota_ca_certificates: u64,
     #[command(flatten)]
     load_balancers: LoadBalancerArgs,
+    /// Answer HTTPS (only) on the listen address, with a certificate from a local CA made once
+    /// in the data directory: trust DATA_DIR/ca.pem (SSL_CERT_FILE, REQUESTS_CA_BUNDLE).
+    #[arg(long, env = "SLBCERT_TLS")]
+    tls: bool,
+    /// Answer HTTPS with this certificate chain (PEM) instead of the local CA's; needs --tls-key.
+    #[arg(long, env = "SLBCERT_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, env = "SLBCERT_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     /// Open client connections at most; near the cap, idle ones are closed first.
     #[arg(long, env = "SLBCERT_MAX_CONNECTIONS", default_value_t = 4096,
           value_parser = clap::value_parser!(u32).range(1..))]
@@ -207,6 +217,17 @@ pub fn main() -> ExitCode {
 async fn run(command: Command) -> Result<(), BoxError> {
     match command {
         Command::Serve(args) => Ok(server::serve(ServeConfig {
+            tls: match (&args.tls_cert, &args.tls_key, args.tls) {
+                (Some(certificate), Some(key), _) => Some(crate::tls::Source::Files {
+                    certificate: certificate.clone(),
+                    key: key.clone(),
+                }),
+                (_, _, true) => Some(crate::tls::Source::LocalCa {
+                    data_dir: args.storage.data_dir.clone(),
+                    listen: args.listen.ip(),
+                }),
+                _ => None,
+            },
             listen: args.listen,
             secrets: args.storage.options(),
             data_dir: args.storage.data_dir,

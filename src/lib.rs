@@ -18,3 +18,4 @@ pub mod products;
 pub mod regions;
 pub mod server;
 pub mod store;
+pub mod tls;

@@ -31,6 +31,8 @@ pub struct ServeConfig {
     pub quota_ca_certificates: u64,
     pub load_balancers: crate::products::slb::LoadBalancerLimits,
     pub http: web::Limits,
+    /// Answer TLS on the API port, with this certificate.
+    pub tls: Option<crate::tls::Source>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +46,8 @@ pub enum ServeError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("cannot set up TLS: {0}")]
+    Tls(#[from] crate::tls::TlsError),
     #[error("cannot listen on {address}: {source}")]
     Listen {
         address: SocketAddr,
@@ -72,6 +76,12 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
             load_balancers: config.load_balancers.clone(),
         },
     });
+    let tls = match &config.tls {
+        Some(source) => Some(tokio_rustls::TlsAcceptor::from(crate::tls::server_config(
+            source,
+        )?)),
+        None => None,
+    };
     let listener = TcpListener::bind(config.listen)
         .await
         .map_err(|source| ServeError::Listen {
@@ -79,7 +89,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
             source,
         })?;
     let address = listener.local_addr().unwrap_or(config.listen);
-    tracing::info!(%address, data_dir = %config.data_dir.display(), "listening");
+    tracing::info!(%address, data_dir = %config.data_dir.display(), tls = tls.is_some(), "listening");
 
     reopen_audit_log_on_hangup(state.audit.clone());
     let (stop, stopped) = watch::channel(false);
@@ -89,7 +99,15 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         let _ = stop.send(true);
     });
     let handler = move |request: Request| route(state.clone(), request);
-    web::serve(listener, handler, api::protocol_error, config.http, stopped).await;
+    web::serve(
+        listener,
+        handler,
+        api::protocol_error,
+        config.http,
+        tls,
+        stopped,
+    )
+    .await;
     tracing::info!("stopped");
     Ok(())
 }

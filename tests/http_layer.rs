@@ -45,6 +45,7 @@ async fn start(limits: web::Limits) -> Server {
         echo,
         slbcert::api::protocol_error,
         limits,
+        None,
         stopped,
     ));
     Server {

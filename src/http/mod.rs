@@ -107,6 +107,7 @@ pub async fn serve<H, F>(
     handler: H,
     protocol_error: ProtocolErrorBody,
     limits: Limits,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     mut shutdown: watch::Receiver<bool>,
 ) where
     H: Fn(Request) -> F + Clone + Send + Sync + 'static,
@@ -133,17 +134,27 @@ pub async fn serve<H, F>(
             },
         };
         let _ = stream.set_nodelay(true);
-        let connection = conn::Connection::new(
-            stream,
+        let connection = Accepted {
             peer,
-            limits.clone(),
-            handler.clone(),
+            limits: limits.clone(),
+            handler: handler.clone(),
             protocol_error,
-            shutdown.clone(),
-            slots.shed_requests(),
-        );
+            shutdown: shutdown.clone(),
+            shed: slots.shed_requests(),
+        };
+        let tls = tls.clone();
         tracker.spawn(async move {
-            connection.run().await;
+            match tls {
+                None => connection.run(stream).await,
+                Some(acceptor) => {
+                    let timeout = connection.limits.request_timeout;
+                    match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
+                        Ok(Ok(stream)) => connection.run(stream).await,
+                        Ok(Err(error)) => tracing::debug!(%peer, %error, "TLS handshake failed"),
+                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                    }
+                }
+            }
             drop(permit);
         });
     }
@@ -163,6 +174,39 @@ pub async fn serve<H, F>(
 /// Runs one connection over an in-memory stream that carries `input` from a client that then
 /// stops sending, with `handler` answering; returns what the server wrote. For fuzzing and
 /// corpus replay: the HTTP layer exactly as it serves, without a socket.
+/// An accepted connection, before its stream (plain or TLS) is known.
+struct Accepted<H> {
+    peer: SocketAddr,
+    limits: Arc<Limits>,
+    handler: H,
+    protocol_error: ProtocolErrorBody,
+    shutdown: watch::Receiver<bool>,
+    shed: pressure::ShedRequests,
+}
+
+impl<H, F> Accepted<H>
+where
+    H: Fn(Request) -> F + Clone + Send + Sync + 'static,
+    F: Future<Output = Response> + Send + 'static,
+{
+    async fn run<S>(self, stream: S)
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    {
+        conn::Connection::new(
+            stream,
+            self.peer,
+            self.limits,
+            self.handler,
+            self.protocol_error,
+            self.shutdown,
+            self.shed,
+        )
+        .run()
+        .await;
+    }
+}
+
 pub async fn serve_bytes<H, F>(input: &[u8], handler: H, limits: Limits) -> Vec<u8>
 where
     H: Fn(Request) -> F + Send + Sync + 'static,
