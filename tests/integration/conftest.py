@@ -39,6 +39,19 @@ class Server:
         self.wrapper = list(wrapper)
         self.port = free_port()
         self.process = None
+        # `serve --tls`: the API answers HTTPS only, with a certificate of DATA_DIR/ca.pem.
+        self.tls = "--tls" in self.args
+
+    @property
+    def base_url(self):
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
+
+    @property
+    def ca_file(self):
+        return str(self.data_dir / "ca.pem") if self.tls else None
+
+    def get(self, path, timeout=1):
+        return requests.get(self.base_url + path, timeout=timeout, verify=self.ca_file or True)
 
     def start(self):
         log = open(self.log_path, "ab")
@@ -52,7 +65,7 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError(f"slbcert exited early:\n{self.log_path.read_text()}")
             try:
-                if requests.get(f"http://127.0.0.1:{self.port}/healthz", timeout=1).status_code == 200:
+                if self.get("/healthz").status_code == 200:
                     return self
             except requests.ConnectionError:
                 time.sleep(0.05)
@@ -87,7 +100,7 @@ class Server:
         return self.log_path.read_text()
 
     def health(self):
-        response = requests.get(f"http://127.0.0.1:{self.port}/healthz", timeout=5)
+        response = self.get("/healthz", timeout=5)
         return response.status_code, response.text
 
     def audit_lines(self):
@@ -216,7 +229,8 @@ def v3(server, account):
 
 @pytest.fixture
 def raw(server, account):
-    return RawClient(server.port, account["AccessKeyId"], account["AccessKeySecret"])
+    return RawClient(server.port, account["AccessKeyId"], account["AccessKeySecret"],
+                     ca_file=server.ca_file)
 
 
 def expect_failure(call, code, status=400, contains=None):

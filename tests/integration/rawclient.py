@@ -39,12 +39,15 @@ class Response:
 
 
 class RawClient:
-    def __init__(self, port, access_key_id, secret, region="cn-hangzhou"):
-        self.base = f"http://127.0.0.1:{port}/"
+    def __init__(self, port, access_key_id, secret, region="cn-hangzhou", ca_file=None):
+        """ca_file: the server answers HTTPS (serve --tls), with a certificate of this CA."""
+        self.base = f"{'https' if ca_file else 'http'}://127.0.0.1:{port}/"
         self.access_key_id = access_key_id
         self.secret = secret
         self.region = region
         self.session = requests.Session()
+        if ca_file:
+            self.session.verify = ca_file
 
     def common(self, action, timestamp=None, nonce=None, fmt="JSON", version="2014-05-15"):
         params = {

@@ -163,7 +163,7 @@ pub(super) async fn find(context: &Context<'_>, spec: &Spec) -> Result<Vec<Certi
 }
 
 /// `Tags=[{"TagKey":"k","TagValue":"v"}]`, the JSON form older clients send, as filters.
-fn legacy_tag_filters(json: Option<&str>) -> Result<Vec<TagFilter>, ApiError> {
+pub(super) fn legacy_tag_filters(json: Option<&str>) -> Result<Vec<TagFilter>, ApiError> {
     Ok(fields::legacy_tags(json)?
         .into_iter()
         .map(|(key, value)| TagFilter {

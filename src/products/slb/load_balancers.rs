@@ -6,7 +6,7 @@ use std::net::Ipv4Addr;
 
 use serde_json::{Value, json};
 
-use super::certificates::{TagsView, listing};
+use super::certificates::{TagsView, legacy_tag_filters, listing};
 use super::settings::{self, Fallback as D, Field, Kind as K};
 use super::{Lookup, edit, find, region_or_default};
 use crate::api::error::ApiError;
@@ -385,7 +385,11 @@ impl Filter {
                 .collect(),
             server_ids: fields::id_list(params, "ServerId", 100)?,
             server_addresses: fields::id_list(params, "ServerIntranetAddress", 100)?,
-            tags: fields::tag_filters(params)?,
+            tags: {
+                let mut tags = fields::tag_filters(params)?;
+                tags.extend(legacy_tag_filters(params.non_empty("Tags"))?);
+                tags
+            },
         })
     }
 
