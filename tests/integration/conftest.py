@@ -67,7 +67,7 @@ class Server:
             try:
                 if self.get("/healthz").status_code == 200:
                     return self
-            except requests.ConnectionError:
+            except (requests.ConnectionError, OSError):  # OSError: ca.pem not written yet
                 time.sleep(0.05)
         raise RuntimeError("slbcert did not become healthy")
 

@@ -46,8 +46,8 @@ class RawClient:
         self.secret = secret
         self.region = region
         self.session = requests.Session()
-        if ca_file:
-            self.session.verify = ca_file
+        # Per request: a session's own `verify` loses to REQUESTS_CA_BUNDLE in the environment.
+        self.verify = ca_file or True
 
     def common(self, action, timestamp=None, nonce=None, fmt="JSON", version="2014-05-15"):
         params = {
@@ -90,7 +90,8 @@ class RawClient:
         if form is not None:
             data = urllib.parse.urlencode(form, quote_via=urllib.parse.quote)
             hdrs["Content-Type"] = "application/x-www-form-urlencoded"
-        return Response(self.session.request(method, url, data=data, headers=hdrs, timeout=30))
+        return Response(self.session.request(method, url, data=data, headers=hdrs, timeout=30,
+                                             verify=self.verify))
 
     def v3(self, action, api_params=None, date=None, nonce=None, secret=None, body_params=None,
            signed_headers=None):
@@ -121,4 +122,5 @@ class RawClient:
         headers["Authorization"] = (f"ACS3-HMAC-SHA256 Credential={self.access_key_id},"
                                     f"SignedHeaders={';'.join(names)},Signature={signature}")
         url = self.base + "?" + urllib.parse.urlencode(query, quote_via=urllib.parse.quote)
-        return Response(self.session.post(url, data=body, headers=headers, timeout=30))
+        return Response(self.session.post(url, data=body, headers=headers, timeout=30,
+                                          verify=self.verify))
