@@ -221,7 +221,7 @@ def test_every_success_carries_an_upper_case_request_id(raw):
 
 
 def test_actions_and_versions(server, raw):
-    check_envelope(raw.v1("CreateLoadBalancer"), "InvalidAction.NotFound", 404)
+    check_envelope(raw.v1("CreateLoadBalancerFTPListener"), "InvalidAction.NotFound", 404)
     def bad_version(common, _):
         common["Version"] = "2016-01-01"
     check_envelope(raw.v1("DescribeServerCertificates", tamper=bad_version), "InvalidVersion", 400)
