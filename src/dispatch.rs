@@ -79,64 +79,17 @@ const SLB: &str = SLB_VERSION;
 const CAS: &str = CAS_VERSION;
 const LB: &str = "LoadBalancerId";
 
+#[rustfmt::skip]
 pub static ACTIONS: &[ActionSpec] = &[
     // SLB: certificates.
-    row!(
-        UploadServerCertificate,
-        SLB,
-        Write,
-        "ServerCertificateId",
-        server::upload
-    ),
-    row!(
-        DescribeServerCertificates,
-        SLB,
-        Read,
-        "ServerCertificateId",
-        server::describe
-    ),
-    row!(
-        DeleteServerCertificate,
-        SLB,
-        Write,
-        "ServerCertificateId",
-        server::delete
-    ),
-    row!(
-        SetServerCertificateName,
-        SLB,
-        Write,
-        "ServerCertificateId",
-        server::rename
-    ),
-    row!(
-        UploadCACertificate,
-        SLB,
-        Write,
-        "CACertificateId",
-        ca::upload
-    ),
-    row!(
-        DescribeCACertificates,
-        SLB,
-        Read,
-        "CACertificateId",
-        ca::describe
-    ),
-    row!(
-        DeleteCACertificate,
-        SLB,
-        Write,
-        "CACertificateId",
-        ca::delete
-    ),
-    row!(
-        SetCACertificateName,
-        SLB,
-        Write,
-        "CACertificateId",
-        ca::rename
-    ),
+    row!(UploadServerCertificate, SLB, Write, "ServerCertificateId", server::upload),
+    row!(DescribeServerCertificates, SLB, Read, "ServerCertificateId", server::describe),
+    row!(DeleteServerCertificate, SLB, Write, "ServerCertificateId", server::delete),
+    row!(SetServerCertificateName, SLB, Write, "ServerCertificateId", server::rename),
+    row!(UploadCACertificate, SLB, Write, "CACertificateId", ca::upload),
+    row!(DescribeCACertificates, SLB, Read, "CACertificateId", ca::describe),
+    row!(DeleteCACertificate, SLB, Write, "CACertificateId", ca::delete),
+    row!(SetCACertificateName, SLB, Write, "CACertificateId", ca::rename),
     // SLB: tags and regions.
     row!(TagResources, SLB, Write, "ResourceId.1", tags::tag),
     row!(UntagResources, SLB, Write, "ResourceId.1", tags::untag),
@@ -149,145 +102,31 @@ pub static ACTIONS: &[ActionSpec] = &[
     row!(DeleteLoadBalancer, SLB, Write, LB, lbs::delete),
     row!(SetLoadBalancerName, SLB, Write, LB, lbs::set_name),
     row!(SetLoadBalancerStatus, SLB, Write, LB, lbs::set_status),
-    row!(
-        SetLoadBalancerDeleteProtection,
-        SLB,
-        Write,
-        LB,
-        lbs::set_delete_protection
-    ),
-    row!(
-        ModifyLoadBalancerInstanceSpec,
-        SLB,
-        Write,
-        LB,
-        lbs::modify_spec
-    ),
+    row!(SetLoadBalancerDeleteProtection, SLB, Write, LB, lbs::set_delete_protection),
+    row!(ModifyLoadBalancerInstanceSpec, SLB, Write, LB, lbs::modify_spec),
     // SLB: listeners.
-    row!(
-        CreateLoadBalancerHTTPSListener,
-        SLB,
-        Write,
-        LB,
-        listeners::create_https
-    ),
-    row!(
-        CreateLoadBalancerHTTPListener,
-        SLB,
-        Write,
-        LB,
-        listeners::create_http
-    ),
-    row!(
-        CreateLoadBalancerTCPListener,
-        SLB,
-        Write,
-        LB,
-        listeners::create_tcp
-    ),
-    row!(
-        CreateLoadBalancerUDPListener,
-        SLB,
-        Write,
-        LB,
-        listeners::create_udp
-    ),
-    row!(
-        SetLoadBalancerHTTPSListenerAttribute,
-        SLB,
-        Write,
-        LB,
-        listeners::set_https
-    ),
-    row!(
-        SetLoadBalancerHTTPListenerAttribute,
-        SLB,
-        Write,
-        LB,
-        listeners::set_http
-    ),
-    row!(
-        SetLoadBalancerTCPListenerAttribute,
-        SLB,
-        Write,
-        LB,
-        listeners::set_tcp
-    ),
-    row!(
-        SetLoadBalancerUDPListenerAttribute,
-        SLB,
-        Write,
-        LB,
-        listeners::set_udp
-    ),
-    row!(
-        DescribeLoadBalancerHTTPSListenerAttribute,
-        SLB,
-        Read,
-        LB,
-        listeners::describe_https
-    ),
-    row!(
-        DescribeLoadBalancerHTTPListenerAttribute,
-        SLB,
-        Read,
-        LB,
-        listeners::describe_http
-    ),
-    row!(
-        DescribeLoadBalancerTCPListenerAttribute,
-        SLB,
-        Read,
-        LB,
-        listeners::describe_tcp
-    ),
-    row!(
-        DescribeLoadBalancerUDPListenerAttribute,
-        SLB,
-        Read,
-        LB,
-        listeners::describe_udp
-    ),
+    row!(CreateLoadBalancerHTTPSListener, SLB, Write, LB, listeners::create_https),
+    row!(CreateLoadBalancerHTTPListener, SLB, Write, LB, listeners::create_http),
+    row!(CreateLoadBalancerTCPListener, SLB, Write, LB, listeners::create_tcp),
+    row!(CreateLoadBalancerUDPListener, SLB, Write, LB, listeners::create_udp),
+    row!(SetLoadBalancerHTTPSListenerAttribute, SLB, Write, LB, listeners::set_https),
+    row!(SetLoadBalancerHTTPListenerAttribute, SLB, Write, LB, listeners::set_http),
+    row!(SetLoadBalancerTCPListenerAttribute, SLB, Write, LB, listeners::set_tcp),
+    row!(SetLoadBalancerUDPListenerAttribute, SLB, Write, LB, listeners::set_udp),
+    row!(DescribeLoadBalancerHTTPSListenerAttribute, SLB, Read, LB, listeners::describe_https),
+    row!(DescribeLoadBalancerHTTPListenerAttribute, SLB, Read, LB, listeners::describe_http),
+    row!(DescribeLoadBalancerTCPListenerAttribute, SLB, Read, LB, listeners::describe_tcp),
+    row!(DescribeLoadBalancerUDPListenerAttribute, SLB, Read, LB, listeners::describe_udp),
     row!(StartLoadBalancerListener, SLB, Write, LB, listeners::start),
     row!(StopLoadBalancerListener, SLB, Write, LB, listeners::stop),
-    row!(
-        DeleteLoadBalancerListener,
-        SLB,
-        Write,
-        LB,
-        listeners::delete
-    ),
-    row!(
-        DescribeLoadBalancerListeners,
-        SLB,
-        Read,
-        "LoadBalancerId.1",
-        listeners::list
-    ),
+    row!(DeleteLoadBalancerListener, SLB, Write, LB, listeners::delete),
+    row!(DescribeLoadBalancerListeners, SLB, Read, "LoadBalancerId.1", listeners::list),
     // SLB: domain extensions.
     row!(CreateDomainExtension, SLB, Write, LB, domains::create),
     row!(DescribeDomainExtensions, SLB, Read, LB, domains::describe),
-    row!(
-        DescribeDomainExtensionAttribute,
-        SLB,
-        Read,
-        "DomainExtensionId",
-        domains::attribute
-    ),
-    row!(
-        SetDomainExtensionAttribute,
-        SLB,
-        Write,
-        "DomainExtensionId",
-        domains::set
-    ),
-    row!(
-        DeleteDomainExtension,
-        SLB,
-        Write,
-        "DomainExtensionId",
-        domains::delete
-    ),
+    row!(DescribeDomainExtensionAttribute, SLB, Read, "DomainExtensionId", domains::attribute),
+    row!(SetDomainExtensionAttribute, SLB, Write, "DomainExtensionId", domains::set),
+    row!(DeleteDomainExtension, SLB, Write, "DomainExtensionId", domains::delete),
     // SLB: backend servers and VServer groups.
     row!(AddBackendServers, SLB, Write, LB, backends::add),
     row!(RemoveBackendServers, SLB, Write, LB, backends::remove),
@@ -295,41 +134,11 @@ pub static ACTIONS: &[ActionSpec] = &[
     row!(DescribeHealthStatus, SLB, Read, LB, backends::health),
     row!(CreateVServerGroup, SLB, Write, LB, groups::create),
     row!(DescribeVServerGroups, SLB, Read, LB, groups::describe),
-    row!(
-        DescribeVServerGroupAttribute,
-        SLB,
-        Read,
-        "VServerGroupId",
-        groups::attribute
-    ),
-    row!(
-        SetVServerGroupAttribute,
-        SLB,
-        Write,
-        "VServerGroupId",
-        groups::set
-    ),
-    row!(
-        DeleteVServerGroup,
-        SLB,
-        Write,
-        "VServerGroupId",
-        groups::delete
-    ),
-    row!(
-        AddVServerGroupBackendServers,
-        SLB,
-        Write,
-        "VServerGroupId",
-        groups::add_servers
-    ),
-    row!(
-        RemoveVServerGroupBackendServers,
-        SLB,
-        Write,
-        "VServerGroupId",
-        groups::remove_servers
-    ),
+    row!(DescribeVServerGroupAttribute, SLB, Read, "VServerGroupId", groups::attribute),
+    row!(SetVServerGroupAttribute, SLB, Write, "VServerGroupId", groups::set),
+    row!(DeleteVServerGroup, SLB, Write, "VServerGroupId", groups::delete),
+    row!(AddVServerGroupBackendServers, SLB, Write, "VServerGroupId", groups::add_servers),
+    row!(RemoveVServerGroupBackendServers, SLB, Write, "VServerGroupId", groups::remove_servers),
     // SSL Certificates Service.
     row!(UploadUserCertificate, CAS, Write, "CertId", user::upload),
     row!(GetUserCertificateDetail, CAS, Read, "CertId", user::detail),

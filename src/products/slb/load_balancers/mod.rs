@@ -1,12 +1,16 @@
-//! CreateLoadBalancer, DescribeLoadBalancers, DescribeLoadBalancerAttribute, DeleteLoadBalancer
-//! and the Set*/Modify* actions of a load balancer's own attributes.
+//! CreateLoadBalancer, DescribeLoadBalancerAttribute, DeleteLoadBalancer and the Set*/Modify*
+//! actions of a load balancer's own attributes; DescribeLoadBalancers is in [`list`].
+
+mod list;
+
+pub use list::describe;
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
 use serde_json::{Value, json};
 
-use super::certificates::{TagsView, legacy_tag_filters, listing};
+use super::certificates::TagsView;
 use super::settings::{self, Fallback as D, Field, Kind as K};
 use super::{Lookup, edit, find, region_or_default};
 use crate::api::error::ApiError;
@@ -15,7 +19,7 @@ use crate::ids;
 use crate::products::fields;
 use crate::products::{Context, Fields, to_fields};
 use crate::store::load_balancers::{LoadBalancer, Protocol, Setting};
-use crate::store::{Scope, StoreError, Tag, TagFilter};
+use crate::store::{StoreError, Tag};
 
 /// The name a load balancer created without one gets (as the real service names them).
 const DEFAULT_NAME: &str = "auto_named_slb";
@@ -29,9 +33,6 @@ const SPECS: &[&str] = &[
     "slb.s4.large",
     "slb.lcu.elastic",
 ];
-const MAX_FILTER_IDS: usize = 10;
-const DEFAULT_PAGE_SIZE: u64 = 10;
-const MAX_PAGE_SIZE: u64 = 100;
 
 const fn lb_attribute(name: &'static str, kind: K, default: D) -> Field {
     Field {
@@ -242,7 +243,7 @@ pub fn setting_value(setting: &Setting) -> Value {
 }
 
 /// The scalar fields Describe and DescribeAttribute share.
-fn summary(load_balancer: &LoadBalancer) -> Fields {
+pub(super) fn summary(load_balancer: &LoadBalancer) -> Fields {
     let created = clock::from_unix_ms(load_balancer.created_ms);
     let attributes = &load_balancer.attributes;
     let mut out = Fields::new();
@@ -304,147 +305,6 @@ fn summary(load_balancer: &LoadBalancer) -> Fields {
     };
     out.insert("DeleteProtection".into(), protection.into());
     out
-}
-
-pub async fn describe(context: &Context<'_>) -> Result<Fields, ApiError> {
-    let params = context.params;
-    let region = region_or_default(context)?;
-    let filter = Filter::parse(context)?;
-    let page_number = fields::bounded_number(params, "PageNumber", 1, (1, u32::MAX as u64))?;
-    let page_size =
-        fields::bounded_number(params, "PageSize", DEFAULT_PAGE_SIZE, (1, MAX_PAGE_SIZE))?;
-    let scope = Scope {
-        account_id: context.caller.account_id.clone(),
-        region_id: region.id.to_owned(),
-    };
-    let matching: Vec<LoadBalancer> = context
-        .store
-        .list_load_balancers(&scope)
-        .await?
-        .into_iter()
-        .filter(|load_balancer| filter.matches(load_balancer))
-        .collect();
-    let total = matching.len();
-    let items = matching
-        .iter()
-        .skip(((page_number - 1) * page_size) as usize)
-        .take(page_size as usize)
-        .map(|load_balancer| {
-            let mut item = summary(load_balancer);
-            if let Some(charge) = item.get("InternetChargeType").cloned() {
-                item.insert("InternetChargeTypeAlias".into(), charge);
-            }
-            item.insert("Tags".into(), json!(TagsView::of(&load_balancer.tags)));
-            item
-        })
-        .collect();
-    let mut out = Fields::new();
-    out.insert("PageNumber".into(), json!(page_number));
-    out.insert("PageSize".into(), json!(page_size));
-    out.insert("TotalCount".into(), json!(total));
-    out.extend(listing("LoadBalancers", "LoadBalancer", items));
-    Ok(out)
-}
-
-/// DescribeLoadBalancers' filters; each given one must match.
-struct Filter {
-    ids: Vec<String>,
-    names: Vec<String>,
-    /// Attribute or status filters: (wire name, value).
-    equal: Vec<(&'static str, String)>,
-    server_ids: Vec<String>,
-    server_addresses: Vec<String>,
-    tags: Vec<TagFilter>,
-}
-
-const EQUAL_FILTERS: &[&str] = &[
-    "LoadBalancerStatus",
-    "Address",
-    "AddressType",
-    "AddressIPVersion",
-    "NetworkType",
-    "VpcId",
-    "VSwitchId",
-    "MasterZoneId",
-    "SlaveZoneId",
-    "PayType",
-    "InternetChargeType",
-    "ResourceGroupId",
-    "LoadBalancerSpec",
-];
-
-impl Filter {
-    fn parse(context: &Context<'_>) -> Result<Filter, ApiError> {
-        let params = context.params;
-        Ok(Filter {
-            ids: fields::id_list(params, "LoadBalancerId", MAX_FILTER_IDS)?,
-            names: fields::id_list(params, "LoadBalancerName", MAX_FILTER_IDS)?,
-            equal: EQUAL_FILTERS
-                .iter()
-                .filter_map(|name| Some((*name, params.non_empty(name)?.to_owned())))
-                .collect(),
-            server_ids: fields::id_list(params, "ServerId", 100)?,
-            server_addresses: fields::id_list(params, "ServerIntranetAddress", 100)?,
-            tags: {
-                let mut tags = fields::tag_filters(params)?;
-                tags.extend(legacy_tag_filters(params.non_empty("Tags"))?);
-                tags
-            },
-        })
-    }
-
-    fn matches(&self, load_balancer: &LoadBalancer) -> bool {
-        let name = settings::text(&load_balancer.attributes, "LoadBalancerName").unwrap_or("");
-        let value_of = |field: &str| -> String {
-            match field {
-                "LoadBalancerStatus" => load_balancer.status.clone(),
-                "Address" => load_balancer.address.to_string(),
-                "ResourceGroupId" => load_balancer.resource_group_id.clone(),
-                other => match load_balancer.attributes.get(other) {
-                    Some(Setting::Text(text)) => text.clone(),
-                    Some(Setting::Int(number)) => number.to_string(),
-                    None => String::new(),
-                },
-            }
-        };
-        let servers = || {
-            load_balancer.backend_servers.iter().chain(
-                load_balancer
-                    .vserver_groups
-                    .iter()
-                    .flat_map(|group| group.servers.iter()),
-            )
-        };
-        (self.ids.is_empty() || self.ids.contains(&load_balancer.id))
-            && (self.names.is_empty() || self.names.iter().any(|n| n == name))
-            && self
-                .equal
-                .iter()
-                .all(|(field, wanted)| value_of(field).eq_ignore_ascii_case(wanted))
-            && (self.server_ids.is_empty()
-                || servers().any(|server| self.server_ids.contains(&server.server_id)))
-            && (self.server_addresses.is_empty()
-                || servers().any(|server| {
-                    server
-                        .server_ip
-                        .as_ref()
-                        .is_some_and(|ip| self.server_addresses.contains(ip))
-                }))
-            && self
-                .tags
-                .iter()
-                .all(|filter| carries(&load_balancer.tags, filter))
-    }
-}
-
-fn carries(tags: &[Tag], filter: &TagFilter) -> bool {
-    tags.iter().any(|tag| {
-        tag.key == filter.key
-            && filter
-                .value
-                .as_ref()
-                .is_none_or(|value| *value == tag.value)
-    })
 }
 
 pub async fn attribute(context: &Context<'_>) -> Result<Fields, ApiError> {

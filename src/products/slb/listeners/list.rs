@@ -1,0 +1,154 @@
+//! DescribeLoadBalancerListeners: listeners across load balancers, a page at a time.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Value, json};
+
+use super::{acl_ids, port, protocol_filter, shown, tag_list};
+use crate::api::error::ApiError;
+use crate::api::params::RpcParams;
+use crate::products::fields;
+use crate::products::slb::region_or_default;
+use crate::products::slb::settings::{self, LISTENER_FIELDS};
+use crate::products::{Context, Fields};
+use crate::store::Scope;
+use crate::store::load_balancers::{Listener, LoadBalancer, Protocol};
+
+const DEFAULT_MAX_RESULTS: u64 = 20;
+const MAX_RESULTS: u64 = 100;
+const MAX_LOAD_BALANCER_IDS: usize = 10;
+
+/// `LoadBalancerId.N`, or (certd) `LoadBalancerId` as a JSON array or a comma list.
+fn load_balancer_ids(params: &RpcParams) -> Result<Vec<String>, ApiError> {
+    let mut ids: Vec<String> = fields::repeated(params, "LoadBalancerId")?
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    if let Some(plain) = params.non_empty("LoadBalancerId") {
+        match serde_json::from_str::<Vec<String>>(plain) {
+            Ok(list) => ids.extend(list),
+            Err(_) => ids.extend(
+                plain
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned),
+            ),
+        }
+    }
+    if ids.len() > MAX_LOAD_BALANCER_IDS {
+        return Err(ApiError::InvalidParameter(format!(
+            "{} load balancer IDs are given; at most {MAX_LOAD_BALANCER_IDS} are allowed.",
+            ids.len()
+        )));
+    }
+    Ok(ids)
+}
+
+fn next_token(offset: usize) -> String {
+    URL_SAFE_NO_PAD.encode(format!("listeners:{offset}"))
+}
+
+fn offset_of(token: &str) -> Result<usize, ApiError> {
+    URL_SAFE_NO_PAD
+        .decode(token)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .and_then(|text| text.strip_prefix("listeners:")?.parse().ok())
+        .ok_or_else(|| {
+            ApiError::InvalidParameter(format!("The specified NextToken {token:?} is not valid."))
+        })
+}
+
+/// DescribeLoadBalancerListeners: listeners across the region's load balancers, a page at a
+/// time; `NextToken` is left out on the last page (a client loops on an empty one).
+pub async fn list(context: &Context<'_>) -> Result<Fields, ApiError> {
+    let params = context.params;
+    let region = region_or_default(context)?;
+    let ids = load_balancer_ids(params)?;
+    let protocol = protocol_filter(params)?;
+    let port = match params.non_empty("ListenerPort") {
+        Some(_) => Some(port(params)?),
+        None => None,
+    };
+    let description = params.non_empty("Description");
+    let tag_filters = fields::tag_filters(params)?;
+    let max = fields::bounded_number(params, "MaxResults", DEFAULT_MAX_RESULTS, (1, MAX_RESULTS))?
+        as usize;
+    let offset = params
+        .non_empty("NextToken")
+        .map(offset_of)
+        .transpose()?
+        .unwrap_or(0);
+    let scope = Scope {
+        account_id: context.caller.account_id.clone(),
+        region_id: region.id.to_owned(),
+    };
+    let load_balancers = context.store.list_load_balancers(&scope).await?;
+    let matching: Vec<(&LoadBalancer, &Listener)> = load_balancers
+        .iter()
+        .filter(|lb| ids.is_empty() || ids.contains(&lb.id))
+        .flat_map(|lb| lb.listeners.iter().map(move |listener| (lb, listener)))
+        .filter(|(_, l)| protocol.is_none_or(|p| p == l.protocol))
+        .filter(|(_, l)| port.is_none_or(|p| p == l.port))
+        .filter(|(_, l)| {
+            description.is_none_or(|d| settings::text(&l.settings, "Description") == Some(d))
+        })
+        .filter(|(_, l)| {
+            tag_filters.iter().all(|f| {
+                l.tags
+                    .iter()
+                    .any(|t| t.key == f.key && f.value.as_ref().is_none_or(|v| *v == t.value))
+            })
+        })
+        .collect();
+    let page: Vec<Value> = matching
+        .iter()
+        .skip(offset)
+        .take(max)
+        .map(|(lb, listener)| Value::Object(list_item(lb, listener)))
+        .collect();
+    let mut out = Fields::new();
+    if offset + page.len() < matching.len() {
+        out.insert("NextToken".into(), next_token(offset + page.len()).into());
+    }
+    out.insert("MaxResults".into(), json!(max));
+    out.insert("TotalCount".into(), json!(matching.len()));
+    if !page.is_empty() {
+        out.insert("Listeners".into(), Value::Array(page));
+    }
+    Ok(out)
+}
+
+fn list_item(load_balancer: &LoadBalancer, listener: &Listener) -> Fields {
+    let mut item = Fields::new();
+    item.insert("LoadBalancerId".into(), load_balancer.id.clone().into());
+    item.insert("ListenerPort".into(), json!(listener.port));
+    item.insert("ListenerProtocol".into(), listener.protocol.as_str().into());
+    item.insert("Status".into(), listener.status.as_str().into());
+    let mut config = Fields::new();
+    for (name, value) in &listener.settings {
+        let common =
+            name == "VServerGroupId" || LISTENER_FIELDS.iter().any(|f| f.name == name && f.common);
+        let target = if common { &mut item } else { &mut config };
+        target.insert(name.clone(), shown(name, value, false));
+    }
+    item.insert("AclIds".into(), Value::Array(acl_ids(listener)));
+    item.insert("Tags".into(), Value::Array(tag_list(&listener.tags)));
+    if listener.protocol == Protocol::Https {
+        if let Some(id) = &listener.server_certificate_id {
+            config.insert("ServerCertificateId".into(), id.clone().into());
+        }
+        if let Some(id) = &listener.ca_certificate_id {
+            config.insert("CACertificateId".into(), id.clone().into());
+        }
+    }
+    let block = match listener.protocol {
+        Protocol::Http => "HTTPListenerConfig",
+        Protocol::Https => "HTTPSListenerConfig",
+        Protocol::Tcp => "TCPListenerConfig",
+        Protocol::Udp => "UDPListenerConfig",
+    };
+    item.insert(block.into(), Value::Object(config));
+    item
+}
