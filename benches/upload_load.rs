@@ -69,6 +69,7 @@ fn main() {
             );
         }
         flood_round(address, &credentials, uploads).await;
+        rotation_rounds(address, &credentials).await;
         let stored = uploads * (LEVELS.len() + 1);
         let mut connection = Connection::open(address).await;
         let mut latencies = Vec::new();
@@ -131,6 +132,108 @@ async fn flood_round(address: SocketAddr, credentials: &Credentials, uploads: us
         percentile(&latencies, 0.99),
         refused as f64 / elapsed.as_secs_f64(),
     );
+}
+
+/// Certificate rotations (`SetLoadBalancerHTTPSListenerAttribute ServerCertificateId=...`), the
+/// write renewal tools make: on one load balancer with 50 HTTPS listeners (every write of one
+/// load balancer is a compare-and-swap of its whole document, so concurrent writers race), and
+/// spread over 16 load balancers.
+async fn rotation_rounds(address: SocketAddr, credentials: &Credentials) {
+    let mut connection = Connection::open(address).await;
+    let mut certificates = Vec::new();
+    for _ in 0..2 {
+        let query = signed_query(
+            credentials,
+            "UploadServerCertificate",
+            &[
+                ("ServerCertificate", CERTIFICATE),
+                ("PrivateKey", PRIVATE_KEY),
+            ],
+        );
+        certificates.push(field(&connection.post(&query).await, "ServerCertificateId"));
+    }
+    let mut load_balancers = Vec::new();
+    for _ in 0..16 {
+        let query = signed_query(credentials, "CreateLoadBalancer", &[]);
+        let id = field(&connection.post(&query).await, "LoadBalancerId");
+        for port in 1..=50u16 {
+            let port = port.to_string();
+            let query = signed_query(
+                credentials,
+                "CreateLoadBalancerHTTPSListener",
+                &[
+                    ("LoadBalancerId", &id),
+                    ("ListenerPort", &port),
+                    ("BackendServerPort", "80"),
+                    ("Bandwidth", "-1"),
+                    ("HealthCheck", "on"),
+                    ("ServerCertificateId", &certificates[0]),
+                ],
+            );
+            let body = connection.post(&query).await;
+            assert!(!body.contains("\"Code\""), "listener not created: {body}");
+        }
+        load_balancers.push(id);
+    }
+    println!("\n| rotations | connections | load balancers | rotations/s | p50 ms | p99 ms |");
+    println!("|---:|---:|---:|---:|---:|---:|");
+    for (connections, spread) in [(1, 1), (16, 1), (16, 16)] {
+        let rotations = 1600;
+        let targets: Vec<String> = load_balancers[..spread].to_vec();
+        let started = Instant::now();
+        let mut tasks = Vec::new();
+        for client in 0..connections {
+            let credentials = Credentials {
+                access_key_id: credentials.access_key_id.clone(),
+                secret: credentials.secret.clone(),
+            };
+            let (targets, certificates) = (targets.clone(), certificates.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut connection = Connection::open(address).await;
+                let mut latencies = Vec::new();
+                for n in 0..rotations / connections {
+                    let lb = &targets[(client + n) % targets.len()];
+                    let port = (1 + (client * 7 + n) % 50).to_string();
+                    let certificate = &certificates[n % 2];
+                    let query = signed_query(
+                        &credentials,
+                        "SetLoadBalancerHTTPSListenerAttribute",
+                        &[
+                            ("LoadBalancerId", lb),
+                            ("ListenerPort", &port),
+                            ("ServerCertificateId", certificate),
+                        ],
+                    );
+                    let sent = Instant::now();
+                    let body = connection.post(&query).await;
+                    latencies.push(sent.elapsed());
+                    assert!(!body.contains("\"Code\""), "rotation failed: {body}");
+                }
+                latencies
+            }));
+        }
+        let mut latencies = Vec::new();
+        for task in tasks {
+            latencies.extend(task.await.expect("client task"));
+        }
+        let elapsed = started.elapsed();
+        latencies.sort();
+        println!(
+            "| {rotations} | {connections} | {spread} | {:.0} | {:.2} | {:.2} |",
+            rotations as f64 / elapsed.as_secs_f64(),
+            percentile(&latencies, 0.50),
+            percentile(&latencies, 0.99),
+        );
+    }
+}
+
+/// The string value of `"name":"..."` in a JSON answer.
+fn field(body: &str, name: &str) -> String {
+    let value: serde_json::Value = serde_json::from_str(body).expect("a JSON answer");
+    value[name]
+        .as_str()
+        .unwrap_or_else(|| panic!("no {name} in {body}"))
+        .to_owned()
 }
 
 async fn upload_round(

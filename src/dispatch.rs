@@ -21,7 +21,7 @@ use crate::api::{self, PRODUCT_CAS, PRODUCT_SLB};
 use crate::audit::{AuditLog, AuditRecord};
 use crate::crypto::Vault;
 use crate::http::{Request, Response};
-use crate::products::{CAS_VERSION, Context, Fields, Limits, SLB_VERSION, cas, slb};
+use crate::products::{CAS_VERSION, Context, EditLocks, Fields, Limits, SLB_VERSION, cas, slb};
 use crate::store::Store;
 use crate::{clock, ids};
 
@@ -165,6 +165,7 @@ pub struct AppState {
     pub audit: Arc<AuditLog>,
     pub nonces: NonceCache,
     pub limits: Limits,
+    pub edit_locks: EditLocks,
 }
 
 /// What one request turned out to be, as far as it got.
@@ -330,6 +331,7 @@ async fn authenticated_run(
         host: api::host_id(&request.headers),
         audit,
         audit_log: &state.audit,
+        edit_locks: &state.edit_locks,
         now,
     };
     (action.handler)(&context).await

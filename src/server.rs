@@ -70,6 +70,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         vault,
         audit,
         nonces: NonceCache::default(),
+        edit_locks: Default::default(),
         limits: Limits {
             server_certificates_per_region: quota(config.quota_server_certificates),
             ca_certificates_per_region: quota(config.quota_ca_certificates),

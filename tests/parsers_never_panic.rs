@@ -72,3 +72,47 @@ proptest! {
         let _ = RpcParams::parse(&query, &body, None);
     }
 }
+
+/// JSON-ish `BackendServers`: arrays of objects with the fields the parser reads, values of any
+/// JSON type, and plain garbage.
+fn backend_servers() -> impl Strategy<Value = String> {
+    let value = prop_oneof![
+        Just("null".to_owned()),
+        any::<i64>().prop_map(|n| n.to_string()),
+        any::<f64>().prop_map(|n| format!("{n:?}")),
+        ".{0,12}".prop_map(|s| serde_json::Value::String(s).to_string()),
+        Just("[]".to_owned()),
+        Just("{}".to_owned()),
+    ];
+    let field = prop_oneof![
+        Just("ServerId"),
+        Just("Weight"),
+        Just("Type"),
+        Just("ServerIp"),
+        Just("Port"),
+        Just("Description"),
+    ];
+    let entry = proptest::collection::vec((field, value), 0..6).prop_map(|fields| {
+        let body: Vec<String> = fields.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
+        format!("{{{}}}", body.join(","))
+    });
+    prop_oneof![
+        proptest::collection::vec(entry, 0..25)
+            .prop_map(|entries| format!("[{}]", entries.join(","))),
+        ".{0,80}",
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn backend_servers_parsing_never_panics(json in backend_servers(), port_required in any::<bool>()) {
+        let query = format!(
+            "BackendServers={}",
+            percent_encoding::utf8_percent_encode(&json, percent_encoding::NON_ALPHANUMERIC)
+        );
+        let params = RpcParams::parse(&query, b"", None).unwrap();
+        let _ = slbcert::products::slb::backends::parse(&params, true, port_required, 20);
+    }
+}

@@ -4,8 +4,11 @@
 //! [`crate::dispatch`].
 
 pub mod cas;
+mod edit_locks;
 pub mod fields;
 pub mod slb;
+
+pub use edit_locks::EditLocks;
 
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
@@ -42,6 +45,8 @@ pub struct Context<'a> {
     pub audit: &'a AuditRecord,
     /// For the few reads that must be audited (a private key handed out).
     pub audit_log: &'a AuditLog,
+    /// Queues this process's edits of one resource behind each other.
+    pub edit_locks: &'a EditLocks,
     pub now: OffsetDateTime,
 }
 

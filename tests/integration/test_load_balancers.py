@@ -313,3 +313,27 @@ def test_load_balancer_tags(api):
     api("UntagResources", ResourceType="instance", All=True, **(
         {"ResourceId": [lb]} if api.kind == "v3" else {"ResourceIds": [lb]}))
     assert api("DescribeLoadBalancerAttribute", LoadBalancerId=lb)["Tags"]["Tag"] == []
+
+
+def test_concurrent_edits_of_one_load_balancer_all_land(server, account):
+    """Terraform creates a load balancer's listeners ten at a time: every edit rewrites the
+    load balancer, and none may be lost or refused for racing another."""
+    from concurrent.futures import ThreadPoolExecutor
+    setup = Api("v1", server, account)
+    certificate = upload_server_certificate(setup)
+    lb = setup("CreateLoadBalancer")["LoadBalancerId"]
+
+    def create(port):
+        api = Api("v1", server, account)
+        https_listener(api, lb, port, certificate)
+        api("StartLoadBalancerListener", LoadBalancerId=lb, ListenerPort=port)
+        api("SetLoadBalancerHTTPSListenerAttribute", LoadBalancerId=lb, ListenerPort=port,
+            Description=f"listener-{port}")
+
+    ports = list(range(8000, 8048))
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        list(pool.map(create, ports))
+    listed = setup("DescribeLoadBalancerListeners", LoadBalancerId=[lb], MaxResults=100)
+    assert sorted(item["ListenerPort"] for item in listed["Listeners"]) == ports
+    assert all(item["Status"] == "running" and item["Description"] == f"listener-{item['ListenerPort']}"
+               for item in listed["Listeners"])

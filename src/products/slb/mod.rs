@@ -95,13 +95,19 @@ pub async fn find(context: &Context<'_>, lookup: Lookup<'_>) -> Result<LoadBalan
     }
 }
 
-/// Reads the load balancer, applies `change` and writes it back, starting again from a fresh
-/// read if another change came in between. `change` refuses with the client's error.
+/// Reads the load balancer, applies `change` and writes it back, after the edits of it that
+/// came first in this process, and starting again from a fresh read if another process's
+/// change came in between. `change` refuses with the client's error.
 pub async fn edit<T>(
     context: &Context<'_>,
     lookup: Lookup<'_>,
     mut change: impl FnMut(&mut LoadBalancer) -> Result<T, ApiError>,
 ) -> Result<(LoadBalancer, T), ApiError> {
+    let load_balancer_id = match lookup {
+        Lookup::Id(id) => id.to_owned(),
+        Lookup::Child(..) => find(context, lookup).await?.id,
+    };
+    let _turn = context.edit_locks.lock(&load_balancer_id).await;
     for _ in 0..MAX_EDIT_ATTEMPTS {
         let mut load_balancer = find(context, lookup).await?;
         let output = change(&mut load_balancer)?;

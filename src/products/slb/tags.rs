@@ -198,9 +198,18 @@ async fn edit_instances(
         account_id: scope.account_id.clone(),
         region_id: Some(scope.region_id.clone()),
     };
+    // In one order, so that two calls naming the same load balancers cannot wait for each other.
+    // A load balancer named twice is edited once.
+    let mut unique: Vec<&String> = ids.iter().collect();
+    unique.sort();
+    unique.dedup();
+    let mut turns = Vec::with_capacity(unique.len());
+    for id in &unique {
+        turns.push(context.edit_locks.lock(id).await);
+    }
     for _ in 0..MAX_EDIT_ATTEMPTS {
-        let mut edited = Vec::with_capacity(ids.len());
-        for id in ids {
+        let mut edited = Vec::with_capacity(unique.len());
+        for &id in &unique {
             let mut load_balancer = context
                 .store
                 .load_balancer(&owner, id)

@@ -375,6 +375,7 @@ pub async fn attribute(context: &Context<'_>) -> Result<Fields, ApiError> {
 
 pub async fn delete(context: &Context<'_>) -> Result<Fields, ApiError> {
     let id = context.params.required("LoadBalancerId")?;
+    let _turn = context.edit_locks.lock(id).await;
     for _ in 0..super::MAX_EDIT_ATTEMPTS {
         let load_balancer = find(context, Lookup::Id(id)).await?;
         if load_balancer.delete_protection {
