@@ -38,6 +38,7 @@ const HTTPS: &[Protocol] = &[Protocol::Https];
 const HTTP: &[Protocol] = &[Protocol::Http];
 const TCP: &[Protocol] = &[Protocol::Tcp];
 const L4: &[Protocol] = &[Protocol::Tcp, Protocol::Udp];
+const UDP: &[Protocol] = &[Protocol::Udp];
 const HEALTH_URI: &[Protocol] = &[Protocol::Http, Protocol::Https, Protocol::Tcp];
 
 #[derive(Debug)]
@@ -114,8 +115,20 @@ pub static LISTENER_FIELDS: &[Field] = &[
         TCP,
         D::Text("tcp"),
     ),
-    field("HealthCheckURI", K::Text(80), HEALTH_URI, D::None),
-    field("HealthCheckDomain", K::Text(80), HEALTH_URI, D::None),
+    // Echoed even when never given: Terraform's defaults are "/" and "", and an absent field
+    // would read as a change.
+    field("HealthCheckURI", K::Text(80), WEB, D::Text("/")),
+    field("HealthCheckURI", K::Text(80), TCP, D::None),
+    field("HealthCheckDomain", K::Text(80), WEB, D::Text("")),
+    field("HealthCheckDomain", K::Text(80), TCP, D::None),
+    field(
+        "HealthCheckHttpVersion",
+        K::Enum(&["http1.0", "http1.1"]),
+        HEALTH_URI,
+        D::None,
+    ),
+    field("HealthCheckReq", K::Text(64), UDP, D::None),
+    field("HealthCheckExp", K::Text(64), UDP, D::None),
     field("HealthCheckConnectPort", K::Int(1, 65535), ALL, D::None),
     field("HealthyThreshold", K::Int(2, 10), ALL, D::Int(3)),
     field("UnhealthyThreshold", K::Int(2, 10), ALL, D::Int(3)),
@@ -151,6 +164,30 @@ pub static LISTENER_FIELDS: &[Field] = &[
         WEB,
         D::Text("off"),
     ),
+    field(
+        "XForwardedFor_ClientCertSubjectDN",
+        K::Enum(ON_OFF),
+        HTTPS,
+        D::Text("off"),
+    ),
+    field(
+        "XForwardedFor_ClientCertIssuerDN",
+        K::Enum(ON_OFF),
+        HTTPS,
+        D::Text("off"),
+    ),
+    field(
+        "XForwardedFor_ClientCertFingerprint",
+        K::Enum(ON_OFF),
+        HTTPS,
+        D::Text("off"),
+    ),
+    field(
+        "XForwardedFor_ClientCertClientVerify",
+        K::Enum(ON_OFF),
+        HTTPS,
+        D::Text("off"),
+    ),
     field("IdleTimeout", K::Int(1, 60), WEB, D::Int(15)),
     field("RequestTimeout", K::Int(1, 180), WEB, D::Int(60)),
     field(
@@ -168,7 +205,7 @@ pub static LISTENER_FIELDS: &[Field] = &[
     field("EnableHttp2", K::Enum(ON_OFF), HTTPS, D::Text("on")),
     field("ListenerForward", K::Enum(ON_OFF), HTTP, D::Text("off")),
     field("ForwardPort", K::Int(1, 65535), HTTP, D::None),
-    field("PersistenceTimeout", K::Int(0, 3600), L4, D::Int(0)),
+    field("PersistenceTimeout", K::Int(0, 3600), TCP, D::Int(0)),
     field("EstablishedTimeout", K::Int(10, 900), TCP, D::Int(900)),
     field("ConnectionDrain", K::Enum(ON_OFF), L4, D::Text("off")),
     field("ConnectionDrainTimeout", K::Int(10, 900), L4, D::None),

@@ -32,10 +32,13 @@ fn per_call(context: &Context<'_>) -> usize {
     context.limits.load_balancers.backend_servers_per_call
 }
 
-fn answer(group: &VServerGroup) -> Fields {
+/// `VServerGroupId` and its servers; `with_name` where the action's model has the name too.
+fn answer(group: &VServerGroup, with_name: bool) -> Fields {
     let mut out = Fields::new();
     out.insert("VServerGroupId".into(), group.id.clone().into());
-    out.insert("VServerGroupName".into(), group.name.clone().into());
+    if with_name {
+        out.insert("VServerGroupName".into(), group.name.clone().into());
+    }
     let items: Vec<Value> = group.servers.iter().map(backends::view).collect();
     out.insert("BackendServers".into(), json!({ "BackendServer": items }));
     out
@@ -66,7 +69,7 @@ pub async fn create(context: &Context<'_>) -> Result<Fields, ApiError> {
         Ok(group)
     })
     .await?;
-    Ok(answer(&group))
+    Ok(answer(&group, false))
 }
 
 /// The listeners that forward to `group_id`.
@@ -98,6 +101,7 @@ pub async fn describe(context: &Context<'_>) -> Result<Fields, ApiError> {
                 "VServerGroupName": group.name,
                 "CreateTime": clock::iso8601(clock::from_unix_ms(group.created_ms)),
                 "ServerCount": group.servers.len(),
+                "Tags": { "Tag": tag_views(&group.tags) },
             });
             if include_listeners || include_rules {
                 let mut associated = Fields::new();
@@ -120,6 +124,12 @@ pub async fn describe(context: &Context<'_>) -> Result<Fields, ApiError> {
     Ok(out)
 }
 
+fn tag_views(tags: &[crate::store::Tag]) -> Vec<Value> {
+    tags.iter()
+        .map(|tag| json!({ "TagKey": tag.key, "TagValue": tag.value }))
+        .collect()
+}
+
 fn holder(id: &str) -> Lookup<'_> {
     Lookup::Child(id, ApiError::VServerGroupNotFound)
 }
@@ -140,8 +150,9 @@ pub async fn attribute(context: &Context<'_>) -> Result<Fields, ApiError> {
     let mut load_balancer = find(context, holder(id)).await?;
     let load_balancer_id = load_balancer.id.clone();
     let group = group_mut(&mut load_balancer, id)?;
-    let mut out = answer(group);
+    let mut out = answer(group, true);
     out.insert("LoadBalancerId".into(), load_balancer_id.into());
+    out.insert("Tags".into(), json!({ "Tag": tag_views(&group.tags) }));
     out.insert(
         "CreateTime".into(),
         clock::iso8601(clock::from_unix_ms(group.created_ms)).into(),
@@ -163,7 +174,7 @@ pub async fn set(context: &Context<'_>) -> Result<Fields, ApiError> {
         Ok(group.clone())
     })
     .await?;
-    Ok(answer(&group))
+    Ok(answer(&group, true))
 }
 
 pub async fn delete(context: &Context<'_>) -> Result<Fields, ApiError> {
@@ -195,7 +206,7 @@ pub async fn add_servers(context: &Context<'_>) -> Result<Fields, ApiError> {
         Ok(group.clone())
     })
     .await?;
-    Ok(answer(&group))
+    Ok(answer(&group, false))
 }
 
 pub async fn remove_servers(context: &Context<'_>) -> Result<Fields, ApiError> {
@@ -209,5 +220,5 @@ pub async fn remove_servers(context: &Context<'_>) -> Result<Fields, ApiError> {
         Ok(group.clone())
     })
     .await?;
-    Ok(answer(&group))
+    Ok(answer(&group, false))
 }
