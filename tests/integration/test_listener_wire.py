@@ -42,7 +42,8 @@ def ok(result):
     return body
 
 
-def test_terraform_https_listener_and_domain_extension_over_tls(tls_server):
+@pytest.mark.parametrize("with_ca", [True, False], ids=["with-ca", "without-ca"])
+def test_terraform_https_listener_and_domain_extension_over_tls(tls_server, with_ca):
     account = tls_server.credentials
     raw = RawClient(tls_server.port, account["AccessKeyId"], account["AccessKeySecret"],
                     ca_file=tls_server.ca_file)
@@ -76,7 +77,7 @@ def test_terraform_https_listener_and_domain_extension_over_tls(tls_server):
         "RequestTimeout": "60", "IdleTimeout": "15", "HealthCheckConnectPort": "80",
         "HealthyThreshold": "3", "UnhealthyThreshold": "3", "HealthCheckTimeout": "5",
         "HealthCheckInterval": "2", "HealthCheckHttpCode": "http_2xx",
-        "ServerCertificateId": server_cert, "CACertificateId": ca_cert}))
+        "ServerCertificateId": server_cert, **({"CACertificateId": ca_cert} if with_ca else {})}))
     read = ok(go_sdk(raw, "DescribeLoadBalancerHTTPSListenerAttribute",
                      {"LoadBalancerId": lb, "ListenerPort": "443"}))
     assert read["Status"] == "stopped" and read["ListenerPort"] == 443
@@ -87,11 +88,20 @@ def test_terraform_https_listener_and_domain_extension_over_tls(tls_server):
     ok(go_sdk(raw, "SetLoadBalancerHTTPSListenerAttribute", {
         "LoadBalancerId": lb, "ListenerPort": "443", "Bandwidth": "-1", "Scheduler": "wrr",
         "Gzip": "on", "ServerCertificateId": server_cert, "EnableHttp2": "on",
-        "TLSCipherPolicy": "tls_cipher_policy_1_2", "CACertificateId": ca_cert,
+        "TLSCipherPolicy": "tls_cipher_policy_1_2",
+        **({"CACertificateId": ca_cert} if with_ca else {}),
         "BackendServerPort": "80", "HealthCheckConnectTimeout": "5", "": "80"}))
     read = ok(go_sdk(raw, "DescribeLoadBalancerHTTPSListenerAttribute",
                      {"LoadBalancerId": lb, "ListenerPort": "443"}))
     assert read["Status"] == "running" and read["TLSCipherPolicy"] == "tls_cipher_policy_1_2"
+    assert read.get("CACertificateId") == (ca_cert if with_ca else None)
+    # What terraform's Read compares with its configuration's defaults, typed as it asserts.
+    for name, value in {"HealthCheckURI": "/", "HealthCheckDomain": "", "Gzip": "on",
+                        "StickySession": "off", "AclStatus": "off", "EnableHttp2": "on"}.items():
+        assert read[name] == value, name
+    for name in ("Bandwidth", "HealthyThreshold", "UnhealthyThreshold", "HealthCheckTimeout",
+                 "HealthCheckInterval", "RequestTimeout", "IdleTimeout", "BackendServerPort"):
+        assert isinstance(read[name], int), name
     # Read: the exact (port, protocol) entry terraform's parseListenerId looks for.
     attribute = ok(go_sdk(raw, "DescribeLoadBalancerAttribute", {"LoadBalancerId": lb}))
     assert {"ListenerPort": 443, "ListenerProtocol": "https"} in \
@@ -108,7 +118,10 @@ def test_terraform_https_listener_and_domain_extension_over_tls(tls_server):
     status, body = go_sdk(raw, "DeleteServerCertificate", {"ServerCertificateId": server_cert})
     assert (status, body["Code"]) == (400, "CertificateAndPrivateKeyIsRefered")
     status, body = go_sdk(raw, "DeleteCACertificate", {"CACertificateId": ca_cert})
-    assert (status, body["Code"]) == (400, "CertificateAndPrivateKeyIsRefered")
+    if with_ca:
+        assert (status, body["Code"]) == (400, "CertificateAndPrivateKeyIsRefered")
+    else:
+        assert status == 200, body
     ok(go_sdk(raw, "DeleteDomainExtension", {"DomainExtensionId": extension}))
     status, body = go_sdk(raw, "DescribeDomainExtensionAttribute", {"DomainExtensionId": extension})
     assert body["Code"] == "InvalidParameter.DomainExtensionId"
@@ -118,7 +131,8 @@ def test_terraform_https_listener_and_domain_extension_over_tls(tls_server):
                           {"LoadBalancerId": lb, "ListenerPort": "443"})
     assert (status, body["Message"]) == (400, "The specified resource does not exist.")
     ok(go_sdk(raw, "DeleteServerCertificate", {"ServerCertificateId": server_cert}))
-    ok(go_sdk(raw, "DeleteCACertificate", {"CACertificateId": ca_cert}))
+    if with_ca:
+        ok(go_sdk(raw, "DeleteCACertificate", {"CACertificateId": ca_cert}))
     ok(tea_rpc(raw, "DeleteLoadBalancer", {"LoadBalancerId": lb}))
     status, body = tea_rpc(raw, "DescribeLoadBalancerAttribute", {"LoadBalancerId": lb})
     assert (status, body["Code"]) == (404, "InvalidLoadBalancerId.NotFound")
