@@ -89,6 +89,23 @@ def test_listeners_of_every_protocol(api):
     api("CreateLoadBalancerUDPListener", LoadBalancerId=lb, ListenerPort=53, BackendServerPort=53,
         Bandwidth=-1)
     expect_failure(lambda: https_listener(api, lb, 53, certificate), "ListenerAlreadyExists")
+    # Refusals of bad settings store nothing.
+    for bad, code in [({"Bandwidth": 5121}, "InvalidParameter"),
+                      ({"Scheduler": "fastest"}, "InvalidParameter"),
+                      ({"AclStatus": "on"}, "MissingAclId"),
+                      ({"StickySession": "on"}, "MissingStickySessionType"),
+                      ({"HealthCheckHttpCode": "http_2xx,http_6xx"}, "InvalidParameter")]:
+        params = {"Bandwidth": -1, **bad}
+        expect_failure(lambda: api("CreateLoadBalancerHTTPSListener", LoadBalancerId=lb,
+                                   ListenerPort=8443, BackendServerPort=80, HealthCheck="on",
+                                   ServerCertificateId=certificate, **params), code)
+    expect_failure(lambda: api("CreateLoadBalancerHTTPSListener", LoadBalancerId=lb,
+                               ListenerPort=8443, BackendServerPort=80, Bandwidth=-1,
+                               ServerCertificateId=certificate), "MissingHealthCheck")
+    expect_failure(lambda: api("CreateLoadBalancerHTTPSListener", LoadBalancerId=lb,
+                               ListenerPort=70000, BackendServerPort=80, Bandwidth=-1,
+                               HealthCheck="on", ServerCertificateId=certificate),
+                   "InvalidParameter")
 
     https = api("DescribeLoadBalancerHTTPSListenerAttribute", LoadBalancerId=lb, ListenerPort=443)
     assert https["Status"] == "stopped"  # a new listener is stopped
@@ -252,6 +269,8 @@ def test_backend_servers_health_and_vserver_groups(api):
     status = {h["ServerId"]: h["ServerHealthStatus"] for h in health}
     assert status == {"i-web1": "normal", "i-noip": "abnormal", "eni-x": "normal"}
     assert all(h["Port"] == 8080 and h["ListenerPort"] == 80 for h in health)
+    expect_failure(lambda: api("DescribeHealthStatus", LoadBalancerId=lb, ListenerProtocol="ftp"),
+                   "InvalidParameter")
     attribute = api("DescribeLoadBalancerAttribute", LoadBalancerId=lb)
     assert len(attribute["BackendServers"]["BackendServer"]) == 3
     removed = api("RemoveBackendServers", LoadBalancerId=lb,

@@ -11,7 +11,7 @@ use super::{Lookup, edit, find};
 use crate::api::error::ApiError;
 use crate::api::params::RpcParams;
 use crate::products::{Context, Fields};
-use crate::store::load_balancers::{BackendServer, ListenerStatus, Protocol};
+use crate::store::load_balancers::{BackendServer, ListenerStatus};
 
 const MAX_DESCRIPTION_CHARS: usize = 80;
 const SERVER_TYPES: &[&str] = &["ecs", "eni", "eci"];
@@ -282,9 +282,7 @@ pub async fn health(context: &Context<'_>) -> Result<Fields, ApiError> {
         Some(_) => Some(listeners::port(params)?),
         None => None,
     };
-    let protocol = params
-        .non_empty("ListenerProtocol")
-        .and_then(Protocol::parse);
+    let protocol = listeners::protocol_filter(params)?;
     let load_balancer = find(context, Lookup::Id(id)).await?;
     let mut items = Vec::new();
     for listener in load_balancer

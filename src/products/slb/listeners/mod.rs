@@ -29,7 +29,7 @@ pub fn port(params: &RpcParams) -> Result<u16, ApiError> {
 }
 
 /// `ListenerProtocol`, when a port has listeners of two protocols (TCP and UDP).
-pub(super) fn protocol_filter(params: &RpcParams) -> Result<Option<Protocol>, ApiError> {
+pub(crate) fn protocol_filter(params: &RpcParams) -> Result<Option<Protocol>, ApiError> {
     match params.non_empty("ListenerProtocol") {
         None => Ok(None),
         Some(text) => Protocol::parse(text).map(Some).ok_or_else(|| {
@@ -118,6 +118,13 @@ fn check(load_balancer: &LoadBalancer, listener: &Listener) -> Result<(), ApiErr
                 return Err(ApiError::MissingParameter("Cookie"));
             }
             _ => {}
+        }
+    }
+    if settings::text(settings, "AclStatus") == Some("on") {
+        for needed in ["AclId", "AclType"] {
+            if !settings.contains_key(needed) {
+                return Err(ApiError::MissingParameter(needed));
+            }
         }
     }
     if listener.protocol == Protocol::Https && listener.server_certificate_id.is_none() {
