@@ -54,6 +54,14 @@ pub struct Field {
 }
 
 const ON_OFF: &[&str] = &["on", "off"];
+/// What each allows: slb-listeners.md §12 (the data plane maps them to TLS versions and suites).
+const TLS_POLICIES: &[&str] = &[
+    "tls_cipher_policy_1_0",
+    "tls_cipher_policy_1_1",
+    "tls_cipher_policy_1_2",
+    "tls_cipher_policy_1_2_strict",
+    "tls_cipher_policy_1_2_strict_with_1_3",
+];
 
 const fn field(
     name: &'static str,
@@ -87,46 +95,28 @@ use Kind as K;
 
 /// Listener parameters (slb-listeners.md 4.1), besides the port, the protocol, the
 /// certificates and `VServerGroupId`, which are typed fields of the listener.
+#[rustfmt::skip]
 pub static LISTENER_FIELDS: &[Field] = &[
     common("Bandwidth", K::Int(-1, 5120), D::Int(-1)),
     common("BackendServerPort", K::Int(1, 65535), D::None),
-    common(
-        "Scheduler",
-        K::Enum(&["wrr", "rr", "wlc", "sch", "tch", "qch"]),
-        D::Text("wrr"),
-    ),
+    common("Scheduler", K::Enum(&["wrr", "rr", "wlc", "sch", "tch", "qch"]), D::Text("wrr")),
     common("Description", K::Text(256), D::None),
     common("AclStatus", K::Enum(ON_OFF), D::Text("off")),
     common("AclType", K::Enum(&["white", "black"]), D::None),
     common("AclId", K::Text(256), D::None),
     field("StickySession", K::Enum(ON_OFF), WEB, D::Text("off")),
-    field(
-        "StickySessionType",
-        K::Enum(&["insert", "server"]),
-        WEB,
-        D::None,
-    ),
+    field("StickySessionType", K::Enum(&["insert", "server"]), WEB, D::None),
     field("CookieTimeout", K::Int(1, 86400), WEB, D::None),
     field("Cookie", K::Text(200), WEB, D::None),
     field("HealthCheck", K::Enum(ON_OFF), ALL, D::Text("on")).aliased(&["HealthCheckSwitch"]),
-    field(
-        "HealthCheckType",
-        K::Enum(&["tcp", "http"]),
-        TCP,
-        D::Text("tcp"),
-    ),
+    field("HealthCheckType", K::Enum(&["tcp", "http"]), TCP, D::Text("tcp")),
     // Echoed even when never given: Terraform's defaults are "/" and "", and an absent field
     // would read as a change.
     field("HealthCheckURI", K::Text(80), WEB, D::Text("/")),
     field("HealthCheckURI", K::Text(80), TCP, D::None),
     field("HealthCheckDomain", K::Text(80), WEB, D::Text("")),
     field("HealthCheckDomain", K::Text(80), TCP, D::None),
-    field(
-        "HealthCheckHttpVersion",
-        K::Enum(&["http1.0", "http1.1"]),
-        HEALTH_URI,
-        D::None,
-    ),
+    field("HealthCheckHttpVersion", K::Enum(&["http1.0", "http1.1"]), HEALTH_URI, D::None),
     field("HealthCheckReq", K::Text(64), UDP, D::None),
     field("HealthCheckExp", K::Text(64), UDP, D::None),
     field("HealthCheckConnectPort", K::Int(1, 65535), ALL, D::None),
@@ -135,73 +125,22 @@ pub static LISTENER_FIELDS: &[Field] = &[
     field("HealthCheckTimeout", K::Int(1, 300), WEB, D::Int(5)),
     field("HealthCheckConnectTimeout", K::Int(1, 300), L4, D::Int(5)),
     field("HealthCheckInterval", K::Int(1, 50), ALL, D::Int(2)).aliased(&["healthCheckInterval"]),
-    field(
-        "HealthCheckHttpCode",
-        K::EnumList(&["http_2xx", "http_3xx", "http_4xx", "http_5xx"]),
-        HEALTH_URI,
-        D::Text("http_2xx"),
-    ),
-    field(
-        "HealthCheckMethod",
-        K::Enum(&["head", "get"]),
-        WEB,
-        D::Text("head"),
-    ),
+    field("HealthCheckHttpCode", K::EnumList(&["http_2xx", "http_3xx", "http_4xx", "http_5xx"]), HEALTH_URI, D::Text("http_2xx")),
+    field("HealthCheckMethod", K::Enum(&["head", "get"]), WEB, D::Text("head")),
     field("Gzip", K::Enum(ON_OFF), WEB, D::Text("on")),
     field("XForwardedFor", K::Enum(ON_OFF), WEB, D::Text("on")),
     field("XForwardedFor_SLBIP", K::Enum(ON_OFF), WEB, D::Text("off")),
     field("XForwardedFor_SLBID", K::Enum(ON_OFF), WEB, D::Text("off")),
     field("XForwardedFor_proto", K::Enum(ON_OFF), WEB, D::Text("off")),
-    field(
-        "XForwardedFor_SLBPORT",
-        K::Enum(ON_OFF),
-        WEB,
-        D::Text("off"),
-    ),
-    field(
-        "XForwardedFor_ClientSrcPort",
-        K::Enum(ON_OFF),
-        WEB,
-        D::Text("off"),
-    ),
-    field(
-        "XForwardedFor_ClientCertSubjectDN",
-        K::Enum(ON_OFF),
-        HTTPS,
-        D::Text("off"),
-    ),
-    field(
-        "XForwardedFor_ClientCertIssuerDN",
-        K::Enum(ON_OFF),
-        HTTPS,
-        D::Text("off"),
-    ),
-    field(
-        "XForwardedFor_ClientCertFingerprint",
-        K::Enum(ON_OFF),
-        HTTPS,
-        D::Text("off"),
-    ),
-    field(
-        "XForwardedFor_ClientCertClientVerify",
-        K::Enum(ON_OFF),
-        HTTPS,
-        D::Text("off"),
-    ),
+    field("XForwardedFor_SLBPORT", K::Enum(ON_OFF), WEB, D::Text("off")),
+    field("XForwardedFor_ClientSrcPort", K::Enum(ON_OFF), WEB, D::Text("off")),
+    field("XForwardedFor_ClientCertSubjectDN", K::Enum(ON_OFF), HTTPS, D::Text("off")),
+    field("XForwardedFor_ClientCertIssuerDN", K::Enum(ON_OFF), HTTPS, D::Text("off")),
+    field("XForwardedFor_ClientCertFingerprint", K::Enum(ON_OFF), HTTPS, D::Text("off")),
+    field("XForwardedFor_ClientCertClientVerify", K::Enum(ON_OFF), HTTPS, D::Text("off")),
     field("IdleTimeout", K::Int(1, 60), WEB, D::Int(15)),
     field("RequestTimeout", K::Int(1, 180), WEB, D::Int(60)),
-    field(
-        "TLSCipherPolicy",
-        K::Enum(&[
-            "tls_cipher_policy_1_0",
-            "tls_cipher_policy_1_1",
-            "tls_cipher_policy_1_2",
-            "tls_cipher_policy_1_2_strict",
-            "tls_cipher_policy_1_2_strict_with_1_3",
-        ]),
-        HTTPS,
-        D::Text("tls_cipher_policy_1_0"),
-    ),
+    field("TLSCipherPolicy", K::Enum(TLS_POLICIES), HTTPS, D::Text("tls_cipher_policy_1_0")),
     field("EnableHttp2", K::Enum(ON_OFF), HTTPS, D::Text("on")),
     field("ListenerForward", K::Enum(ON_OFF), HTTP, D::Text("off")),
     field("ForwardPort", K::Int(1, 65535), HTTP, D::None),
@@ -209,12 +148,7 @@ pub static LISTENER_FIELDS: &[Field] = &[
     field("EstablishedTimeout", K::Int(10, 900), TCP, D::Int(900)),
     field("ConnectionDrain", K::Enum(ON_OFF), L4, D::Text("off")),
     field("ConnectionDrainTimeout", K::Int(10, 900), L4, D::None),
-    field(
-        "ProxyProtocolV2Enabled",
-        K::Enum(&["true", "false"]),
-        L4,
-        D::Text("false"),
-    ),
+    field("ProxyProtocolV2Enabled", K::Enum(&["true", "false"]), L4, D::Text("false")),
     field("MasterSlaveServerGroupId", K::Text(64), L4, D::None),
 ];
 
@@ -259,26 +193,22 @@ pub fn parse_value(name: &str, kind: Kind, text: &str) -> Result<Setting, ApiErr
             Ok(number) if (min..=max).contains(&number) => Ok(Setting::Int(number)),
             _ => Err(invalid(format!("use a whole number from {min} to {max}"))),
         },
-        K::Enum(values) => values
-            .iter()
-            .find(|value| value.eq_ignore_ascii_case(text))
-            .map(|value| Setting::Text((*value).to_owned()))
+        K::Enum(values) => canonical(values, text)
+            .map(|value| Setting::Text(value.to_owned()))
             .ok_or_else(|| invalid(format!("use one of {}", values.join(", ")))),
         K::EnumList(values) => {
-            let mut canonical = Vec::new();
-            for item in text.split(',').map(str::trim) {
-                let value = values
-                    .iter()
-                    .find(|value| value.eq_ignore_ascii_case(item))
-                    .ok_or_else(|| {
-                        invalid(format!(
-                            "use a comma-separated list of {}",
-                            values.join(", ")
-                        ))
-                    })?;
-                canonical.push(*value);
-            }
-            Ok(Setting::Text(canonical.join(",")))
+            let items: Option<Vec<&str>> = text
+                .split(',')
+                .map(|item| canonical(values, item.trim()))
+                .collect();
+            items
+                .map(|items| Setting::Text(items.join(",")))
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "use a comma-separated list of {}",
+                        values.join(", ")
+                    ))
+                })
         }
         K::Text(max) => {
             let length = text.chars().count();
@@ -290,6 +220,14 @@ pub fn parse_value(name: &str, kind: Kind, text: &str) -> Result<Setting, ApiErr
             Ok(Setting::Text(text.to_owned()))
         }
     }
+}
+
+/// `text` as written in `values`, compared without case.
+fn canonical(values: &'static [&'static str], text: &str) -> Option<&'static str> {
+    values
+        .iter()
+        .find(|value| value.eq_ignore_ascii_case(text))
+        .copied()
 }
 
 /// The fields of `table` that apply to `protocol` and that the request gives.

@@ -3,7 +3,7 @@
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
-use super::{json_list, tags, unique};
+use super::{check_quota, json_list, tags, unique};
 use crate::crypto::Sealed;
 use crate::store::{
     AliCloudSource, Certificate, CertificateFilter, CertificateKind, CertificateMaterial, Quota,
@@ -54,19 +54,12 @@ pub(super) fn insert(
 ) -> Result<(), StoreError> {
     let scope = &certificate.scope;
     let kind = certificate.kind.as_str();
-    if let Some(limit) = quota {
-        let used: i64 = db.query_row(
-            "SELECT COUNT(*) FROM certificates WHERE account_id = ?1 AND region_id = ?2 AND kind = ?3",
-            params![scope.account_id, scope.region_id, kind],
-            |row| row.get(0),
-        )?;
-        if used as u64 >= limit {
-            return Err(StoreError::OverQuota {
-                used: used as u64,
-                limit,
-            });
-        }
-    }
+    check_quota(
+        db,
+        quota,
+        "SELECT COUNT(*) FROM certificates WHERE account_id = ?1 AND region_id = ?2 AND kind = ?3",
+        params![scope.account_id, scope.region_id, kind],
+    )?;
     let names = json_list(&certificate.subject_alternative_names);
     let source = certificate.ali_cloud.as_ref();
     db.execute(

@@ -6,7 +6,7 @@ use std::net::Ipv4Addr;
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::SqliteStore;
+use super::{SqliteStore, check_quota};
 use crate::audit::AuditLine;
 use crate::store::load_balancers::{AddressPool, LoadBalancer, LoadBalancerStore, Owner};
 use crate::store::{Quota, Scope, StoreError};
@@ -38,19 +38,12 @@ fn insert(
             return decode(document);
         }
     }
-    if let Some(limit) = quota {
-        let used: i64 = db.query_row(
-            "SELECT COUNT(*) FROM load_balancers WHERE account_id = ?1 AND region_id = ?2",
-            params![load_balancer.account_id, load_balancer.region_id],
-            |row| row.get(0),
-        )?;
-        if used as u64 >= limit {
-            return Err(StoreError::OverQuota {
-                used: used as u64,
-                limit,
-            });
-        }
-    }
+    check_quota(
+        db,
+        quota,
+        "SELECT COUNT(*) FROM load_balancers WHERE account_id = ?1 AND region_id = ?2",
+        params![load_balancer.account_id, load_balancer.region_id],
+    )?;
     let address = if load_balancer.address.is_unspecified() {
         free_address(db, pool)?
     } else {

@@ -168,6 +168,26 @@ fn json_list(items: &[String]) -> String {
     serde_json::Value::from(items).to_string()
 }
 
+/// `OverQuota` if `count` (a `SELECT COUNT(*)`, bound to `params`) already reaches `quota`.
+fn check_quota(
+    db: &Connection,
+    quota: Quota,
+    count: &str,
+    params: impl rusqlite::Params,
+) -> Result<(), StoreError> {
+    let Some(limit) = quota else {
+        return Ok(());
+    };
+    let used: i64 = db.query_row(count, params, |row| row.get(0))?;
+    if used as u64 >= limit {
+        return Err(StoreError::OverQuota {
+            used: used as u64,
+            limit,
+        });
+    }
+    Ok(())
+}
+
 fn is_unique_violation(error: &rusqlite::Error) -> bool {
     matches!(
         error,

@@ -46,40 +46,21 @@ const fn lb_attribute(name: &'static str, kind: K, default: D) -> Field {
 }
 
 /// A load balancer's own attributes, stored as given (or defaulted) and echoed by Describe.
+#[rustfmt::skip]
 static ATTRIBUTES: &[Field] = &[
     lb_attribute("LoadBalancerName", K::Text(80), D::Text(DEFAULT_NAME)),
     lb_attribute("AddressType", K::Enum(&["internet", "intranet"]), D::None),
-    lb_attribute(
-        "AddressIPVersion",
-        K::Enum(&["ipv4", "ipv6"]),
-        D::Text("ipv4"),
-    ),
+    lb_attribute("AddressIPVersion", K::Enum(&["ipv4", "ipv6"]), D::Text("ipv4")),
     lb_attribute("VpcId", K::Text(64), D::None),
     lb_attribute("VSwitchId", K::Text(64), D::None),
     lb_attribute("Bandwidth", K::Int(1, 5120), D::Int(5120)),
-    lb_attribute(
-        "InternetChargeType",
-        K::Enum(&["paybytraffic", "paybybandwidth"]),
-        D::Text("paybytraffic"),
-    ),
+    lb_attribute("InternetChargeType", K::Enum(&["paybytraffic", "paybybandwidth"]), D::Text("paybytraffic")),
     lb_attribute("LoadBalancerSpec", K::Enum(SPECS), D::None),
     lb_attribute("MasterZoneId", K::Text(64), D::None),
     lb_attribute("SlaveZoneId", K::Text(64), D::None),
-    lb_attribute(
-        "PayType",
-        K::Enum(&["PayOnDemand", "PrePay"]),
-        D::Text("PayOnDemand"),
-    ),
-    lb_attribute(
-        "InstanceChargeType",
-        K::Enum(&["PayBySpec", "PayByCLCU"]),
-        D::Text("PayBySpec"),
-    ),
-    lb_attribute(
-        "ModificationProtectionStatus",
-        K::Enum(&["NonProtection", "ConsoleProtection"]),
-        D::Text("NonProtection"),
-    ),
+    lb_attribute("PayType", K::Enum(&["PayOnDemand", "PrePay"]), D::Text("PayOnDemand")),
+    lb_attribute("InstanceChargeType", K::Enum(&["PayBySpec", "PayByCLCU"]), D::Text("PayBySpec")),
+    lb_attribute("ModificationProtectionStatus", K::Enum(&["NonProtection", "ConsoleProtection"]), D::Text("NonProtection")),
     lb_attribute("ModificationProtectionReason", K::Text(80), D::None),
 ];
 
