@@ -67,6 +67,17 @@ struct ServeArgs {
     /// The private key (PEM) of --tls-cert.
     #[arg(long, env = "SLBCERT_TLS_KEY", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// Serve the running listeners on their load balancers' addresses (on), or only the API.
+    #[arg(long, env = "SLBCERT_DATA_PLANE", default_value = "on",
+          value_parser = ["on", "off"])]
+    data_plane: String,
+    /// Added to every listener's port when it is served (for users who cannot bind low ports).
+    #[arg(long, env = "SLBCERT_LISTENER_PORT_OFFSET", default_value_t = 0)]
+    listener_port_offset: u16,
+    /// Client connections per served listener at most; more wait to be accepted.
+    #[arg(long, env = "SLBCERT_LISTENER_MAX_CONNECTIONS", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    listener_max_connections: u32,
     /// Open client connections at most; near the cap, idle ones are closed first.
     #[arg(long, env = "SLBCERT_MAX_CONNECTIONS", default_value_t = 4096,
           value_parser = clap::value_parser!(u32).range(1..))]
@@ -217,6 +228,10 @@ pub fn main() -> ExitCode {
 async fn run(command: Command) -> Result<(), BoxError> {
     match command {
         Command::Serve(args) => Ok(server::serve(ServeConfig {
+            data_plane: (args.data_plane == "on").then_some(crate::dataplane::Options {
+                port_offset: args.listener_port_offset,
+                max_connections_per_listener: args.listener_max_connections as usize,
+            }),
             tls: match (&args.tls_cert, &args.tls_key, args.tls) {
                 (Some(certificate), Some(key), _) => Some(crate::tls::Source::Files {
                     certificate: certificate.clone(),

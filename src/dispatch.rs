@@ -20,6 +20,7 @@ use crate::api::signature::{self, SignedRequest};
 use crate::api::{self, PRODUCT_CAS, PRODUCT_SLB};
 use crate::audit::{AuditLog, AuditRecord};
 use crate::crypto::Vault;
+use crate::dataplane::HealthTable;
 use crate::http::{Request, Response};
 use crate::products::{CAS_VERSION, Context, EditLocks, Fields, Limits, SLB_VERSION, cas, slb};
 use crate::store::Store;
@@ -166,6 +167,8 @@ pub struct AppState {
     pub nonces: NonceCache,
     pub limits: Limits,
     pub edit_locks: EditLocks,
+    /// The data plane's health checks, when it runs.
+    pub health: Option<Arc<HealthTable>>,
 }
 
 /// What one request turned out to be, as far as it got.
@@ -332,6 +335,7 @@ async fn authenticated_run(
         audit,
         audit_log: &state.audit,
         edit_locks: &state.edit_locks,
+        health: state.health.as_deref(),
         now,
     };
     (action.handler)(&context).await

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod clock;
 pub mod crypto;
 pub mod data_dir;
+pub mod dataplane;
 pub mod dispatch;
 pub mod fuzzing;
 pub mod http;

@@ -33,6 +33,8 @@ pub struct ServeConfig {
     pub http: web::Limits,
     /// Answer TLS on the API port, with this certificate.
     pub tls: Option<crate::tls::Source>,
+    /// Serve the running listeners; `None`: the control plane only.
+    pub data_plane: Option<crate::dataplane::Options>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -64,11 +66,16 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         audit,
     } = data;
     tracing::info!(audit_log = %audit.path().display(), "audit trail");
+    let (stop, stopped) = watch::channel(false);
+    let health = config.data_plane.clone().map(|options| {
+        crate::dataplane::DataPlane::start(store.clone(), vault.clone(), options, stopped.clone())
+    });
     let quota = |limit: u64| (limit > 0).then_some(limit);
     let state = Arc::new(AppState {
         store,
         vault,
         audit,
+        health,
         nonces: NonceCache::default(),
         edit_locks: Default::default(),
         limits: Limits {
@@ -93,7 +100,6 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     tracing::info!(%address, data_dir = %config.data_dir.display(), tls = tls.is_some(), "listening");
 
     reopen_audit_log_on_hangup(state.audit.clone());
-    let (stop, stopped) = watch::channel(false);
     tokio::spawn(async move {
         wait_for_signal().await;
         tracing::info!("shutting down: draining in-flight requests");

@@ -47,6 +47,8 @@ pub struct Context<'a> {
     pub audit_log: &'a AuditLog,
     /// Queues this process's edits of one resource behind each other.
     pub edit_locks: &'a EditLocks,
+    /// The data plane's health checks (`None` when it does not run).
+    pub health: Option<&'a crate::dataplane::HealthTable>,
     pub now: OffsetDateTime,
 }
 

@@ -255,6 +255,10 @@ pub trait LoadBalancerStore: Send + Sync {
         edited: Vec<LoadBalancer>,
         audit: AuditLine,
     ) -> Result<Vec<LoadBalancer>, StoreError>;
+    /// Every account's load balancers, for the data plane.
+    async fn all_load_balancers(&self) -> Result<Vec<LoadBalancer>, StoreError>;
+    /// A number that every committed change of any load balancer advances.
+    async fn load_balancer_generation(&self) -> Result<i64, StoreError>;
     /// Deletes it with everything on it, unless it changed since it was read (`Stale`).
     async fn delete_load_balancer(
         &self,

@@ -35,6 +35,10 @@ class Server:
         self.data_dir = data_dir or directory / "data"
         self.log_path = directory / "server.log"
         self.args = list(args)
+        # Tests that do not serve listeners keep the data plane off, so that parallel servers
+        # do not contend for the same addresses and ports (test_data_plane.py turns it on).
+        if "--data-plane" not in self.args:
+            self.args += ["--data-plane", "off"]
         # A command to run the server under (strace, say); it must pass signals on.
         self.wrapper = list(wrapper)
         self.port = free_port()

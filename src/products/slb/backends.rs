@@ -1,7 +1,7 @@
 //! Backend servers of a load balancer's default server group, and DescribeHealthStatus.
 //! The `BackendServers` JSON of these actions is parsed here for VServer groups too.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use serde_json::{Value, json};
 
@@ -10,6 +10,7 @@ use super::settings;
 use super::{Lookup, edit, find};
 use crate::api::error::ApiError;
 use crate::api::params::RpcParams;
+use crate::dataplane::HealthKey;
 use crate::products::{Context, Fields};
 use crate::store::load_balancers::{BackendServer, ListenerStatus};
 
@@ -264,14 +265,31 @@ pub async fn set(context: &Context<'_>) -> Result<Fields, ApiError> {
     Ok(answer(&load_balancer.id, &load_balancer.backend_servers))
 }
 
-/// Until the data plane checks backends itself: a server without an address cannot be
-/// reached (`abnormal`); a stopped listener or one without health checks checks nothing
-/// (`unavailable`); else `normal`.
-fn health_of(server: &BackendServer, running: bool, checking: bool) -> &'static str {
-    match (server.server_ip.is_some(), running && checking) {
-        (false, _) => "abnormal",
-        (true, false) => "unavailable",
-        (true, true) => "normal",
+/// What DescribeHealthStatus says of a backend. A server without an address cannot be reached
+/// (`abnormal`); a stopped listener, or one without health checks, checks nothing
+/// (`unavailable`). Otherwise the data plane's last verdict, `unavailable` before its first;
+/// without a data plane, `normal`.
+fn health_of(
+    server: &BackendServer,
+    running: bool,
+    checking: bool,
+    verdict: impl FnOnce(SocketAddr) -> Option<Option<bool>>,
+) -> &'static str {
+    let Some(address) = server
+        .server_ip
+        .as_ref()
+        .and_then(|ip| ip.parse::<IpAddr>().ok())
+    else {
+        return "abnormal";
+    };
+    if !(running && checking) {
+        return "unavailable";
+    }
+    match verdict(SocketAddr::new(address, server.port.unwrap_or_default())) {
+        None => "normal",
+        Some(Some(true)) => "normal",
+        Some(Some(false)) => "abnormal",
+        Some(None) => "unavailable",
     }
 }
 
@@ -303,12 +321,26 @@ pub async fn health(context: &Context<'_>) -> Result<Fields, ApiError> {
         let running = listener.status == ListenerStatus::Running;
         let checking = settings::text(&listener.settings, "HealthCheck") != Some("off");
         for server in servers {
+            let port = server
+                .port
+                .map(i64::from)
+                .or(backend_port)
+                .unwrap_or_default();
+            let verdict = |address: SocketAddr| {
+                let table = context.health?;
+                Some(table.checked(&HealthKey {
+                    load_balancer_id: load_balancer.id.clone(),
+                    listener_port: listener.port,
+                    protocol: listener.protocol.as_str(),
+                    backend: SocketAddr::new(address.ip(), port as u16),
+                }))
+            };
             let mut item = json!({
                 "ListenerPort": listener.port,
                 "ServerId": server.server_id,
-                "Port": server.port.map(i64::from).or(backend_port).unwrap_or_default(),
+                "Port": port,
                 "Protocol": listener.protocol.as_str(),
-                "ServerHealthStatus": health_of(server, running, checking),
+                "ServerHealthStatus": health_of(server, running, checking, verdict),
             });
             if let Some(ip) = &server.server_ip {
                 item["ServerIp"] = json!(ip);

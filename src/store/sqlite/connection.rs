@@ -9,10 +9,11 @@ use rusqlite::{Connection, OpenFlags};
 use super::certificates;
 use crate::store::StoreError;
 
-const MIGRATIONS: [&str; 3] = [
+const MIGRATIONS: [&str; 4] = [
     include_str!("migrations/0001_init.sql"),
     include_str!("migrations/0002_hardening.sql"),
     include_str!("migrations/0003_load_balancers.sql"),
+    include_str!("migrations/0004_load_balancer_generation.sql"),
 ];
 /// Other writers are our own short CLI commands (account create, keys rotate and rewrap): past
 /// this wait the database counts as locked, and the request answers 503 well within the SDKs'

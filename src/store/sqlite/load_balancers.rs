@@ -65,7 +65,28 @@ fn insert(
         ],
     )?;
     index(db, &load_balancer)?;
+    advance_generation(db)?;
     Ok(load_balancer)
+}
+
+fn advance_generation(db: &Connection) -> Result<(), StoreError> {
+    db.prepare_cached("UPDATE load_balancer_generation SET value = value + 1 WHERE id = 1")?
+        .execute([])?;
+    Ok(())
+}
+
+fn generation(db: &Connection) -> Result<i64, StoreError> {
+    Ok(db
+        .prepare_cached("SELECT value FROM load_balancer_generation WHERE id = 1")?
+        .query_row([], |row| row.get(0))?)
+}
+
+fn all(db: &Connection) -> Result<Vec<LoadBalancer>, StoreError> {
+    let mut statement = db.prepare_cached("SELECT document FROM load_balancers ORDER BY seq")?;
+    let documents = statement
+        .query_map([], |row| row.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    documents.into_iter().map(decode).collect()
 }
 
 /// The lowest address of the pool that no load balancer holds.
@@ -215,6 +236,7 @@ fn replace(db: &Connection, edited: Vec<LoadBalancer>) -> Result<Vec<LoadBalance
         index(db, &load_balancer)?;
         written.push(load_balancer);
     }
+    advance_generation(db)?;
     Ok(written)
 }
 
@@ -222,7 +244,7 @@ fn delete(db: &Connection, read: &LoadBalancer) -> Result<(), StoreError> {
     check_unchanged(db, read)?;
     // Its children's IDs and its certificate references go with it (ON DELETE CASCADE).
     db.execute("DELETE FROM load_balancers WHERE id = ?1", params![read.id])?;
-    Ok(())
+    advance_generation(db)
 }
 
 #[async_trait]
@@ -267,6 +289,14 @@ impl LoadBalancerStore for SqliteStore {
         audit: AuditLine,
     ) -> Result<Vec<LoadBalancer>, StoreError> {
         self.write(audit, move |db| replace(db, edited)).await
+    }
+
+    async fn all_load_balancers(&self) -> Result<Vec<LoadBalancer>, StoreError> {
+        self.read(all).await
+    }
+
+    async fn load_balancer_generation(&self) -> Result<i64, StoreError> {
+        self.read(generation).await
     }
 
     async fn delete_load_balancer(

@@ -105,7 +105,12 @@ impl Bindings {
 /// Cross-field rules of a listener's settings, after Create or Set applied them.
 fn check(load_balancer: &LoadBalancer, listener: &Listener) -> Result<(), ApiError> {
     let settings = &listener.settings;
-    if !settings.contains_key("BackendServerPort") && !settings.contains_key("VServerGroupId") {
+    // A listener that redirects to HTTPS has no backends of its own.
+    let forwarding = settings::text(settings, "ListenerForward") == Some("on");
+    if !forwarding
+        && !settings.contains_key("BackendServerPort")
+        && !settings.contains_key("VServerGroupId")
+    {
         return Err(ApiError::MissingParameter("BackendServerPort"));
     }
     if settings::text(settings, "StickySession") == Some("on") {

@@ -1,0 +1,427 @@
+//! Which listeners run, and the tasks that serve them: the reconcile loop, one accept loop and
+//! one health-check loop per listener, and the cache of opened certificates.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rustls::sign::CertifiedKey;
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, watch};
+use tokio_rustls::TlsAcceptor;
+
+use super::health::HealthTable;
+use super::proxy::{self, Shared};
+use super::runtime::ListenerRuntime;
+use super::tls::{self, SniResolver, TlsSetupError};
+use crate::crypto::{Binding, Vault};
+use crate::store::load_balancers::{Listener, ListenerStatus, LoadBalancer, Protocol};
+use crate::store::{CertificateKind, Scope, Store};
+
+/// How often the data plane asks whether the control plane changed anything.
+const POLL: Duration = Duration::from_millis(200);
+/// How often it rebuilds everything anyway (and retries listeners that could not bind).
+const RESYNC: Duration = Duration::from_secs(10);
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Added to every listener's port, for users who cannot bind low ports.
+    pub port_offset: u16,
+    /// Client connections per listener at most; more wait to be accepted.
+    pub max_connections_per_listener: usize,
+}
+
+/// One listener being served.
+struct Running {
+    /// What the runtime was built from; a listener whose source is unchanged is left alone.
+    source: String,
+    runtime: watch::Sender<Arc<ListenerRuntime>>,
+    stop: watch::Sender<bool>,
+}
+
+pub struct DataPlane {
+    store: Arc<dyn Store>,
+    vault: Arc<Vault>,
+    options: Options,
+    shared: Arc<Shared>,
+    running: HashMap<SocketAddr, Running>,
+    /// Opened certificates by ID (an ID's certificate and key never change).
+    certificates: HashMap<String, Arc<CertifiedKey>>,
+    /// Listeners that could not be bound, with why (logged once per reason).
+    failed: HashMap<SocketAddr, String>,
+}
+
+impl DataPlane {
+    /// Starts serving; stops with `shutdown`. The health table is what DescribeHealthStatus
+    /// reads.
+    pub fn start(
+        store: Arc<dyn Store>,
+        vault: Arc<Vault>,
+        options: Options,
+        shutdown: watch::Receiver<bool>,
+    ) -> Arc<HealthTable> {
+        let health = Arc::new(HealthTable::default());
+        let plane = DataPlane {
+            store,
+            vault,
+            options,
+            shared: Arc::new(Shared::new(health.clone())),
+            running: HashMap::new(),
+            certificates: HashMap::new(),
+            failed: HashMap::new(),
+        };
+        tokio::spawn(plane.run(shutdown));
+        health
+    }
+
+    async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
+        let mut seen = None;
+        let mut last_full = Instant::now();
+        loop {
+            let generation = self.store.load_balancer_generation().await.ok();
+            let due = last_full.elapsed() >= RESYNC;
+            if generation.is_some() && (generation != seen || due) {
+                match self.store.all_load_balancers().await {
+                    Ok(load_balancers) => {
+                        self.reconcile(&load_balancers).await;
+                        seen = generation;
+                        last_full = Instant::now();
+                    }
+                    Err(error) => tracing::warn!(%error, "data plane: cannot read load balancers"),
+                }
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(POLL) => {}
+                _ = shutdown.changed() => break,
+            }
+        }
+        for (_, running) in self.running.drain() {
+            let _ = running.stop.send(true);
+        }
+    }
+
+    async fn reconcile(&mut self, load_balancers: &[LoadBalancer]) {
+        let mut wanted: HashMap<SocketAddr, (&LoadBalancer, &Listener)> = HashMap::new();
+        for load_balancer in load_balancers.iter().filter(|lb| lb.status == "active") {
+            for listener in &load_balancer.listeners {
+                // UDP is not served (yet): see the README.
+                if listener.status != ListenerStatus::Running || listener.protocol == Protocol::Udp
+                {
+                    continue;
+                }
+                let Some(port) = listener.port.checked_add(self.options.port_offset) else {
+                    continue;
+                };
+                let address = SocketAddr::new(load_balancer.address.into(), port);
+                wanted.insert(address, (load_balancer, listener));
+            }
+        }
+        self.running.retain(|address, running| {
+            let keep = wanted.contains_key(address);
+            if !keep {
+                tracing::info!(%address, "listener stopped");
+                let _ = running.stop.send(true);
+            }
+            keep
+        });
+        self.failed
+            .retain(|address, _| wanted.contains_key(address));
+        let mut referenced = Vec::new();
+        for (address, (load_balancer, listener)) in wanted {
+            referenced.extend(certificates_of(listener));
+            let source = source_of(load_balancer, listener);
+            if self
+                .running
+                .get(&address)
+                .is_some_and(|r| r.source == source)
+            {
+                continue;
+            }
+            let runtime = match self.runtime(load_balancer, listener).await {
+                Ok(runtime) => Arc::new(runtime),
+                Err(error) => {
+                    self.report(address, format!("cannot set up TLS: {error}"));
+                    continue;
+                }
+            };
+            match self.running.get_mut(&address) {
+                Some(running) => {
+                    running.source = source;
+                    let _ = running.runtime.send(runtime);
+                    tracing::info!(%address, "listener reconfigured");
+                }
+                None => self.spawn(address, source, runtime).await,
+            }
+        }
+        self.certificates
+            .retain(|id, _| referenced.iter().any(|r| r == id));
+        let health_keys: Vec<_> = self
+            .running
+            .values()
+            .flat_map(|running| {
+                let runtime = running.runtime.borrow().clone();
+                runtime
+                    .backends
+                    .iter()
+                    .map(|b| runtime.health_key(b))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        self.shared.health.retain(|key| health_keys.contains(key));
+    }
+
+    fn report(&mut self, address: SocketAddr, reason: String) {
+        if self.failed.get(&address) != Some(&reason) {
+            tracing::warn!(%address, %reason, "listener not served");
+            self.failed.insert(address, reason);
+        }
+    }
+
+    async fn spawn(&mut self, address: SocketAddr, source: String, runtime: Arc<ListenerRuntime>) {
+        let socket = match TcpListener::bind(address).await {
+            Ok(socket) => socket,
+            Err(error) => {
+                self.report(address, format!("cannot bind: {error}"));
+                return;
+            }
+        };
+        self.failed.remove(&address);
+        tracing::info!(%address, listener = ?runtime, "listener started");
+        let (runtime_sender, runtime_receiver) = watch::channel(runtime);
+        let (stop, stopped) = watch::channel(false);
+        tokio::spawn(accept_loop(
+            socket,
+            runtime_receiver.clone(),
+            stopped.clone(),
+            self.shared.clone(),
+            Arc::new(Semaphore::new(self.options.max_connections_per_listener)),
+        ));
+        tokio::spawn(health_loop(
+            runtime_receiver,
+            stopped,
+            self.shared.health.clone(),
+        ));
+        self.running.insert(
+            address,
+            Running {
+                source,
+                runtime: runtime_sender,
+                stop,
+            },
+        );
+    }
+
+    async fn runtime(
+        &mut self,
+        load_balancer: &LoadBalancer,
+        listener: &Listener,
+    ) -> Result<ListenerRuntime, TlsSetupError> {
+        let tls = match listener.protocol {
+            Protocol::Https => Some(self.tls_config(load_balancer, listener).await?),
+            _ => None,
+        };
+        Ok(ListenerRuntime::new(load_balancer, listener, tls))
+    }
+
+    async fn tls_config(
+        &mut self,
+        load_balancer: &LoadBalancer,
+        listener: &Listener,
+    ) -> Result<Arc<rustls::ServerConfig>, TlsSetupError> {
+        let scope = load_balancer.scope();
+        let default_id = listener.server_certificate_id.clone().unwrap_or_default();
+        let default = self.certified(&scope, &default_id).await?;
+        let mut extensions = Vec::new();
+        for extension in &listener.domain_extensions {
+            let key = self
+                .certified(&scope, &extension.server_certificate_id)
+                .await?;
+            extensions.push((extension.domain.to_ascii_lowercase(), key));
+        }
+        let client_ca = match &listener.ca_certificate_id {
+            Some(id) => {
+                let material = self
+                    .store
+                    .certificate_material(&scope, CertificateKind::Ca, id)
+                    .await
+                    .ok()
+                    .flatten()
+                    .ok_or_else(|| TlsSetupError::ClientCa(id.clone(), "not found".into()))?;
+                Some((id.clone(), material.certificate_pem))
+            }
+            None => None,
+        };
+        let policy = match listener.settings.get("TLSCipherPolicy") {
+            Some(crate::store::load_balancers::Setting::Text(policy)) => policy.clone(),
+            _ => String::new(),
+        };
+        let http2 = !matches!(
+            listener.settings.get("EnableHttp2"),
+            Some(crate::store::load_balancers::Setting::Text(value)) if value == "off"
+        );
+        tls::server_config(
+            SniResolver {
+                default,
+                extensions,
+            },
+            &policy,
+            http2,
+            client_ca
+                .as_ref()
+                .map(|(id, pem)| (id.as_str(), pem.as_str())),
+        )
+    }
+
+    /// A server certificate with its key, opened from the vault once and kept while bound.
+    async fn certified(
+        &mut self,
+        scope: &Scope,
+        id: &str,
+    ) -> Result<Arc<CertifiedKey>, TlsSetupError> {
+        if let Some(key) = self.certificates.get(id) {
+            return Ok(key.clone());
+        }
+        let material = self
+            .store
+            .certificate_material(scope, CertificateKind::Server, id)
+            .await
+            .ok()
+            .flatten()
+            .ok_or_else(|| TlsSetupError::Certificate(id.to_owned()))?;
+        let sealed = material
+            .private_key
+            .ok_or_else(|| TlsSetupError::Key(id.to_owned()))?;
+        let binding = Binding::CertificateKey {
+            account_id: scope.account_id.clone(),
+            region_id: scope.region_id.clone(),
+            certificate_id: id.to_owned(),
+        };
+        let key_pem = self
+            .vault
+            .open_text(&sealed, &binding)
+            .await
+            .map_err(|_| TlsSetupError::Key(id.to_owned()))?;
+        let key = tls::certified_key(id, &material.certificate_pem, &key_pem)?;
+        self.certificates.insert(id.to_owned(), key.clone());
+        Ok(key)
+    }
+}
+
+/// What a listener's runtime depends on, as text to compare: the listener, the servers it may
+/// forward to, and the load balancer's address.
+fn source_of(load_balancer: &LoadBalancer, listener: &Listener) -> String {
+    serde_json::json!({
+        "address": load_balancer.address,
+        "listener": listener,
+        "servers": load_balancer.backend_servers,
+        "groups": load_balancer.vserver_groups,
+    })
+    .to_string()
+}
+
+fn certificates_of(listener: &Listener) -> Vec<String> {
+    listener
+        .server_certificate_id
+        .iter()
+        .cloned()
+        .chain(
+            listener
+                .domain_extensions
+                .iter()
+                .map(|e| e.server_certificate_id.clone()),
+        )
+        .collect()
+}
+
+async fn accept_loop(
+    socket: TcpListener,
+    runtime: watch::Receiver<Arc<ListenerRuntime>>,
+    mut stopped: watch::Receiver<bool>,
+    shared: Arc<Shared>,
+    slots: Arc<Semaphore>,
+) {
+    loop {
+        let permit = tokio::select! {
+            _ = stopped.changed() => return,
+            permit = slots.clone().acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => return,
+            },
+        };
+        let (stream, peer) = tokio::select! {
+            _ = stopped.changed() => return,
+            accepted = socket.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    tracing::warn!(%error, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        // The configuration of the moment: this connection keeps it to the end.
+        let current = runtime.borrow().clone();
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            match (current.protocol, current.tls.clone()) {
+                (Protocol::Tcp, _) => proxy::serve_tcp(stream, peer, current, shared).await,
+                (_, Some(config)) => {
+                    let handshake = TlsAcceptor::from(config).accept(stream);
+                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake).await {
+                        Ok(Ok(tls)) => proxy::serve_http(tls, peer, current, shared).await,
+                        Ok(Err(error)) => tracing::debug!(%peer, %error, "TLS handshake refused"),
+                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                    }
+                }
+                (_, None) => proxy::serve_http(stream, peer, current, shared).await,
+            }
+            drop(permit);
+        });
+    }
+}
+
+/// Checks the listener's backends every interval, with the configuration of the moment.
+async fn health_loop(
+    runtime: watch::Receiver<Arc<ListenerRuntime>>,
+    mut stopped: watch::Receiver<bool>,
+    health: Arc<HealthTable>,
+) {
+    loop {
+        let current = runtime.borrow().clone();
+        if current.health.enabled {
+            let checks = current.backends.iter().map(|backend| {
+                let (key, spec) = (current.health_key(backend), current.health.clone());
+                let address = backend.address;
+                async move { (key, super::health::check(address, &spec).await) }
+            });
+            for (key, ok) in futures_join_all(checks).await {
+                let spec = &current.health;
+                health.record(&key, ok, spec.healthy_threshold, spec.unhealthy_threshold);
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(current.health.interval) => {}
+            _ = stopped.changed() => return,
+        }
+    }
+}
+
+/// Runs the checks of one round at once.
+async fn futures_join_all<F: std::future::Future + Send + 'static>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<F::Output>
+where
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = futures.map(tokio::spawn).collect();
+    let mut results = Vec::with_capacity(handles.len());
+    for handle in handles {
+        if let Ok(result) = handle.await {
+            results.push(result);
+        }
+    }
+    results
+}

@@ -1,0 +1,14 @@
+//! The data plane: every `running` listener of an `active` load balancer is served on the load
+//! balancer's `Address` and the listener's port (plus `--listener-port-offset`). It follows the
+//! control plane within a second: a counter that every load balancer change advances is polled,
+//! and a change rebuilds the listeners it touched. Connections keep the configuration they
+//! started with; new ones get the new one.
+
+mod health;
+mod listeners;
+mod proxy;
+mod runtime;
+mod tls;
+
+pub use health::{HealthKey, HealthTable};
+pub use listeners::{DataPlane, Options};

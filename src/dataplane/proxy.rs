@@ -1,0 +1,342 @@
+//! HTTP and HTTPS listeners: hyper serves HTTP/1.1 and h2 to clients, hyper-util's client
+//! forwards each request over HTTP/1.1 to the backend the listener's scheduler picks, with the
+//! forwarding headers the listener enables. TCP listeners forward bytes.
+
+use std::convert::Infallible;
+use std::hash::{Hash, Hasher};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::{Request, Response, StatusCode, Uri};
+use http_body_util::{BodyExt, Full, combinators::BoxBody};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+
+use super::health::HealthTable;
+use super::runtime::{Backend, ListenerRuntime, Sticky};
+
+pub type Body = BoxBody<Bytes, hyper::Error>;
+
+/// The cookie an `insert` sticky session sets, naming the backend.
+const STICKY_COOKIE: &str = "SERVERID";
+/// Headers of one connection, not to be forwarded (RFC 9110 §7.6.1).
+const HOP_BY_HOP: [&str; 8] = [
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "upgrade",
+];
+const MAX_HEADER_BYTES: usize = 64 * 1024;
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What every listener's connections share: the client to backends and the health results.
+pub struct Shared {
+    client: Client<HttpConnector, Incoming>,
+    pub health: Arc<HealthTable>,
+}
+
+impl Shared {
+    pub fn new(health: Arc<HealthTable>) -> Shared {
+        let mut connector = HttpConnector::new();
+        connector.set_connect_timeout(Some(CONNECT_TIMEOUT));
+        connector.set_nodelay(true);
+        Shared {
+            client: Client::builder(TokioExecutor::new()).build(connector),
+            health,
+        }
+    }
+
+    fn usable(&self, runtime: &ListenerRuntime, backend: &Backend) -> bool {
+        !runtime.health.enabled || self.health.is_healthy(&runtime.health_key(backend))
+    }
+}
+
+/// Serves one client connection (plain or TLS) of an HTTP or HTTPS listener.
+pub async fn serve_http<S>(
+    stream: S,
+    peer: SocketAddr,
+    runtime: Arc<ListenerRuntime>,
+    shared: Arc<Shared>,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let idle = runtime.idle_timeout;
+    let service = service_fn(move |request| {
+        let (runtime, shared) = (runtime.clone(), shared.clone());
+        async move { Ok::<_, Infallible>(forward(request, peer, &runtime, &shared).await) }
+    });
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(idle)
+        .max_buf_size(MAX_HEADER_BYTES);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(128)
+        .max_header_list_size(MAX_HEADER_BYTES as u32);
+    if let Err(error) = builder
+        .serve_connection(TokioIo::new(stream), service)
+        .await
+    {
+        tracing::debug!(%peer, %error, "client connection ended");
+    }
+}
+
+fn answer(status: StatusCode, text: &'static str) -> Response<Body> {
+    let mut response = Response::new(
+        Full::new(Bytes::from_static(text.as_bytes()))
+            .map_err(|never| match never {})
+            .boxed(),
+    );
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
+/// The host a client asked for, without its port.
+fn host(request: &Request<Incoming>) -> Option<String> {
+    let host = request.uri().host().map(str::to_owned).or_else(|| {
+        let value = request.headers().get(header::HOST)?.to_str().ok()?;
+        Some(value.rsplit_once(':').map_or(value, |(h, _)| h).to_owned())
+    })?;
+    Some(host)
+}
+
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value)
+}
+
+/// A backend's name in the sticky cookie: stable for its address, meaningless to clients.
+fn sticky_token(backend: &Backend) -> String {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    backend.address.hash(&mut hasher);
+    format!("{:016x}", hasher.finish())
+}
+
+/// The backend a sticky session names, if it may take requests.
+fn sticky_choice(runtime: &ListenerRuntime, shared: &Shared, headers: &HeaderMap) -> Option<usize> {
+    let usable = |index: &usize| shared.usable(runtime, &runtime.backends[*index]);
+    match runtime.sticky.as_ref()? {
+        Sticky::Insert { .. } => {
+            let token = cookie(headers, STICKY_COOKIE)?;
+            (0..runtime.backends.len())
+                .filter(usable)
+                .find(|&i| sticky_token(&runtime.backends[i]) == token)
+        }
+        Sticky::Server { cookie: name } => {
+            let value = cookie(headers, name)?;
+            let candidates: Vec<usize> = (0..runtime.backends.len()).filter(usable).collect();
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            value.hash(&mut hasher);
+            (!candidates.is_empty())
+                .then(|| candidates[hasher.finish() as usize % candidates.len()])
+        }
+    }
+}
+
+/// Counts a request in flight on its backend (weighted least connections).
+struct InFlight<'a>(&'a Backend);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.active.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+async fn forward(
+    mut request: Request<Incoming>,
+    peer: SocketAddr,
+    runtime: &ListenerRuntime,
+    shared: &Shared,
+) -> Response<Body> {
+    if let Some(port) = runtime.forward_to {
+        return redirect(&request, port);
+    }
+    let sticky = sticky_choice(runtime, shared, request.headers());
+    let Some(index) = sticky.or_else(|| runtime.pick(|backend| shared.usable(runtime, backend)))
+    else {
+        return answer(StatusCode::SERVICE_UNAVAILABLE, "no healthy backend\n");
+    };
+    let backend = &runtime.backends[index];
+    let scheme = if runtime.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    if prepare(&mut request, peer, runtime, backend, scheme).is_err() {
+        return answer(StatusCode::BAD_REQUEST, "the request target is not valid\n");
+    }
+    backend.active.fetch_add(1, Ordering::Relaxed);
+    let _in_flight = InFlight(backend);
+    let result =
+        tokio::time::timeout(runtime.request_timeout, shared.client.request(request)).await;
+    let mut response = match result {
+        Ok(Ok(response)) => response.map(BodyExt::boxed),
+        Ok(Err(error)) => {
+            tracing::debug!(backend = %backend.address, server_id = %backend.server_id, %error, "backend failed");
+            return answer(StatusCode::BAD_GATEWAY, "the backend did not answer\n");
+        }
+        Err(_) => return answer(StatusCode::GATEWAY_TIMEOUT, "the backend took too long\n"),
+    };
+    strip_hop_by_hop(response.headers_mut());
+    if let Some(Sticky::Insert { timeout }) = &runtime.sticky
+        && sticky.is_none()
+        && let Ok(value) = HeaderValue::from_str(&format!(
+            "{STICKY_COOKIE}={}; Max-Age={}; Path=/",
+            sticky_token(backend),
+            timeout.as_secs()
+        ))
+    {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+/// HTTP listeners with `ListenerForward=on`: to the same host and path on the HTTPS port.
+fn redirect(request: &Request<Incoming>, port: u16) -> Response<Body> {
+    let Some(host) = host(request) else {
+        return answer(StatusCode::BAD_REQUEST, "no Host header\n");
+    };
+    let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
+    let mut response = answer(StatusCode::MOVED_PERMANENTLY, "moved to HTTPS\n");
+    match HeaderValue::from_str(&format!("https://{host}:{port}{path}")) {
+        Ok(location) => {
+            response.headers_mut().insert(header::LOCATION, location);
+            response
+        }
+        Err(_) => answer(StatusCode::BAD_REQUEST, "the Host header is not valid\n"),
+    }
+}
+
+fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    // Headers a Connection header names are the connection's too.
+    let named: Vec<HeaderName> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
+        .collect();
+    for name in named {
+        headers.remove(name);
+    }
+    for name in HOP_BY_HOP {
+        headers.remove(name);
+    }
+}
+
+/// A request target that cannot be made the backend's.
+struct InvalidTarget;
+
+/// Makes a client's request the backend's: absolute URI of the backend, HTTP/1.1, a Host, no
+/// hop-by-hop headers, and the forwarding headers the listener enables.
+fn prepare(
+    request: &mut Request<Incoming>,
+    peer: SocketAddr,
+    runtime: &ListenerRuntime,
+    backend: &Backend,
+    scheme: &'static str,
+) -> Result<(), InvalidTarget> {
+    let path = request
+        .uri()
+        .path_and_query()
+        .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
+    let authority_host = request.uri().authority().map(|a| a.as_str().to_owned());
+    let uri: Uri = format!("http://{}{path}", backend.address)
+        .parse()
+        .map_err(|_| InvalidTarget)?;
+    *request.uri_mut() = uri;
+    *request.version_mut() = http::Version::HTTP_11;
+    let headers = request.headers_mut();
+    strip_hop_by_hop(headers);
+    if !headers.contains_key(header::HOST)
+        && let Some(value) = authority_host.and_then(|a| HeaderValue::from_str(&a).ok())
+    {
+        headers.insert(header::HOST, value);
+    }
+    let flags = runtime.headers;
+    let mut set = |name: &'static str, value: String| {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(HeaderName::from_static(name), value);
+        }
+    };
+    if flags.proto {
+        set("x-forwarded-proto", scheme.to_owned());
+    }
+    if flags.slb_id {
+        set("slb-id", runtime.load_balancer_id.clone());
+    }
+    if flags.slb_ip {
+        set("slb-ip", runtime.address.to_string());
+    }
+    if flags.port {
+        set("x-forwarded-port", runtime.port.to_string());
+    }
+    if flags.client_source_port {
+        set("x-forwarded-client-srcport", peer.port().to_string());
+    }
+    if flags.forwarded_for {
+        let earlier = headers
+            .get("x-forwarded-for")
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        let list = match earlier {
+            Some(list) => format!("{list}, {}", peer.ip()),
+            None => peer.ip().to_string(),
+        };
+        if let Ok(value) = HeaderValue::from_str(&list) {
+            headers.insert(HeaderName::from_static("x-forwarded-for"), value);
+        }
+    }
+    Ok(())
+}
+
+/// A TCP listener's connection: to the backend the scheduler picks, bytes both ways.
+pub async fn serve_tcp(
+    mut client: TcpStream,
+    peer: SocketAddr,
+    runtime: Arc<ListenerRuntime>,
+    shared: Arc<Shared>,
+) {
+    let Some(index) = runtime.pick(|backend| shared.usable(&runtime, backend)) else {
+        tracing::debug!(%peer, "no healthy backend; closing");
+        return;
+    };
+    let backend = &runtime.backends[index];
+    backend.active.fetch_add(1, Ordering::Relaxed);
+    let _in_flight = InFlight(backend);
+    let connected =
+        tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(backend.address)).await;
+    let Ok(Ok(mut upstream)) = connected else {
+        tracing::debug!(backend = %backend.address, "backend did not accept the connection");
+        return;
+    };
+    let _ = upstream.set_nodelay(true);
+    let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+}

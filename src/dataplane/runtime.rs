@@ -1,0 +1,352 @@
+//! What one running listener needs, built from the control plane's load balancer: its
+//! backends, scheduling, headers, timeouts, health checks and TLS. A snapshot: a change of the
+//! load balancer builds a new one, and connections keep the one they started with.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use rustls::ServerConfig;
+
+use super::health::{HealthCheck, HealthKey, HttpCheck};
+use crate::store::load_balancers::{BackendServer, Listener, LoadBalancer, Protocol, Setting};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+#[derive(Debug)]
+pub struct Backend {
+    pub server_id: String,
+    pub address: SocketAddr,
+    pub weight: u32,
+    /// Requests or connections in flight (weighted least connections).
+    pub active: AtomicUsize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scheduler {
+    WeightedRoundRobin,
+    RoundRobin,
+    WeightedLeastConnections,
+}
+
+/// The headers a listener adds to forwarded requests (slb-listeners.md §12).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ForwardedHeaders {
+    pub forwarded_for: bool,
+    pub proto: bool,
+    pub slb_id: bool,
+    pub slb_ip: bool,
+    pub port: bool,
+    pub client_source_port: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Sticky {
+    /// The listener sets a cookie naming the backend, for `timeout`.
+    Insert { timeout: Duration },
+    /// The backend's own cookie of this name picks the backend it was first seen from.
+    Server { cookie: String },
+}
+
+pub struct ListenerRuntime {
+    pub load_balancer_id: String,
+    pub address: IpAddr,
+    /// The port the API shows (the socket may be offset).
+    pub port: u16,
+    pub protocol: Protocol,
+    pub backends: Vec<Backend>,
+    pub scheduler: Scheduler,
+    /// Smooth weighted round robin's current weights, one per backend.
+    weights: Mutex<Vec<i64>>,
+    next: AtomicUsize,
+    pub headers: ForwardedHeaders,
+    pub sticky: Option<Sticky>,
+    /// HTTP listeners that redirect to an HTTPS port.
+    pub forward_to: Option<u16>,
+    pub idle_timeout: Duration,
+    pub request_timeout: Duration,
+    pub health: HealthCheck,
+    pub tls: Option<Arc<ServerConfig>>,
+}
+
+impl std::fmt::Debug for ListenerRuntime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}:{}/{}",
+            self.load_balancer_id,
+            self.port,
+            self.protocol.as_str()
+        )
+    }
+}
+
+fn text<'a>(settings: &'a BTreeMap<String, Setting>, name: &str) -> Option<&'a str> {
+    match settings.get(name) {
+        Some(Setting::Text(value)) => Some(value),
+        _ => None,
+    }
+}
+
+fn number(settings: &BTreeMap<String, Setting>, name: &str) -> Option<i64> {
+    match settings.get(name) {
+        Some(Setting::Int(value)) => Some(*value),
+        _ => None,
+    }
+}
+
+fn on(settings: &BTreeMap<String, Setting>, name: &str) -> bool {
+    text(settings, name) == Some("on")
+}
+
+fn seconds(settings: &BTreeMap<String, Setting>, name: &str, default: u64) -> Duration {
+    Duration::from_secs(number(settings, name).map_or(default, |n| n.max(1) as u64))
+}
+
+/// The servers a listener forwards to: its VServer group's (with their ports) or the default
+/// group's (on `BackendServerPort`). Servers without an address cannot be reached and are
+/// left out; so are those of weight 0.
+fn backends(load_balancer: &LoadBalancer, listener: &Listener) -> Vec<Backend> {
+    let settings = &listener.settings;
+    let (servers, default_port): (&[BackendServer], Option<u16>) =
+        match text(settings, "VServerGroupId") {
+            Some(group) => (
+                load_balancer
+                    .vserver_groups
+                    .iter()
+                    .find(|g| g.id == group)
+                    .map_or(&[], |g| g.servers.as_slice()),
+                None,
+            ),
+            None => (
+                &load_balancer.backend_servers,
+                number(settings, "BackendServerPort").map(|p| p as u16),
+            ),
+        };
+    servers
+        .iter()
+        .filter(|server| server.weight > 0)
+        .filter_map(|server| {
+            let ip: IpAddr = server.server_ip.as_ref()?.parse().ok()?;
+            let port = server.port.or(default_port)?;
+            Some(Backend {
+                server_id: server.server_id.clone(),
+                address: SocketAddr::new(ip, port),
+                weight: u32::from(server.weight),
+                active: AtomicUsize::new(0),
+            })
+        })
+        .collect()
+}
+
+fn health_check(listener: &Listener) -> HealthCheck {
+    let settings = &listener.settings;
+    let web = matches!(listener.protocol, Protocol::Http | Protocol::Https);
+    let http = web || text(settings, "HealthCheckType") == Some("http");
+    let classes = text(settings, "HealthCheckHttpCode")
+        .unwrap_or("http_2xx")
+        .split(',')
+        .filter_map(|code| code.strip_prefix("http_")?.bytes().next())
+        .map(|digit| digit - b'0')
+        .collect();
+    let timeout_setting = if web {
+        "HealthCheckTimeout"
+    } else {
+        "HealthCheckConnectTimeout"
+    };
+    HealthCheck {
+        enabled: text(settings, "HealthCheck") != Some("off"),
+        interval: seconds(settings, "HealthCheckInterval", 2),
+        timeout: seconds(settings, timeout_setting, 5),
+        healthy_threshold: number(settings, "HealthyThreshold").unwrap_or(3) as u32,
+        unhealthy_threshold: number(settings, "UnhealthyThreshold").unwrap_or(3) as u32,
+        http: http.then(|| HttpCheck {
+            method: if text(settings, "HealthCheckMethod") == Some("get") {
+                "get"
+            } else {
+                "head"
+            },
+            uri: text(settings, "HealthCheckURI").unwrap_or("/").to_owned(),
+            domain: text(settings, "HealthCheckDomain")
+                .filter(|d| *d != "$_ip")
+                .unwrap_or("")
+                .to_owned(),
+            classes,
+        }),
+        port: number(settings, "HealthCheckConnectPort").map(|p| p as u16),
+    }
+}
+
+impl ListenerRuntime {
+    pub fn new(
+        load_balancer: &LoadBalancer,
+        listener: &Listener,
+        tls: Option<Arc<ServerConfig>>,
+    ) -> ListenerRuntime {
+        let settings = &listener.settings;
+        let backends = backends(load_balancer, listener);
+        let scheduler = match text(settings, "Scheduler") {
+            Some("rr") => Scheduler::RoundRobin,
+            Some("wlc") => Scheduler::WeightedLeastConnections,
+            _ => Scheduler::WeightedRoundRobin,
+        };
+        let sticky = match (
+            on(settings, "StickySession"),
+            text(settings, "StickySessionType"),
+        ) {
+            (true, Some("insert")) => Some(Sticky::Insert {
+                timeout: seconds(settings, "CookieTimeout", 1000),
+            }),
+            (true, Some("server")) => text(settings, "Cookie").map(|cookie| Sticky::Server {
+                cookie: cookie.to_owned(),
+            }),
+            _ => None,
+        };
+        let forward_to = (listener.protocol == Protocol::Http && on(settings, "ListenerForward"))
+            .then(|| number(settings, "ForwardPort").map(|p| p as u16))
+            .flatten();
+        ListenerRuntime {
+            load_balancer_id: load_balancer.id.clone(),
+            address: IpAddr::V4(load_balancer.address),
+            port: listener.port,
+            protocol: listener.protocol,
+            weights: Mutex::new(vec![0; backends.len()]),
+            backends,
+            scheduler,
+            next: AtomicUsize::new(0),
+            headers: ForwardedHeaders {
+                forwarded_for: text(settings, "XForwardedFor") != Some("off"),
+                proto: on(settings, "XForwardedFor_proto"),
+                slb_id: on(settings, "XForwardedFor_SLBID"),
+                slb_ip: on(settings, "XForwardedFor_SLBIP"),
+                port: on(settings, "XForwardedFor_SLBPORT"),
+                client_source_port: on(settings, "XForwardedFor_ClientSrcPort"),
+            },
+            sticky,
+            forward_to,
+            idle_timeout: seconds(settings, "IdleTimeout", 15),
+            request_timeout: seconds(settings, "RequestTimeout", 60),
+            health: health_check(listener),
+            tls,
+        }
+    }
+
+    pub fn health_key(&self, backend: &Backend) -> HealthKey {
+        HealthKey {
+            load_balancer_id: self.load_balancer_id.clone(),
+            listener_port: self.port,
+            protocol: self.protocol.as_str(),
+            backend: backend.address,
+        }
+    }
+
+    /// The backend for a new request or connection among those `usable` says may take one:
+    /// by the listener's scheduler and the backends' weights.
+    pub fn pick(&self, usable: impl Fn(&Backend) -> bool) -> Option<usize> {
+        let candidates: Vec<usize> = (0..self.backends.len())
+            .filter(|&index| usable(&self.backends[index]))
+            .collect();
+        if candidates.is_empty() {
+            return None;
+        }
+        match self.scheduler {
+            Scheduler::RoundRobin => {
+                let turn = self.next.fetch_add(1, Ordering::Relaxed);
+                Some(candidates[turn % candidates.len()])
+            }
+            Scheduler::WeightedLeastConnections => candidates.into_iter().min_by(|&a, &b| {
+                let load = |i: usize| {
+                    let backend = &self.backends[i];
+                    backend.active.load(Ordering::Relaxed) as u64 * 1000 / u64::from(backend.weight)
+                };
+                load(a).cmp(&load(b))
+            }),
+            Scheduler::WeightedRoundRobin => {
+                // nginx's smooth weighted round robin: spreads a weight-5 backend's turns.
+                let mut weights = self.weights.lock().unwrap_or_else(|p| p.into_inner());
+                let total: i64 = candidates
+                    .iter()
+                    .map(|&i| i64::from(self.backends[i].weight))
+                    .sum();
+                let mut best = candidates[0];
+                for &index in &candidates {
+                    weights[index] += i64::from(self.backends[index].weight);
+                    if weights[index] > weights[best] {
+                        best = index;
+                    }
+                }
+                weights[best] -= total;
+                Some(best)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn runtime_with(scheduler: Scheduler, weights: &[u32]) -> ListenerRuntime {
+        let backends: Vec<Backend> = weights
+            .iter()
+            .enumerate()
+            .map(|(i, &weight)| Backend {
+                server_id: format!("i-{i}"),
+                address: SocketAddr::from(([127, 0, 0, 1], 8000 + i as u16)),
+                weight,
+                active: AtomicUsize::new(0),
+            })
+            .collect();
+        ListenerRuntime {
+            load_balancer_id: "lb-1".into(),
+            address: IpAddr::from([127, 0, 0, 1]),
+            port: 80,
+            protocol: Protocol::Http,
+            weights: Mutex::new(vec![0; backends.len()]),
+            backends,
+            scheduler,
+            next: AtomicUsize::new(0),
+            headers: ForwardedHeaders::default(),
+            sticky: None,
+            forward_to: None,
+            idle_timeout: Duration::from_secs(15),
+            request_timeout: Duration::from_secs(60),
+            health: HealthCheck {
+                enabled: false,
+                interval: Duration::from_secs(2),
+                timeout: Duration::from_secs(5),
+                healthy_threshold: 3,
+                unhealthy_threshold: 3,
+                http: None,
+                port: None,
+            },
+            tls: None,
+        }
+    }
+
+    #[test]
+    fn weighted_round_robin_follows_the_weights_and_skips_the_unusable() {
+        let runtime = runtime_with(Scheduler::WeightedRoundRobin, &[5, 1, 2]);
+        let mut counts = [0; 3];
+        for _ in 0..800 {
+            counts[runtime.pick(|_| true).unwrap()] += 1;
+        }
+        assert_eq!(counts, [500, 100, 200]);
+        let picks: Vec<usize> = (0..10)
+            .filter_map(|_| runtime.pick(|b| b.server_id != "i-0"))
+            .collect();
+        assert!(picks.iter().all(|&i| i != 0));
+        assert_eq!(runtime.pick(|_| false), None);
+    }
+
+    #[test]
+    fn round_robin_and_least_connections() {
+        let runtime = runtime_with(Scheduler::RoundRobin, &[5, 1]);
+        let picks: Vec<usize> = (0..4).map(|_| runtime.pick(|_| true).unwrap()).collect();
+        assert_eq!(picks, [0, 1, 0, 1]);
+        let runtime = runtime_with(Scheduler::WeightedLeastConnections, &[1, 1]);
+        runtime.backends[0].active.store(3, Ordering::Relaxed);
+        assert_eq!(runtime.pick(|_| true), Some(1));
+    }
+}

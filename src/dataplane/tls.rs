@@ -1,0 +1,134 @@
+//! TLS of HTTPS listeners: the certificate for a ClientHello by SNI (domain extensions, exact
+//! before wildcard, else the listener's own), `TLSCipherPolicy` as protocol versions and
+//! suites, HTTP/2 by ALPN, and two-way authentication against the listener's CA.
+
+use std::sync::Arc;
+
+use rustls::crypto::CryptoProvider;
+use rustls::server::{ClientHello, ResolvesServerCert, WebPkiClientVerifier};
+use rustls::sign::CertifiedKey;
+use rustls::{RootCertStore, ServerConfig, SupportedProtocolVersion};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+
+#[derive(Debug, thiserror::Error)]
+pub enum TlsSetupError {
+    #[error("certificate {0} has no usable PEM")]
+    Certificate(String),
+    #[error("the private key of certificate {0} cannot be used")]
+    Key(String),
+    #[error("CA certificate {0} cannot verify clients: {1}")]
+    ClientCa(String, String),
+    #[error("{0}")]
+    Rustls(#[from] rustls::Error),
+}
+
+pub fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// A server certificate's chain as uploaded and its key, ready to sign handshakes. The key's PEM
+/// is dropped (and wiped) once parsed.
+pub fn certified_key(
+    id: &str,
+    chain_pem: &str,
+    key_pem: &zeroize::Zeroizing<String>,
+) -> Result<Arc<CertifiedKey>, TlsSetupError> {
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(chain_pem.as_bytes())
+        .collect::<Result<_, _>>()
+        .map_err(|_| TlsSetupError::Certificate(id.to_owned()))?;
+    if chain.is_empty() {
+        return Err(TlsSetupError::Certificate(id.to_owned()));
+    }
+    let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes())
+        .map_err(|_| TlsSetupError::Key(id.to_owned()))?;
+    let signing_key = provider()
+        .key_provider
+        .load_private_key(key)
+        .map_err(|_| TlsSetupError::Key(id.to_owned()))?;
+    Ok(Arc::new(CertifiedKey::new(chain, signing_key)))
+}
+
+/// Picks the certificate for a ClientHello: a domain extension whose domain is the SNI name,
+/// else the narrowest wildcard extension that covers it, else the listener's certificate.
+#[derive(Debug)]
+pub struct SniResolver {
+    pub default: Arc<CertifiedKey>,
+    /// (domain as configured, lower case; its certificate).
+    pub extensions: Vec<(String, Arc<CertifiedKey>)>,
+}
+
+impl SniResolver {
+    pub fn pick(&self, server_name: Option<&str>) -> Arc<CertifiedKey> {
+        let Some(name) = server_name.map(str::to_ascii_lowercase) else {
+            return self.default.clone();
+        };
+        if let Some((_, key)) = self.extensions.iter().find(|(domain, _)| *domain == name) {
+            return key.clone();
+        }
+        // `*.a.com` covers `x.a.com` (one label), as wildcard certificates do.
+        self.extensions
+            .iter()
+            .filter_map(|(domain, key)| {
+                let suffix = domain.strip_prefix("*.")?;
+                let (label, rest) = name.split_once('.')?;
+                (!label.is_empty() && rest == suffix).then_some((suffix.len(), key))
+            })
+            .max_by_key(|(length, _)| *length)
+            .map_or_else(|| self.default.clone(), |(_, key)| key.clone())
+    }
+}
+
+impl ResolvesServerCert for SniResolver {
+    fn resolve(&self, client_hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        Some(self.pick(client_hello.server_name()))
+    }
+}
+
+/// The protocol versions of a `TLSCipherPolicy`. rustls speaks TLS 1.2 and 1.3 only, so the
+/// policies that also allow TLS 1.0 and 1.1 get TLS 1.2; every TLS 1.2 suite rustls offers is
+/// an ECDHE one, so `_strict` changes nothing more.
+pub fn versions(policy: &str) -> &'static [&'static SupportedProtocolVersion] {
+    static TLS12: &[&SupportedProtocolVersion] = &[&rustls::version::TLS12];
+    static BOTH: &[&SupportedProtocolVersion] = &[&rustls::version::TLS12, &rustls::version::TLS13];
+    match policy {
+        "tls_cipher_policy_1_2_strict_with_1_3" => BOTH,
+        _ => TLS12,
+    }
+}
+
+/// A listener's server configuration.
+pub fn server_config(
+    resolver: SniResolver,
+    policy: &str,
+    http2: bool,
+    client_ca: Option<(&str, &str)>,
+) -> Result<Arc<ServerConfig>, TlsSetupError> {
+    let provider = provider();
+    let builder = ServerConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(versions(policy))?;
+    let builder = match client_ca {
+        None => builder.with_no_client_auth(),
+        Some((id, pem)) => {
+            let mut roots = RootCertStore::empty();
+            for certificate in CertificateDer::pem_slice_iter(pem.as_bytes()) {
+                let certificate = certificate
+                    .map_err(|error| TlsSetupError::ClientCa(id.to_owned(), error.to_string()))?;
+                roots
+                    .add(certificate)
+                    .map_err(|error| TlsSetupError::ClientCa(id.to_owned(), error.to_string()))?;
+            }
+            let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+                .build()
+                .map_err(|error| TlsSetupError::ClientCa(id.to_owned(), error.to_string()))?;
+            builder.with_client_cert_verifier(verifier)
+        }
+    };
+    let mut config = builder.with_cert_resolver(Arc::new(resolver));
+    config.alpn_protocols = if http2 {
+        vec![b"h2".to_vec(), b"http/1.1".to_vec()]
+    } else {
+        vec![b"http/1.1".to_vec()]
+    };
+    Ok(Arc::new(config))
+}

@@ -1,0 +1,86 @@
+"""Real backends for the data plane tests: HTTP servers that answer with what they received,
+and a TCP echo server, on loopback addresses."""
+
+import json
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class HttpBackend:
+    """Answers every request with JSON {"backend": name, "path", "headers"}; `/slow` waits a
+    second and a half first."""
+
+    def __init__(self, name, host="127.0.0.1", port=0):
+        self.name, self.host = name, host
+        self.requests = 0
+        self._start(port)
+
+    def _start(self, port):
+        backend = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_HEAD(self):
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def do_GET(self):
+                if self.path.startswith("/slow"):
+                    time.sleep(1.5)
+                backend.requests += 1
+                body = json.dumps({"backend": backend.name, "path": self.path,
+                                   "headers": {k.lower(): v for k, v in self.headers.items()}}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        ThreadingHTTPServer.allow_reuse_address = True
+        self.server = ThreadingHTTPServer((self.host, port), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def restart(self):
+        self._start(self.port)
+
+
+class EchoBackend:
+    """A TCP server that sends back what it receives, prefixed with its name."""
+
+    def __init__(self, name, host="127.0.0.1"):
+        self.name = name
+        self.socket = socket.socket()
+        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.socket.bind((host, 0))
+        self.socket.listen()
+        self.port = self.socket.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                connection, _ = self.socket.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._echo, args=(connection,), daemon=True).start()
+
+    def _echo(self, connection):
+        with connection:
+            data = connection.recv(65536)
+            connection.sendall(self.name.encode() + b":" + data)
+
+    def stop(self):
+        self.socket.close()

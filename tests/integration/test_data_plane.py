@@ -1,0 +1,285 @@
+"""Running listeners are real listeners: real TLS clients see the certificate the API says is
+bound (per SNI, and the new one within a second of a rotation), two-way authentication is
+enforced, and requests reach real local backends by weight and health."""
+
+import hashlib
+import json
+import random
+import socket
+import ssl
+import threading
+import time
+
+import pytest
+
+import certs
+from backends import EchoBackend, HttpBackend
+from conftest import Server, expect_failure
+from slb import Api, backends, upload_ca_certificate
+
+OFFSET = 20000
+
+
+@pytest.fixture
+def plane(tmp_path):
+    # A pool of its own, so that servers of tests running side by side never share an address.
+    pool = f"127.{random.randint(100, 250)}.{random.randint(0, 255)}.0/24"
+    server = Server(tmp_path, args=["--data-plane", "on", "--listener-port-offset", str(OFFSET),
+                                    "--address-pool", pool]).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def api(plane):
+    return Api("v3", plane, plane.credentials)
+
+
+def upload(api, cn, sans=None, key=None, issuer=None, issuer_key=None):
+    key = key or certs.ec_key()
+    cert = certs.make_cert(key, cn=cn, sans=sans or (cn,), issuer=issuer, issuer_key=issuer_key)
+    chain = certs.cert_pem(cert, issuer) if issuer is not None else certs.cert_pem(cert)
+    answer = api("UploadServerCertificate", ServerCertificate=chain, PrivateKey=certs.key_pem(key))
+    return answer["ServerCertificateId"]
+
+
+def fingerprint_of(api, certificate_id):
+    listed = api("DescribeServerCertificates", ServerCertificateId=certificate_id)
+    return listed["ServerCertificates"]["ServerCertificate"][0]["Fingerprint"]
+
+
+def client_context(certificate=None, key=None):
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    if certificate is not None:
+        import tempfile
+        with tempfile.NamedTemporaryFile("w", suffix=".pem", delete=False) as pem:
+            pem.write(certs.cert_pem(certificate) + certs.key_pem(key))
+        context.load_cert_chain(pem.name)
+    return context
+
+
+def served(address, sni, context=None):
+    """The fingerprint (SHA-1 of the DER, colon-separated hex) and chain length served."""
+    with socket.create_connection(address, timeout=5) as raw:
+        with (context or client_context()).wrap_socket(raw, server_hostname=sni) as tls:
+            der = tls.getpeercert(binary_form=True)
+            chain = tls.get_unverified_chain() if hasattr(tls, "get_unverified_chain") else [der]
+    digest = hashlib.sha1(der).hexdigest()
+    return ":".join(digest[i:i + 2] for i in range(0, 40, 2)), len(chain)
+
+
+def http_get(address, host, path="/", sni=None, tls=True, context=None):
+    """One HTTP/1.1 request; the status and the body."""
+    with socket.create_connection(address, timeout=10) as raw:
+        stream = (context or client_context()).wrap_socket(raw, server_hostname=sni or host) \
+            if tls else raw
+        with stream:
+            stream.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+            data = b""
+            while chunk := stream.recv(65536):
+                data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    status = int(head.split(b" ")[1])
+    return status, head.decode(), body
+
+
+def eventually(check, seconds=3.0):
+    """`check()` once it stops raising, within `seconds`."""
+    deadline = time.time() + seconds
+    while True:
+        try:
+            return check()
+        except (AssertionError, OSError, ssl.SSLError):
+            if time.time() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def https_load_balancer(api, certificate, backend_port, **listener):
+    created = api("CreateLoadBalancer")
+    lb = created["LoadBalancerId"]
+    api("CreateLoadBalancerHTTPSListener", LoadBalancerId=lb, ListenerPort=443, Bandwidth=-1,
+        BackendServerPort=backend_port, HealthCheck="off", ServerCertificateId=certificate,
+        **listener)
+    return lb, (created["Address"], 443 + OFFSET)
+
+
+def test_the_bound_certificate_is_served_per_sni_and_a_rotation_within_a_second(api):
+    backend = HttpBackend("b1")
+    root_key, intermediate_key = certs.ec_key(), certs.ec_key()
+    root = certs.make_cert(root_key, cn="Root", sans=(), ca=True)
+    intermediate = certs.make_cert(intermediate_key, cn="Intermediate", sans=(), ca=True,
+                                   issuer=root, issuer_key=root_key)
+    default = upload(api, "www.example.org", issuer=intermediate, issuer_key=intermediate_key)
+    exact = upload(api, "api.example.com")
+    wildcard = upload(api, "*.example.com")
+    lb, address = https_load_balancer(api, default, backend.port)
+    api("AddBackendServers", LoadBalancerId=lb,
+        BackendServers=backends({"ServerId": "i-1", "ServerIp": "127.0.0.1"}))
+    for domain, certificate in (("api.example.com", exact), ("*.example.com", wildcard)):
+        api("CreateDomainExtension", LoadBalancerId=lb, ListenerPort=443, Domain=domain,
+            ServerCertificateId=certificate)
+    # Not served while stopped.
+    time.sleep(0.5)
+    with pytest.raises(OSError):
+        socket.create_connection(address, timeout=1).close()
+    api("StartLoadBalancerListener", LoadBalancerId=lb, ListenerPort=443)
+
+    fingerprint, chain = eventually(lambda: served(address, "www.example.org"))
+    assert fingerprint == fingerprint_of(api, default)
+    if hasattr(ssl.SSLSocket, "get_unverified_chain"):
+        assert chain == 2  # the whole chain that was uploaded
+    assert served(address, "api.example.com")[0] == fingerprint_of(api, exact)  # exact first
+    assert served(address, "img.example.com")[0] == fingerprint_of(api, wildcard)
+    assert served(address, "other.test")[0] == fingerprint_of(api, default)
+    # A wildcard covers one label: not the apex, not two labels.
+    assert served(address, "example.com")[0] == fingerprint_of(api, default)
+    assert served(address, "a.b.example.com")[0] == fingerprint_of(api, default)
+
+    status, _, body = http_get(address, "www.example.org", "/hello")
+    assert status == 200
+    echoed = json.loads(body)
+    assert echoed["path"] == "/hello" and echoed["headers"]["x-forwarded-for"] == "127.0.0.1"
+
+    # A slow request that started before the rotation finishes on its connection.
+    slow = {}
+    thread = threading.Thread(target=lambda: slow.update(
+        result=http_get(address, "www.example.org", "/slow")))
+    thread.start()
+    time.sleep(0.3)
+    renewed = upload(api, "www.example.org")
+    started = time.time()
+    api("SetLoadBalancerHTTPSListenerAttribute", LoadBalancerId=lb, ListenerPort=443,
+        ServerCertificateId=renewed)
+    def renewed_is_served():
+        assert served(address, "www.example.org")[0] == fingerprint_of(api, renewed)
+
+    eventually(renewed_is_served, seconds=1.0)
+    assert time.time() - started < 1.0
+    thread.join(5)
+    assert slow["result"][0] == 200
+    backend.stop()
+
+
+def test_two_way_authentication(api):
+    backend = HttpBackend("b1")
+    server_certificate = upload(api, "mtls.example.com")
+    ca_key = certs.ec_key()
+    ca = certs.make_cert(ca_key, cn="Client CA", sans=(), ca=True)
+    ca_id = api("UploadCACertificate", CACertificate=certs.cert_pem(ca))["CACertificateId"]
+    lb, address = https_load_balancer(api, server_certificate, backend.port, CACertificateId=ca_id)
+    api("AddBackendServers", LoadBalancerId=lb,
+        BackendServers=backends({"ServerId": "i-1", "ServerIp": "127.0.0.1"}))
+    api("StartLoadBalancerListener", LoadBalancerId=lb, ListenerPort=443)
+
+    client_key = certs.ec_key()
+    client = certs.make_cert(client_key, cn="client", sans=(), issuer=ca, issuer_key=ca_key)
+    stranger_key = certs.ec_key()
+    stranger = certs.make_cert(stranger_key, cn="stranger", sans=())
+    ok = eventually(lambda: http_get(address, "mtls.example.com",
+                                     context=client_context(client, client_key)))
+    assert ok[0] == 200
+    for context in (client_context(), client_context(stranger, stranger_key)):
+        with pytest.raises((ssl.SSLError, ConnectionResetError, BrokenPipeError)):
+            http_get(address, "mtls.example.com", context=context)
+    backend.stop()
+
+
+def test_weights_health_checks_and_no_backend(api, plane):
+    heavy, light = HttpBackend("heavy"), HttpBackend("light")
+    lb = api("CreateLoadBalancer")["LoadBalancerId"]
+    address = (api("DescribeLoadBalancerAttribute", LoadBalancerId=lb)["Address"], 80 + OFFSET)
+    group = api("CreateVServerGroup", LoadBalancerId=lb, VServerGroupName="g", BackendServers=backends(
+        {"ServerId": "i-heavy", "ServerIp": "127.0.0.1", "Port": heavy.port, "Weight": 75},
+        {"ServerId": "i-light", "ServerIp": "127.0.0.1", "Port": light.port, "Weight": 25}))["VServerGroupId"]
+    api("CreateLoadBalancerHTTPListener", LoadBalancerId=lb, ListenerPort=80, Bandwidth=-1,
+        VServerGroupId=group, HealthCheck="on", HealthCheckInterval=1, HealthyThreshold=2,
+        UnhealthyThreshold=2, HealthCheckTimeout=1, XForwardedFor_SLBID="on",
+        XForwardedFor_proto="on", XForwardedFor_SLBPORT="on")
+    api("StartLoadBalancerListener", LoadBalancerId=lb, ListenerPort=80)
+    eventually(lambda: http_get(address, "web.example.com", tls=False))
+
+    seen = {"heavy": 0, "light": 0}
+    for _ in range(40):
+        status, _, body = http_get(address, "web.example.com", tls=False)
+        echoed = json.loads(body)
+        seen[echoed["backend"]] += 1
+    assert seen == {"heavy": 30, "light": 10}
+    headers = echoed["headers"]
+    assert (headers["slb-id"], headers["x-forwarded-proto"], headers["x-forwarded-port"]) == \
+        (lb, "http", "80")
+
+    def statuses():
+        health = api("DescribeHealthStatus", LoadBalancerId=lb)["BackendServers"]["BackendServer"]
+        return {h["ServerId"]: h["ServerHealthStatus"] for h in health}
+
+    def health_is(expected):
+        def check():
+            assert statuses() == expected
+        return check
+
+    eventually(health_is({"i-heavy": "normal", "i-light": "normal"}))
+    heavy.stop()
+    # Interval 1 s, unhealthy after 2 failures.
+    eventually(health_is({"i-heavy": "abnormal", "i-light": "normal"}), seconds=6)
+    for _ in range(5):
+        assert json.loads(http_get(address, "web.example.com", tls=False)[2])["backend"] == "light"
+    heavy.restart()
+    eventually(health_is({"i-heavy": "normal", "i-light": "normal"}), seconds=6)
+    light.stop()
+    heavy.stop()
+
+    def unavailable():
+        assert http_get(address, "web.example.com", tls=False)[0] == 503
+
+    eventually(unavailable, seconds=8)
+
+
+def test_redirect_tcp_forwarding_and_stopping(api):
+    echo = EchoBackend("echo")
+    lb = api("CreateLoadBalancer")["LoadBalancerId"]
+    ip = api("DescribeLoadBalancerAttribute", LoadBalancerId=lb)["Address"]
+    certificate = upload(api, "www.example.com")
+    api("CreateLoadBalancerHTTPSListener", LoadBalancerId=lb, ListenerPort=443, Bandwidth=-1,
+        BackendServerPort=9, HealthCheck="off", ServerCertificateId=certificate)
+    api("CreateLoadBalancerHTTPListener", LoadBalancerId=lb, ListenerPort=80, Bandwidth=-1,
+        HealthCheck="off", ListenerForward="on", ForwardPort=443)
+    api("CreateLoadBalancerTCPListener", LoadBalancerId=lb, ListenerPort=7000, Bandwidth=-1,
+        BackendServerPort=echo.port, HealthCheckSwitch="off")
+    api("AddBackendServers", LoadBalancerId=lb,
+        BackendServers=backends({"ServerId": "i-1", "ServerIp": "127.0.0.1"}))
+    for port in (80, 7000):
+        api("StartLoadBalancerListener", LoadBalancerId=lb, ListenerPort=port)
+    status, head, _ = eventually(lambda: http_get((ip, 80 + OFFSET), "www.example.com", "/a?b=1",
+                                                  tls=False))
+    assert status == 301 and "location: https://www.example.com:443/a?b=1" in head.lower()
+
+    def echoed():
+        with socket.create_connection((ip, 7000 + OFFSET), timeout=5) as connection:
+            connection.sendall(b"ping")
+            return connection.recv(100)
+
+    assert eventually(echoed) == b"echo:ping"
+    api("StopLoadBalancerListener", LoadBalancerId=lb, ListenerPort=7000)
+
+    def refused(port):
+        def check():
+            assert not _connects((ip, port + OFFSET))
+        return check
+
+    eventually(refused(7000), seconds=1.0)
+    assert _connects((ip, 80 + OFFSET))
+    # An inactive load balancer serves nothing.
+    api("SetLoadBalancerStatus", LoadBalancerId=lb, LoadBalancerStatus="inactive")
+    eventually(refused(80), seconds=1.0)
+    echo.stop()
+
+
+def _connects(address):
+    try:
+        socket.create_connection(address, timeout=1).close()
+        return True
+    except OSError:
+        return False
