@@ -371,12 +371,15 @@ async fn accept_loop(
                 (_, Some(config)) => {
                     let handshake = TlsAcceptor::from(config).accept(stream);
                     match tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake).await {
-                        Ok(Ok(tls)) => proxy::serve_http(tls, peer, current, shared).await,
+                        Ok(Ok(tls)) => {
+                            let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2".as_slice());
+                            proxy::serve_http(tls, peer, h2, current, shared).await
+                        }
                         Ok(Err(error)) => tracing::debug!(%peer, %error, "TLS handshake refused"),
                         Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
                     }
                 }
-                (_, None) => proxy::serve_http(stream, peer, current, shared).await,
+                (_, None) => proxy::serve_http(stream, peer, false, current, shared).await,
             }
             drop(permit);
         });

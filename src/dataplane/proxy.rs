@@ -18,7 +18,6 @@ use hyper::service::service_fn;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
@@ -65,10 +64,12 @@ impl Shared {
     }
 }
 
-/// Serves one client connection (plain or TLS) of an HTTP or HTTPS listener.
+/// Serves one client connection (plain or TLS) of an HTTP or HTTPS listener: h2 when TLS
+/// agreed on it by ALPN, else HTTP/1.1 (SLB's HTTP listeners do not speak cleartext h2).
 pub async fn serve_http<S>(
     stream: S,
     peer: SocketAddr,
+    h2: bool,
     runtime: Arc<ListenerRuntime>,
     shared: Arc<Shared>,
 ) where
@@ -79,21 +80,27 @@ pub async fn serve_http<S>(
         let (runtime, shared) = (runtime.clone(), shared.clone());
         async move { Ok::<_, Infallible>(forward(request, peer, &runtime, &shared).await) }
     });
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(idle)
-        .max_buf_size(MAX_HEADER_BYTES);
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .max_concurrent_streams(128)
-        .max_header_list_size(MAX_HEADER_BYTES as u32);
-    if let Err(error) = builder
-        .serve_connection(TokioIo::new(stream), service)
-        .await
-    {
+    let io = TokioIo::new(stream);
+    let served = if h2 {
+        hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+            .timer(TokioTimer::new())
+            .max_concurrent_streams(128)
+            .max_header_list_size(MAX_HEADER_BYTES as u32)
+            // A peer that stops answering pings within the idle timeout is gone.
+            .keep_alive_interval(idle)
+            .keep_alive_timeout(idle)
+            .serve_connection(io, service)
+            .await
+    } else {
+        // The header timer runs whenever a request is awaited: it is the idle timeout too.
+        hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(idle)
+            .max_buf_size(MAX_HEADER_BYTES)
+            .serve_connection(io, service)
+            .await
+    };
+    if let Err(error) = served {
         tracing::debug!(%peer, %error, "client connection ended");
     }
 }

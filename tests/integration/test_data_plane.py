@@ -283,3 +283,68 @@ def _connects(address):
         return True
     except OSError:
         return False
+
+
+def test_protocols_policies_sticky_sessions_and_idle_timeout(api):
+    import shutil
+    import subprocess
+    one, two = HttpBackend("one"), HttpBackend("two")
+    certificate = upload(api, "www.example.org")
+    lb = api("CreateLoadBalancer")["LoadBalancerId"]
+    ip = api("DescribeLoadBalancerAttribute", LoadBalancerId=lb)["Address"]
+    group = api("CreateVServerGroup", LoadBalancerId=lb, BackendServers=backends(
+        {"ServerId": "i-1", "ServerIp": "127.0.0.1", "Port": one.port},
+        {"ServerId": "i-2", "ServerIp": "127.0.0.1", "Port": two.port}))["VServerGroupId"]
+    api("CreateLoadBalancerHTTPSListener", LoadBalancerId=lb, ListenerPort=443, Bandwidth=-1,
+        VServerGroupId=group, HealthCheck="off", ServerCertificateId=certificate,
+        TLSCipherPolicy="tls_cipher_policy_1_2", EnableHttp2="on", StickySession="on",
+        StickySessionType="insert", CookieTimeout=300, IdleTimeout=1)
+    api("StartLoadBalancerListener", LoadBalancerId=lb, ListenerPort=443)
+    address = (ip, 443 + OFFSET)
+    eventually(lambda: served(address, "www.example.org"))
+
+    # tls_cipher_policy_1_2: TLS 1.2 only.
+    only_13 = client_context()
+    only_13.minimum_version = ssl.TLSVersion.TLSv1_3
+    with pytest.raises(ssl.SSLError):
+        served(address, "www.example.org", only_13)
+    with socket.create_connection(address, timeout=5) as raw:
+        with client_context().wrap_socket(raw, server_hostname="www.example.org") as tls:
+            assert tls.version() == "TLSv1.2"
+    api("SetLoadBalancerHTTPSListenerAttribute", LoadBalancerId=lb, ListenerPort=443,
+        TLSCipherPolicy="tls_cipher_policy_1_2_strict_with_1_3")
+    eventually(lambda: served(address, "www.example.org", only_13))
+
+    # The insert cookie keeps a client on its backend.
+    status, head, body = http_get(address, "www.example.org")
+    cookie = [line.split(":", 1)[1].strip() for line in head.split("\r\n")
+              if line.lower().startswith("set-cookie:")][0]
+    assert cookie.startswith("SERVERID=") and "Max-Age=300" in cookie
+    first = json.loads(body)["backend"]
+    for _ in range(6):
+        with socket.create_connection(address, timeout=5) as raw:
+            with client_context().wrap_socket(raw, server_hostname="www.example.org") as tls:
+                tls.sendall(f"GET / HTTP/1.1\r\nHost: www.example.org\r\nCookie: "
+                            f"{cookie.split(';')[0]}\r\nConnection: close\r\n\r\n".encode())
+                data = b""
+                while chunk := tls.recv(65536):
+                    data += chunk
+        assert json.loads(data.partition(b"\r\n\r\n")[2])["backend"] == first
+
+    # IdleTimeout=1: a connection that sends nothing is closed.
+    with socket.create_connection(address, timeout=5) as raw:
+        with client_context().wrap_socket(raw, server_hostname="www.example.org") as tls:
+            started = time.time()
+            assert tls.recv(100) == b""
+            assert time.time() - started < 3
+
+    # h2 by ALPN, with curl where it is installed.
+    if shutil.which("curl") is None:
+        pytest.skip("curl is not installed: the h2 check is skipped")
+    out = subprocess.run(
+        ["curl", "-sk", "--http2", "--resolve", f"www.example.org:{443 + OFFSET}:{ip}",
+         "-w", "\n%{http_version}", f"https://www.example.org:{443 + OFFSET}/h2"],
+        capture_output=True, text=True, timeout=10, check=True).stdout
+    body, version = out.rsplit("\n", 1)
+    assert version == "2" and json.loads(body)["path"] == "/h2"
+    one.stop(), two.stop()
