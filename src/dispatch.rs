@@ -167,8 +167,9 @@ pub struct AppState {
     pub nonces: NonceCache,
     pub limits: Limits,
     pub edit_locks: EditLocks,
-    /// The data plane's health checks, when it runs.
+    /// The data plane's health checks and what it serves, when it runs.
     pub health: Option<Arc<HealthTable>>,
+    pub data_plane_status: Option<Arc<crate::dataplane::StatusBoard>>,
 }
 
 /// What one request turned out to be, as far as it got.

@@ -67,15 +67,20 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     } = data;
     tracing::info!(audit_log = %audit.path().display(), "audit trail");
     let (stop, stopped) = watch::channel(false);
-    let health = config.data_plane.clone().map(|options| {
+    let data_plane = config.data_plane.clone().map(|options| {
         crate::dataplane::DataPlane::start(store.clone(), vault.clone(), options, stopped.clone())
     });
+    let (health, data_plane_status) = match data_plane {
+        Some(handle) => (Some(handle.health), Some(handle.status)),
+        None => (None, None),
+    };
     let quota = |limit: u64| (limit > 0).then_some(limit);
     let state = Arc::new(AppState {
         store,
         vault,
         audit,
         health,
+        data_plane_status,
         nonces: NonceCache::default(),
         edit_locks: Default::default(),
         limits: Limits {
@@ -122,6 +127,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
 async fn route(state: Arc<AppState>, request: Request) -> Response {
     match (&request.method, request.path.as_str()) {
         (&Method::GET | &Method::HEAD, "/healthz") => health(&state).await,
+        (&Method::GET, "/dataplane") => data_plane_status(&state),
         (&Method::GET | &Method::POST, "/") => dispatch::handle(state, request).await,
         _ => api::not_found(&request),
     }
@@ -145,6 +151,22 @@ async fn health(state: &AppState) -> Response {
                 format!("unavailable: {why}\n"),
             )
         }
+    }
+}
+
+/// The listeners the data plane serves, and those it could not (with why); 404 when it is off.
+fn data_plane_status(state: &AppState) -> Response {
+    match &state.data_plane_status {
+        Some(status) => Response::new(
+            StatusCode::OK,
+            "application/json",
+            status.report().to_string(),
+        ),
+        None => Response::new(
+            StatusCode::NOT_FOUND,
+            "text/plain; charset=utf-8",
+            "the data plane is off (serve --data-plane on)\n",
+        ),
     }
 }
 

@@ -21,7 +21,7 @@ use crate::store::{CertificateKind, Scope, Store};
 
 /// How often the data plane asks whether the control plane changed anything.
 const POLL: Duration = Duration::from_millis(200);
-/// How often it rebuilds everything anyway (and retries listeners that could not bind).
+/// How often it rebuilds everything anyway.
 const RESYNC: Duration = Duration::from_secs(10);
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -31,6 +31,34 @@ pub struct Options {
     pub port_offset: u16,
     /// Client connections per listener at most; more wait to be accepted.
     pub max_connections_per_listener: usize,
+}
+
+/// What the data plane serves, and what it could not, for `GET /dataplane`.
+#[derive(Default)]
+pub struct StatusBoard {
+    listeners: std::sync::Mutex<Vec<serde_json::Value>>,
+}
+
+impl StatusBoard {
+    /// `{"listeners": [{"address", "loadBalancerId", "port", "protocol", "state", "reason"?}]}`.
+    pub fn report(&self) -> serde_json::Value {
+        let listeners = self
+            .listeners
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        serde_json::json!({ "listeners": listeners })
+    }
+
+    fn set(&self, listeners: Vec<serde_json::Value>) {
+        *self.listeners.lock().unwrap_or_else(|p| p.into_inner()) = listeners;
+    }
+}
+
+/// What `serve` keeps of the data plane.
+pub struct Handle {
+    pub health: Arc<HealthTable>,
+    pub status: Arc<StatusBoard>,
 }
 
 /// One listener being served.
@@ -51,6 +79,7 @@ pub struct DataPlane {
     certificates: HashMap<String, Arc<CertifiedKey>>,
     /// Listeners that could not be bound, with why (logged once per reason).
     failed: HashMap<SocketAddr, String>,
+    status: Arc<StatusBoard>,
 }
 
 impl DataPlane {
@@ -61,9 +90,11 @@ impl DataPlane {
         vault: Arc<Vault>,
         options: Options,
         shutdown: watch::Receiver<bool>,
-    ) -> Arc<HealthTable> {
+    ) -> Handle {
         let health = Arc::new(HealthTable::default());
+        let status = Arc::new(StatusBoard::default());
         let plane = DataPlane {
+            status: status.clone(),
             store,
             vault,
             options,
@@ -73,7 +104,7 @@ impl DataPlane {
             failed: HashMap::new(),
         };
         tokio::spawn(plane.run(shutdown));
-        health
+        Handle { health, status }
     }
 
     async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
@@ -81,7 +112,9 @@ impl DataPlane {
         let mut last_full = Instant::now();
         loop {
             let generation = self.store.load_balancer_generation().await.ok();
-            let due = last_full.elapsed() >= RESYNC;
+            // Listeners that could not bind are retried every second.
+            let retry = !self.failed.is_empty() && last_full.elapsed() >= Duration::from_secs(1);
+            let due = retry || last_full.elapsed() >= RESYNC;
             if generation.is_some() && (generation != seen || due) {
                 match self.store.all_load_balancers().await {
                     Ok(load_balancers) => {
@@ -129,7 +162,7 @@ impl DataPlane {
         self.failed
             .retain(|address, _| wanted.contains_key(address));
         let mut referenced = Vec::new();
-        for (address, (load_balancer, listener)) in wanted {
+        for (&address, &(load_balancer, listener)) in &wanted {
             referenced.extend(certificates_of(listener));
             let source = source_of(load_balancer, listener);
             if self
@@ -157,6 +190,7 @@ impl DataPlane {
         }
         self.certificates
             .retain(|id, _| referenced.iter().any(|r| r == id));
+        self.publish(&wanted);
         let health_keys: Vec<_> = self
             .running
             .values()
@@ -170,6 +204,29 @@ impl DataPlane {
             })
             .collect();
         self.shared.health.retain(|key| health_keys.contains(key));
+    }
+
+    /// What is served and what failed, for `GET /dataplane`.
+    fn publish(&self, wanted: &HashMap<SocketAddr, (&LoadBalancer, &Listener)>) {
+        let mut board: Vec<serde_json::Value> = wanted
+            .iter()
+            .map(|(address, (load_balancer, listener))| {
+                let serving = self.running.contains_key(address);
+                let mut entry = serde_json::json!({
+                    "address": address.to_string(),
+                    "loadBalancerId": load_balancer.id,
+                    "port": listener.port,
+                    "protocol": listener.protocol.as_str(),
+                    "state": if serving { "serving" } else { "failed" },
+                });
+                if let Some(reason) = self.failed.get(address) {
+                    entry["reason"] = reason.clone().into();
+                }
+                entry
+            })
+            .collect();
+        board.sort_by_key(|entry| entry["address"].to_string());
+        self.status.set(board);
     }
 
     fn report(&mut self, address: SocketAddr, reason: String) {

@@ -11,4 +11,4 @@ mod runtime;
 mod tls;
 
 pub use health::{HealthKey, HealthTable};
-pub use listeners::{DataPlane, Options};
+pub use listeners::{DataPlane, Handle, Options, StatusBoard};

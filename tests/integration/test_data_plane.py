@@ -348,3 +348,44 @@ def test_protocols_policies_sticky_sessions_and_idle_timeout(api):
     body, version = out.rsplit("\n", 1)
     assert version == "2" and json.loads(body)["path"] == "/h2"
     one.stop(), two.stop()
+
+
+def test_a_listener_that_cannot_bind_is_reported_and_the_others_serve(api, plane):
+    import requests
+    echo = EchoBackend("echo")
+    lb = api("CreateLoadBalancer")["LoadBalancerId"]
+    ip = api("DescribeLoadBalancerAttribute", LoadBalancerId=lb)["Address"]
+    # Something else holds the port of one listener.
+    squatter = socket.socket()
+    squatter.bind((ip, 7001 + OFFSET))
+    squatter.listen()
+    for port in (7001, 7002):
+        api("CreateLoadBalancerTCPListener", LoadBalancerId=lb, ListenerPort=port, Bandwidth=-1,
+            BackendServerPort=echo.port, HealthCheckSwitch="off")
+        api("StartLoadBalancerListener", LoadBalancerId=lb, ListenerPort=port)
+    api("AddBackendServers", LoadBalancerId=lb,
+        BackendServers=backends({"ServerId": "i-1", "ServerIp": "127.0.0.1"}))
+
+    def report():
+        listeners = requests.get(f"{plane.base_url}/dataplane", timeout=5).json()["listeners"]
+        states = {entry["port"]: entry for entry in listeners}
+        assert states.get(7002, {}).get("state") == "serving", listeners
+        assert states.get(7001, {}).get("state") == "failed", listeners
+        return states
+
+    states = eventually(report)
+    assert "cannot bind" in states[7001]["reason"]
+    assert "cannot bind" in plane.log()
+    with socket.create_connection((ip, 7002 + OFFSET), timeout=5) as connection:
+        connection.sendall(b"x")
+        assert connection.recv(10) == b"echo:x"
+    # Once the port is free, it is served within a few seconds (bind failures retry each second).
+    squatter.close()
+
+    def served_now():
+        with socket.create_connection((ip, 7001 + OFFSET), timeout=5) as connection:
+            connection.sendall(b"y")
+            assert connection.recv(10) == b"echo:y"
+
+    eventually(served_now, seconds=3)
+    echo.stop()
