@@ -14,19 +14,15 @@ use std::net::SocketAddr;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use slbcert::api::params::RpcParams;
-use slbcert::api::signature::{percent_encode, v1};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+mod common;
+
+use common::{
+    Connection, Credentials, free_address, percentile, read_credentials, signed_query, wait_healthy,
+};
 
 const CERTIFICATE: &str = include_str!("../tests/fixtures/pki/rsa2048.crt");
 const PRIVATE_KEY: &str = include_str!("../tests/fixtures/pki/rsa2048.pkcs1.key");
 const LEVELS: [usize; 4] = [1, 4, 16, 64];
-
-struct Credentials {
-    access_key_id: String,
-    secret: String,
-}
 
 fn main() {
     let uploads: usize = std::env::var("SLBCERT_BENCH_UPLOADS")
@@ -278,115 +274,4 @@ async fn upload_round(
         latencies.extend(task.await.expect("client task"));
     }
     (started.elapsed(), latencies)
-}
-
-fn signed_query(credentials: &Credentials, action: &str, extra: &[(&str, &str)]) -> String {
-    let nonce = slbcert::ids::request_id();
-    let timestamp = slbcert::clock::iso8601(slbcert::clock::now());
-    let mut pairs = vec![
-        ("Action", action),
-        ("Version", "2014-05-15"),
-        ("AccessKeyId", credentials.access_key_id.as_str()),
-        ("SignatureMethod", "HMAC-SHA1"),
-        ("SignatureVersion", "1.0"),
-        ("SignatureNonce", nonce.as_str()),
-        ("Timestamp", timestamp.as_str()),
-        ("Format", "JSON"),
-        ("RegionId", "cn-hangzhou"),
-    ];
-    pairs.extend_from_slice(extra);
-    let query = pairs
-        .iter()
-        .map(|(key, value)| format!("{key}={}", percent_encode(value)))
-        .collect::<Vec<_>>()
-        .join("&");
-    let params = RpcParams::parse(&query, b"", None).expect("our own query parses");
-    let signature = v1::sign(&credentials.secret, &v1::string_to_sign("POST", &params));
-    format!("{query}&Signature={}", percent_encode(&signature))
-}
-
-struct Connection {
-    stream: TcpStream,
-    buffer: Vec<u8>,
-}
-
-impl Connection {
-    async fn open(address: SocketAddr) -> Connection {
-        let stream = TcpStream::connect(address).await.expect("connect");
-        stream.set_nodelay(true).expect("nodelay");
-        Connection {
-            stream,
-            buffer: Vec::new(),
-        }
-    }
-
-    async fn post(&mut self, query: &str) -> String {
-        let request =
-            format!("POST /?{query} HTTP/1.1\r\nHost: bench\r\nContent-Length: 0\r\n\r\n");
-        self.stream
-            .write_all(request.as_bytes())
-            .await
-            .expect("write");
-        loop {
-            if let Some(end) = self.buffer.windows(4).position(|w| w == b"\r\n\r\n") {
-                let head = String::from_utf8_lossy(&self.buffer[..end]).to_string();
-                let length: usize = head
-                    .lines()
-                    .find_map(|line| line.strip_prefix("content-length: "))
-                    .and_then(|n| n.parse().ok())
-                    .expect("content-length");
-                if self.buffer.len() >= end + 4 + length {
-                    let body = String::from_utf8_lossy(&self.buffer[end + 4..end + 4 + length])
-                        .to_string();
-                    self.buffer.drain(..end + 4 + length);
-                    return body;
-                }
-            }
-            let mut chunk = vec![0u8; 64 * 1024];
-            let n = self.stream.read(&mut chunk).await.expect("read");
-            assert!(n > 0, "server closed the connection");
-            self.buffer.extend_from_slice(&chunk[..n]);
-        }
-    }
-}
-
-fn percentile(sorted: &[Duration], fraction: f64) -> f64 {
-    let index = ((sorted.len() as f64 - 1.0) * fraction).round() as usize;
-    sorted[index].as_secs_f64() * 1000.0
-}
-
-fn free_address() -> SocketAddr {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("address")
-}
-
-async fn wait_healthy(address: SocketAddr) {
-    for _ in 0..200 {
-        if let Ok(mut stream) = TcpStream::connect(address).await {
-            let _ = stream
-                .write_all(b"GET /healthz HTTP/1.1\r\nHost: b\r\n\r\n")
-                .await;
-            let mut reply = [0u8; 12];
-            if stream.read_exact(&mut reply).await.is_ok() && reply.ends_with(b"200") {
-                return;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("slbcert did not become healthy");
-}
-
-fn read_credentials(directory: &std::path::Path) -> Credentials {
-    let text = std::fs::read_to_string(directory.join("credentials")).expect("credentials");
-    let value: serde_json::Value = serde_json::from_str(&text).expect("credentials JSON");
-    Credentials {
-        access_key_id: value["AccessKeyId"]
-            .as_str()
-            .expect("AccessKeyId")
-            .to_owned(),
-        secret: value["AccessKeySecret"]
-            .as_str()
-            .expect("AccessKeySecret")
-            .to_owned(),
-    }
 }
