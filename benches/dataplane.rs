@@ -85,12 +85,16 @@ fn main() {
     }
 }
 
-/// A child process killed when the bench ends, however it ends.
+/// A child process stopped when the bench ends, however it ends, with its own children (nginx's
+/// workers would otherwise outlive their master, holding our stdout).
 struct Reaped(Child);
 
 impl Drop for Reaped {
     fn drop(&mut self) {
-        let _ = self.0.kill();
+        let pid = self.0.id().to_string();
+        // Its children first (nginx's workers), then itself.
+        let _ = Command::new("pkill").args(["-TERM", "-P", &pid]).status();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
         let _ = self.0.wait();
     }
 }

@@ -273,10 +273,14 @@ fn prepare(
     let path = request
         .uri()
         .path_and_query()
-        .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
+        .cloned()
+        .unwrap_or_else(|| http::uri::PathAndQuery::from_static("/"));
     let authority_host = request.uri().authority().map(|a| a.as_str().to_owned());
-    let uri: Uri = format!("http://{}{path}", backend.address)
-        .parse()
+    let uri = Uri::builder()
+        .scheme(http::uri::Scheme::HTTP)
+        .authority(backend.authority.clone())
+        .path_and_query(path)
+        .build()
         .map_err(|_| InvalidTarget)?;
     *request.uri_mut() = uri;
     *request.version_mut() = http::Version::HTTP_11;

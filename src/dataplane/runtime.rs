@@ -18,6 +18,8 @@ use std::sync::Arc;
 pub struct Backend {
     pub server_id: String,
     pub address: SocketAddr,
+    /// `address` as the authority of forwarded requests' URIs, made once.
+    pub authority: http::uri::Authority,
     pub weight: u32,
     /// Requests or connections in flight (weighted least connections).
     pub active: AtomicUsize,
@@ -130,9 +132,11 @@ fn backends(load_balancer: &LoadBalancer, listener: &Listener) -> Vec<Backend> {
         .filter_map(|server| {
             let ip: IpAddr = server.server_ip.as_ref()?.parse().ok()?;
             let port = server.port.or(default_port)?;
+            let address = SocketAddr::new(ip, port);
             Some(Backend {
                 server_id: server.server_id.clone(),
-                address: SocketAddr::new(ip, port),
+                authority: address.to_string().parse().ok()?,
+                address,
                 weight: u32::from(server.weight),
                 active: AtomicUsize::new(0),
             })
@@ -294,6 +298,7 @@ mod tests {
             .map(|(i, &weight)| Backend {
                 server_id: format!("i-{i}"),
                 address: SocketAddr::from(([127, 0, 0, 1], 8000 + i as u16)),
+                authority: format!("127.0.0.1:{}", 8000 + i).parse().unwrap(),
                 weight,
                 active: AtomicUsize::new(0),
             })

@@ -132,6 +132,13 @@ def test_the_bound_certificate_is_served_per_sni_and_a_rotation_within_a_second(
     if hasattr(ssl.SSLSocket, "get_unverified_chain"):
         assert chain == 2  # the whole chain that was uploaded
     assert served(address, "api.example.com")[0] == fingerprint_of(api, exact)  # exact first
+    # The same through OpenSSL's own client.
+    import subprocess
+    shown = subprocess.run(
+        f"openssl s_client -connect {address[0]}:{address[1]} -servername api.example.com "
+        "</dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha1",
+        shell=True, capture_output=True, text=True, timeout=10).stdout
+    assert shown.strip().split("=", 1)[1].lower() == fingerprint_of(api, exact)
     assert served(address, "img.example.com")[0] == fingerprint_of(api, wildcard)
     assert served(address, "other.test")[0] == fingerprint_of(api, default)
     # A wildcard covers one label: not the apex, not two labels.
