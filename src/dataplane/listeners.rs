@@ -409,16 +409,11 @@ async fn accept_loop(
         };
         let (stream, peer) = tokio::select! {
             _ = stopped.changed() => return,
-            accepted = socket.accept() => match accepted {
-                Ok(accepted) => accepted,
-                Err(error) => {
-                    tracing::warn!(%error, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
+            accepted = crate::http::accept(&socket) => match accepted {
+                Some(accepted) => accepted,
+                None => continue,
             },
         };
-        let _ = stream.set_nodelay(true);
         // The configuration of the moment: this connection keeps it to the end.
         let current = runtime.borrow().clone();
         let shared = shared.clone();

@@ -123,17 +123,11 @@ pub async fn serve<H, F>(
         };
         let (stream, peer) = tokio::select! {
             _ = until_stopped(&mut shutdown) => break,
-            accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
-                Err(error) => {
-                    // EMFILE and friends: back off instead of spinning.
-                    tracing::warn!(%error, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
+            accepted = accept(&listener) => match accepted {
+                Some(accepted) => accepted,
+                None => continue,
             },
         };
-        let _ = stream.set_nodelay(true);
         let connection = Accepted {
             peer,
             limits: limits.clone(),
@@ -174,6 +168,22 @@ pub async fn serve<H, F>(
 /// Runs one connection over an in-memory stream that carries `input` from a client that then
 /// stops sending, with `handler` answering; returns what the server wrote. For fuzzing and
 /// corpus replay: the HTTP layer exactly as it serves, without a socket.
+/// The next connection, with Nagle off; `None` after an error (EMFILE and friends), logged and
+/// followed by a short pause instead of a spin.
+pub async fn accept(listener: &TcpListener) -> Option<(tokio::net::TcpStream, SocketAddr)> {
+    match listener.accept().await {
+        Ok((stream, peer)) => {
+            let _ = stream.set_nodelay(true);
+            Some((stream, peer))
+        }
+        Err(error) => {
+            tracing::warn!(%error, "accept failed");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            None
+        }
+    }
+}
+
 /// An accepted connection, before its stream (plain or TLS) is known.
 struct Accepted<H> {
     peer: SocketAddr,
