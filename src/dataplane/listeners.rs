@@ -175,12 +175,14 @@ impl DataPlane {
             let runtime = match self.runtime(load_balancer, listener).await {
                 Ok(runtime) => Arc::new(runtime),
                 Err(error) => {
+                    // A running listener keeps its last good configuration meanwhile.
                     self.report(address, format!("cannot set up TLS: {error}"));
                     continue;
                 }
             };
             match self.running.get_mut(&address) {
                 Some(running) => {
+                    self.failed.remove(&address);
                     running.source = source;
                     let _ = running.runtime.send(runtime);
                     tracing::info!(%address, "listener reconfigured");
@@ -191,7 +193,7 @@ impl DataPlane {
         self.certificates
             .retain(|id, _| referenced.iter().any(|r| r == id));
         self.publish(&wanted);
-        let health_keys: Vec<_> = self
+        let health_keys: std::collections::HashSet<_> = self
             .running
             .values()
             .flat_map(|running| {
