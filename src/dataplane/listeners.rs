@@ -16,7 +16,7 @@ use super::proxy::{self, Shared};
 use super::runtime::ListenerRuntime;
 use super::tls::{self, SniResolver, TlsSetupError};
 use crate::crypto::{Binding, Vault};
-use crate::store::load_balancers::{Listener, ListenerStatus, LoadBalancer, Protocol};
+use crate::store::load_balancers::{Listener, ListenerStatus, LoadBalancer, Protocol, text};
 use crate::store::{CertificateKind, Scope, Store};
 
 /// How often the data plane asks whether the control plane changed anything.
@@ -312,20 +312,14 @@ impl DataPlane {
             }
             None => None,
         };
-        let policy = match listener.settings.get("TLSCipherPolicy") {
-            Some(crate::store::load_balancers::Setting::Text(policy)) => policy.clone(),
-            _ => String::new(),
-        };
-        let http2 = !matches!(
-            listener.settings.get("EnableHttp2"),
-            Some(crate::store::load_balancers::Setting::Text(value)) if value == "off"
-        );
+        let policy = text(&listener.settings, "TLSCipherPolicy").unwrap_or_default();
+        let http2 = text(&listener.settings, "EnableHttp2") != Some("off");
         tls::server_config(
             SniResolver {
                 default,
                 extensions,
             },
-            &policy,
+            policy,
             http2,
             client_ca
                 .as_ref()

@@ -10,7 +10,9 @@ use std::time::Duration;
 use rustls::ServerConfig;
 
 use super::health::{HealthCheck, HealthKey, HttpCheck};
-use crate::store::load_balancers::{BackendServer, Listener, LoadBalancer, Protocol, Setting};
+use crate::store::load_balancers::{
+    BackendServer, Listener, LoadBalancer, Protocol, Setting, int, text,
+};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -84,26 +86,12 @@ impl std::fmt::Debug for ListenerRuntime {
     }
 }
 
-fn text<'a>(settings: &'a BTreeMap<String, Setting>, name: &str) -> Option<&'a str> {
-    match settings.get(name) {
-        Some(Setting::Text(value)) => Some(value),
-        _ => None,
-    }
-}
-
-fn number(settings: &BTreeMap<String, Setting>, name: &str) -> Option<i64> {
-    match settings.get(name) {
-        Some(Setting::Int(value)) => Some(*value),
-        _ => None,
-    }
-}
-
 fn on(settings: &BTreeMap<String, Setting>, name: &str) -> bool {
     text(settings, name) == Some("on")
 }
 
 fn seconds(settings: &BTreeMap<String, Setting>, name: &str, default: u64) -> Duration {
-    Duration::from_secs(number(settings, name).map_or(default, |n| n.max(1) as u64))
+    Duration::from_secs(int(settings, name).map_or(default, |n| n.max(1) as u64))
 }
 
 /// The servers a listener forwards to: its VServer group's (with their ports) or the default
@@ -123,7 +111,7 @@ fn backends(load_balancer: &LoadBalancer, listener: &Listener) -> Vec<Backend> {
             ),
             None => (
                 &load_balancer.backend_servers,
-                number(settings, "BackendServerPort").map(|p| p as u16),
+                int(settings, "BackendServerPort").map(|p| p as u16),
             ),
         };
     servers
@@ -163,8 +151,8 @@ fn health_check(listener: &Listener) -> HealthCheck {
         enabled: text(settings, "HealthCheck") != Some("off"),
         interval: seconds(settings, "HealthCheckInterval", 2),
         timeout: seconds(settings, timeout_setting, 5),
-        healthy_threshold: number(settings, "HealthyThreshold").unwrap_or(3) as u32,
-        unhealthy_threshold: number(settings, "UnhealthyThreshold").unwrap_or(3) as u32,
+        healthy_threshold: int(settings, "HealthyThreshold").unwrap_or(3) as u32,
+        unhealthy_threshold: int(settings, "UnhealthyThreshold").unwrap_or(3) as u32,
         http: http.then(|| HttpCheck {
             method: if text(settings, "HealthCheckMethod") == Some("get") {
                 "get"
@@ -178,7 +166,7 @@ fn health_check(listener: &Listener) -> HealthCheck {
                 .to_owned(),
             classes,
         }),
-        port: number(settings, "HealthCheckConnectPort").map(|p| p as u16),
+        port: int(settings, "HealthCheckConnectPort").map(|p| p as u16),
     }
 }
 
@@ -208,7 +196,7 @@ impl ListenerRuntime {
             _ => None,
         };
         let forward_to = (listener.protocol == Protocol::Http && on(settings, "ListenerForward"))
-            .then(|| number(settings, "ForwardPort").map(|p| p as u16))
+            .then(|| int(settings, "ForwardPort").map(|p| p as u16))
             .flatten();
         ListenerRuntime {
             load_balancer_id: load_balancer.id.clone(),

@@ -46,6 +46,22 @@ pub enum Setting {
     Text(String),
 }
 
+/// The text setting `name`, if set.
+pub fn text<'a>(settings: &'a BTreeMap<String, Setting>, name: &str) -> Option<&'a str> {
+    match settings.get(name) {
+        Some(Setting::Text(value)) => Some(value),
+        _ => None,
+    }
+}
+
+/// The number setting `name`, if set.
+pub fn int(settings: &BTreeMap<String, Setting>, name: &str) -> Option<i64> {
+    match settings.get(name) {
+        Some(Setting::Int(value)) => Some(*value),
+        _ => None,
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Protocol {

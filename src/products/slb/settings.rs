@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use crate::api::error::ApiError;
 use crate::api::params::RpcParams;
 use crate::store::load_balancers::{Protocol, Setting};
+pub use crate::store::load_balancers::{int, text};
 
 #[derive(Clone, Copy, Debug)]
 pub enum Kind {
@@ -252,20 +253,6 @@ pub fn defaults(table: &'static [Field], protocol: Protocol) -> BTreeMap<String,
         .filter(|field| field.applies_to(protocol))
         .filter_map(|field| Some((field.name.to_owned(), field.default_value()?)))
         .collect()
-}
-
-pub fn text<'a>(settings: &'a BTreeMap<String, Setting>, name: &str) -> Option<&'a str> {
-    match settings.get(name) {
-        Some(Setting::Text(value)) => Some(value),
-        _ => None,
-    }
-}
-
-pub fn int(settings: &BTreeMap<String, Setting>, name: &str) -> Option<i64> {
-    match settings.get(name) {
-        Some(Setting::Int(value)) => Some(*value),
-        _ => None,
-    }
 }
 
 #[cfg(test)]
