@@ -40,7 +40,8 @@ pub struct StatusBoard {
 }
 
 impl StatusBoard {
-    /// `{"listeners": [{"address", "loadBalancerId", "port", "protocol", "state", "reason"?}]}`.
+    /// `{"listeners": [{"address", "port", "protocol", "state", "reason"?}]}`. No load balancer
+    /// IDs: the endpoint answers without a signature, and IDs are each account's own.
     pub fn report(&self) -> serde_json::Value {
         let listeners = self
             .listeners
@@ -212,11 +213,10 @@ impl DataPlane {
     fn publish(&self, wanted: &HashMap<SocketAddr, (&LoadBalancer, &Listener)>) {
         let mut board: Vec<serde_json::Value> = wanted
             .iter()
-            .map(|(address, (load_balancer, listener))| {
+            .map(|(address, (_, listener))| {
                 let serving = self.running.contains_key(address);
                 let mut entry = serde_json::json!({
                     "address": address.to_string(),
-                    "loadBalancerId": load_balancer.id,
                     "port": listener.port,
                     "protocol": listener.protocol.as_str(),
                     "state": if serving { "serving" } else { "failed" },
