@@ -202,7 +202,7 @@ impl DataPlane {
                 runtime
                     .backends
                     .iter()
-                    .map(|b| runtime.health_key(b))
+                    .map(|b| b.health.clone())
                     .collect::<Vec<_>>()
             })
             .collect();
@@ -444,7 +444,7 @@ async fn health_loop(
         let current = runtime.borrow().clone();
         if current.health.enabled {
             let checks = current.backends.iter().map(|backend| {
-                let (key, spec) = (current.health_key(backend), current.health.clone());
+                let (key, spec) = (backend.health.clone(), current.health.clone());
                 let address = backend.address;
                 async move { (key, super::health::check(address, &spec).await) }
             });

@@ -60,7 +60,7 @@ impl Shared {
     }
 
     fn usable(&self, runtime: &ListenerRuntime, backend: &Backend) -> bool {
-        !runtime.health.enabled || self.health.is_healthy(&runtime.health_key(backend))
+        !runtime.health.enabled || self.health.is_healthy(&backend.health)
     }
 }
 

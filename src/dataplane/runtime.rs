@@ -25,6 +25,8 @@ pub struct Backend {
     pub weight: u32,
     /// Requests or connections in flight (weighted least connections).
     pub active: AtomicUsize,
+    /// Where its health checks' verdicts are kept, made once: the proxy looks it up per request.
+    pub health: HealthKey,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -122,6 +124,12 @@ fn backends(load_balancer: &LoadBalancer, listener: &Listener) -> Vec<Backend> {
             let port = server.port.or(default_port)?;
             let address = SocketAddr::new(ip, port);
             Some(Backend {
+                health: HealthKey {
+                    load_balancer_id: load_balancer.id.clone(),
+                    listener_port: listener.port,
+                    protocol: listener.protocol.as_str(),
+                    backend: address,
+                },
                 server_id: server.server_id.clone(),
                 authority: address.to_string().parse().ok()?,
                 address,
@@ -224,15 +232,6 @@ impl ListenerRuntime {
         }
     }
 
-    pub fn health_key(&self, backend: &Backend) -> HealthKey {
-        HealthKey {
-            load_balancer_id: self.load_balancer_id.clone(),
-            listener_port: self.port,
-            protocol: self.protocol.as_str(),
-            backend: backend.address,
-        }
-    }
-
     /// The backend for a new request or connection among those `usable` says may take one:
     /// by the listener's scheduler and the backends' weights.
     pub fn pick(&self, usable: impl Fn(&Backend) -> bool) -> Option<usize> {
@@ -287,6 +286,12 @@ mod tests {
                 server_id: format!("i-{i}"),
                 address: SocketAddr::from(([127, 0, 0, 1], 8000 + i as u16)),
                 authority: format!("127.0.0.1:{}", 8000 + i).parse().unwrap(),
+                health: HealthKey {
+                    load_balancer_id: "lb-1".into(),
+                    listener_port: 80,
+                    protocol: "http",
+                    backend: SocketAddr::from(([127, 0, 0, 1], 8000 + i as u16)),
+                },
                 weight,
                 active: AtomicUsize::new(0),
             })
