@@ -271,6 +271,7 @@ async fn run(command: Command) -> Result<(), BoxError> {
             let data = storage.open().await?;
             let audit = AuditRecord::new(&ids::request_id(), "RotateKeyEncryptionKey", "cli");
             let version = crate::keys::rotate(&data.vault, &audit).await?;
+            data.export_audit().await?;
             println!("key-encryption key version {version} is now used for new seals");
             Ok(())
         }
@@ -297,6 +298,7 @@ async fn run(command: Command) -> Result<(), BoxError> {
                 },
             )
             .await?;
+            data.export_audit().await?;
             println!(
                 "done: every sealed value is under key-encryption key version {} ({} rewrapped)",
                 done.version, done.done
@@ -311,6 +313,7 @@ async fn create_account(storage: &Storage, name: &str, json: bool) -> Result<(),
     let audit = AuditRecord::new(&ids::request_id(), "CreateAccount", "cli");
     let credentials =
         crate::accounts::create(data.store.as_ref(), &data.vault, name, &audit).await?;
+    data.export_audit().await?;
     if json {
         println!("{}", serde_json::to_string(&credentials)?);
     } else {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use zeroize::Zeroizing;
 
-use crate::audit::{self, AuditLog, AuditRecord};
+use crate::audit::{self, AuditExport, AuditRecord, RefusalQueue};
 use crate::crypto::master_key::{self, Origin};
 use crate::crypto::{MasterKeyError, Vault, VaultError};
 use crate::ids;
@@ -41,7 +41,21 @@ impl std::fmt::Debug for Options {
 pub struct DataDir {
     pub store: Arc<dyn Store>,
     pub vault: Arc<Vault>,
-    pub audit: Arc<AuditLog>,
+    /// `audit.log`, the export of the audit trail the store holds.
+    pub audit: Arc<AuditExport>,
+    /// Refused requests' audit lines, for the store's writer.
+    pub refusals: Arc<RefusalQueue>,
+}
+
+impl DataDir {
+    /// Brings `audit.log` up to date with the store (as a command does before it ends).
+    pub async fn export_audit(&self) -> Result<u64, audit::ExportError> {
+        let (audit, store) = (self.audit.clone(), self.store.clone());
+        let runtime = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || audit.export_round(store.as_ref(), &runtime))
+            .await
+            .unwrap_or(Ok(0))
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -73,12 +87,13 @@ pub async fn open(path: &Path, options: &Options, actor: &str) -> Result<DataDir
         .clone()
         .unwrap_or_else(|| path.join(audit::DEFAULT_FILE));
     let audit = Arc::new(
-        AuditLog::open(&audit_path).map_err(|source| OpenError::AuditLog {
+        AuditExport::open(&audit_path).map_err(|source| OpenError::AuditLog {
             path: audit_path.clone(),
             source,
         })?,
     );
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(path, audit.clone())?);
+    let refusals = Arc::new(RefusalQueue::default());
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(path, refusals.clone())?);
     // A new master key is made only while nothing is sealed under an old one.
     let sealed_already = store.newest_key_encryption_key().await?.is_some();
     let (master, origin) = master_key::load(
@@ -103,6 +118,7 @@ pub async fn open(path: &Path, options: &Options, actor: &str) -> Result<DataDir
         store,
         vault: Arc::new(vault),
         audit,
+        refusals,
     })
 }
 

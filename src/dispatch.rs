@@ -18,7 +18,7 @@ use crate::api::params::RpcParams;
 use crate::api::response::{self, Format};
 use crate::api::signature::{self, SignedRequest};
 use crate::api::{self, PRODUCT_CAS, PRODUCT_SLB};
-use crate::audit::{AuditLog, AuditRecord};
+use crate::audit::{AuditRecord, RefusalQueue};
 use crate::crypto::Vault;
 use crate::dataplane::HealthTable;
 use crate::http::{Request, Response};
@@ -163,7 +163,7 @@ pub fn resolve(version: &str, name: &str) -> Result<Action, ApiError> {
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub vault: Arc<Vault>,
-    pub audit: Arc<AuditLog>,
+    pub refusals: Arc<RefusalQueue>,
     pub nonces: NonceCache,
     pub limits: Limits,
     pub edit_locks: EditLocks,
@@ -187,12 +187,12 @@ struct Outcome {
 pub async fn handle(state: Arc<AppState>, request: Request) -> Response {
     let started = Instant::now();
     let request_id = ids::request_id();
-    let mut outcome = process(&state, &request, &request_id).await;
+    let outcome = process(&state, &request, &request_id).await;
     if let (Some(action), Some(audit), Err(error)) =
         (outcome.action, &outcome.audit, &outcome.result)
         && action.is_mutating()
     {
-        outcome.result = Err(audit_refusal(&state.audit, audit, error, request.peer.ip()));
+        audit_refusal(&state.refusals, audit, error, request.peer.ip());
     }
     let code = outcome.result.as_ref().err().map(ApiError::code);
     let name = outcome.action.map_or("", |action| action.name);
@@ -224,24 +224,17 @@ pub async fn handle(state: Arc<AppState>, request: Request) -> Response {
     response
 }
 
-/// Records a refused mutation (a successful one is recorded by the store, before it commits),
-/// within the budget of its source address and without a sync of its own. If it cannot be
-/// written, the caller learns the service is unavailable: fail-closed.
+/// Records a refused mutation (a successful one is recorded by the store, in the transaction
+/// of its change), within the budget of its source address: queued for the writer's next
+/// batch, with no sync of its own. Storage faults are not recorded: nothing was refused.
 fn audit_refusal(
-    log: &AuditLog,
+    refusals: &RefusalQueue,
     audit: &AuditRecord,
     error: &ApiError,
     source: std::net::IpAddr,
-) -> ApiError {
-    if error.is_unavailable() {
-        return error.clone();
-    }
-    match log.record_refusal(audit.failure(&audit.resource_id, &error.code()), source) {
-        Ok(_) => error.clone(),
-        Err(failure) => {
-            tracing::error!(error = %failure, "cannot write the audit log; refusing the request");
-            ApiError::StorageUnavailable("the audit log cannot be written".into())
-        }
+) {
+    if !error.is_unavailable() {
+        refusals.admit(audit.failure(&audit.resource_id, &error.code()), source);
     }
 }
 
@@ -334,7 +327,6 @@ async fn authenticated_run(
         limits: &state.limits,
         host: api::host_id(&request.headers),
         audit,
-        audit_log: &state.audit,
         edit_locks: &state.edit_locks,
         health: state.health.as_deref(),
         now,

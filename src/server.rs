@@ -50,6 +50,11 @@ pub enum ServeError {
     },
     #[error("cannot set up TLS: {0}")]
     Tls(#[from] crate::tls::TlsError),
+    #[error("cannot start exporting the audit trail to {path}: {source}")]
+    AuditExport {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot listen on {address}: {source}")]
     Listen {
         address: SocketAddr,
@@ -64,8 +69,18 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         store,
         vault,
         audit,
+        refusals,
     } = data;
     tracing::info!(audit_log = %audit.path().display(), "audit trail");
+    let exporter = crate::audit::Exporter::start(
+        audit.clone(),
+        store.clone(),
+        tokio::runtime::Handle::current(),
+    )
+    .map_err(|source| ServeError::AuditExport {
+        path: audit.path().to_owned(),
+        source,
+    })?;
     let (stop, stopped) = watch::channel(false);
     let data_plane = config.data_plane.clone().map(|options| {
         crate::dataplane::DataPlane::start(store.clone(), vault.clone(), options, stopped.clone())
@@ -78,7 +93,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     let state = Arc::new(AppState {
         store,
         vault,
-        audit,
+        refusals,
         health,
         data_plane_status,
         nonces: NonceCache::default(),
@@ -104,7 +119,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     let address = listener.local_addr().unwrap_or(config.listen);
     tracing::info!(%address, data_dir = %config.data_dir.display(), tls = tls.is_some(), "listening");
 
-    reopen_audit_log_on_hangup(state.audit.clone());
+    reopen_audit_log_on_hangup(audit);
     tokio::spawn(async move {
         wait_for_signal().await;
         tracing::info!("shutting down: draining in-flight requests");
@@ -120,6 +135,8 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         stopped,
     )
     .await;
+    // What the last requests stored goes to audit.log before the process ends.
+    exporter.stop().await;
     tracing::info!("stopped");
     Ok(())
 }
@@ -133,12 +150,11 @@ async fn route(state: Arc<AppState>, request: Request) -> Response {
     }
 }
 
-/// 200 while writes can be made; 503 with the reason while they cannot (the storage or the
-/// audit log failed on the last write, and a probe write still fails, or the writer is gone).
+/// 200 while writes can be made; 503 with the reason while they cannot (the storage failed on
+/// the last write and a probe write still fails, or the writer is gone).
 async fn health(state: &AppState) -> Response {
     let text = "text/plain; charset=utf-8";
-    let probe = AuditRecord::new(&ids::request_id(), "WriteProbe", "healthz").success("", None);
-    match state.store.check_writable(probe).await {
+    match state.store.check_writable().await {
         Ok(()) => Response::new(StatusCode::OK, text, "ok\n"),
         Err(error) => {
             tracing::warn!(%error, "unhealthy");
@@ -171,7 +187,7 @@ fn data_plane_status(state: &AppState) -> Response {
 }
 
 /// SIGHUP reopens the audit log, so that logrotate (or an operator) can move it aside.
-fn reopen_audit_log_on_hangup(audit: Arc<crate::audit::AuditLog>) {
+fn reopen_audit_log_on_hangup(audit: Arc<crate::audit::AuditExport>) {
     use tokio::signal::unix::{SignalKind, signal};
     let Ok(mut hangups) = signal(SignalKind::hangup()) else {
         tracing::warn!("cannot handle SIGHUP: the audit log cannot be reopened");

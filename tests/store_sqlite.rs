@@ -23,7 +23,7 @@ fn sealed(tag: &str) -> Sealed {
 }
 
 mod common;
-use common::MemoryLog;
+use common::open_store;
 
 const SERVER: CertificateKind = CertificateKind::Server;
 const CA: CertificateKind = CertificateKind::Ca;
@@ -73,11 +73,7 @@ fn material(tag: &str) -> CertificateMaterial {
 }
 
 async fn open(dir: &tempfile::TempDir) -> SqliteStore {
-    open_with(dir, Arc::new(MemoryLog::default())).await
-}
-
-async fn open_with(dir: &tempfile::TempDir, log: Arc<MemoryLog>) -> SqliteStore {
-    let store = SqliteStore::open(dir.path(), log).unwrap();
+    let store = open_store(dir.path());
     if store.count_accounts().await.unwrap() == 0 {
         for (n, id) in ["1111111111111111", "2222222222222222"].iter().enumerate() {
             let account = Account {
@@ -665,60 +661,93 @@ async fn user_certificates_are_per_account_with_unique_names() {
     assert!(store.user_certificate(me, 11).await.unwrap().is_none());
 }
 
+/// The audit record of each mutation commits with it, numbered in commit order; failed writes
+/// leave none.
 #[tokio::test]
-async fn successful_writes_are_audited_before_they_commit_failed_ones_are_not() {
+async fn successful_writes_are_audited_in_their_transaction_failed_ones_are_not() {
     let dir = tempfile::tempdir().unwrap();
-    let log = Arc::new(MemoryLog::default());
-    let store = open_with(&dir, log.clone()).await;
-    let before = log.lines.lock().unwrap().len();
+    let store = open(&dir).await;
+    let before = last_seq(&store).await;
     let row = certificate("c1", SERVER, mine(), vec![]);
     store
-        .insert_certificate(row.clone(), material("k"), None, "uploaded".into())
+        .insert_certificate(
+            row.clone(),
+            material("k"),
+            None,
+            "{\"a\":\"uploaded\"}".into(),
+        )
         .await
         .unwrap();
     let again = store
-        .insert_certificate(row, material("k"), None, "duplicate".into())
+        .insert_certificate(row, material("k"), None, "{\"a\":\"duplicate\"}".into())
         .await;
     assert!(again.is_err());
     let missing = store
-        .delete_certificate(&mine(), SERVER, "nope", "deleted-nothing".into())
+        .delete_certificate(
+            &mine(),
+            SERVER,
+            "nope",
+            "{\"a\":\"deleted-nothing\"}".into(),
+        )
         .await;
     assert!(matches!(missing, Err(StoreError::NotFound(_))));
-    let lines = log.lines.lock().unwrap()[before..].to_vec();
-    assert_eq!(lines, ["uploaded"]);
+    store.record("{\"a\":\"revealed\"}".into()).await.unwrap();
+    let records = store.audit_records_after(before, 100).await.unwrap();
+    let lines: Vec<&str> = records.iter().map(|r| r.line.as_str()).collect();
+    assert_eq!(lines, ["{\"a\":\"uploaded\"}", "{\"a\":\"revealed\"}"]);
+    assert_eq!(records[1].seq, records[0].seq + 1);
+    // Durable: a reopened store has them, and the export cursor it was given.
+    store.advance_audit_export_cursor(records[0].seq);
+    store.record("{}".into()).await.unwrap();
+    drop(store);
+    let store = open(&dir).await;
+    assert_eq!(
+        store.audit_records_after(before, 100).await.unwrap().len(),
+        3
+    );
+    assert_eq!(store.audit_export_cursor().await.unwrap(), records[0].seq);
 }
 
+async fn last_seq(store: &SqliteStore) -> i64 {
+    store
+        .audit_records_after(0, 100_000)
+        .await
+        .unwrap()
+        .last()
+        .map_or(0, |record| record.seq)
+}
+
+/// Refused requests queued for the writer are stored with the next batch, or within a quarter
+/// second when no batch comes, without a commit of their own per refusal.
 #[tokio::test]
-async fn without_an_audit_log_nothing_is_written() {
+async fn queued_refusals_ride_with_the_next_batch() {
     let dir = tempfile::tempdir().unwrap();
-    let healthy = open(&dir).await;
-    drop(healthy);
-    let broken = Arc::new(MemoryLog {
-        broken: true,
-        ..MemoryLog::default()
-    });
-    let store = open_with(&dir, broken).await;
-    let row = certificate("c1", SERVER, mine(), vec![tag("a", "1")]);
-    let refused = store
-        .insert_certificate(row, material("k"), None, line())
-        .await;
-    assert!(
-        matches!(refused, Err(StoreError::AuditUnavailable(_))),
-        "{refused:?}"
+    let refusals = Arc::new(slbcert::audit::RefusalQueue::default());
+    let store = SqliteStore::open(dir.path(), refusals.clone()).unwrap();
+    let source = "192.0.2.7".parse().unwrap();
+    for n in 0..3 {
+        refusals.admit(format!("{{\"refused\":{n}}}"), source);
+    }
+    store.record("{\"a\":\"write\"}".into()).await.unwrap();
+    let lines: Vec<String> = store
+        .audit_records_after(0, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.line)
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "{\"refused\":0}",
+            "{\"refused\":1}",
+            "{\"refused\":2}",
+            "{\"a\":\"write\"}"
+        ]
     );
-    // Reads still work, and show nothing of the refused write.
-    assert!(
-        ids(&store, &mine(), SERVER, CertificateFilter::default())
-            .await
-            .is_empty()
-    );
-    assert!(
-        store
-            .certificate_material(&mine(), SERVER, "c1")
-            .await
-            .unwrap()
-            .is_none()
-    );
+    refusals.admit("{\"refused\":3}".into(), source);
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    assert_eq!(store.audit_records_after(0, 100).await.unwrap().len(), 5);
 }
 
 #[tokio::test]

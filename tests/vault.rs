@@ -6,11 +6,10 @@ mod common;
 
 use std::sync::Arc;
 
-use common::MemoryLog;
+use common::open_store;
 use slbcert::audit::AuditRecord;
 use slbcert::crypto::{Binding, MasterKey, Vault, VaultError};
 use slbcert::keys;
-use slbcert::store::sqlite::SqliteStore;
 use slbcert::store::{
     AccessKey, Account, Certificate, CertificateFilter, CertificateKind, CertificateMaterial,
     Scope, Store,
@@ -31,7 +30,7 @@ async fn vault(store: &Arc<dyn Store>, master: MasterKey) -> Result<Vault, Vault
 }
 
 fn store(dir: &tempfile::TempDir) -> Arc<dyn Store> {
-    Arc::new(SqliteStore::open(dir.path(), Arc::new(MemoryLog::default())).unwrap())
+    Arc::new(open_store(dir.path()))
 }
 
 fn key_of(id: &str) -> Binding {

@@ -41,8 +41,11 @@ pub fn signed_query(credentials: &Credentials, action: &str, extra: &[(&str, &st
 }
 
 pub struct Connection {
+    address: SocketAddr,
     stream: TcpStream,
     buffer: Vec<u8>,
+    /// The server said `Connection: close` (moto's server does after every answer).
+    closed: bool,
 }
 
 impl Connection {
@@ -50,14 +53,27 @@ impl Connection {
         let stream = TcpStream::connect(address).await.expect("connect");
         stream.set_nodelay(true).expect("nodelay");
         Connection {
+            address,
             stream,
             buffer: Vec::new(),
+            closed: false,
         }
     }
 
     pub async fn post(&mut self, query: &str) -> String {
-        let request =
-            format!("POST /?{query} HTTP/1.1\r\nHost: bench\r\nContent-Length: 0\r\n\r\n");
+        self.send(&format!("/?{query}"), &[], "").await
+    }
+
+    /// POSTs `body` to `target` with `headers` and returns the answer's body.
+    pub async fn send(&mut self, target: &str, headers: &[(&str, String)], body: &str) -> String {
+        if self.closed {
+            *self = Connection::open(self.address).await;
+        }
+        let mut request = format!("POST {target} HTTP/1.1\r\nHost: bench\r\n");
+        for (name, value) in headers {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        request.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
         self.stream
             .write_all(request.as_bytes())
             .await
@@ -67,10 +83,15 @@ impl Connection {
                 let head = String::from_utf8_lossy(&self.buffer[..end]).to_string();
                 let length: usize = head
                     .lines()
-                    .find_map(|line| line.strip_prefix("content-length: "))
+                    .find_map(|line| {
+                        let (name, value) = line.split_once(':')?;
+                        name.eq_ignore_ascii_case("content-length")
+                            .then(|| value.trim())
+                    })
                     .and_then(|n| n.parse().ok())
                     .expect("content-length");
                 if self.buffer.len() >= end + 4 + length {
+                    self.closed = head.to_ascii_lowercase().contains("\r\nconnection: close");
                     let body = String::from_utf8_lossy(&self.buffer[end + 4..end + 4 + length])
                         .to_string();
                     self.buffer.drain(..end + 4 + length);
@@ -109,6 +130,17 @@ pub async fn wait_healthy(address: SocketAddr) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("slbcert did not become healthy");
+}
+
+/// Waits until something accepts connections on `address`.
+pub async fn wait_port(address: SocketAddr) {
+    for _ in 0..400 {
+        if TcpStream::connect(address).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("nothing listens on {address}");
 }
 
 pub fn read_credentials(directory: &std::path::Path) -> Credentials {

@@ -1,20 +1,24 @@
-//! The audit trail: one JSON line per mutating call, appended to `DATA_DIR/audit.log` (or
-//! `--audit-log`). Fail-closed: a success line is written, and synced, before its mutation
-//! commits; if it cannot be, the mutation is rolled back and the caller gets 503.
-//!
-//! Lines carry who (account, AccessKeyId, source address), what (action, resource ID, the
+//! The audit trail: one JSON record per mutating call (and per refused one, within a budget),
+//! with who (account, AccessKeyId, source address), what (action, resource ID, the
 //! certificate's fingerprint) and how it ended (outcome, error code), never a secret value.
 //!
-//! What a client can put in the log is bounded: every field is cut to a fixed length, and the
-//! refusals one source address can add are budgeted ([`refusals`]); refusals are not synced on
-//! their own (the next committed write syncs them). A line is either whole or absent: a write
-//! that fails is cut off again, and a torn tail left by a crash is cut at the next open.
+//! The database is the trail of record: the writer stores each record in the same transaction
+//! as the change it records, so both commit or neither (fail-closed: a change whose record
+//! cannot be stored is not acknowledged), with one sync for the whole batch. Refusals are queued
+//! ([`refusals`]) and ride along with the next batch. `DATA_DIR/audit.log` (or `--audit-log`) is
+//! an ordered export of the records ([`export`]), kept up by a thread ([`exporter`]).
+//!
+//! What a client can put in the trail is bounded: every field is cut to a fixed length, and the
+//! refusals one source address can add are budgeted.
 
-mod log;
+mod export;
+mod exporter;
 mod record;
 mod refusals;
 
-pub use log::{AuditLog, Recorded};
+pub use export::{AuditExport, ExportError};
+pub use exporter::Exporter;
 pub use record::{AuditLine, AuditRecord};
+pub use refusals::{FLUSH_AFTER as REFUSALS_FLUSH_AFTER, Recorded, RefusalQueue};
 
 pub const DEFAULT_FILE: &str = "audit.log";

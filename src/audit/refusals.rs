@@ -1,9 +1,120 @@
-//! How many refusals each source address may add to the audit log: a token bucket per address
-//! (a burst, then a steady rate), with a bounded number of addresses tracked.
+//! Refused requests' audit lines, queued for the writer's next batch (no commit, so no fsync, of
+//! their own), within a budget per source address: a token bucket per address (a burst, then a
+//! steady rate), a bounded number of addresses tracked, and a bounded queue. What a source had
+//! dropped is reported in a line before its next admitted one.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::time::Instant;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use time::format_description::well_known::Rfc3339;
+
+use super::AuditLine;
+use crate::clock;
+
+/// Queued refusals wait at most about this long for a batch; then one is started for them.
+pub const FLUSH_AFTER: Duration = Duration::from_millis(250);
+/// Lines queued at most, whatever their sources (the writer takes them every [`FLUSH_AFTER`]).
+const MAX_QUEUED: usize = 20_000;
+
+/// What became of a refusal handed to [`RefusalQueue::admit`].
+#[derive(Debug, PartialEq, Eq)]
+pub enum Recorded {
+    Queued,
+    /// Its source used up its budget (or the queue is full): counted, and reported later.
+    Dropped,
+}
+
+/// The refusals waiting for the writer.
+#[derive(Default)]
+pub struct RefusalQueue {
+    state: Mutex<QueueState>,
+}
+
+#[derive(Default)]
+struct QueueState {
+    budget: Budget,
+    lines: Vec<AuditLine>,
+    /// When the oldest queued line was queued.
+    oldest: Option<Instant>,
+}
+
+impl RefusalQueue {
+    /// Queues `line`, refused for `source`, if its source's budget and the queue allow.
+    pub fn admit(&self, line: AuditLine, source: IpAddr) -> Recorded {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        if state.lines.len() >= MAX_QUEUED {
+            state.budget.count_drop(source, now);
+            return Recorded::Dropped;
+        }
+        let dropped_before = match state.budget.admit(source, now) {
+            Admission::Dropped => return Recorded::Dropped,
+            Admission::Admitted { dropped_before } => dropped_before,
+        };
+        if dropped_before > 0 {
+            state.lines.push(dropped_line(source, dropped_before));
+        }
+        state.lines.push(line);
+        state.oldest.get_or_insert(now);
+        Recorded::Queued
+    }
+
+    /// Takes every queued line, for the writer's open transaction.
+    pub fn take(&self) -> Vec<AuditLine> {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        state.oldest = None;
+        std::mem::take(&mut state.lines)
+    }
+
+    /// The batch that took `lines` failed: they go back to the front of the queue.
+    pub fn give_back(&self, mut lines: Vec<AuditLine>) {
+        if lines.is_empty() {
+            return;
+        }
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        lines.truncate(MAX_QUEUED);
+        let room = MAX_QUEUED - lines.len();
+        lines.extend(state.lines.drain(..).take(room));
+        state.lines = lines;
+        state.oldest.get_or_insert_with(Instant::now);
+    }
+
+    /// Whether lines have waited [`FLUSH_AFTER`] for a batch to take them.
+    pub fn overdue(&self) -> bool {
+        let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        state
+            .oldest
+            .is_some_and(|oldest| oldest.elapsed() >= FLUSH_AFTER)
+    }
+
+    /// Refusals dropped so far, by all sources, not yet reported.
+    pub fn dropped(&self) -> u64 {
+        let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        state.budget.unreported()
+    }
+}
+
+fn dropped_line(source: IpAddr, dropped: u64) -> AuditLine {
+    #[derive(Serialize)]
+    struct Dropped {
+        time: String,
+        action: &'static str,
+        source: String,
+        outcome: &'static str,
+        dropped: u64,
+    }
+    serde_json::to_string(&Dropped {
+        time: clock::now().format(&Rfc3339).unwrap_or_default(),
+        action: "AuditRefusalsDropped",
+        source: source.to_string(),
+        outcome: "failure",
+        dropped,
+    })
+    .expect("an audit record serializes")
+}
 
 /// Refusals one address may log at once, then per second.
 pub const BURST: u64 = 200;
@@ -12,7 +123,7 @@ const PER_SECOND: f64 = 20.0;
 const MAX_SOURCES: usize = 16_384;
 
 #[derive(Default)]
-pub struct Budget {
+struct Budget {
     sources: HashMap<IpAddr, Bucket>,
     /// For addresses that find the table full.
     overflow: Option<Bucket>,
@@ -42,7 +153,7 @@ impl Bucket {
     }
 }
 
-pub enum Admission {
+enum Admission {
     /// Write the line, after a report of `dropped_before` earlier drops if that is not 0.
     Admitted {
         dropped_before: u64,
@@ -51,7 +162,7 @@ pub enum Admission {
 }
 
 impl Budget {
-    pub fn admit(&mut self, source: IpAddr, now: Instant) -> Admission {
+    fn admit(&mut self, source: IpAddr, now: Instant) -> Admission {
         let bucket = self.bucket(source, now);
         bucket.refill(now);
         if bucket.tokens < 1.0 {
@@ -65,19 +176,13 @@ impl Budget {
         Admission::Admitted { dropped_before }
     }
 
-    /// The line admitted for `source` could not be written: keep its drop count for later.
-    pub fn give_back(&mut self, source: IpAddr, dropped_before: u64) {
-        let bucket = match self.sources.get_mut(&source) {
-            Some(bucket) => Some(bucket),
-            None => self.overflow.as_mut(),
-        };
-        if let Some(bucket) = bucket {
-            bucket.dropped += dropped_before;
-            self.unreported += dropped_before;
-        }
+    /// A line of `source` that its budget admitted has no room in the queue: count it.
+    fn count_drop(&mut self, source: IpAddr, now: Instant) {
+        self.bucket(source, now).dropped += 1;
+        self.unreported += 1;
     }
 
-    pub fn unreported(&self) -> u64 {
+    fn unreported(&self) -> u64 {
         self.unreported
     }
 
@@ -95,5 +200,62 @@ impl Budget {
         self.sources
             .entry(source)
             .or_insert_with(|| Bucket::new(now))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_past_a_sources_budget_are_counted_then_reported() {
+        let queue = RefusalQueue::default();
+        let noisy: IpAddr = "10.0.0.1".parse().unwrap();
+        let quiet: IpAddr = "10.0.0.2".parse().unwrap();
+        let outcomes: Vec<Recorded> = (0..BURST + 5)
+            .map(|n| queue.admit(format!("{{\"n\":{n}}}"), noisy))
+            .collect();
+        assert!(
+            outcomes[..BURST as usize]
+                .iter()
+                .all(|o| *o == Recorded::Queued)
+        );
+        assert!(
+            outcomes[BURST as usize..]
+                .iter()
+                .all(|o| *o == Recorded::Dropped)
+        );
+        assert_eq!(queue.dropped(), 5);
+        // Another source is not held back by the noisy one.
+        assert_eq!(queue.admit("{}".into(), quiet), Recorded::Queued);
+        assert_eq!(queue.take().len() as u64, BURST + 1);
+        assert!(queue.take().is_empty());
+        // Once the noisy source may log again, its drops are reported first.
+        let later = Instant::now() + Duration::from_secs(1);
+        let mut state = queue.state.lock().unwrap();
+        let Admission::Admitted { dropped_before } = state.budget.admit(noisy, later) else {
+            panic!("refilled");
+        };
+        assert_eq!(dropped_before, 5);
+        assert_eq!(state.budget.unreported(), 0);
+    }
+
+    #[test]
+    fn the_queue_is_bounded_whatever_the_sources() {
+        let queue = RefusalQueue::default();
+        let mut queued = 0;
+        for n in 0..150u32 {
+            let source = IpAddr::from(n.to_be_bytes());
+            for _ in 0..BURST {
+                if queue.admit("{}".into(), source) == Recorded::Queued {
+                    queued += 1;
+                }
+            }
+        }
+        assert_eq!(queued, MAX_QUEUED);
+        assert_eq!(queue.dropped(), 150 * BURST - MAX_QUEUED as u64);
+        let lines = queue.take();
+        queue.give_back(lines);
+        assert_eq!(queue.take().len(), MAX_QUEUED);
     }
 }

@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 
 use crate::api::params::RpcParams;
 use crate::api::signature::Caller;
-use crate::audit::{AuditLog, AuditRecord};
+use crate::audit::AuditRecord;
 use crate::crypto::Vault;
 use crate::store::{Quota, Store};
 
@@ -43,8 +43,6 @@ pub struct Context<'a> {
     pub host: &'a str,
     /// This request's audit record: a mutation hands the store its success line.
     pub audit: &'a AuditRecord,
-    /// For the few reads that must be audited (a private key handed out).
-    pub audit_log: &'a AuditLog,
     /// Queues this process's edits of one resource behind each other.
     pub edit_locks: &'a EditLocks,
     /// The data plane's health checks (`None` when it does not run).

@@ -12,8 +12,8 @@ pub use load_balancers::LoadBalancerStore;
 /// Every family trait, for code that calls a store's methods directly.
 pub mod prelude {
     pub use super::{
-        AccountStore, CertificateStore, KeyringStore, LoadBalancerStore, NonceStore, Store,
-        TagStore, UserCertificateStore,
+        AccountStore, AuditStore, CertificateStore, KeyringStore, LoadBalancerStore, NonceStore,
+        Store, TagStore, UserCertificateStore,
     };
 }
 
@@ -35,9 +35,6 @@ pub enum StoreError {
     /// Tagging would leave a resource with more tags than allowed.
     #[error("resource {resource_id} would have {count} tags")]
     TagLimit { resource_id: String, count: u64 },
-    /// The audit record of a mutation could not be written: the mutation was rolled back.
-    #[error("the audit log cannot be written: {0}")]
-    AuditUnavailable(String),
     /// The storage cannot take writes or reads now (disk full, I/O error, database locked or
     /// unreachable); trying again later may work. `what` may be told to clients; `detail` is
     /// for the operator's log.
@@ -67,7 +64,6 @@ impl StoreError {
     pub fn unavailable_reason(&self) -> Option<&'static str> {
         match self {
             StoreError::Unavailable { what, .. } => Some(what),
-            StoreError::AuditUnavailable(_) => Some("the audit log cannot be written"),
             StoreError::Closed => Some("the store is shutting down"),
             _ => None,
         }
@@ -267,20 +263,35 @@ pub struct UsedNonce {
     pub expires_ms: i64,
 }
 
-/// Where a write's audit line goes: appended and synced before the write commits (a failure
-/// rolls the write back), retracted if the commit then fails.
-pub trait CommitLog: Send + Sync {
-    fn append(&self, lines: &[AuditLine]) -> std::io::Result<()>;
-    fn retract(&self, lines: &[AuditLine]);
-    /// Whether the log has room for more than a few lines (a probe line may fit where a
-    /// real one does not).
-    fn has_room(&self) -> std::io::Result<()> {
-        Ok(())
-    }
+/// One record of the audit trail, numbered in commit order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub seq: i64,
+    pub line: AuditLine,
 }
 
-/// Accounts and their AccessKeys. Every mutation of every family takes the audit line of its
-/// success, written before it commits.
+/// The audit trail of record. Each mutation of every family takes the line of its success and
+/// stores it in the same transaction; refusals come from the [`crate::audit::RefusalQueue`]
+/// the store was opened with.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    /// Stores `line` alone (the reveal of a private key): Ok once it is durable.
+    async fn record(&self, line: AuditLine) -> Result<(), StoreError>;
+    /// Up to `limit` records after `seq`, in order.
+    async fn audit_records_after(
+        &self,
+        seq: i64,
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>, StoreError>;
+    /// The last record known to be in the exported log (durable).
+    async fn audit_export_cursor(&self) -> Result<i64, StoreError>;
+    /// Moves the export cursor to `seq`; it becomes durable with the next batch.
+    fn advance_audit_export_cursor(&self, seq: i64);
+    /// Notified after each commit that stored records.
+    fn audit_appended(&self) -> std::sync::Arc<tokio::sync::Notify>;
+}
+
+/// Accounts and their AccessKeys.
 #[async_trait]
 pub trait AccountStore: Send + Sync {
     async fn insert_account(
@@ -439,8 +450,9 @@ pub trait Store:
     + KeyringStore
     + NonceStore
     + LoadBalancerStore
+    + AuditStore
     + Send
     + Sync
 {
-    async fn check_writable(&self, probe_audit: AuditLine) -> Result<(), StoreError>;
+    async fn check_writable(&self) -> Result<(), StoreError>;
 }

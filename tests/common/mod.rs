@@ -1,24 +1,12 @@
 //! Helpers shared by the Rust integration tests.
 
-use std::sync::Mutex;
+use std::path::Path;
+use std::sync::Arc;
 
-use slbcert::store::CommitLog;
+use slbcert::audit::RefusalQueue;
+use slbcert::store::sqlite::SqliteStore;
 
-/// An audit log in memory: keeps the lines the store's writer appends, or refuses them.
-#[derive(Default)]
-pub struct MemoryLog {
-    pub lines: Mutex<Vec<String>>,
-    pub broken: bool,
-}
-
-impl CommitLog for MemoryLog {
-    fn append(&self, lines: &[String]) -> std::io::Result<()> {
-        if self.broken {
-            return Err(std::io::Error::other("disk full"));
-        }
-        self.lines.lock().unwrap().extend_from_slice(lines);
-        Ok(())
-    }
-
-    fn retract(&self, _: &[String]) {}
+/// The store of data directory `dir`, with a refusal queue of its own.
+pub fn open_store(dir: &Path) -> SqliteStore {
+    SqliteStore::open(dir, Arc::new(RefusalQueue::default())).unwrap()
 }

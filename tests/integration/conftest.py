@@ -4,6 +4,7 @@ signature_algorithm='v2')."""
 
 import importlib
 import json
+import sqlite3
 import os
 import pathlib
 import re
@@ -107,11 +108,34 @@ class Server:
         response = self.get("/healthz", timeout=5)
         return response.status_code, response.text
 
-    def audit_lines(self):
-        """Every line of the audit log, each of which must be whole JSON."""
-        text = (self.data_dir / "audit.log").read_text()
-        assert text == "" or text.endswith("\n"), "the audit log ends in a torn line"
-        return [json.loads(line) for line in text.splitlines()]
+    def audit_lines(self, path=None, timeout=10):
+        """Every line of the audit log once it holds every record the database does (it is an
+        export that follows commits within moments; refusals are stored within a quarter
+        second). Each line must be whole JSON, numbered by `seq` without gap or repeat."""
+        path = path or self.data_dir / "audit.log"
+        deadline = time.time() + timeout
+        time.sleep(0.3)  # queued refusals reach the database
+        while True:
+            stored = self.stored_audit_seq()
+            text = path.read_text() if path.exists() else ""
+            assert text == "" or text.endswith("\n"), "the audit log ends in a torn line"
+            lines = [json.loads(line) for line in text.splitlines()]
+            numbered = [line["seq"] for line in lines if "seq" in line]
+            if (numbered[-1] if numbered else 0) >= stored or time.time() > deadline:
+                break
+            time.sleep(0.05)
+        assert numbered == list(range(numbered[0], numbered[0] + len(numbered))) if numbered else True, \
+            "the audit log skips or repeats a record"
+        assert (numbered[-1] if numbered else 0) == stored, "the audit log lags behind the database"
+        return lines
+
+    def stored_audit_seq(self):
+        """The newest audit record in the database."""
+        database = sqlite3.connect(f"file:{self.data_dir / 'slbcert.db'}?mode=ro", uri=True, timeout=5)
+        try:
+            return database.execute("SELECT COALESCE(MAX(seq), 0) FROM audit_records").fetchone()[0]
+        finally:
+            database.close()
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
-"""The audit trail: one JSON line per mutating call, with who, what and how it ended, no secret;
-fail-closed when it cannot be written."""
+"""The audit trail: one JSON record per mutating call, with who, what and how it ended, no secret,
+stored in the transaction of its change; audit.log is its ordered export, one line per record."""
 
 import json
 import os
@@ -12,8 +12,7 @@ from conftest import BINARY, V3, Cas, Server, expect_failure
 
 
 def audit_lines(server):
-    path = server.data_dir / "audit.log"
-    return [json.loads(line) for line in path.read_text().splitlines()]
+    return server.audit_lines()
 
 
 def test_every_mutation_leaves_one_line_and_reads_leave_none_but_key_reveals(server, account):
@@ -93,9 +92,10 @@ def test_refused_requests_are_recorded_even_unauthenticated(server, account, raw
     assert line["request_id"] == response.json()["RequestId"]
 
 
-def test_without_its_audit_log_no_mutation_happens(tmp_path):
-    """Fail-closed: an audit log that cannot be written (a full disk: /dev/full) refuses every
-    mutation with 503 and stores nothing; reads go on."""
+def test_an_unwritable_audit_log_delays_its_export_and_loses_nothing(tmp_path):
+    """The trail of record is in the database, in each change's own transaction: an audit.log
+    that cannot be written (a full disk: /dev/full) holds up no mutation, and the export catches
+    up, every record once and in order, once a writable log is given."""
     data_dir = tmp_path / "data"
     out = subprocess.run([BINARY, "account", "create", "--data-dir", str(data_dir), "--json"],
                          check=True, capture_output=True, text=True)
@@ -104,29 +104,29 @@ def test_without_its_audit_log_no_mutation_happens(tmp_path):
     server.data_dir = data_dir
     server.start()
     try:
-        v3, cas = V3(server, account), Cas(server, account)
+        v3 = V3(server, account)
         key = certs.ec_key()
         pem, key_pem = certs.cert_pem(certs.make_cert(key)), certs.key_pem(key)
-        for call in (
-            lambda: v3.call("UploadServerCertificate", ServerCertificate=pem, PrivateKey=key_pem),
-            lambda: v3.call("UploadServerCertificate", ServerCertificate="junk", PrivateKey="junk"),
-            lambda: v3.call("UploadCACertificate", CACertificate=certs.cert_pem(certs.make_cert(key, ca=True))),
-            lambda: cas.call("UploadUserCertificate", Name="x", Cert=pem, Key=key_pem),
-        ):
-            expect_failure(call, "ServiceUnavailable", 503)
-        assert v3.call("DescribeServerCertificates")["ServerCertificates"]["ServerCertificate"] == []
-        assert v3.call("DescribeCACertificates")["CACertificates"]["CACertificate"] == []
-        assert cas.call("ListUserCertificateOrder", OrderType="UPLOAD")["TotalCount"] == 0
+        uploaded = [v3.call("UploadServerCertificate", ServerCertificate=pem, PrivateKey=key_pem)
+                    ["ServerCertificateId"] for _ in range(3)]
+        expect_failure(lambda: v3.call("UploadServerCertificate", ServerCertificate="junk", PrivateKey="junk"),
+                       "KeyFormatError")
+        assert server.health() == (200, "ok\n")
+        time.sleep(0.5)
+        assert "cannot export the audit trail" in server.log()
     finally:
         server.stop()
-    # With a writable log again, the same upload goes through.
     server.args = []
     server.start()
     try:
-        V3(server, account).call("UploadServerCertificate", ServerCertificate=pem, PrivateKey=key_pem)
+        lines = server.audit_lines()
     finally:
         server.stop()
-    assert os.path.getsize(data_dir / "audit.log") > 0
+    assert [line["seq"] for line in lines] == list(range(1, len(lines) + 1))
+    successes = [line["resource_id"] for line in lines
+                 if line["action"] == "UploadServerCertificate" and line["outcome"] == "success"]
+    assert successes == uploaded
+    assert lines[-1]["error_code"] == "KeyFormatError"
 
 
 def test_sighup_reopens_the_audit_log_for_rotation(server, account):
@@ -134,6 +134,7 @@ def test_sighup_reopens_the_audit_log_for_rotation(server, account):
     key = certs.ec_key()
     params = dict(ServerCertificate=certs.cert_pem(certs.make_cert(key)), PrivateKey=certs.key_pem(key))
     v3.call("UploadServerCertificate", ServerCertificateName="before", **params)
+    server.audit_lines()  # exported before the file is moved
     path = server.data_dir / "audit.log"
     rotated = server.data_dir / "audit.log.1"
     os.rename(path, rotated)
@@ -142,7 +143,7 @@ def test_sighup_reopens_the_audit_log_for_rotation(server, account):
     while not path.exists() and time.time() < deadline:
         time.sleep(0.05)
     after = v3.call("UploadServerCertificate", ServerCertificateName="after", **params)
-    new_lines = [json.loads(line) for line in path.read_text().splitlines()]
+    new_lines = server.audit_lines(path)
     assert [(line["action"], line["resource_id"]) for line in new_lines] == [
         ("UploadServerCertificate", after["ServerCertificateId"])]
     assert "after" not in rotated.read_text() and after["ServerCertificateId"] not in rotated.read_text()

@@ -342,7 +342,7 @@ impl From<StoreError> for ApiError {
                 crate::store::CertificateKind::Ca => ApiError::CaCertificateNotFound(id),
             },
             // The client learns what kind of fault, not the paths or SQLite's words.
-            fault @ (StoreError::AuditUnavailable(_) | StoreError::Unavailable { .. }) => {
+            fault @ StoreError::Unavailable { .. } => {
                 tracing::error!(error = %fault, "storage fault; nothing was changed");
                 let what = fault.unavailable_reason().unwrap_or_default();
                 ApiError::StorageUnavailable(what.into())

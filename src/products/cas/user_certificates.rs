@@ -230,7 +230,7 @@ pub async fn detail(context: &Context<'_>) -> Result<Fields, ApiError> {
         _ => Fields::new(),
     };
     // As the real service does, the owner gets the certificate and its private key unless
-    // CertFilter=true. Each reveal of a key is in the audit trail (synced) before it leaves.
+    // CertFilter=true. Each reveal of a key is in the audit trail (durably) before it leaves.
     if !filter_content {
         let sealed = material.private_key.ok_or(ApiError::Internal)?;
         let binding = Binding::UserCertificateKey {
@@ -241,10 +241,7 @@ pub async fn detail(context: &Context<'_>) -> Result<Fields, ApiError> {
         let line = context
             .audit
             .key_revealed(&id.to_string(), &certificate.fingerprint);
-        context.audit_log.append(&[line]).map_err(|error| {
-            tracing::error!(%error, "cannot audit the reveal of a private key; refusing it");
-            ApiError::StorageUnavailable("the audit log cannot be written".into())
-        })?;
+        context.store.record(line).await?;
         fields.insert("Cert".into(), Value::String(material.certificate_pem));
         // Moved into the answer, not copied beside the zeroizing buffer.
         fields.insert("Key".into(), Value::String(std::mem::take(&mut *key)));

@@ -5,6 +5,7 @@
 //! thanks to WAL, never wait for the writer.
 
 mod accounts;
+mod audit;
 mod certificates;
 mod connection;
 mod keyring;
@@ -22,12 +23,13 @@ use rusqlite::Connection;
 use tokio::sync::mpsc;
 
 use super::{
-    AccessKey, AccessKeyOwner, Account, AccountStore, Certificate, CertificateFilter,
-    CertificateKind, CertificateMaterial, CertificateStore, CommitLog, KeyringStore, NonceStore,
-    Quota, Scope, SealedUpdate, SealedValue, Store, StoreError, Tag, TagQuery, TagStore,
-    TaggedResource, UsedNonce, UserCertificate, UserCertificateFilter, UserCertificateStore,
+    AccessKey, AccessKeyOwner, Account, AccountStore, AuditEntry, AuditStore, Certificate,
+    CertificateFilter, CertificateKind, CertificateMaterial, CertificateStore, KeyringStore,
+    NonceStore, Quota, Scope, SealedUpdate, SealedValue, Store, StoreError, Tag, TagQuery,
+    TagStore, TaggedResource, UsedNonce, UserCertificate, UserCertificateFilter,
+    UserCertificateStore,
 };
-use crate::audit::AuditLine;
+use crate::audit::{AuditLine, RefusalQueue};
 use connection::{connect, create_owner_only, migrate};
 
 const DATABASE_FILE: &str = "slbcert.db";
@@ -39,6 +41,8 @@ pub struct SqliteStore {
     writer: mpsc::Sender<Box<dyn writer::Job>>,
     health: Arc<writer::Health>,
     nonces: Arc<nonces::Pending>,
+    cursor: Arc<audit::PendingCursor>,
+    appended: Arc<tokio::sync::Notify>,
 }
 
 struct ReaderPool {
@@ -48,11 +52,8 @@ struct ReaderPool {
 
 impl SqliteStore {
     /// Opens (creating if needed) the database in `data_dir` and starts its writer thread,
-    /// which appends the audit lines of its writes to `commit_log` before committing them.
-    pub fn open(
-        data_dir: &Path,
-        commit_log: Arc<dyn CommitLog>,
-    ) -> Result<SqliteStore, StoreError> {
+    /// which also stores the refusals queued in `refusals`.
+    pub fn open(data_dir: &Path, refusals: Arc<RefusalQueue>) -> Result<SqliteStore, StoreError> {
         let path = data_dir.join(DATABASE_FILE);
         create_owner_only(&path)?;
         let connection = connect(&path, false)?;
@@ -60,16 +61,24 @@ impl SqliteStore {
         let (sender, queue) = mpsc::channel(WRITE_QUEUE);
         let health = Arc::new(writer::Health::default());
         let nonces = Arc::new(nonces::Pending::default());
+        let cursor = Arc::new(audit::PendingCursor::default());
+        let appended = Arc::new(tokio::sync::Notify::new());
         let writer_state = writer::Shared {
-            commit_log,
             health: health.clone(),
             nonces: nonces.clone(),
+            refusals: refusals.clone(),
+            cursor: cursor.clone(),
+            appended: appended.clone(),
         };
         std::thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || writer::run(connection, queue, writer_state))
             .map_err(|error| StoreError::Database(error.to_string()))?;
-        start_nonce_flusher(sender.downgrade(), nonces.clone())?;
+        let overdue = {
+            let (nonces, cursor) = (nonces.clone(), cursor.clone());
+            move || nonces.overdue() || refusals.overdue() || cursor.overdue()
+        };
+        start_flusher(sender.downgrade(), overdue)?;
         Ok(SqliteStore {
             readers: Arc::new(ReaderPool {
                 path,
@@ -78,6 +87,8 @@ impl SqliteStore {
             writer: sender,
             health,
             nonces,
+            cursor,
+            appended,
         })
     }
 
@@ -137,22 +148,22 @@ impl ReaderPool {
     }
 }
 
-/// Starts a batch for queued nonces that no write has taken within [`nonces::FLUSH_AFTER`]
-/// (reads only, say). Under writes it never has to: every batch takes them first. It stops
-/// with the store.
-fn start_nonce_flusher(
+/// Starts a batch for what is queued for the writer (nonces, refusals, the export cursor) once
+/// no write has taken it within [`nonces::FLUSH_AFTER`] (under reads only, say). Under writes
+/// it never has to: every batch takes them first. It stops with the store.
+fn start_flusher(
     writer: mpsc::WeakSender<Box<dyn writer::Job>>,
-    pending: Arc<nonces::Pending>,
+    overdue: impl Fn() -> bool + Send + 'static,
 ) -> Result<(), StoreError> {
     std::thread::Builder::new()
-        .name("nonce-flusher".into())
+        .name("write-flusher".into())
         .spawn(move || {
             loop {
                 std::thread::sleep(nonces::FLUSH_AFTER);
                 let Some(writer) = writer.upgrade() else {
                     return;
                 };
-                if pending.overdue() {
+                if overdue() {
                     let (job, _) = writer::job(|_: &Connection| Ok(()), None);
                     // A full queue will take the nonces with its next batch anyway.
                     let _ = writer.try_send(job);
@@ -459,12 +470,39 @@ impl NonceStore for SqliteStore {
 }
 
 #[async_trait]
+impl AuditStore for SqliteStore {
+    async fn record(&self, line: AuditLine) -> Result<(), StoreError> {
+        self.write(line, |_| Ok(())).await
+    }
+
+    async fn audit_records_after(
+        &self,
+        seq: i64,
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        self.read(move |db| audit::after(db, seq, limit)).await
+    }
+
+    async fn audit_export_cursor(&self) -> Result<i64, StoreError> {
+        self.read(audit::cursor).await
+    }
+
+    fn advance_audit_export_cursor(&self, seq: i64) {
+        self.cursor.advance(seq);
+    }
+
+    fn audit_appended(&self) -> Arc<tokio::sync::Notify> {
+        self.appended.clone()
+    }
+}
+
+#[async_trait]
 impl Store for SqliteStore {
-    async fn check_writable(&self, probe_audit: AuditLine) -> Result<(), StoreError> {
+    async fn check_writable(&self) -> Result<(), StoreError> {
         self.health.check()?;
         if self.health.failing() {
             // A probe write: it clears the failure once the storage takes writes again.
-            let (job, result) = writer::job(writer::probe, Some(probe_audit));
+            let (job, result) = writer::job(writer::probe, None);
             self.send(job, result).await?;
         }
         Ok(())

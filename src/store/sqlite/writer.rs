@@ -3,8 +3,9 @@
 //! fsync. Each job runs in its own savepoint: a job that fails leaves no trace and does not
 //! disturb the others in its batch.
 //!
-//! The audit lines of the batch's successful jobs are appended (and synced, once) before the
-//! COMMIT; if they cannot be, the batch rolls back: no mutation without its audit record.
+//! Each successful job's audit record is inserted in its savepoint, and the queued refusals,
+//! nonces and export cursor at the start of the batch: one transaction, one sync. A record that
+//! cannot be stored fails the batch: no mutation without its audit record.
 //!
 //! The writer is supervised: a panic in a batch fails that batch's jobs and the loop goes on;
 //! if the thread ends anyway, [`Health`] says so and every write answers `Unavailable`.
@@ -16,9 +17,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
+use super::audit::{self, PendingCursor};
 use super::nonces::Pending;
-use crate::audit::AuditLine;
-use crate::store::{CommitLog, StoreError};
+use crate::audit::{AuditLine, RefusalQueue};
+use crate::store::StoreError;
 
 /// Bounds the latency a batch adds to its first job.
 const MAX_BATCH: usize = 256;
@@ -122,11 +124,7 @@ impl Health {
     fn record(&self, result: &Result<(), StoreError>) {
         let failing = match result {
             Ok(()) => false,
-            Err(
-                StoreError::Unavailable { .. }
-                | StoreError::AuditUnavailable(_)
-                | StoreError::Database(_),
-            ) => true,
+            Err(StoreError::Unavailable { .. } | StoreError::Database(_)) => true,
             Err(_) => return,
         };
         self.failing.store(failing, Ordering::Release);
@@ -143,8 +141,7 @@ impl Drop for Alive<'_> {
     }
 }
 
-/// A write that changes nothing, to learn whether the storage takes writes again (the batch
-/// also checks that the audit log has room: see `run_batch`).
+/// A write that changes nothing, to learn whether the storage takes writes again.
 pub(super) fn probe(connection: &Connection) -> Result<(), StoreError> {
     connection.execute(
         "INSERT INTO write_probe (id, at) VALUES (1, ?1)
@@ -156,9 +153,12 @@ pub(super) fn probe(connection: &Connection) -> Result<(), StoreError> {
 
 /// What the writer shares with the store.
 pub(super) struct Shared {
-    pub commit_log: Arc<dyn CommitLog>,
     pub health: Arc<Health>,
     pub nonces: Arc<Pending>,
+    pub refusals: Arc<RefusalQueue>,
+    pub cursor: Arc<PendingCursor>,
+    /// Told after each commit that stored audit records.
+    pub appended: Arc<tokio::sync::Notify>,
 }
 
 /// The writer thread's loop; returns when every sender is gone and the queue is drained.
@@ -179,8 +179,9 @@ pub(super) fn run(connection: Connection, mut queue: mpsc::Receiver<Box<dyn Job>
 }
 
 fn commit_batch(connection: &Connection, shared: &Shared, mut batch: Vec<Box<dyn Job>>) {
+    let refusals = shared.refusals.take();
     let ran = catch_unwind(AssertUnwindSafe(|| {
-        run_batch(connection, shared, &mut batch)
+        run_batch(connection, shared, &refusals, &mut batch)
     }));
     let result = ran.unwrap_or_else(|_| {
         tracing::error!(
@@ -189,65 +190,73 @@ fn commit_batch(connection: &Connection, shared: &Shared, mut batch: Vec<Box<dyn
         );
         Err(StoreError::Database("the write batch failed".into()))
     });
-    if result.is_err() {
-        let _ = connection.execute_batch("ROLLBACK");
+    match &result {
+        Ok(Committed { records, cursor }) => {
+            if let Some(seq) = cursor {
+                shared.cursor.committed(*seq);
+            }
+            if *records > 0 {
+                shared.appended.notify_one();
+            }
+        }
+        Err(_) => {
+            let _ = connection.execute_batch("ROLLBACK");
+            shared.refusals.give_back(refusals);
+        }
     }
+    let result = result.map(drop);
     shared.health.record(&result);
     for job in batch {
         job.finish(result.clone());
     }
 }
 
+/// What a batch committed besides its jobs' work.
+struct Committed {
+    records: usize,
+    cursor: Option<i64>,
+}
+
 fn run_batch(
     connection: &Connection,
     shared: &Shared,
+    refusals: &[AuditLine],
     batch: &mut [Box<dyn Job>],
-) -> Result<(), StoreError> {
-    let sql = StoreError::from;
-    let commit_log = shared.commit_log.as_ref();
-    connection.execute_batch("BEGIN IMMEDIATE").map_err(sql)?;
+) -> Result<Committed, StoreError> {
+    let run = |sql: &str| -> Result<(), StoreError> {
+        connection.prepare_cached(sql)?.execute([])?;
+        Ok(())
+    };
+    run("BEGIN IMMEDIATE")?;
     // Nonces first: those of this batch's mutations were queued before their jobs.
     shared
         .nonces
         .write(connection, crate::clock::unix_ms(crate::clock::now()))?;
-    let mut lines = Vec::new();
-    for job in batch.iter_mut() {
-        connection.execute_batch("SAVEPOINT job").map_err(sql)?;
-        if job.apply(connection) {
-            lines.extend(job.audit_line().cloned());
-        } else {
-            connection.execute_batch("ROLLBACK TO job").map_err(sql)?;
-        }
-        connection.execute_batch("RELEASE job").map_err(sql)?;
+    for line in refusals {
+        audit::insert(connection, line)?;
     }
-    let audited = if shared.health.failing() {
-        // Recovering from a fault: a short line may fit where real ones do not.
-        commit_log
-            .has_room()
-            .and_then(|()| commit_log.append(&lines))
-    } else {
-        commit_log.append(&lines)
-    };
-    audited.map_err(|error| StoreError::AuditUnavailable(error.to_string()))?;
+    let cursor = shared.cursor.write(connection)?;
+    let mut records = refusals.len();
+    for job in batch.iter_mut() {
+        run("SAVEPOINT job")?;
+        if job.apply(connection) {
+            if let Some(line) = job.audit_line() {
+                audit::insert(connection, line)?;
+                records += 1;
+            }
+        } else {
+            run("ROLLBACK TO job")?;
+        }
+        run("RELEASE job")?;
+    }
     // With synchronous=FULL this returns once the WAL is on disk.
-    connection.execute_batch("COMMIT").map_err(|error| {
-        commit_log.retract(&lines);
-        sql(error)
-    })
+    run("COMMIT")?;
+    Ok(Committed { records, cursor })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    struct NoLog;
-
-    impl CommitLog for NoLog {
-        fn append(&self, _: &[AuditLine]) -> std::io::Result<()> {
-            Ok(())
-        }
-        fn retract(&self, _: &[AuditLine]) {}
-    }
 
     fn count(connection: &Connection) -> Result<i64, StoreError> {
         Ok(connection.query_row("SELECT count(*) FROM t", [], |row| row.get(0))?)
@@ -263,18 +272,13 @@ mod tests {
         let (sender, queue) = mpsc::channel(8);
         let health = Arc::new(Health::default());
         let thread_health = health.clone();
-        connection
-            .execute_batch(
-                include_str!("migrations/0002_hardening.sql")
-                    .split("-- The public")
-                    .next()
-                    .unwrap(),
-            )
-            .unwrap();
+        super::super::connection::migrate(&connection).unwrap();
         let shared = Shared {
-            commit_log: Arc::new(NoLog),
             health: thread_health,
             nonces: Arc::new(Pending::default()),
+            refusals: Arc::new(RefusalQueue::default()),
+            cursor: Arc::new(PendingCursor::default()),
+            appended: Arc::new(tokio::sync::Notify::new()),
         };
         let thread = std::thread::spawn(move || run(connection, queue, shared));
         let runtime = tokio::runtime::Builder::new_current_thread()
