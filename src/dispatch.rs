@@ -13,7 +13,6 @@ use std::time::Instant;
 use serde_json::{Map, Value};
 
 use crate::api::error::ApiError;
-use crate::api::nonce::NonceCache;
 use crate::api::params::RpcParams;
 use crate::api::response::{self, Format};
 use crate::api::signature::{self, SignedRequest};
@@ -164,7 +163,7 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub vault: Arc<Vault>,
     pub refusals: Arc<RefusalQueue>,
-    pub nonces: NonceCache,
+    pub verifier: signature::Verifier,
     pub limits: Limits,
     pub edit_locks: EditLocks,
     /// The data plane's health checks and what it serves, when it runs.
@@ -314,7 +313,7 @@ async fn authenticated_run(
         &signed,
         state.store.as_ref(),
         &state.vault,
-        &state.nonces,
+        &state.verifier,
         now,
     )
     .await?;

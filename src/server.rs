@@ -11,7 +11,7 @@ use http::{Method, StatusCode};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::api::{self, nonce::NonceCache};
+use crate::api::{self, signature::Verifier};
 use crate::audit::AuditRecord;
 use crate::crypto::VaultError;
 use crate::data_dir::{self, DataDir, OpenError};
@@ -96,7 +96,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         refusals,
         health,
         data_plane_status,
-        nonces: NonceCache::default(),
+        verifier: Verifier::default(),
         edit_locks: Default::default(),
         limits: Limits {
             server_certificates_per_region: quota(config.quota_server_certificates),

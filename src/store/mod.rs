@@ -428,9 +428,11 @@ pub trait KeyringStore: Send + Sync {
     ) -> Result<usize, StoreError>;
 }
 
-/// `SignatureNonce`s used within their window.
+/// `SignatureNonce`s used within their window. The caller checks its own process's nonces in
+/// memory first; the store answers for the others (an earlier process, another node).
 #[async_trait]
 pub trait NonceStore: Send + Sync {
+    /// Whether `nonce` was used by another process and is still within its window.
     async fn nonce_used(
         &self,
         access_key_id: &str,

@@ -3,6 +3,7 @@
 //! decided later, by scoping every store query to the caller's account.
 
 mod encode;
+mod key_cache;
 pub mod v1;
 pub mod v3;
 
@@ -18,6 +19,14 @@ use crate::crypto::{Binding, Secret, Vault};
 use crate::store::{Store, UsedNonce};
 
 pub use encode::percent_encode;
+use key_cache::{KeyCache, KnownKey};
+
+/// What verifying signatures remembers between requests: used nonces and opened AccessKeys.
+#[derive(Default)]
+pub struct Verifier {
+    pub nonces: NonceCache,
+    keys: KeyCache,
+}
 
 /// How far a request's time may be from ours, either way.
 pub const TIMESTAMP_WINDOW: Duration = Duration::minutes(15);
@@ -64,7 +73,7 @@ pub async fn authenticate(
     request: &SignedRequest<'_>,
     store: &dyn Store,
     vault: &Vault,
-    nonces: &NonceCache,
+    verifier: &Verifier,
     now: OffsetDateTime,
 ) -> Result<Caller, ApiError> {
     let claim = if v3::is_v3(request.headers) {
@@ -78,15 +87,17 @@ pub async fn authenticate(
         v1::claim(request.method, request.params)?
     };
     let issued = check_timestamp(&claim.timestamp, now)?;
-    let owner = store
-        .find_access_key(&claim.access_key_id)
-        .await?
-        .ok_or(ApiError::InvalidAccessKeyId)?;
-    let binding = Binding::AccessKeySecret {
-        access_key_id: claim.access_key_id.clone(),
+    let (key, opened) = match verifier.keys.get(&claim.access_key_id) {
+        Some(key) => (key, false),
+        None => (open_key(&claim.access_key_id, store, vault).await?, true),
     };
-    let mut secret = vault.open_text(&owner.sealed_secret, &binding).await?;
-    claim.verify(&Secret::new(std::mem::take(&mut *secret)))?;
+    claim.verify(&key.secret)?;
+    // Kept from when it was opened, not from when it was last used: a key that leaves the store
+    // stops working within the cache's time to live however busy it is.
+    if opened {
+        verifier.keys.insert(&claim.access_key_id, key.clone());
+    }
+    let nonces = &verifier.nonces;
     // Only after the signature verified, so that nobody else can burn a caller's nonces.
     // The memory cache answers at once within this process; the store remembers across
     // restarts (and, with a shared store, across nodes).
@@ -108,9 +119,29 @@ pub async fn authenticate(
         expires_ms: crate::clock::unix_ms(expires),
     });
     Ok(Caller {
-        account_id: owner.account_id,
+        account_id: key.account_id,
         access_key_id: claim.access_key_id,
+        default_resource_group_id: key.default_resource_group_id,
+    })
+}
+
+async fn open_key(
+    access_key_id: &str,
+    store: &dyn Store,
+    vault: &Vault,
+) -> Result<KnownKey, ApiError> {
+    let owner = store
+        .find_access_key(access_key_id)
+        .await?
+        .ok_or(ApiError::InvalidAccessKeyId)?;
+    let binding = Binding::AccessKeySecret {
+        access_key_id: access_key_id.to_owned(),
+    };
+    let mut secret = vault.open_text(&owner.sealed_secret, &binding).await?;
+    Ok(KnownKey {
+        account_id: owner.account_id,
         default_resource_group_id: owner.default_resource_group_id,
+        secret: Secret::new(std::mem::take(&mut *secret)),
     })
 }
 

@@ -1,5 +1,6 @@
 //! Accounts and access keys.
 
+use super::connection::Cached;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::unique;
@@ -11,7 +12,7 @@ pub(super) fn insert(
     account: &Account,
     key: &AccessKey,
 ) -> Result<(), StoreError> {
-    db.execute(
+    db.execute_cached(
         "INSERT INTO accounts (account_id, name, default_resource_group_id, created_ms) \
          VALUES (?1, ?2, ?3, ?4)",
         params![
@@ -22,7 +23,7 @@ pub(super) fn insert(
         ],
     )
     .map_err(unique("account"))?;
-    db.execute(
+    db.execute_cached(
         "INSERT INTO access_keys (access_key_id, account_id, sealed_secret, kek_version, \
          created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![
@@ -38,7 +39,7 @@ pub(super) fn insert(
 }
 
 pub(super) fn count(db: &Connection) -> Result<u64, StoreError> {
-    let count: i64 = db.query_row("SELECT COUNT(*) FROM accounts", [], |row| row.get(0))?;
+    let count: i64 = db.query_row_cached("SELECT COUNT(*) FROM accounts", [], |row| row.get(0))?;
     Ok(count as u64)
 }
 
@@ -47,7 +48,7 @@ pub(super) fn find_access_key(
     access_key_id: &str,
 ) -> Result<Option<AccessKeyOwner>, StoreError> {
     let owner = db
-        .query_row(
+        .query_row_cached(
             "SELECT k.account_id, k.sealed_secret, a.default_resource_group_id \
              FROM access_keys k JOIN accounts a ON a.account_id = k.account_id \
              WHERE k.access_key_id = ?1",

@@ -1,5 +1,6 @@
 //! Server and CA certificates: metadata, PEM, sealed keys.
 
+use super::connection::Cached;
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
@@ -62,7 +63,7 @@ pub(super) fn insert(
     )?;
     let names = json_list(&certificate.subject_alternative_names);
     let source = certificate.ali_cloud.as_ref();
-    db.execute(
+    db.execute_cached(
         "INSERT INTO certificates (id, kind, account_id, region_id, name, resource_group_id, \
          fingerprint, common_name, subject_alternative_names, expire_ms, created_ms, \
          ali_cloud_certificate_id, ali_cloud_certificate_name, ali_cloud_region_id, certificate_pem, \
@@ -90,13 +91,13 @@ pub(super) fn insert(
     )
     .map_err(unique("certificate"))?;
     for tag in &certificate.tags {
-        db.execute(
+        db.execute_cached(
             "INSERT INTO certificate_tags (certificate_id, tag_key, tag_value) VALUES (?1, ?2, ?3)",
             params![certificate.id, tag.key, tag.value],
         )?;
     }
     if let Some(key) = &material.private_key {
-        db.execute(
+        db.execute_cached(
             "INSERT INTO certificate_keys (certificate_id, sealed_key, kek_version) \
              VALUES (?1, ?2, ?3)",
             params![certificate.id, key.as_stored(), key.kek_version()],
@@ -174,7 +175,7 @@ pub(super) fn delete(
         return Err(StoreError::InUse(id.to_owned()));
     }
     // Tags and the key go with it (ON DELETE CASCADE).
-    let deleted = db.execute(
+    let deleted = db.execute_cached(
         "DELETE FROM certificates WHERE id = ?1 AND account_id = ?2 AND region_id = ?3 AND kind = ?4",
         params![id, scope.account_id, scope.region_id, kind.as_str()],
     )?;
@@ -188,7 +189,7 @@ pub(super) fn rename(
     id: &str,
     name: &str,
 ) -> Result<(), StoreError> {
-    let renamed = db.execute(
+    let renamed = db.execute_cached(
         "UPDATE certificates SET name = ?1 \
          WHERE id = ?2 AND account_id = ?3 AND region_id = ?4 AND kind = ?5",
         params![name, id, scope.account_id, scope.region_id, kind.as_str()],
@@ -203,7 +204,7 @@ pub(super) fn material(
     id: &str,
 ) -> Result<Option<CertificateMaterial>, StoreError> {
     let material = db
-        .query_row(
+        .query_row_cached(
             "SELECT c.certificate_pem, k.sealed_key FROM certificates c \
              LEFT JOIN certificate_keys k ON k.certificate_id = c.id \
              WHERE c.id = ?1 AND c.account_id = ?2 AND c.region_id = ?3 AND c.kind = ?4",
@@ -230,7 +231,7 @@ pub(super) fn backfill_encryption(db: &Connection) -> Result<(), StoreError> {
         let Some((algorithm, bits)) = crate::pki::leaf_encryption(&pem) else {
             continue;
         };
-        db.execute(
+        db.execute_cached(
             "UPDATE certificates SET encryption_algorithm = ?1, encryption_key_length = ?2 \
              WHERE id = ?3",
             params![algorithm, bits, id],

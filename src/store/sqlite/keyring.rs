@@ -1,5 +1,6 @@
 //! The keyring of KEKs, and the sealed values `keys rewrap` moves to the newest one.
 
+use super::connection::Cached;
 use rusqlite::{Connection, params};
 
 use super::unique;
@@ -16,14 +17,14 @@ pub(super) fn all(db: &Connection) -> Result<Vec<(u32, Vec<u8>)>, StoreError> {
 
 pub(super) fn newest(db: &Connection) -> Result<Option<u32>, StoreError> {
     Ok(
-        db.query_row("SELECT MAX(version) FROM key_encryption_keys", [], |row| {
+        db.query_row_cached("SELECT MAX(version) FROM key_encryption_keys", [], |row| {
             row.get(0)
         })?,
     )
 }
 
 pub(super) fn insert(db: &Connection, version: u32, wrapped: &[u8]) -> Result<(), StoreError> {
-    db.execute(
+    db.execute_cached(
         "INSERT INTO key_encryption_keys (version, wrapped, created_ms) VALUES (?1, ?2, ?3)",
         params![version, wrapped, clock::unix_ms(clock::now())],
     )
@@ -32,7 +33,7 @@ pub(super) fn insert(db: &Connection, version: u32, wrapped: &[u8]) -> Result<()
 }
 
 pub(super) fn count_below(db: &Connection, version: u32) -> Result<u64, StoreError> {
-    let count: i64 = db.query_row(
+    let count: i64 = db.query_row_cached(
         "SELECT (SELECT COUNT(*) FROM access_keys WHERE kek_version < ?1) \
               + (SELECT COUNT(*) FROM certificate_keys WHERE kek_version < ?1) \
               + (SELECT COUNT(*) FROM user_certificates WHERE kek_version < ?1)",
@@ -103,12 +104,12 @@ pub(super) fn replace(db: &Connection, updates: &[SealedUpdate]) -> Result<usize
             update.new.kek_version(),
         );
         applied += match &update.binding {
-            Binding::AccessKeySecret { access_key_id } => db.execute(
+            Binding::AccessKeySecret { access_key_id } => db.execute_cached(
                 "UPDATE access_keys SET sealed_secret = ?1, kek_version = ?2 \
                  WHERE access_key_id = ?3 AND sealed_secret = ?4",
                 params![new, version, access_key_id, old],
             )?,
-            Binding::CertificateKey { certificate_id, .. } => db.execute(
+            Binding::CertificateKey { certificate_id, .. } => db.execute_cached(
                 "UPDATE certificate_keys SET sealed_key = ?1, kek_version = ?2 \
                  WHERE certificate_id = ?3 AND sealed_key = ?4",
                 params![new, version, certificate_id, old],
@@ -116,7 +117,7 @@ pub(super) fn replace(db: &Connection, updates: &[SealedUpdate]) -> Result<usize
             Binding::UserCertificateKey {
                 account_id,
                 cert_id,
-            } => db.execute(
+            } => db.execute_cached(
                 "UPDATE user_certificates SET sealed_key = ?1, kek_version = ?2 \
                  WHERE account_id = ?3 AND cert_id = ?4 AND sealed_key = ?5",
                 params![new, version, account_id, cert_id, old],

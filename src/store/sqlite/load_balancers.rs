@@ -3,6 +3,7 @@
 
 use std::net::Ipv4Addr;
 
+use super::connection::Cached;
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -28,7 +29,7 @@ fn insert(
 ) -> Result<LoadBalancer, StoreError> {
     if let Some(token) = &load_balancer.client_token {
         let earlier: Option<String> = db
-            .query_row(
+            .query_row_cached(
                 "SELECT document FROM load_balancers WHERE account_id = ?1 AND client_token = ?2",
                 params![load_balancer.account_id, token],
                 |row| row.get(0),
@@ -51,7 +52,7 @@ fn insert(
     };
     load_balancer.address = Ipv4Addr::from(address);
     load_balancer.revision = 1;
-    db.execute(
+    db.execute_cached(
         "INSERT INTO load_balancers (id, account_id, region_id, address_number, client_token, \
          revision, document) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![
@@ -130,11 +131,11 @@ fn wanted_address(db: &Connection, pool: AddressPool, wanted: Ipv4Addr) -> Resul
 /// Rewrites the rows that point at this load balancer from its document.
 fn index(db: &Connection, load_balancer: &LoadBalancer) -> Result<(), StoreError> {
     let id = &load_balancer.id;
-    db.execute(
+    db.execute_cached(
         "DELETE FROM load_balancer_children WHERE load_balancer_id = ?1",
         params![id],
     )?;
-    db.execute(
+    db.execute_cached(
         "DELETE FROM certificate_references WHERE load_balancer_id = ?1",
         params![id],
     )?;
@@ -225,7 +226,7 @@ fn replace(db: &Connection, edited: Vec<LoadBalancer>) -> Result<Vec<LoadBalance
     for mut load_balancer in edited {
         check_unchanged(db, &load_balancer)?;
         load_balancer.revision += 1;
-        db.execute(
+        db.execute_cached(
             "UPDATE load_balancers SET revision = ?1, document = ?2 WHERE id = ?3",
             params![
                 load_balancer.revision,
@@ -243,7 +244,7 @@ fn replace(db: &Connection, edited: Vec<LoadBalancer>) -> Result<Vec<LoadBalance
 fn delete(db: &Connection, read: &LoadBalancer) -> Result<(), StoreError> {
     check_unchanged(db, read)?;
     // Its children's IDs and its certificate references go with it (ON DELETE CASCADE).
-    db.execute("DELETE FROM load_balancers WHERE id = ?1", params![read.id])?;
+    db.execute_cached("DELETE FROM load_balancers WHERE id = ?1", params![read.id])?;
     advance_generation(db)
 }
 

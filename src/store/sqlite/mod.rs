@@ -30,7 +30,7 @@ use super::{
     UserCertificateStore,
 };
 use crate::audit::{AuditLine, RefusalQueue};
-use connection::{connect, create_owner_only, migrate};
+use connection::{Cached, connect, create_owner_only, migrate};
 
 const DATABASE_FILE: &str = "slbcert.db";
 const MAX_IDLE_READERS: usize = 8;
@@ -43,6 +43,9 @@ pub struct SqliteStore {
     nonces: Arc<nonces::Pending>,
     cursor: Arc<audit::PendingCursor>,
     appended: Arc<tokio::sync::Notify>,
+    /// When the last nonce stored by an earlier process expires (epoch ms): after that, no
+    /// nonce can have been used but by this process, whose memory cache knows them all.
+    earlier_nonces_until_ms: i64,
 }
 
 struct ReaderPool {
@@ -58,6 +61,7 @@ impl SqliteStore {
         create_owner_only(&path)?;
         let connection = connect(&path, false)?;
         migrate(&connection)?;
+        let earlier_nonces_until_ms = nonces::last_expiry(&connection)?;
         let (sender, queue) = mpsc::channel(WRITE_QUEUE);
         let health = Arc::new(writer::Health::default());
         let nonces = Arc::new(nonces::Pending::default());
@@ -89,6 +93,7 @@ impl SqliteStore {
             nonces,
             cursor,
             appended,
+            earlier_nonces_until_ms,
         })
     }
 
@@ -189,7 +194,7 @@ fn check_quota(
     let Some(limit) = quota else {
         return Ok(());
     };
-    let used: i64 = db.query_row(count, params, |row| row.get(0))?;
+    let used: i64 = db.query_row_cached(count, params, |row| row.get(0))?;
     if used as u64 >= limit {
         return Err(StoreError::OverQuota {
             used: used as u64,
@@ -459,6 +464,10 @@ impl NonceStore for SqliteStore {
         nonce: &str,
         now_ms: i64,
     ) -> Result<bool, StoreError> {
+        // SQLite in one data directory has one serving process (see `earlier_nonces_until_ms`).
+        if now_ms >= self.earlier_nonces_until_ms {
+            return Ok(false);
+        }
         let (access_key_id, nonce) = (access_key_id.to_owned(), nonce.to_owned());
         self.read(move |db| nonces::used(db, &access_key_id, &nonce, now_ms))
             .await

@@ -7,6 +7,7 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use super::connection::Cached;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::store::{StoreError, UsedNonce};
@@ -67,7 +68,7 @@ impl Pending {
             }
         }
         if sweep {
-            db.execute("DELETE FROM used_nonces WHERE expires_ms < ?1", [now_ms])?;
+            db.execute_cached("DELETE FROM used_nonces WHERE expires_ms < ?1", [now_ms])?;
         }
         Ok(())
     }
@@ -87,4 +88,13 @@ pub(super) fn used(
         .query_row(params![access_key_id, nonce, now_ms], |row| row.get(0))
         .optional()?;
     Ok(found.is_some())
+}
+
+/// When the last stored nonce expires (epoch ms), 0 if none is stored.
+pub(super) fn last_expiry(db: &Connection) -> Result<i64, StoreError> {
+    Ok(db.query_row_cached(
+        "SELECT COALESCE(MAX(expires_ms), 0) FROM used_nonces",
+        [],
+        |row| row.get(0),
+    )?)
 }

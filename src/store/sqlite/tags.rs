@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use super::connection::Cached;
 use rusqlite::types::Value;
 use rusqlite::{Connection, params, params_from_iter};
 
@@ -115,7 +116,7 @@ pub(super) fn remove(
     for id in ids {
         match keys {
             None => {
-                db.execute(
+                db.execute_cached(
                     "DELETE FROM certificate_tags WHERE certificate_id = ?1",
                     params![id],
                 )?;

@@ -1,5 +1,6 @@
 //! Certificates of the SSL Certificates Service, per account.
 
+use super::connection::Cached;
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
@@ -65,7 +66,7 @@ pub(super) fn insert(
         .private_key
         .as_ref()
         .ok_or_else(|| StoreError::Database("a user certificate needs its key".into()))?;
-    db.execute(
+    db.execute_cached(
         &format!(
             "INSERT INTO user_certificates ({COLUMNS}, certificate_pem, sealed_key, kek_version) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
@@ -171,7 +172,7 @@ pub(super) fn list(
         values.push(Value::Integer(until));
         condition.push_str(&format!(" AND not_after_ms < ?{}", values.len()));
     }
-    let total: i64 = db.query_row(
+    let total: i64 = db.query_row_cached(
         &format!("SELECT COUNT(*) FROM user_certificates WHERE {condition}"),
         params_from_iter(values.iter()),
         |row| row.get(0),
@@ -191,7 +192,7 @@ pub(super) fn list(
 }
 
 pub(super) fn delete(db: &Connection, account_id: &str, cert_id: i64) -> Result<(), StoreError> {
-    let deleted = db.execute(
+    let deleted = db.execute_cached(
         "DELETE FROM user_certificates WHERE account_id = ?1 AND cert_id = ?2",
         params![account_id, cert_id],
     )?;
