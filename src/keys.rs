@@ -41,12 +41,21 @@ pub async fn rewrap(
         version: newest.version,
     };
     let mut batches = 0;
+    let mut settled = false;
     while max_batches.is_none_or(|max| batches < max) {
         let values = store
             .sealed_values_below(newest.version, batch_size.max(1))
             .await?;
         if values.is_empty() {
-            break;
+            // A serving process may still seal under the older KEK for a moment after the
+            // rotation (it reads the newest version at most every NEWEST_KEK_FOR): look again
+            // once that time has passed.
+            if settled {
+                break;
+            }
+            tokio::time::sleep(2 * crate::crypto::NEWEST_KEK_FOR).await;
+            settled = true;
+            continue;
         }
         let mut updates = Vec::with_capacity(values.len());
         for value in values {

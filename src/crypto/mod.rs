@@ -11,4 +11,4 @@ mod vault;
 
 pub use master_key::{MasterKey, MasterKeyError};
 pub use secret::Secret;
-pub use vault::{Binding, Sealed, Vault, VaultError};
+pub use vault::{Binding, NEWEST_KEK_FOR, Sealed, Vault, VaultError};

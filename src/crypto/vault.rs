@@ -94,10 +94,15 @@ pub enum VaultError {
     WrongMasterKey(u32),
 }
 
+/// How long the newest KEK version, once read from the store, is used for new seals before it
+/// is read again: rotation (by another process) reaches every seal within this time.
+pub const NEWEST_KEK_FOR: std::time::Duration = std::time::Duration::from_secs(1);
+
 pub struct Vault {
     master: MasterKey,
     store: Arc<dyn Store>,
     keyring: RwLock<BTreeMap<u32, Arc<Kek>>>,
+    newest: std::sync::Mutex<Option<(u32, std::time::Instant)>>,
 }
 
 impl Vault {
@@ -112,6 +117,7 @@ impl Vault {
             master,
             store,
             keyring: RwLock::new(BTreeMap::new()),
+            newest: std::sync::Mutex::new(None),
         };
         if vault.store.newest_key_encryption_key().await?.is_none() {
             let kek = Kek::generate(1);
@@ -153,13 +159,23 @@ impl Vault {
         self.cached(version).ok_or(VaultError::UnknownKek(version))
     }
 
-    /// The newest KEK, as the store knows it now (rotation may happen in another process).
+    /// The newest KEK, as the store knew it at most [`NEWEST_KEK_FOR`] ago (rotation may
+    /// happen in another process).
     pub async fn newest(&self) -> Result<Arc<Kek>, VaultError> {
-        let version = self
-            .store
-            .newest_key_encryption_key()
-            .await?
-            .ok_or(VaultError::UnknownKek(1))?;
+        let known = *self.newest.lock().unwrap_or_else(|p| p.into_inner());
+        let version = match known {
+            Some((version, read)) if read.elapsed() < NEWEST_KEK_FOR => version,
+            _ => {
+                let version = self
+                    .store
+                    .newest_key_encryption_key()
+                    .await?
+                    .ok_or(VaultError::UnknownKek(1))?;
+                *self.newest.lock().unwrap_or_else(|p| p.into_inner()) =
+                    Some((version, std::time::Instant::now()));
+                version
+            }
+        };
         self.kek(version).await
     }
 

@@ -150,11 +150,15 @@ fn check_rsa_consistency(key: pkcs1::RsaPrivateKey<UintRef<'_>>) -> Result<(), K
         )
     };
     let modulus = strip_leading_zeros(key.modulus.as_bytes());
-    let bits = u32::try_from(modulus.len() * 8).map_err(|_| inconsistent())?;
-    // Every part fits in the modulus' width; one that does not is inconsistent already.
+    if modulus.len() > 64 * 1024 {
+        return Err(inconsistent());
+    }
+    // Each part at its own width (the primes and CRT values are half the modulus): the cost of
+    // a remainder grows with the widths of both operands.
     let number = |part: UintRef<'_>| {
-        BoxedUint::from_be_slice(strip_leading_zeros(part.as_bytes()), bits)
-            .map_err(|_| inconsistent())
+        let bytes = strip_leading_zeros(part.as_bytes());
+        let bits = (bytes.len() as u32 * 8).div_ceil(64).max(1) * 64;
+        BoxedUint::from_be_slice(bytes, bits).map_err(|_| inconsistent())
     };
     let [e, d, p, q, dp, dq, qinv] = [
         key.public_exponent,
@@ -167,28 +171,34 @@ fn check_rsa_consistency(key: pkcs1::RsaPrivateKey<UintRef<'_>>) -> Result<(), K
     ]
     .map(number);
     let (e, d, p, q, dp, dq, qinv) = (e?, d?, p?, q?, dp?, dq?, qinv?);
-    let one = BoxedUint::one_with_precision(bits);
     let non_zero = |value: BoxedUint| NonZero::new(value).into_option().ok_or_else(inconsistent);
-    if p <= one || q <= one {
+    let one = |like: &BoxedUint| BoxedUint::one_with_precision(like.bits_precision());
+    if p <= one(&p) || q <= one(&q) {
         return Err(inconsistent());
     }
     // The product of the primes is public once it equals n: compare it in plain bytes.
     if strip_leading_zeros(&p.concatenating_mul(&q).to_be_bytes()) != modulus {
         return Err(inconsistent());
     }
-    let p_minus_one = non_zero(p.wrapping_sub(&one))?;
-    let q_minus_one = non_zero(q.wrapping_sub(&one))?;
+    let p_minus_one = non_zero(p.wrapping_sub(&one(&p)))?;
+    let q_minus_one = non_zero(q.wrapping_sub(&one(&q)))?;
     let p = non_zero(p)?;
-    let consistent = d.rem(&p_minus_one) == dp
-        && d.rem(&q_minus_one) == dq
-        && e.concatenating_mul(&dp).rem(&p_minus_one) == one
-        && e.concatenating_mul(&dq).rem(&q_minus_one) == one
-        && qinv.concatenating_mul(&q).rem(&p) == one;
+    let consistent = equal(&d.rem(&p_minus_one), &dp)
+        & equal(&d.rem(&q_minus_one), &dq)
+        & equal(&e.concatenating_mul(&dp).rem(&p_minus_one), &one(&dp))
+        & equal(&e.concatenating_mul(&dq).rem(&q_minus_one), &one(&dq))
+        & equal(&qinv.concatenating_mul(&q).rem(&p), &one(&qinv));
     if consistent {
         Ok(())
     } else {
         Err(inconsistent())
     }
+}
+
+/// `a == b` in constant time, whatever their widths.
+fn equal(a: &crypto_bigint::BoxedUint, b: &crypto_bigint::BoxedUint) -> bool {
+    let bits = a.bits_precision().max(b.bits_precision());
+    a.widen(bits) == b.widen(bits)
 }
 
 fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
