@@ -70,6 +70,42 @@ proptest! {
     #[test]
     fn parameter_decoding_never_panics(query in ".{0,300}", body in proptest::collection::vec(any::<u8>(), 0..300)) {
         let _ = RpcParams::parse(&query, &body, None);
+        // Our decoder gives what the url crate's form_urlencoded gives, byte for byte.
+        let expected: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
+        prop_assert_eq!(slbcert::api::params::decode_form(&body), expected);
+
+    }
+}
+
+/// Form bodies built from the pieces that decoding must get right.
+fn form_pieces() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        Just("%"),
+        Just("+"),
+        Just("="),
+        Just("&"),
+        Just("&&"),
+        Just("%4"),
+        Just("%e8%af%81"),
+        Just("%E8%AF"),
+        Just("%zz"),
+        Just("%2B"),
+        Just("%ff"),
+        Just("a"),
+        Just("~*"),
+        Just("证"),
+    ];
+    proptest::collection::vec(piece, 0..24).prop_map(|pieces| pieces.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2048))]
+
+    #[test]
+    fn form_decoding_matches_form_urlencoded(body in form_pieces()) {
+        let expected: Vec<(String, String)> =
+            form_urlencoded::parse(body.as_bytes()).into_owned().collect();
+        prop_assert_eq!(slbcert::api::params::decode_form(body.as_bytes()), expected);
     }
 }
 

@@ -48,6 +48,58 @@ pub fn max_value_bytes(name: &str) -> usize {
         .map_or(MAX_VALUE_BYTES, |(_, max)| *max)
 }
 
+/// `application/x-www-form-urlencoded` pairs, decoded exactly as `form_urlencoded::parse`
+/// does (empty pieces skipped, `+` a space, a `%` without two hex digits kept, invalid UTF-8
+/// replaced), with one allocation per name and value: uploads carry kilobytes of PEM.
+pub fn decode_form(input: &[u8]) -> Vec<(String, String)> {
+    input
+        .split(|byte| *byte == b'&')
+        .filter(|piece| !piece.is_empty())
+        .map(|piece| {
+            let (name, value) = match piece.iter().position(|byte| *byte == b'=') {
+                Some(at) => (&piece[..at], &piece[at + 1..]),
+                None => (piece, &piece[piece.len()..]),
+            };
+            (decode_component(name), decode_component(value))
+        })
+        .collect()
+}
+
+fn decode_component(input: &[u8]) -> String {
+    fn hex(byte: u8) -> Option<u8> {
+        match byte {
+            b'0'..=b'9' => Some(byte - b'0'),
+            b'a'..=b'f' => Some(byte - b'a' + 10),
+            b'A'..=b'F' => Some(byte - b'A' + 10),
+            _ => None,
+        }
+    }
+    let mut out = Vec::with_capacity(input.len());
+    let mut index = 0;
+    while index < input.len() {
+        let byte = input[index];
+        index += 1;
+        match byte {
+            b'+' => out.push(b' '),
+            b'%' => match (
+                input.get(index).copied().and_then(hex),
+                input.get(index + 1).copied().and_then(hex),
+            ) {
+                (Some(high), Some(low)) => {
+                    out.push(high << 4 | low);
+                    index += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            other => out.push(other),
+        }
+    }
+    match String::from_utf8(out) {
+        Ok(text) => text,
+        Err(error) => String::from_utf8_lossy(error.as_bytes()).into_owned(),
+    }
+}
+
 /// Decoded parameters, kept apart by origin: V1 signs all of them, V3 only the query.
 #[derive(Debug, Default)]
 pub struct RpcParams {
@@ -58,13 +110,11 @@ pub struct RpcParams {
 impl RpcParams {
     /// Decodes with form semantics (`+` is a space, `%XX` is UTF-8), as every SDK encodes.
     pub fn parse(query: &str, body: &[u8], content_type: Option<&str>) -> Result<Self, ApiError> {
-        let query: Vec<_> = form_urlencoded::parse(query.as_bytes())
-            .into_owned()
-            .collect();
+        let query = decode_form(query.as_bytes());
         let form = if body.is_empty() {
             Vec::new()
         } else if content_type.is_none_or(is_form) {
-            form_urlencoded::parse(body).into_owned().collect()
+            decode_form(body)
         } else {
             return Err(ApiError::InvalidParameter(format!(
                 "The request body must be application/x-www-form-urlencoded, not {}.",

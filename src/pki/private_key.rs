@@ -180,8 +180,8 @@ fn check_rsa_consistency(key: pkcs1::RsaPrivateKey<UintRef<'_>>) -> Result<(), K
     if strip_leading_zeros(&p.concatenating_mul(&q).to_be_bytes()) != modulus {
         return Err(inconsistent());
     }
-    let p_minus_one = non_zero(p.wrapping_sub(&one(&p)))?;
-    let q_minus_one = non_zero(q.wrapping_sub(&one(&q)))?;
+    let p_minus_one = non_zero(p.wrapping_sub(one(&p)))?;
+    let q_minus_one = non_zero(q.wrapping_sub(one(&q)))?;
     let p = non_zero(p)?;
     let consistent = equal(&d.rem(&p_minus_one), &dp)
         & equal(&d.rem(&q_minus_one), &dq)
@@ -197,8 +197,10 @@ fn check_rsa_consistency(key: pkcs1::RsaPrivateKey<UintRef<'_>>) -> Result<(), K
 
 /// `a == b` in constant time, whatever their widths.
 fn equal(a: &crypto_bigint::BoxedUint, b: &crypto_bigint::BoxedUint) -> bool {
+    use crypto_bigint::Resize;
+    // Widening only: nothing is cut.
     let bits = a.bits_precision().max(b.bits_precision());
-    a.widen(bits) == b.widen(bits)
+    a.resize_unchecked(bits) == b.resize_unchecked(bits)
 }
 
 fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {

@@ -7,7 +7,7 @@ use http::Method;
 use sha1::Sha1;
 
 use super::Claim;
-use super::encode::percent_encode;
+use super::encode::encode_twice_into;
 use crate::api::error::ApiError;
 use crate::api::params::RpcParams;
 
@@ -44,18 +44,28 @@ pub fn string_to_sign(method: &str, params: &RpcParams) -> String {
         .map(|(key, value)| (key.as_str(), value.as_str()))
         .collect();
     pairs.sort_unstable();
-    let canonical = pairs
-        .iter()
-        .map(|(key, value)| format!("{}={}", percent_encode(key), percent_encode(value)))
-        .collect::<Vec<_>>()
-        .join("&");
-    format!("{method}&%2F&{}", percent_encode(&canonical))
+    // enc(enc(k) "=" enc(v) "&" ...) is enc(enc(k)) "%3D" enc(enc(v)) "%26" ...: the separators
+    // are encoded once, the names and values twice.
+    let size: usize = pairs.iter().map(|(k, v)| 2 * (k.len() + v.len()) + 6).sum();
+    let mut text = String::with_capacity(method.len() + 6 + size);
+    text.push_str(method);
+    text.push_str("&%2F&");
+    for (index, (key, value)) in pairs.iter().enumerate() {
+        if index > 0 {
+            text.push_str("%26");
+        }
+        encode_twice_into(&mut text, key);
+        text.push_str("%3D");
+        encode_twice_into(&mut text, value);
+    }
+    text
 }
 
 /// `base64(HMAC-SHA1(secret + "&", string_to_sign))`.
 pub fn sign(secret: &str, string_to_sign: &str) -> String {
-    let mut mac = Hmac::<Sha1>::new_from_slice(format!("{secret}&").as_bytes())
-        .expect("HMAC takes keys of any length");
+    let key = zeroize::Zeroizing::new(format!("{secret}&"));
+    let mut mac =
+        Hmac::<Sha1>::new_from_slice(key.as_bytes()).expect("HMAC takes keys of any length");
     mac.update(string_to_sign.as_bytes());
     STANDARD.encode(mac.finalize().into_bytes())
 }
