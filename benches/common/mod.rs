@@ -30,13 +30,33 @@ pub fn signed_query(credentials: &Credentials, action: &str, extra: &[(&str, &st
         ("RegionId", "cn-hangzhou"),
     ];
     pairs.extend_from_slice(extra);
-    let query = pairs
+    let encoded: Vec<(&str, String)> = pairs
         .iter()
-        .map(|(key, value)| format!("{key}={}", percent_encode(value)))
+        .map(|(key, value)| (*key, percent_encode(value)))
+        .collect();
+    let query = encoded
+        .iter()
+        .map(|(key, value)| format!("{key}={value}"))
         .collect::<Vec<_>>()
         .join("&");
-    let params = RpcParams::parse(&query, b"", None).expect("our own query parses");
-    let signature = v1::sign(&credentials.secret, &v1::string_to_sign("POST", &params));
+    // The string to sign straight from the pairs (names need no encoding), without decoding
+    // our own query again: the load generator shares the cores with the server.
+    let mut sorted: Vec<&(&str, String)> = encoded.iter().collect();
+    sorted.sort_unstable_by_key(|(key, _)| *key);
+    let canonical = sorted
+        .iter()
+        .map(|(key, value)| format!("{key}={value}"))
+        .collect::<Vec<_>>()
+        .join("&");
+    let string_to_sign = format!("POST&%2F&{}", percent_encode(&canonical));
+    debug_assert_eq!(
+        string_to_sign,
+        v1::string_to_sign(
+            "POST",
+            &RpcParams::parse(&query, b"", None).expect("parses")
+        )
+    );
+    let signature = v1::sign(&credentials.secret, &string_to_sign);
     format!("{query}&Signature={}", percent_encode(&signature))
 }
 

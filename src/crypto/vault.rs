@@ -238,6 +238,9 @@ impl Vault {
             {
                 Ok(()) => {
                     self.reload().await?;
+                    // This process's own seals use it at once.
+                    *self.newest.lock().unwrap_or_else(|p| p.into_inner()) =
+                        Some((version, std::time::Instant::now()));
                     return Ok(version);
                 }
                 // Another rotation took this version first: take the next.
