@@ -145,7 +145,7 @@ struct Storage {
     /// SLBCERT_MASTER_KEY, DATA_DIR/master.key is used (and made on the first start).
     #[arg(long, env = "SLBCERT_MASTER_KEY_FILE")]
     master_key_file: Option<PathBuf>,
-    /// The audit log (one JSON line per mutation); DATA_DIR/audit.log by default.
+    /// The audit log (the export of the audit trail, one JSON line per record); DATA_DIR/audit.log by default.
     #[arg(long, env = "SLBCERT_AUDIT_LOG")]
     audit_log: Option<PathBuf>,
 }

@@ -116,7 +116,7 @@ pub enum ApiError {
     Internal,
     #[error("service unavailable")]
     ServiceUnavailable,
-    /// The storage or the audit log cannot be used now; the reason is for the client too.
+    /// The storage cannot be used now; the reason is for the client too.
     #[error("storage unavailable: {0}")]
     StorageUnavailable(String),
 }
