@@ -826,3 +826,39 @@ async fn the_keyring_and_sealed_values_for_rewrapping() {
         .unwrap();
     assert_eq!(stored.private_key.unwrap(), rewrapped);
 }
+
+/// Nonces are stored with the writer's batches and, after a restart, answered from the live ones
+/// loaded at open (this process's own are the signature layer's memory cache's to know).
+#[tokio::test]
+async fn nonces_of_an_earlier_process_are_known_after_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir).await;
+    let now = 1_000_000;
+    store.remember_nonce(slbcert::store::UsedNonce {
+        access_key_id: "LTAI0".into(),
+        nonce: "n1".into(),
+        expires_ms: i64::MAX - 1,
+    });
+    store.remember_nonce(slbcert::store::UsedNonce {
+        access_key_id: "LTAI0".into(),
+        nonce: "gone".into(),
+        expires_ms: 1,
+    });
+    store.record("{}".into()).await.unwrap(); // a batch takes the queued nonces
+    assert!(
+        !store.nonce_used("LTAI0", "n1", now).await.unwrap(),
+        "this process's own"
+    );
+    drop(store);
+    let store = open(&dir).await;
+    assert!(store.nonce_used("LTAI0", "n1", now).await.unwrap());
+    assert!(
+        !store.nonce_used("LTAI1", "n1", now).await.unwrap(),
+        "per AccessKey"
+    );
+    assert!(!store.nonce_used("LTAI0", "other", now).await.unwrap());
+    assert!(
+        !store.nonce_used("LTAI0", "gone", now).await.unwrap(),
+        "expired"
+    );
+}

@@ -43,9 +43,9 @@ pub struct SqliteStore {
     nonces: Arc<nonces::Pending>,
     cursor: Arc<audit::PendingCursor>,
     appended: Arc<tokio::sync::Notify>,
-    /// When the last nonce stored by an earlier process expires (epoch ms): after that, no
-    /// nonce can have been used but by this process, whose memory cache knows them all.
-    earlier_nonces_until_ms: i64,
+    /// The live nonces an earlier process stored (this process's are in the signature layer's
+    /// memory cache).
+    earlier_nonces: nonces::Earlier,
 }
 
 struct ReaderPool {
@@ -61,7 +61,8 @@ impl SqliteStore {
         create_owner_only(&path)?;
         let connection = connect(&path, false)?;
         migrate(&connection)?;
-        let earlier_nonces_until_ms = nonces::last_expiry(&connection)?;
+        let earlier_nonces =
+            nonces::Earlier::load(&connection, crate::clock::unix_ms(crate::clock::now()))?;
         let (sender, queue) = mpsc::channel(WRITE_QUEUE);
         let health = Arc::new(writer::Health::default());
         let nonces = Arc::new(nonces::Pending::default());
@@ -93,7 +94,7 @@ impl SqliteStore {
             nonces,
             cursor,
             appended,
-            earlier_nonces_until_ms,
+            earlier_nonces,
         })
     }
 
@@ -464,13 +465,9 @@ impl NonceStore for SqliteStore {
         nonce: &str,
         now_ms: i64,
     ) -> Result<bool, StoreError> {
-        // SQLite in one data directory has one serving process (see `earlier_nonces_until_ms`).
-        if now_ms >= self.earlier_nonces_until_ms {
-            return Ok(false);
-        }
-        let (access_key_id, nonce) = (access_key_id.to_owned(), nonce.to_owned());
-        self.read(move |db| nonces::used(db, &access_key_id, &nonce, now_ms))
-            .await
+        // SQLite in one data directory has one serving process: nonces of another one can only
+        // be those of an earlier process.
+        Ok(self.earlier_nonces.used(access_key_id, nonce, now_ms))
     }
 
     fn remember_nonce(&self, nonce: UsedNonce) {

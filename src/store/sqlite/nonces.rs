@@ -1,14 +1,18 @@
-//! Used `SignatureNonce`s, kept durably for their window. Signature checks queue them here; the
-//! writer inserts the queue at the start of every batch, so the nonce of a mutation commits in
-//! the same transaction as the mutation (or an earlier one), and a read's nonce with the next
-//! batch, or within [`FLUSH_AFTER`] when no batch comes. Expired ones are deleted as batches go
-//! by.
+//! Used `SignatureNonce`s, kept durably for their window so that a captured request does not
+//! replay after a restart. Signature checks queue them here; the writer appends the queue at the
+//! start of every batch, so the nonce of a mutation commits in the same transaction as the
+//! mutation (or an earlier one), and a read's nonce with the next batch, or within
+//! [`FLUSH_AFTER`] when no batch comes. The table is keyed by expiry (appends touch its last
+//! page; expired ones are cut off its front) and never searched while serving: the live ones an
+//! earlier process stored are loaded at open ([`Earlier`]), and the serving process checks its
+//! own in memory.
 
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use super::connection::Cached;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 
 use crate::store::{StoreError, UsedNonce};
 
@@ -60,41 +64,56 @@ impl Pending {
         };
         if !nonces.is_empty() {
             let mut insert = db.prepare_cached(
-                "INSERT INTO used_nonces (access_key_id, nonce, expires_ms) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (access_key_id, nonce) DO UPDATE SET expires_ms = excluded.expires_ms",
+                "INSERT OR IGNORE INTO nonce_log (access_key_id, nonce, expires_ms) \
+                 VALUES (?1, ?2, ?3)",
             )?;
             for nonce in &nonces {
                 insert.execute(params![nonce.access_key_id, nonce.nonce, nonce.expires_ms])?;
             }
         }
         if sweep {
-            db.execute_cached("DELETE FROM used_nonces WHERE expires_ms < ?1", [now_ms])?;
+            db.execute_cached("DELETE FROM nonce_log WHERE expires_ms < ?1", [now_ms])?;
         }
         Ok(())
     }
 }
 
-/// Whether `nonce` was used by `access_key_id` and is still within its window.
-pub(super) fn used(
-    db: &Connection,
-    access_key_id: &str,
-    nonce: &str,
-    now_ms: i64,
-) -> Result<bool, StoreError> {
-    let found: Option<i64> = db
-        .prepare_cached(
-            "SELECT 1 FROM used_nonces WHERE access_key_id = ?1 AND nonce = ?2 AND expires_ms > ?3",
-        )?
-        .query_row(params![access_key_id, nonce, now_ms], |row| row.get(0))
-        .optional()?;
-    Ok(found.is_some())
+/// The nonces an earlier process stored that are still live, loaded at open: as many as that
+/// process held in its own memory cache at the end, and forgotten once the last expires.
+pub(super) struct Earlier {
+    /// "AccessKeyId\nnonce" -> when it expires (epoch ms).
+    nonces: HashMap<String, i64>,
+    until_ms: i64,
 }
 
-/// When the last stored nonce expires (epoch ms), 0 if none is stored.
-pub(super) fn last_expiry(db: &Connection) -> Result<i64, StoreError> {
-    Ok(db.query_row_cached(
-        "SELECT COALESCE(MAX(expires_ms), 0) FROM used_nonces",
-        [],
-        |row| row.get(0),
-    )?)
+impl Earlier {
+    pub fn load(db: &Connection, now_ms: i64) -> Result<Earlier, StoreError> {
+        let mut statement = db.prepare(
+            "SELECT access_key_id, nonce, expires_ms FROM nonce_log WHERE expires_ms > ?1",
+        )?;
+        let mut nonces = HashMap::new();
+        let mut until_ms = 0;
+        let rows = statement.query_map([now_ms], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, i64>(2)?,
+            ))
+        })?;
+        for row in rows {
+            let (access_key_id, nonce, expires_ms) = row?;
+            until_ms = until_ms.max(expires_ms);
+            nonces.insert(format!("{access_key_id}\n{nonce}"), expires_ms);
+        }
+        Ok(Earlier { nonces, until_ms })
+    }
+
+    /// Whether an earlier process used `nonce` for `access_key_id` and it is still live.
+    pub fn used(&self, access_key_id: &str, nonce: &str, now_ms: i64) -> bool {
+        now_ms < self.until_ms
+            && self
+                .nonces
+                .get(&format!("{access_key_id}\n{nonce}"))
+                .is_some_and(|expires_ms| *expires_ms > now_ms)
+    }
 }
