@@ -1,7 +1,8 @@
 //! Opening the database: the file (owner-only), each connection's settings, migrations, and
 //! which SQLite errors are faults of the storage rather than bugs.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, Params, Row};
@@ -89,6 +90,38 @@ impl Cached for Connection {
         F: FnOnce(&Row<'_>) -> rusqlite::Result<T>,
     {
         self.prepare_cached(sql)?.query_row(params, f)
+    }
+}
+
+const MAX_IDLE_READERS: usize = 8;
+
+/// Read-only connections kept for reuse (at most [`MAX_IDLE_READERS`] idle).
+pub(super) struct ReaderPool {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl ReaderPool {
+    pub fn new(path: PathBuf) -> ReaderPool {
+        ReaderPool {
+            path,
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub fn take(&self) -> Result<Connection, StoreError> {
+        let idle = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        match idle {
+            Some(connection) => Ok(connection),
+            None => connect(&self.path, true),
+        }
+    }
+
+    pub fn give_back(&self, connection: Connection) {
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        if idle.len() < MAX_IDLE_READERS {
+            idle.push(connection);
+        }
     }
 }
 

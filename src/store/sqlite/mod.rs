@@ -15,8 +15,8 @@ mod tags;
 mod user_certificates;
 mod writer;
 
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::path::Path;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use rusqlite::Connection;
@@ -33,11 +33,10 @@ use crate::audit::{AuditLine, RefusalQueue};
 use connection::{Cached, connect, create_owner_only, migrate};
 
 const DATABASE_FILE: &str = "slbcert.db";
-const MAX_IDLE_READERS: usize = 8;
 const WRITE_QUEUE: usize = 4096;
 
 pub struct SqliteStore {
-    readers: Arc<ReaderPool>,
+    readers: Arc<connection::ReaderPool>,
     writer: mpsc::Sender<Box<dyn writer::Job>>,
     health: Arc<writer::Health>,
     nonces: Arc<nonces::Pending>,
@@ -46,11 +45,6 @@ pub struct SqliteStore {
     /// The live nonces an earlier process stored (this process's are in the signature layer's
     /// memory cache).
     earlier_nonces: nonces::Earlier,
-}
-
-struct ReaderPool {
-    path: PathBuf,
-    idle: Mutex<Vec<Connection>>,
 }
 
 impl SqliteStore {
@@ -83,12 +77,9 @@ impl SqliteStore {
             let (nonces, cursor) = (nonces.clone(), cursor.clone());
             move || nonces.overdue() || refusals.overdue() || cursor.overdue()
         };
-        start_flusher(sender.downgrade(), overdue)?;
+        writer::start_flusher(sender.downgrade(), overdue)?;
         Ok(SqliteStore {
-            readers: Arc::new(ReaderPool {
-                path,
-                idle: Mutex::new(Vec::new()),
-            }),
+            readers: Arc::new(connection::ReaderPool::new(path)),
             writer: sender,
             health,
             nonces,
@@ -135,49 +126,6 @@ impl SqliteStore {
         .await
         .map_err(|error| StoreError::Database(error.to_string()))?
     }
-}
-
-impl ReaderPool {
-    fn take(&self) -> Result<Connection, StoreError> {
-        let idle = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
-        match idle {
-            Some(connection) => Ok(connection),
-            None => connect(&self.path, true),
-        }
-    }
-
-    fn give_back(&self, connection: Connection) {
-        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
-        if idle.len() < MAX_IDLE_READERS {
-            idle.push(connection);
-        }
-    }
-}
-
-/// Starts a batch for what is queued for the writer (nonces, refusals, the export cursor) once
-/// no write has taken it within [`nonces::FLUSH_AFTER`] (under reads only, say). Under writes
-/// it never has to: every batch takes them first. It stops with the store.
-fn start_flusher(
-    writer: mpsc::WeakSender<Box<dyn writer::Job>>,
-    overdue: impl Fn() -> bool + Send + 'static,
-) -> Result<(), StoreError> {
-    std::thread::Builder::new()
-        .name("write-flusher".into())
-        .spawn(move || {
-            loop {
-                std::thread::sleep(nonces::FLUSH_AFTER);
-                let Some(writer) = writer.upgrade() else {
-                    return;
-                };
-                if overdue() {
-                    let (job, _) = writer::job(|_: &Connection| Ok(()), None);
-                    // A full queue will take the nonces with its next batch anyway.
-                    let _ = writer.try_send(job);
-                }
-            }
-        })
-        .map(drop)
-        .map_err(|error| StoreError::Database(error.to_string()))
 }
 
 /// Lists of names (subject alternative names) are stored as JSON text.

@@ -254,6 +254,32 @@ fn run_batch(
     Ok(Committed { records, cursor })
 }
 
+/// Starts a batch for what is queued for the writer (nonces, refusals, the export cursor) once
+/// no write has taken it within [`super::nonces::FLUSH_AFTER`] (under reads only, say). Under
+/// writes it never has to: every batch takes them first. It stops with the store.
+pub(super) fn start_flusher(
+    writer: mpsc::WeakSender<Box<dyn Job>>,
+    overdue: impl Fn() -> bool + Send + 'static,
+) -> Result<(), StoreError> {
+    std::thread::Builder::new()
+        .name("write-flusher".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(super::nonces::FLUSH_AFTER);
+                let Some(writer) = writer.upgrade() else {
+                    return;
+                };
+                if overdue() {
+                    let (job, _) = job(|_: &Connection| Ok(()), None);
+                    // A full queue will take the nonces with its next batch anyway.
+                    let _ = writer.try_send(job);
+                }
+            }
+        })
+        .map(drop)
+        .map_err(|error| StoreError::Database(error.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
