@@ -52,9 +52,14 @@ impl DataDir {
     pub async fn export_audit(&self) -> Result<u64, audit::ExportError> {
         let (audit, store) = (self.audit.clone(), self.store.clone());
         let runtime = tokio::runtime::Handle::current();
-        tokio::task::spawn_blocking(move || audit.export_round(store.as_ref(), &runtime))
+        match tokio::task::spawn_blocking(move || audit.export_round(store.as_ref(), &runtime))
             .await
-            .unwrap_or(Ok(0))
+        {
+            Ok(result) => result,
+            // A bug in the round is a bug of the command, not a round that exported nothing.
+            Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+            Err(_) => Ok(0),
+        }
     }
 }
 

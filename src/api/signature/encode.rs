@@ -16,33 +16,24 @@ pub fn percent_encode(text: &str) -> String {
 
 /// Appends `text` percent-encoded.
 pub fn encode_into(out: &mut String, text: &str) {
-    // SAFETY: only ASCII bytes are pushed, so the String stays UTF-8.
-    let bytes = unsafe { out.as_mut_vec() };
-    for &byte in text.as_bytes() {
-        if unreserved(byte) {
-            bytes.push(byte);
-        } else {
-            bytes.extend_from_slice(&[b'%', HEX[(byte >> 4) as usize], HEX[(byte & 15) as usize]]);
-        }
-    }
+    encode_with(out, text, "%");
 }
 
 /// Appends `text` percent-encoded twice (`enc(enc(text))`) in one pass: an encoded byte's `%`
 /// is itself encoded, `%25`.
 pub fn encode_twice_into(out: &mut String, text: &str) {
-    // SAFETY: only ASCII bytes are pushed, so the String stays UTF-8.
-    let bytes = unsafe { out.as_mut_vec() };
+    encode_with(out, text, "%25");
+}
+
+/// Appends `text` with each byte that is not unreserved written as `escape` and two hex digits.
+fn encode_with(out: &mut String, text: &str, escape: &str) {
     for &byte in text.as_bytes() {
         if unreserved(byte) {
-            bytes.push(byte);
+            out.push(byte as char);
         } else {
-            bytes.extend_from_slice(&[
-                b'%',
-                b'2',
-                b'5',
-                HEX[(byte >> 4) as usize],
-                HEX[(byte & 15) as usize],
-            ]);
+            out.push_str(escape);
+            out.push(HEX[(byte >> 4) as usize] as char);
+            out.push(HEX[(byte & 15) as usize] as char);
         }
     }
 }

@@ -24,7 +24,7 @@ use key_cache::{KeyCache, KnownKey};
 /// What verifying signatures remembers between requests: used nonces and opened AccessKeys.
 #[derive(Default)]
 pub struct Verifier {
-    pub nonces: NonceCache,
+    nonces: NonceCache,
     keys: KeyCache,
 }
 
