@@ -33,6 +33,27 @@ pub async fn create(
     name: &str,
     audit: &AuditRecord,
 ) -> Result<Credentials, VaultError> {
+    let created = insert(store, vault, name, audit, false).await?;
+    Ok(created.expect("an account is made unless the first one was asked for"))
+}
+
+/// Creates the store's first account, unless it has one (made meanwhile by another node).
+pub async fn create_first(
+    store: &dyn Store,
+    vault: &Vault,
+    name: &str,
+    audit: &AuditRecord,
+) -> Result<Option<Credentials>, VaultError> {
+    insert(store, vault, name, audit, true).await
+}
+
+async fn insert(
+    store: &dyn Store,
+    vault: &Vault,
+    name: &str,
+    audit: &AuditRecord,
+    only_first: bool,
+) -> Result<Option<Credentials>, VaultError> {
     let mut last_error = None;
     for _ in 0..ATTEMPTS {
         let created_ms = clock::unix_ms(clock::now());
@@ -62,8 +83,17 @@ pub async fn create(
         record.account_id = credentials.account_id.clone();
         record.access_key_id = credentials.access_key_id.clone();
         let line = record.success(&credentials.account_id, None);
-        match store.insert_account(account, key, line).await {
-            Ok(()) => return Ok(credentials),
+        let inserted = if only_first {
+            store.insert_first_account(account, key, line).await
+        } else {
+            store
+                .insert_account(account, key, line)
+                .await
+                .map(|()| true)
+        };
+        match inserted {
+            Ok(true) => return Ok(Some(credentials)),
+            Ok(false) => return Ok(None),
             Err(StoreError::Conflict(what)) => last_error = Some(StoreError::Conflict(what)),
             Err(other) => return Err(other.into()),
         }

@@ -1,4 +1,4 @@
-//! The command line: `serve`, `account create`, `keys rotate`, `keys rewrap`. Other tools
+//! The command line: `serve`, `account create`, `keys rotate`, `keys rewrap`, `migrate`. Other tools
 //! depend on these exact forms.
 
 use std::path::PathBuf;
@@ -40,6 +40,22 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Copy a data directory's SQLite store into PostgreSQL (same IDs, sealed keys still
+    /// sealed, the same audit trail). Resumable: run it again to finish an interrupted copy.
+    Migrate(MigrateArgs),
+}
+
+#[derive(clap::Args)]
+struct MigrateArgs {
+    /// The data directory whose slbcert.db is copied (it is only read).
+    #[arg(long)]
+    from: PathBuf,
+    /// The PostgreSQL database to copy into; its schema is made if needed.
+    #[arg(long, value_parser = database_url, hide_env_values = true)]
+    to: String,
+    /// Rows per transaction.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    batch_size: u64,
 }
 
 #[derive(clap::Args)]
@@ -148,6 +164,18 @@ struct Storage {
     /// The audit log (the export of the audit trail, one JSON line per record); DATA_DIR/audit.log by default.
     #[arg(long, env = "SLBCERT_AUDIT_LOG")]
     audit_log: Option<PathBuf>,
+    /// Keep state in this PostgreSQL database (postgres://user@host:port/db), shared by every
+    /// node given the same URL and master key; without it, SQLite in DATA_DIR.
+    #[arg(long, env = "SLBCERT_DATABASE_URL", value_parser = database_url, hide_env_values = true)]
+    database_url: Option<String>,
+}
+
+fn database_url(url: &str) -> Result<String, String> {
+    if crate::store::postgres::is_postgres_url(url) {
+        Ok(url.to_owned())
+    } else {
+        Err("expected a postgres:// or postgresql:// URL".into())
+    }
 }
 
 impl Storage {
@@ -158,6 +186,7 @@ impl Storage {
                 .ok()
                 .map(Zeroizing::new),
             audit_log: self.audit_log.clone(),
+            database_url: self.database_url.clone().map(Zeroizing::new),
         }
     }
 
@@ -257,6 +286,17 @@ async fn run(command: Command) -> Result<(), BoxError> {
             },
         })
         .await?),
+        Command::Migrate(args) => {
+            let copied =
+                crate::migrate::sqlite_to_postgres(&args.from, &args.to, args.batch_size as usize)
+                    .await?;
+            println!(
+                "done: {} rows copied ({} were there already); serve with --database-url and \
+                 the same master key",
+                copied.copied, copied.skipped
+            );
+            Ok(())
+        }
         Command::Account {
             command:
                 AccountCommand::Create {

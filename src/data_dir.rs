@@ -11,6 +11,7 @@ use crate::audit::{self, AuditExport, AuditRecord, RefusalQueue};
 use crate::crypto::master_key::{self, Origin};
 use crate::crypto::{MasterKeyError, Vault, VaultError};
 use crate::ids;
+use crate::store::postgres::PostgresStore;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{Store, StoreError};
 
@@ -23,6 +24,9 @@ pub struct Options {
     pub master_key: Option<Zeroizing<String>>,
     /// `--audit-log`; else `DATA_DIR/audit.log`.
     pub audit_log: Option<PathBuf>,
+    /// `--database-url`: a PostgreSQL database shared by many nodes; else SQLite in the data
+    /// directory. The URL may carry a password, so it is not shown by `Debug`.
+    pub database_url: Option<Zeroizing<String>>,
 }
 
 impl std::fmt::Debug for Options {
@@ -34,6 +38,10 @@ impl std::fmt::Debug for Options {
                 &self.master_key.as_ref().map(|_| "[REDACTED]"),
             )
             .field("audit_log", &self.audit_log)
+            .field(
+                "database_url",
+                &self.database_url.as_ref().map(|_| "[REDACTED]"),
+            )
             .finish()
     }
 }
@@ -98,7 +106,12 @@ pub async fn open(path: &Path, options: &Options, actor: &str) -> Result<DataDir
         })?,
     );
     let refusals = Arc::new(RefusalQueue::default());
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(path, refusals.clone())?);
+    let store: Arc<dyn Store> = match &options.database_url {
+        Some(url) => {
+            Arc::new(PostgresStore::open(url, refusals.clone(), exporter_name(&audit_path)).await?)
+        }
+        None => Arc::new(SqliteStore::open(path, refusals.clone())?),
+    };
     // A new master key is made only while nothing is sealed under an old one.
     let sealed_already = store.newest_key_encryption_key().await?.is_some();
     let (master, origin) = master_key::load(
@@ -125,6 +138,13 @@ pub async fn open(path: &Path, options: &Options, actor: &str) -> Result<DataDir
         audit,
         refusals,
     })
+}
+
+/// How a shared database tells this node's audit log from other nodes': host and path.
+fn exporter_name(audit_path: &Path) -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let path = std::fs::canonicalize(audit_path).unwrap_or_else(|_| audit_path.to_owned());
+    format!("{}:{}", host.trim(), path.display())
 }
 
 /// Creates the data directory, readable by its owner only.

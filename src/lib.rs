@@ -14,6 +14,7 @@ pub mod fuzzing;
 pub mod http;
 pub mod ids;
 pub mod keys;
+pub mod migrate;
 pub mod pki;
 pub mod products;
 pub mod regions;

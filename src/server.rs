@@ -233,8 +233,12 @@ async fn bootstrap_first_account(data: &DataDir, data_dir: &Path) -> Result<(), 
         return Ok(());
     }
     let audit = AuditRecord::new(&ids::request_id(), "CreateAccount", "serve");
-    let credentials =
-        crate::accounts::create(data.store.as_ref(), &data.vault, "default", &audit).await?;
+    let Some(credentials) =
+        crate::accounts::create_first(data.store.as_ref(), &data.vault, "default", &audit).await?
+    else {
+        // Another node sharing the database made it first: its data directory has the file.
+        return Ok(());
+    };
     let path = data_dir.join(CREDENTIALS_FILE);
     let line = serde_json::to_string(&credentials).expect("credentials serialize");
     std::fs::OpenOptions::new()

@@ -834,31 +834,50 @@ async fn nonces_of_an_earlier_process_are_known_after_reopening() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir).await;
     let now = 1_000_000;
-    store.remember_nonce(slbcert::store::UsedNonce {
-        access_key_id: "LTAI0".into(),
-        nonce: "n1".into(),
-        expires_ms: i64::MAX - 1,
-    });
-    store.remember_nonce(slbcert::store::UsedNonce {
-        access_key_id: "LTAI0".into(),
-        nonce: "gone".into(),
-        expires_ms: 1,
-    });
-    store.record("{}".into()).await.unwrap(); // a batch takes the queued nonces
+    let nonce = |key: &str, nonce: &str, expires_ms| slbcert::store::UsedNonce {
+        access_key_id: key.into(),
+        nonce: nonce.into(),
+        expires_ms,
+    };
     assert!(
-        !store.nonce_used("LTAI0", "n1", now).await.unwrap(),
-        "this process's own"
+        store
+            .claim_nonce(nonce("LTAI0", "n1", i64::MAX - 1), now)
+            .await
+            .unwrap()
     );
+    assert!(
+        store
+            .claim_nonce(nonce("LTAI0", "gone", 1), now)
+            .await
+            .unwrap()
+    );
+    store.record("{}".into()).await.unwrap(); // a batch takes the queued nonces
     drop(store);
     let store = open(&dir).await;
-    assert!(store.nonce_used("LTAI0", "n1", now).await.unwrap());
     assert!(
-        !store.nonce_used("LTAI1", "n1", now).await.unwrap(),
+        !store
+            .claim_nonce(nonce("LTAI0", "n1", i64::MAX - 1), now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .claim_nonce(nonce("LTAI1", "n1", i64::MAX - 1), now)
+            .await
+            .unwrap(),
         "per AccessKey"
     );
-    assert!(!store.nonce_used("LTAI0", "other", now).await.unwrap());
     assert!(
-        !store.nonce_used("LTAI0", "gone", now).await.unwrap(),
+        store
+            .claim_nonce(nonce("LTAI0", "other", i64::MAX - 1), now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .claim_nonce(nonce("LTAI0", "gone", i64::MAX - 1), now)
+            .await
+            .unwrap(),
         "expired"
     );
 }

@@ -102,7 +102,8 @@ pub struct Vault {
     master: MasterKey,
     store: Arc<dyn Store>,
     keyring: RwLock<BTreeMap<u32, Arc<Kek>>>,
-    newest: std::sync::Mutex<Option<(u32, std::time::Instant)>>,
+    /// The newest version, when it was read, and the store's keyring epoch then.
+    newest: std::sync::Mutex<Option<(u32, std::time::Instant, u64)>>,
 }
 
 impl Vault {
@@ -160,11 +161,14 @@ impl Vault {
     }
 
     /// The newest KEK, as the store knew it at most [`NEWEST_KEK_FOR`] ago (rotation may
-    /// happen in another process).
+    /// happen in another process), or at once when the store heard of a rotation.
     pub async fn newest(&self) -> Result<Arc<Kek>, VaultError> {
         let known = *self.newest.lock().unwrap_or_else(|p| p.into_inner());
+        let epoch = self.store.keyring_epoch();
         let version = match known {
-            Some((version, read)) if read.elapsed() < NEWEST_KEK_FOR => version,
+            Some((version, read, seen)) if read.elapsed() < NEWEST_KEK_FOR && seen == epoch => {
+                version
+            }
             _ => {
                 let version = self
                     .store
@@ -172,7 +176,7 @@ impl Vault {
                     .await?
                     .ok_or(VaultError::UnknownKek(1))?;
                 *self.newest.lock().unwrap_or_else(|p| p.into_inner()) =
-                    Some((version, std::time::Instant::now()));
+                    Some((version, std::time::Instant::now(), epoch));
                 version
             }
         };
@@ -239,8 +243,11 @@ impl Vault {
                 Ok(()) => {
                     self.reload().await?;
                     // This process's own seals use it at once.
-                    *self.newest.lock().unwrap_or_else(|p| p.into_inner()) =
-                        Some((version, std::time::Instant::now()));
+                    *self.newest.lock().unwrap_or_else(|p| p.into_inner()) = Some((
+                        version,
+                        std::time::Instant::now(),
+                        self.store.keyring_epoch(),
+                    ));
                     return Ok(version);
                 }
                 // Another rotation took this version first: take the next.

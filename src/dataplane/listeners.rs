@@ -111,6 +111,9 @@ impl DataPlane {
     async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
         let mut seen = None;
         let mut last_full = Instant::now();
+        // Changes made here or heard from other nodes wake the loop at once; the poll of the
+        // generation and the periodic full resync catch whatever was not heard.
+        let changed = self.store.load_balancers_changed();
         loop {
             let generation = self.store.load_balancer_generation().await.ok();
             // Listeners that could not bind are retried every second.
@@ -127,6 +130,7 @@ impl DataPlane {
                 }
             }
             tokio::select! {
+                _ = changed.notified() => {}
                 _ = tokio::time::sleep(POLL) => {}
                 _ = shutdown.changed() => break,
             }

@@ -275,6 +275,8 @@ pub trait LoadBalancerStore: Send + Sync {
     async fn all_load_balancers(&self) -> Result<Vec<LoadBalancer>, StoreError>;
     /// A number that every committed change of any load balancer advances.
     async fn load_balancer_generation(&self) -> Result<i64, StoreError>;
+    /// Notified (one permit) when a change is committed here or heard of from another node.
+    fn load_balancers_changed(&self) -> std::sync::Arc<tokio::sync::Notify>;
     /// Deletes it with everything on it, unless it changed since it was read (`Stale`).
     async fn delete_load_balancer(
         &self,

@@ -5,6 +5,7 @@
 //! another account or region is indistinguishable from a missing one.
 
 pub mod load_balancers;
+pub mod postgres;
 pub mod sqlite;
 
 pub use load_balancers::LoadBalancerStore;
@@ -300,6 +301,14 @@ pub trait AccountStore: Send + Sync {
         key: AccessKey,
         audit: AuditLine,
     ) -> Result<(), StoreError>;
+    /// Stores the account only if there is none yet (the first start of a fresh store; nodes
+    /// starting together make one between them). Whether it was stored.
+    async fn insert_first_account(
+        &self,
+        account: Account,
+        key: AccessKey,
+        audit: AuditLine,
+    ) -> Result<bool, StoreError>;
     async fn count_accounts(&self) -> Result<u64, StoreError>;
     async fn find_access_key(
         &self,
@@ -426,20 +435,20 @@ pub trait KeyringStore: Send + Sync {
         updates: Vec<SealedUpdate>,
         audit: AuditLine,
     ) -> Result<usize, StoreError>;
+    /// A number that moves when another process adds a KEK, as far as the store hears of it
+    /// without asking (0 forever for a store that hears nothing: readers then re-read).
+    fn keyring_epoch(&self) -> u64 {
+        0
+    }
 }
 
 /// `SignatureNonce`s used within their window. The caller checks its own process's nonces in
 /// memory first; the store answers for the others (an earlier process, another node).
 #[async_trait]
 pub trait NonceStore: Send + Sync {
-    /// Whether `nonce` was used by another process and is still within its window.
-    async fn nonce_used(
-        &self,
-        access_key_id: &str,
-        nonce: &str,
-        now_ms: i64,
-    ) -> Result<bool, StoreError>;
-    fn remember_nonce(&self, nonce: UsedNonce);
+    /// Records `nonce` as used until it expires, unless another process used it and it is
+    /// still live: whether this use is the first.
+    async fn claim_nonce(&self, nonce: UsedNonce, now_ms: i64) -> Result<bool, StoreError>;
 }
 
 /// All of the store's families, and whether it can take writes.

@@ -1,6 +1,10 @@
 """Starts the real `slbcert` binary on a free port and drives it with the official SDKs:
 aliyun-python-sdk-core + aliyun-python-sdk-slb (V1) and alibabacloud-slb20140515 (V3, or V1 with
-signature_algorithm='v2')."""
+signature_algorithm='v2').
+
+The suite runs against either store: SQLite in each server's data directory (the default), or,
+with SLBCERT_TEST_BACKEND=postgres, PostgreSQL at SLBCERT_TEST_DATABASE_URL, where every data
+directory gets a fresh database of its own (dropped at the end)."""
 
 import importlib
 import json
@@ -12,6 +16,7 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.parse
 
 import pytest
 import requests
@@ -21,6 +26,73 @@ from rawclient import RawClient
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BINARY = os.environ.get("SLBCERT_BIN", str(ROOT / "target" / "debug" / "slbcert"))
 REGION = "cn-hangzhou"
+BACKEND = os.environ.get("SLBCERT_TEST_BACKEND", "sqlite")
+BASE_DATABASE_URL = os.environ.get("SLBCERT_TEST_DATABASE_URL", "")
+assert BACKEND in ("sqlite", "postgres"), f"SLBCERT_TEST_BACKEND={BACKEND!r}"
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "sqlite_only: reads or breaks the SQLite file itself")
+    config.addinivalue_line("markers", "postgres_only: needs PostgreSQL (SLBCERT_TEST_DATABASE_URL)")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if BACKEND == "postgres" and item.get_closest_marker("sqlite_only"):
+            item.add_marker(pytest.mark.skip(reason="about the SQLite file; this run is on PostgreSQL"))
+        if item.get_closest_marker("postgres_only") and not BASE_DATABASE_URL:
+            item.add_marker(pytest.mark.skip(
+                reason="SLBCERT_TEST_DATABASE_URL is not set: no PostgreSQL to test against"))
+
+
+def admin_connection(url=None):
+    import psycopg
+    return psycopg.connect(url or BASE_DATABASE_URL, autocommit=True, connect_timeout=5)
+
+
+_databases = {}
+
+
+def new_database():
+    """A fresh, empty database; its URL."""
+    name = f"slbcert_t{os.getpid()}_{len(_databases)}_{int(time.time() * 1000) % 100000}"
+    with admin_connection() as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    url = urllib.parse.urlsplit(BASE_DATABASE_URL)._replace(path=f"/{name}").geturl()
+    _databases[name] = url
+    return url
+
+
+def database_url(data_dir):
+    """The database of a data directory on PostgreSQL (made on first use), else None."""
+    if BACKEND != "postgres":
+        return None
+    key = str(pathlib.Path(data_dir).resolve())
+    if key not in _by_data_dir:
+        _by_data_dir[key] = new_database()
+    return _by_data_dir[key]
+
+
+_by_data_dir = {}
+
+
+def cli_env(data_dir, **extra):
+    """The environment of a command run on `data_dir` (its database on PostgreSQL)."""
+    env = dict(os.environ, **extra)
+    url = database_url(data_dir)
+    if url:
+        env["SLBCERT_DATABASE_URL"] = url
+    return env
+
+
+@pytest.fixture(scope="session", autouse=True)
+def drop_databases():
+    yield
+    if not _databases:
+        return
+    with admin_connection() as connection:
+        for name in _databases:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def free_port():
@@ -60,7 +132,7 @@ class Server:
 
     def start(self):
         log = open(self.log_path, "ab")
-        env = dict(os.environ, SLBCERT_LOG="debug")
+        env = cli_env(self.data_dir, SLBCERT_LOG="debug")
         self.process = subprocess.Popen(
             [*self.wrapper, BINARY, "serve", "--listen", f"127.0.0.1:{self.port}", "--data-dir",
              str(self.data_dir), *self.args],
@@ -96,7 +168,7 @@ class Server:
     def create_account(self, name=""):
         out = subprocess.run(
             [BINARY, "account", "create", "--data-dir", str(self.data_dir), "--name", name, "--json"],
-            check=True, capture_output=True, text=True)
+            check=True, capture_output=True, text=True, env=cli_env(self.data_dir))
         lines = out.stdout.splitlines()
         assert len(lines) == 1, out.stdout
         return json.loads(lines[0])
@@ -129,8 +201,16 @@ class Server:
         assert (numbered[-1] if numbered else 0) == stored, "the audit log lags behind the database"
         return lines
 
+    @property
+    def database_url(self):
+        return database_url(self.data_dir)
+
     def stored_audit_seq(self):
-        """The newest audit record in the database."""
+        """The newest audit record in the database (on PostgreSQL, records are numbered 1..N
+        by the export, so their count)."""
+        if self.database_url:
+            with admin_connection(self.database_url) as connection:
+                return connection.execute("SELECT COUNT(*) FROM audit_records").fetchone()[0]
         database = sqlite3.connect(f"file:{self.data_dir / 'slbcert.db'}?mode=ro", uri=True, timeout=5)
         try:
             return database.execute("SELECT COALESCE(MAX(seq), 0) FROM audit_records").fetchone()[0]

@@ -8,7 +8,7 @@ import subprocess
 import time
 
 import certs
-from conftest import BINARY, V3, Cas, Server, expect_failure
+from conftest import BINARY, V3, Cas, Server, cli_env, expect_failure
 
 
 def audit_lines(server):
@@ -38,7 +38,8 @@ def test_every_mutation_leaves_one_line_and_reads_leave_none_but_key_reveals(ser
     cas.call("GetUserCertificateDetail", CertId=user["CertId"])
     cas.call("DeleteUserCertificate", CertId=user["CertId"])
     created = server.create_account("audited")
-    subprocess.run([BINARY, "keys", "rotate", "--data-dir", str(server.data_dir)], check=True, capture_output=True)
+    subprocess.run([BINARY, "keys", "rotate", "--data-dir", str(server.data_dir)], check=True, capture_output=True,
+                   env=cli_env(server.data_dir))
 
     lines = audit_lines(server)[start:]
     assert [(l["action"], l["outcome"], l.get("error_code")) for l in lines] == [
@@ -98,7 +99,7 @@ def test_an_unwritable_audit_log_delays_its_export_and_loses_nothing(tmp_path):
     up, every record once and in order, once a writable log is given."""
     data_dir = tmp_path / "data"
     out = subprocess.run([BINARY, "account", "create", "--data-dir", str(data_dir), "--json"],
-                         check=True, capture_output=True, text=True)
+                         check=True, capture_output=True, text=True, env=cli_env(data_dir))
     account = json.loads(out.stdout)
     server = Server(tmp_path, ["--audit-log", "/dev/full"])
     server.data_dir = data_dir

@@ -22,6 +22,7 @@ def upload(client, name=""):
                        PrivateKey=certs.key_pem(key), ServerCertificateName=name)["ServerCertificateId"]
 
 
+@pytest.mark.sqlite_only
 def test_one_sync_per_commit(tmp_path):
     """One client uploading one certificate at a time makes one commit per upload: about one
     fsync each (the WAL's), where the audit log's own fdatasync once doubled that. The export of
@@ -55,6 +56,7 @@ def test_one_sync_per_commit(tmp_path):
     assert sum(line["action"] == "UploadServerCertificate" for line in lines) == 60
 
 
+@pytest.mark.sqlite_only
 def test_reads_never_wait_behind_writes(server, account):
     """Another process holds SQLite's write lock: writes wait for it (and answer 503 after the
     busy timeout), while reads, on WAL snapshots, answer at once."""

@@ -12,7 +12,7 @@ import time
 import pytest
 
 import certs
-from conftest import BINARY, V1, V3, Cas, Server, expect_failure
+from conftest import BINARY, V1, V3, Cas, Server, admin_connection, cli_env, expect_failure
 
 # DATA_DIR/credentials holds the first account's key pair by the CLI contract (so that `serve`
 # alone is enough to try the API); like master.key, it is a secret the operator keeps apart.
@@ -39,6 +39,7 @@ def assert_nowhere(needles, haystacks):
             assert needle not in content, f"a secret appears in {name}"
 
 
+@pytest.mark.sqlite_only
 def test_no_key_and_no_access_key_secret_outside_the_secret_files(server, account, other_account):
     v3, v1, cas = V3(server, account), V1(server, other_account), Cas(server, account)
     rsa, ec, cas_key = certs.rsa_key(2048, fresh=True), certs.ec_key("P-384"), certs.ec_key()
@@ -70,6 +71,7 @@ def test_no_key_and_no_access_key_secret_outside_the_secret_files(server, accoun
     assert "DEBUG" in server.log_path.read_text() or "INFO" in server.log_path.read_text()
 
 
+@pytest.mark.sqlite_only
 def test_a_copy_of_the_data_dir_without_the_master_key_opens_nothing(server, account, tmp_path):
     V3(server, account).call("DescribeServerCertificates")
     server.stop()
@@ -127,13 +129,18 @@ def test_the_master_key_can_live_outside_the_data_dir(tmp_path):
 
 def cli(server, *args):
     result = subprocess.run([BINARY, *args, "--data-dir", str(server.data_dir)],
-                            capture_output=True, text=True, timeout=120)
+                            capture_output=True, text=True, timeout=120, env=cli_env(server.data_dir))
     assert result.returncode == 0, result.stderr
     return result.stdout
 
 
 def kek_versions(server):
     """The KEK version of every sealed value, read from the database (as a thief would)."""
+    tables = ("access_keys", "certificate_keys", "user_certificates")
+    if server.database_url:
+        with admin_connection(server.database_url) as db:
+            return sorted(row[0] for table in tables
+                          for row in db.execute(f"SELECT kek_version FROM {table}").fetchall())
     db = sqlite3.connect(f"file:{server.data_dir / 'slbcert.db'}?mode=ro", uri=True)
     try:
         rows = []
@@ -179,7 +186,8 @@ def test_an_interrupted_rewrap_resumes(server, account):
         cas.call("UploadUserCertificate", Name=f"c{n}", Cert=pem, Key=key_pem)
     cli(server, "keys", "rotate")
     process = subprocess.Popen([BINARY, "keys", "rewrap", "--batch-size", "1", "--data-dir", str(server.data_dir)],
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                               env=cli_env(server.data_dir))
     first = process.stdout.readline()
     assert first.startswith("rewrapped 1 of 41"), first
     process.send_signal(signal.SIGKILL)

@@ -13,7 +13,7 @@ import time
 import pytest
 
 import certs
-from conftest import V1, V3, Failure, Server
+from conftest import V1, V3, Failure, Server, admin_connection
 
 
 @pytest.fixture
@@ -84,6 +84,7 @@ def check_recovery(server, client, filler, acknowledged):
     assert listed == set(acknowledged) | {after}
 
 
+@pytest.mark.sqlite_only
 def test_a_full_database_disk_answers_503_and_recovers(tmp_path, small_disk):
     server = Server(tmp_path, data_dir=small_disk / "data",
                     args=["--audit-log", str(tmp_path / "audit.log"),
@@ -190,6 +191,12 @@ def test_kill_9_under_concurrent_uploads_many_times(tmp_path):
         assert uploaded == stored
     finally:
         server.stop()
+    if server.database_url:
+        with admin_connection(server.database_url) as database:
+            assert database.execute(
+                "SELECT COUNT(*) FROM certificates c LEFT JOIN certificate_keys k ON k.certificate_id = c.id "
+                "WHERE c.kind = 'server' AND k.certificate_id IS NULL").fetchone() == (0,)
+        return
     database = sqlite3.connect(server.data_dir / "slbcert.db")
     try:
         assert database.execute("PRAGMA integrity_check").fetchone() == ("ok",)
@@ -201,6 +208,7 @@ def test_kill_9_under_concurrent_uploads_many_times(tmp_path):
         database.close()
 
 
+@pytest.mark.sqlite_only
 def test_a_locked_database_answers_503_then_recovers(server, account):
     """Another process holds the write lock past the busy timeout (2 s)."""
     client = V3(server, account)

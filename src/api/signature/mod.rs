@@ -102,22 +102,16 @@ pub async fn authenticate(
     // The memory cache answers at once within this process; the store remembers across
     // restarts (and, with a shared store, across nodes).
     let expires = issued + TIMESTAMP_WINDOW;
-    if !nonces.remember(&claim.access_key_id, &claim.nonce, expires, now)
-        || store
-            .nonce_used(
-                &claim.access_key_id,
-                &claim.nonce,
-                crate::clock::unix_ms(now),
-            )
-            .await?
-    {
-        return Err(ApiError::SignatureNonceUsed);
-    }
-    store.remember_nonce(UsedNonce {
+    let used = UsedNonce {
         access_key_id: claim.access_key_id.clone(),
         nonce: claim.nonce.clone(),
         expires_ms: crate::clock::unix_ms(expires),
-    });
+    };
+    if !nonces.remember(&claim.access_key_id, &claim.nonce, expires, now)
+        || !store.claim_nonce(used, crate::clock::unix_ms(now)).await?
+    {
+        return Err(ApiError::SignatureNonceUsed);
+    }
     Ok(Caller {
         account_id: key.account_id,
         access_key_id: claim.access_key_id,

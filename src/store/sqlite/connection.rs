@@ -145,11 +145,26 @@ pub(super) fn connect(path: &Path, read_only: bool) -> Result<Connection, StoreE
 
 pub(super) fn migrate(connection: &Connection) -> Result<(), StoreError> {
     let applied: i64 = connection.query_row("PRAGMA user_version", [], |row| row.get(0))?;
-    for (index, migration) in MIGRATIONS.iter().enumerate().skip(applied as usize) {
-        connection.execute_batch(&format!(
-            "BEGIN IMMEDIATE; {migration}; PRAGMA user_version = {}; COMMIT;",
-            index + 1
-        ))?;
+    loop {
+        // Read again under the write lock: a process starting at the same time may have
+        // applied this migration meanwhile.
+        connection.execute_batch("BEGIN IMMEDIATE")?;
+        let version: i64 = connection.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+        let Some(migration) = MIGRATIONS.get(version as usize) else {
+            connection.execute_batch("COMMIT")?;
+            break;
+        };
+        let applied = connection.execute_batch(&format!(
+            "{migration}; PRAGMA user_version = {};",
+            version + 1
+        ));
+        match applied {
+            Ok(()) => connection.execute_batch("COMMIT")?,
+            Err(error) => {
+                let _ = connection.execute_batch("ROLLBACK");
+                return Err(error.into());
+            }
+        }
     }
     if applied < 2 {
         connection.execute_batch("BEGIN IMMEDIATE")?;

@@ -257,8 +257,11 @@ impl LoadBalancerStore for SqliteStore {
         pool: AddressPool,
         audit: AuditLine,
     ) -> Result<LoadBalancer, StoreError> {
-        self.write(audit, move |db| insert(db, load_balancer, quota, pool))
-            .await
+        let stored = self
+            .write(audit, move |db| insert(db, load_balancer, quota, pool))
+            .await?;
+        self.load_balancers_changed.notify_one();
+        Ok(stored)
     }
 
     async fn load_balancer(
@@ -289,7 +292,9 @@ impl LoadBalancerStore for SqliteStore {
         edited: Vec<LoadBalancer>,
         audit: AuditLine,
     ) -> Result<Vec<LoadBalancer>, StoreError> {
-        self.write(audit, move |db| replace(db, edited)).await
+        let written = self.write(audit, move |db| replace(db, edited)).await?;
+        self.load_balancers_changed.notify_one();
+        Ok(written)
     }
 
     async fn all_load_balancers(&self) -> Result<Vec<LoadBalancer>, StoreError> {
@@ -300,12 +305,18 @@ impl LoadBalancerStore for SqliteStore {
         self.read(generation).await
     }
 
+    fn load_balancers_changed(&self) -> std::sync::Arc<tokio::sync::Notify> {
+        self.load_balancers_changed.clone()
+    }
+
     async fn delete_load_balancer(
         &self,
         read: &LoadBalancer,
         audit: AuditLine,
     ) -> Result<(), StoreError> {
         let read = read.clone();
-        self.write(audit, move |db| delete(db, &read)).await
+        self.write(audit, move |db| delete(db, &read)).await?;
+        self.load_balancers_changed.notify_one();
+        Ok(())
     }
 }

@@ -32,7 +32,7 @@ use super::{
 use crate::audit::{AuditLine, RefusalQueue};
 use connection::{Cached, connect, create_owner_only, migrate};
 
-const DATABASE_FILE: &str = "slbcert.db";
+pub const DATABASE_FILE: &str = "slbcert.db";
 const WRITE_QUEUE: usize = 4096;
 
 pub struct SqliteStore {
@@ -42,6 +42,7 @@ pub struct SqliteStore {
     nonces: Arc<nonces::Pending>,
     cursor: Arc<audit::PendingCursor>,
     appended: Arc<tokio::sync::Notify>,
+    load_balancers_changed: Arc<tokio::sync::Notify>,
     /// The live nonces an earlier process stored (this process's are in the signature layer's
     /// memory cache).
     earlier_nonces: nonces::Earlier,
@@ -85,6 +86,7 @@ impl SqliteStore {
             nonces,
             cursor,
             appended,
+            load_balancers_changed: Arc::new(tokio::sync::Notify::new()),
             earlier_nonces,
         })
     }
@@ -126,6 +128,11 @@ impl SqliteStore {
         .await
         .map_err(|error| StoreError::Database(error.to_string()))?
     }
+}
+
+/// Brings the database at `path` to the current schema (as opening it would), and nothing else.
+pub fn upgrade(path: &Path) -> Result<(), StoreError> {
+    migrate(&connect(path, false)?)
 }
 
 /// Lists of names (subject alternative names) are stored as JSON text.
@@ -182,6 +189,27 @@ impl AccountStore for SqliteStore {
     ) -> Result<(), StoreError> {
         self.write(audit, move |db| accounts::insert(db, &account, &key))
             .await
+    }
+
+    async fn insert_first_account(
+        &self,
+        account: Account,
+        key: AccessKey,
+        audit: AuditLine,
+    ) -> Result<bool, StoreError> {
+        // The writer is the only one: counting in its job cannot race another insert. A
+        // refusal rolls the job back, with its audit line.
+        let inserted = self.write(audit, move |db| {
+            if accounts::count(db)? > 0 {
+                return Err(StoreError::Conflict("first account"));
+            }
+            accounts::insert(db, &account, &key)
+        });
+        match inserted.await {
+            Ok(()) => Ok(true),
+            Err(StoreError::Conflict("first account")) => Ok(false),
+            Err(other) => Err(other),
+        }
     }
 
     async fn count_accounts(&self) -> Result<u64, StoreError> {
@@ -407,19 +435,17 @@ impl KeyringStore for SqliteStore {
 
 #[async_trait]
 impl NonceStore for SqliteStore {
-    async fn nonce_used(
-        &self,
-        access_key_id: &str,
-        nonce: &str,
-        now_ms: i64,
-    ) -> Result<bool, StoreError> {
+    async fn claim_nonce(&self, nonce: UsedNonce, now_ms: i64) -> Result<bool, StoreError> {
         // SQLite in one data directory has one serving process: nonces of another one can only
-        // be those of an earlier process.
-        Ok(self.earlier_nonces.used(access_key_id, nonce, now_ms))
-    }
-
-    fn remember_nonce(&self, nonce: UsedNonce) {
+        // be those of an earlier process. This one's are stored with the next batch.
+        if self
+            .earlier_nonces
+            .used(&nonce.access_key_id, &nonce.nonce, now_ms)
+        {
+            return Ok(false);
+        }
         self.nonces.push(nonce);
+        Ok(true)
     }
 }
 

@@ -1,0 +1,290 @@
+//! Server and CA certificates: metadata, PEM, sealed keys.
+
+use deadpool_postgres::{GenericClient, Transaction};
+use tokio_postgres::Row;
+
+use super::{Params, check_quota, column, database, json_list, lock, tags, unique_violation};
+use crate::crypto::Sealed;
+use crate::store::{
+    AliCloudSource, Certificate, CertificateFilter, CertificateKind, CertificateMaterial, Quota,
+    Scope, StoreError,
+};
+
+const COLUMNS: &str = "c.id, c.account_id, c.region_id, c.name, c.resource_group_id, \
+    c.fingerprint, c.common_name, c.subject_alternative_names, c.expire_ms, c.created_ms, \
+    c.ali_cloud_certificate_id, c.ali_cloud_certificate_name, c.ali_cloud_region_id, \
+    c.encryption_algorithm, c.encryption_key_length";
+
+fn from_row(kind: CertificateKind, row: &Row) -> Result<Certificate, StoreError> {
+    let names: String = column(row, 7)?;
+    let ali_cloud_id: Option<String> = column(row, 10)?;
+    let key_length: i64 = column(row, 14)?;
+    Ok(Certificate {
+        id: column(row, 0)?,
+        kind,
+        scope: Scope {
+            account_id: column(row, 1)?,
+            region_id: column(row, 2)?,
+        },
+        name: column(row, 3)?,
+        resource_group_id: column(row, 4)?,
+        fingerprint: column(row, 5)?,
+        common_name: column(row, 6)?,
+        subject_alternative_names: serde_json::from_str(&names).unwrap_or_default(),
+        encryption_algorithm: column(row, 13)?,
+        encryption_key_length: key_length as u32,
+        expire_ms: column(row, 8)?,
+        created_ms: column(row, 9)?,
+        ali_cloud: match ali_cloud_id {
+            Some(certificate_id) => Some(AliCloudSource {
+                certificate_id,
+                certificate_name: column::<Option<String>>(row, 11)?.unwrap_or_default(),
+                region_id: column::<Option<String>>(row, 12)?.unwrap_or_default(),
+            }),
+            None => None,
+        },
+        tags: Vec::new(),
+    })
+}
+
+pub(super) async fn insert(
+    db: &Transaction<'_>,
+    certificate: &Certificate,
+    material: &CertificateMaterial,
+    quota: Quota,
+) -> Result<(), StoreError> {
+    let scope = &certificate.scope;
+    let kind = certificate.kind.as_str();
+    if quota.is_some() {
+        // Uploads to one scope take turns from here to their commit, on every node.
+        let key = format!(
+            "quota certificates {} {} {kind}",
+            scope.account_id, scope.region_id
+        );
+        lock(db, &key).await?;
+        let used = db
+            .query_one(
+                "SELECT COUNT(*) FROM certificates \
+                 WHERE account_id = $1 AND region_id = $2 AND kind = $3",
+                &[&scope.account_id, &scope.region_id, &kind],
+            )
+            .await
+            .map_err(database)?;
+        check_quota(quota, column(&used, 0)?)?;
+    }
+    let names = json_list(&certificate.subject_alternative_names);
+    let source = certificate.ali_cloud.as_ref();
+    let statement = db
+        .prepare_cached(
+            "INSERT INTO certificates (id, kind, account_id, region_id, name, resource_group_id, \
+             fingerprint, common_name, subject_alternative_names, expire_ms, created_ms, \
+             ali_cloud_certificate_id, ali_cloud_certificate_name, ali_cloud_region_id, \
+             certificate_pem, encryption_algorithm, encryption_key_length) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+        )
+        .await
+        .map_err(database)?;
+    db.execute(
+        &statement,
+        &[
+            &certificate.id,
+            &kind,
+            &scope.account_id,
+            &scope.region_id,
+            &certificate.name,
+            &certificate.resource_group_id,
+            &certificate.fingerprint,
+            &certificate.common_name,
+            &names,
+            &certificate.expire_ms,
+            &certificate.created_ms,
+            &source.map(|s| &s.certificate_id),
+            &source.map(|s| &s.certificate_name),
+            &source.map(|s| &s.region_id),
+            &material.certificate_pem,
+            &certificate.encryption_algorithm,
+            &i64::from(certificate.encryption_key_length),
+        ],
+    )
+    .await
+    .map_err(|error| match unique_violation(&error) {
+        Some(_) => StoreError::Conflict("certificate"),
+        None => database(error),
+    })?;
+    for tag in &certificate.tags {
+        db.execute(
+            "INSERT INTO certificate_tags (certificate_id, tag_key, tag_value) VALUES ($1, $2, $3)",
+            &[&certificate.id, &tag.key, &tag.value],
+        )
+        .await
+        .map_err(database)?;
+    }
+    if let Some(key) = &material.private_key {
+        let statement = db
+            .prepare_cached(
+                "INSERT INTO certificate_keys (certificate_id, sealed_key, kek_version) \
+                 VALUES ($1, $2, $3)",
+            )
+            .await
+            .map_err(database)?;
+        db.execute(
+            &statement,
+            &[
+                &certificate.id,
+                &key.as_stored(),
+                &i64::from(key.kek_version()),
+            ],
+        )
+        .await
+        .map_err(database)?;
+    }
+    Ok(())
+}
+
+pub(super) async fn list(
+    db: &impl GenericClient,
+    scope: &Scope,
+    kind: CertificateKind,
+    filter: &CertificateFilter,
+) -> Result<Vec<Certificate>, StoreError> {
+    let mut params = Params::default();
+    let mut sql = format!(
+        "SELECT {COLUMNS} FROM certificates c \
+         WHERE c.account_id = {} AND c.region_id = {} AND c.kind = {}",
+        params.push(scope.account_id.clone()),
+        params.push(scope.region_id.clone()),
+        params.push(kind.as_str().to_owned()),
+    );
+    if !filter.ids.is_empty() {
+        sql.push_str(&format!(
+            " AND c.id = ANY({})",
+            params.push(filter.ids.clone())
+        ));
+    }
+    if let Some(group) = &filter.resource_group_id {
+        sql.push_str(&format!(
+            " AND c.resource_group_id = {}",
+            params.push(group.clone())
+        ));
+    }
+    sql.push_str(&tags::carries_all(&filter.tags, &mut params));
+    sql.push_str(" ORDER BY c.seq");
+    let rows = db.query(&sql, &params.refs()).await.map_err(database)?;
+    let mut certificates = rows
+        .iter()
+        .map(|row| from_row(kind, row))
+        .collect::<Result<Vec<_>, _>>()?;
+    let ids: Vec<String> = certificates.iter().map(|c| c.id.clone()).collect();
+    let mut tags = tags::of(db, &ids).await?;
+    for certificate in &mut certificates {
+        certificate.tags = tags.remove(&certificate.id).unwrap_or_default();
+    }
+    Ok(certificates)
+}
+
+/// A write that touched no row: the certificate is not the caller's (or does not exist).
+fn found(rows: u64, id: &str) -> Result<(), StoreError> {
+    if rows == 0 {
+        Err(StoreError::NotFound(id.to_owned()))
+    } else {
+        Ok(())
+    }
+}
+
+pub(super) async fn delete(
+    db: &Transaction<'_>,
+    scope: &Scope,
+    kind: CertificateKind,
+    id: &str,
+) -> Result<(), StoreError> {
+    // The row is locked first: a binding committing meanwhile on another node is then either
+    // seen below or waits for this delete and finds the certificate gone.
+    let mine = db
+        .query_opt(
+            "SELECT 1 FROM certificates WHERE id = $1 AND account_id = $2 AND region_id = $3 \
+             AND kind = $4 FOR UPDATE",
+            &[&id, &scope.account_id, &scope.region_id, &kind.as_str()],
+        )
+        .await
+        .map_err(database)?;
+    if mine.is_none() {
+        return Err(StoreError::NotFound(id.to_owned()));
+    }
+    let referenced = db
+        .query_opt(
+            "SELECT 1 FROM certificate_references WHERE certificate_id = $1 LIMIT 1",
+            &[&id],
+        )
+        .await
+        .map_err(database)?;
+    if referenced.is_some() {
+        return Err(StoreError::InUse(id.to_owned()));
+    }
+    let deleted = db
+        .execute("DELETE FROM certificates WHERE id = $1", &[&id])
+        .await
+        .map_err(|error| {
+            match super::violated(
+                &error,
+                &tokio_postgres::error::SqlState::FOREIGN_KEY_VIOLATION,
+            ) {
+                Some(_) => StoreError::InUse(id.to_owned()),
+                None => database(error),
+            }
+        })?;
+    found(deleted, id)
+}
+
+pub(super) async fn rename(
+    db: &Transaction<'_>,
+    scope: &Scope,
+    kind: CertificateKind,
+    id: &str,
+    name: &str,
+) -> Result<(), StoreError> {
+    let renamed = db
+        .execute(
+            "UPDATE certificates SET name = $1 \
+             WHERE id = $2 AND account_id = $3 AND region_id = $4 AND kind = $5",
+            &[
+                &name,
+                &id,
+                &scope.account_id,
+                &scope.region_id,
+                &kind.as_str(),
+            ],
+        )
+        .await
+        .map_err(database)?;
+    found(renamed, id)
+}
+
+pub(super) async fn material(
+    db: &impl GenericClient,
+    scope: &Scope,
+    kind: CertificateKind,
+    id: &str,
+) -> Result<Option<CertificateMaterial>, StoreError> {
+    let statement = db
+        .prepare_cached(
+            "SELECT c.certificate_pem, k.sealed_key FROM certificates c \
+             LEFT JOIN certificate_keys k ON k.certificate_id = c.id \
+             WHERE c.id = $1 AND c.account_id = $2 AND c.region_id = $3 AND c.kind = $4",
+        )
+        .await
+        .map_err(database)?;
+    let row = db
+        .query_opt(
+            &statement,
+            &[&id, &scope.account_id, &scope.region_id, &kind.as_str()],
+        )
+        .await
+        .map_err(database)?;
+    row.map(|row| {
+        Ok(CertificateMaterial {
+            certificate_pem: column(&row, 0)?,
+            private_key: column::<Option<Vec<u8>>>(&row, 1)?.map(Sealed::from_stored),
+        })
+    })
+    .transpose()
+}

@@ -1,0 +1,613 @@
+//! PostgreSQL: the store that many nodes share (`serve --database-url postgres://…`).
+//!
+//! Each call is one transaction on a pooled connection; PostgreSQL's own group commit makes
+//! concurrent commits share a WAL flush, so there is no writer thread here. What a single
+//! writer gave SQLite for free is asked of the database instead: quotas and address
+//! allocation take a transaction-scoped advisory lock per scope, certificate references are
+//! foreign keys, load balancers are compare-and-swap on their revision, and a used nonce is
+//! claimed by an insert that another node's identical insert cannot pass. Changes other
+//! nodes must follow (load balancers, the keyring) are announced with NOTIFY at commit.
+
+mod accounts;
+mod audit;
+mod background;
+mod certificates;
+mod feed;
+mod keyring;
+mod load_balancers;
+mod migrations;
+mod tags;
+mod user_certificates;
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use deadpool_postgres::{
+    GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Transaction,
+};
+use tokio_postgres::NoTls;
+use tokio_postgres::error::SqlState;
+
+use super::{
+    AccessKey, AccessKeyOwner, Account, AccountStore, AuditEntry, AuditStore, Certificate,
+    CertificateFilter, CertificateKind, CertificateMaterial, CertificateStore, KeyringStore,
+    NonceStore, Quota, Scope, SealedUpdate, SealedValue, Store, StoreError, Tag, TagQuery,
+    TagStore, TaggedResource, UsedNonce, UserCertificate, UserCertificateFilter,
+    UserCertificateStore,
+};
+use crate::audit::{AuditLine, RefusalQueue};
+
+pub use migrations::migrate;
+
+/// Connections per node for requests; PostgreSQL's default allows 100 in all.
+const POOL_SIZE: usize = 16;
+/// How long a request waits for a connection (all busy, or the database away) before 503.
+const WAIT_FOR_CONNECTION: Duration = Duration::from_secs(5);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// The channel of NOTIFY: the payload says what changed (`load_balancers`, `keyring`).
+const CHANNEL: &str = "slbcert";
+
+/// Whether `url` names a PostgreSQL database (else it is not for this store).
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+pub struct PostgresStore {
+    pool: Pool,
+    /// Connections with `synchronous_commit = off`, for what may be lost in a crash of the
+    /// database itself but must be seen by every node at once: used nonces, refusals.
+    relaxed: Pool,
+    feed: Arc<feed::Feed>,
+    appended: Arc<tokio::sync::Notify>,
+    background: Arc<background::Queues>,
+    refusals: Arc<RefusalQueue>,
+    /// This node's audit.log, as the export cursor table names it.
+    exporter: String,
+}
+
+impl PostgresStore {
+    /// Connects, migrates (under a lock, so that nodes starting together take turns), and
+    /// starts listening for other nodes' changes. `exporter` names this node's audit.log.
+    pub async fn open(
+        url: &str,
+        refusals: Arc<RefusalQueue>,
+        exporter: String,
+    ) -> Result<PostgresStore, StoreError> {
+        let config = config(url)?;
+        let requests = pool(config.clone(), POOL_SIZE)?;
+        let mut relaxed_config = config.clone();
+        relaxed_config.options("-c synchronous_commit=off");
+        let relaxed = pool(relaxed_config, 4)?;
+        {
+            let mut client = connection(&requests).await?;
+            migrations::apply(&mut client).await?;
+        }
+        let feed = feed::Feed::start(config);
+        let background = Arc::new(background::Queues::default());
+        background::start(
+            relaxed.clone(),
+            refusals.clone(),
+            background.clone(),
+            exporter.clone(),
+        );
+        Ok(PostgresStore {
+            pool: requests,
+            relaxed,
+            feed,
+            appended: Arc::new(tokio::sync::Notify::new()),
+            background,
+            refusals,
+            exporter,
+        })
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
+        connection(&self.pool).await
+    }
+
+    /// Stores `audit` in `transaction` and commits it: the change and its record are durable
+    /// together, or neither is. Refusals queued meanwhile go first, so that the trail keeps
+    /// the order in which this node answered.
+    async fn commit(
+        &self,
+        transaction: Transaction<'_>,
+        audit: &AuditLine,
+    ) -> Result<(), StoreError> {
+        let refusals = self.refusals.take();
+        let committed = async {
+            for line in refusals.iter().chain([audit]) {
+                audit::insert(&transaction, line).await?;
+            }
+            transaction.commit().await.map_err(database)
+        }
+        .await;
+        match committed {
+            Ok(()) => {
+                self.appended.notify_one();
+                Ok(())
+            }
+            Err(error) => {
+                self.refusals.give_back(refusals);
+                Err(error)
+            }
+        }
+    }
+}
+
+fn config(url: &str) -> Result<tokio_postgres::Config, StoreError> {
+    let mut config = tokio_postgres::Config::from_str(url).map_err(|error| {
+        StoreError::Database(format!("the database URL does not parse: {error}"))
+    })?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(CONNECT_TIMEOUT);
+    }
+    if config.get_application_name().is_none() {
+        config.application_name("slbcert");
+    }
+    Ok(config)
+}
+
+fn pool(config: tokio_postgres::Config, size: usize) -> Result<Pool, StoreError> {
+    let manager = Manager::from_config(
+        config,
+        NoTls,
+        ManagerConfig {
+            // A connection the database closed (a restart) is replaced, not handed out.
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    Pool::builder(manager)
+        .max_size(size)
+        .runtime(Runtime::Tokio1)
+        .wait_timeout(Some(WAIT_FOR_CONNECTION))
+        .create_timeout(Some(CONNECT_TIMEOUT))
+        .recycle_timeout(Some(CONNECT_TIMEOUT))
+        .build()
+        .map_err(|error| StoreError::Database(format!("connection pool: {error}")))
+}
+
+/// A pool of `size` connections to `url` (for commands that use the database directly).
+pub fn connect(url: &str, size: usize) -> Result<Pool, StoreError> {
+    pool(config(url)?, size)
+}
+
+pub async fn connection(pool: &Pool) -> Result<deadpool_postgres::Object, StoreError> {
+    pool.get().await.map_err(|error| StoreError::Unavailable {
+        what: "the database is unreachable",
+        detail: error.to_string(),
+    })
+}
+
+/// A database error as the store reports it: connection trouble and an overloaded or
+/// restarting server are `Unavailable` (503, try again); anything else is a fault of ours.
+fn database(error: tokio_postgres::Error) -> StoreError {
+    let unavailable = |what| StoreError::Unavailable {
+        what,
+        detail: error.to_string(),
+    };
+    match error.code() {
+        None if error.is_closed() || source_is_io(&error) => {
+            unavailable("the database is unreachable")
+        }
+        None => StoreError::Database(error.to_string()),
+        Some(code) => match &code.code()[..2] {
+            // Connection exceptions, insufficient resources, operator intervention (a
+            // restart), system errors.
+            "08" | "53" | "57" | "58" => unavailable("the database is unavailable"),
+            // Serialization failures and deadlocks: nothing was changed; a retry may pass.
+            "40" => unavailable("the database is busy"),
+            _ if *code == SqlState::READ_ONLY_SQL_TRANSACTION => {
+                unavailable("the database takes no writes (a replica?)")
+            }
+            _ => StoreError::Database(error.to_string()),
+        },
+    }
+}
+
+fn source_is_io(error: &tokio_postgres::Error) -> bool {
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        if cause.is::<std::io::Error>() {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
+}
+
+/// The constraint a unique or foreign-key violation broke, if that is what `error` is.
+fn violated(error: &tokio_postgres::Error, state: &SqlState) -> Option<String> {
+    let db = error.as_db_error()?;
+    (db.code() == state).then(|| db.constraint().unwrap_or_default().to_owned())
+}
+
+fn unique_violation(error: &tokio_postgres::Error) -> Option<String> {
+    violated(error, &SqlState::UNIQUE_VIOLATION)
+}
+
+/// Serialises transactions that touch `key` (a quota's scope, the address pool) until they end,
+/// on every node.
+async fn lock(transaction: &Transaction<'_>, key: &str) -> Result<(), StoreError> {
+    transaction
+        .execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+            &[&key],
+        )
+        .await
+        .map_err(database)?;
+    Ok(())
+}
+
+/// Tells every node, once `transaction` commits, that `what` changed.
+async fn announce(transaction: &Transaction<'_>, what: &str) -> Result<(), StoreError> {
+    transaction
+        .execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &what])
+        .await
+        .map_err(database)?;
+    Ok(())
+}
+
+/// `OverQuota` if `used` already reaches `quota`.
+fn check_quota(quota: Quota, used: i64) -> Result<(), StoreError> {
+    match quota {
+        Some(limit) if used as u64 >= limit => Err(StoreError::OverQuota {
+            used: used as u64,
+            limit,
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn json_list(items: &[String]) -> String {
+    serde_json::Value::from(items).to_string()
+}
+
+#[async_trait]
+impl AccountStore for PostgresStore {
+    async fn insert_account(
+        &self,
+        account: Account,
+        key: AccessKey,
+        audit: AuditLine,
+    ) -> Result<(), StoreError> {
+        let mut client = self.client().await?;
+        let transaction = client.transaction().await.map_err(database)?;
+        accounts::insert(&transaction, &account, &key).await?;
+        self.commit(transaction, &audit).await
+    }
+
+    async fn insert_first_account(
+        &self,
+        account: Account,
+        key: AccessKey,
+        audit: AuditLine,
+    ) -> Result<bool, StoreError> {
+        let mut client = self.client().await?;
+        let transaction = client.transaction().await.map_err(database)?;
+        lock(&transaction, "first account").await?;
+        if accounts::count(&transaction).await? > 0 {
+            return Ok(false);
+        }
+        accounts::insert(&transaction, &account, &key).await?;
+        self.commit(transaction, &audit).await?;
+        Ok(true)
+    }
+
+    async fn count_accounts(&self) -> Result<u64, StoreError> {
+        accounts::count(&self.client().await?).await
+    }
+
+    async fn find_access_key(
+        &self,
+        access_key_id: &str,
+    ) -> Result<Option<AccessKeyOwner>, StoreError> {
+        accounts::find_access_key(&self.client().await?, access_key_id).await
+    }
+}
+
+#[async_trait]
+impl CertificateStore for PostgresStore {
+    async fn insert_certificate(
+        &self,
+        certificate: Certificate,
+        material: CertificateMaterial,
+        quota: Quota,
+        audit: AuditLine,
+    ) -> Result<(), StoreError> {
+        let mut client = self.client().await?;
+        let transaction = client.transaction().await.map_err(database)?;
+        certificates::insert(&transaction, &certificate, &material, quota).await?;
+        self.commit(transaction, &audit).await
+    }
+
+    async fn list_certificates(
+        &self,
+        scope: &Scope,
+        kind: CertificateKind,
+        filter: &CertificateFilter,
+    ) -> Result<Vec<Certificate>, StoreError> {
+        certificates::list(&self.client().await?, scope, kind, filter).await
+    }
+
+    async fn delete_certificate(
+        &self,
+        scope: &Scope,
+        kind: CertificateKind,
+        id: &str,
+        audit: AuditLine,
+    ) -> Result<(), StoreError> {
+        let mut client = self.client().await?;
+        let transaction = client.transaction().await.map_err(database)?;
+        certificates::delete(&transaction, scope, kind, id).await?;
+        self.commit(transaction, &audit).await
+    }
+
+    async fn rename_certificate(
+        &self,
+        scope: &Scope,
+        kind: CertificateKind,
+        id: &str,
+        name: &str,
+        audit: AuditLine,
+    ) -> Result<(), StoreError> {
+        let mut client = self.client().await?;
+        let transaction = client.transaction().await.map_err(database)?;
+        certificates::rename(&transaction, scope, kind, id, name).await?;
+        self.commit(transaction, &audit).await
+    }
+
+    async fn certificate_material(
+        &self,
+        scope: &Scope,
+        kind: CertificateKind,
+        id: &str,
+    ) -> Result<Option<CertificateMaterial>, StoreError> {
+        certificates::material(&self.client().await?, scope, kind, id).await
+    }
+}
+
+#[async_trait]
+impl TagStore for PostgresStore {
+    async fn tag_certificates(
+        &self,
+        scope: &Scope,
+        ids: Vec<String>,
+        tags: Vec<Tag>,
+        max_per_resource: u64,
+        audit: AuditLine,
+    ) -> Result<(), StoreError> {
+        let mut client = self.client().await?;
+        let transaction = client.transaction().await.map_err(database)?;
+        tags::set(&transaction, scope, &ids, &tags, max_per_resource).await?;
+        self.commit(transaction, &audit).await
+    }
+
+    async fn untag_certificates(
+        &self,
+        scope: &Scope,
+        ids: Vec<String>,
+        keys: Option<Vec<String>>,
+        audit: AuditLine,
+    ) -> Result<(), StoreError> {
+        let mut client = self.client().await?;
+        let transaction = client.transaction().await.map_err(database)?;
+        tags::remove(&transaction, scope, &ids, keys.as_deref()).await?;
+        self.commit(transaction, &audit).await
+    }
+
+    async fn list_certificate_tags(
+        &self,
+        scope: &Scope,
+        query: &TagQuery,
+    ) -> Result<Vec<TaggedResource>, StoreError> {
+        tags::list(&self.client().await?, scope, query).await
+    }
+}
+
+#[async_trait]
+impl UserCertificateStore for PostgresStore {
+    async fn insert_user_certificate(
+        &self,
+        certificate: UserCertificate,
+        material: CertificateMaterial,
+        audit: AuditLine,
+    ) -> Result<(), StoreError> {
+        let mut client = self.client().await?;
+        let transaction = client.transaction().await.map_err(database)?;
+        user_certificates::insert(&transaction, &certificate, &material).await?;
+        self.commit(transaction, &audit).await
+    }
+
+    async fn user_certificate(
+        &self,
+        account_id: &str,
+        cert_id: i64,
+    ) -> Result<Option<(UserCertificate, CertificateMaterial)>, StoreError> {
+        user_certificates::get(&self.client().await?, account_id, cert_id).await
+    }
+
+    async fn user_certificate_by_client_token(
+        &self,
+        account_id: &str,
+        client_token: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        user_certificates::by_client_token(&self.client().await?, account_id, client_token).await
+    }
+
+    async fn list_user_certificates(
+        &self,
+        account_id: &str,
+        filter: &UserCertificateFilter,
+    ) -> Result<(Vec<UserCertificate>, u64), StoreError> {
+        user_certificates::list(&self.client().await?, account_id, filter).await
+    }
+
+    async fn delete_user_certificate(
+        &self,
+        account_id: &str,
+        cert_id: i64,
+        audit: AuditLine,
+    ) -> Result<(), StoreError> {
+        let mut client = self.client().await?;
+        let transaction = client.transaction().await.map_err(database)?;
+        user_certificates::delete(&transaction, account_id, cert_id).await?;
+        self.commit(transaction, &audit).await
+    }
+}
+
+#[async_trait]
+impl KeyringStore for PostgresStore {
+    async fn key_encryption_keys(&self) -> Result<Vec<(u32, Vec<u8>)>, StoreError> {
+        keyring::all(&self.client().await?).await
+    }
+
+    async fn newest_key_encryption_key(&self) -> Result<Option<u32>, StoreError> {
+        keyring::newest(&self.client().await?).await
+    }
+
+    async fn insert_key_encryption_key(
+        &self,
+        version: u32,
+        wrapped: Vec<u8>,
+        audit: AuditLine,
+    ) -> Result<(), StoreError> {
+        let mut client = self.client().await?;
+        let transaction = client.transaction().await.map_err(database)?;
+        keyring::insert(&transaction, version, &wrapped).await?;
+        announce(&transaction, "keyring").await?;
+        self.commit(transaction, &audit).await
+    }
+
+    async fn sealed_values_below(
+        &self,
+        version: u32,
+        limit: usize,
+    ) -> Result<Vec<SealedValue>, StoreError> {
+        keyring::sealed_below(&self.client().await?, version, limit).await
+    }
+
+    async fn count_sealed_values_below(&self, version: u32) -> Result<u64, StoreError> {
+        keyring::count_below(&self.client().await?, version).await
+    }
+
+    async fn replace_sealed_values(
+        &self,
+        updates: Vec<SealedUpdate>,
+        audit: AuditLine,
+    ) -> Result<usize, StoreError> {
+        let mut client = self.client().await?;
+        let transaction = client.transaction().await.map_err(database)?;
+        let applied = keyring::replace(&transaction, &updates).await?;
+        self.commit(transaction, &audit).await?;
+        Ok(applied)
+    }
+
+    fn keyring_epoch(&self) -> u64 {
+        self.feed.keyring_epoch()
+    }
+}
+
+#[async_trait]
+impl NonceStore for PostgresStore {
+    async fn claim_nonce(&self, nonce: UsedNonce, now_ms: i64) -> Result<bool, StoreError> {
+        // One statement, so two nodes claiming the same nonce at once cannot both win: the
+        // second waits on the first's row and then sees it live. An expired one is taken over.
+        let client = connection(&self.relaxed).await?;
+        let statement = client
+            .prepare_cached(
+                "INSERT INTO used_nonces (access_key_id, nonce, expires_ms) VALUES ($1, $2, $3) \
+                 ON CONFLICT (access_key_id, nonce) DO UPDATE SET expires_ms = EXCLUDED.expires_ms \
+                 WHERE used_nonces.expires_ms <= $4",
+            )
+            .await
+            .map_err(database)?;
+        let claimed = client
+            .execute(
+                &statement,
+                &[
+                    &nonce.access_key_id,
+                    &nonce.nonce,
+                    &nonce.expires_ms,
+                    &now_ms,
+                ],
+            )
+            .await
+            .map_err(database)?;
+        Ok(claimed == 1)
+    }
+}
+
+#[async_trait]
+impl AuditStore for PostgresStore {
+    async fn record(&self, line: AuditLine) -> Result<(), StoreError> {
+        let mut client = self.client().await?;
+        let transaction = client.transaction().await.map_err(database)?;
+        self.commit(transaction, &line).await
+    }
+
+    async fn audit_records_after(
+        &self,
+        seq: i64,
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let mut client = self.client().await?;
+        audit::number_committed(&mut client).await?;
+        audit::after(&client, seq, limit).await
+    }
+
+    async fn audit_export_cursor(&self) -> Result<i64, StoreError> {
+        audit::cursor(&self.client().await?, &self.exporter).await
+    }
+
+    fn advance_audit_export_cursor(&self, seq: i64) {
+        self.background.advance_cursor(seq);
+    }
+
+    fn audit_appended(&self) -> Arc<tokio::sync::Notify> {
+        self.appended.clone()
+    }
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn check_writable(&self) -> Result<(), StoreError> {
+        // A fresh round trip on a pooled connection: unhealthy while the database is away.
+        let client = self.client().await?;
+        let probe = client.simple_query("SELECT 1");
+        match tokio::time::timeout(CONNECT_TIMEOUT, probe).await {
+            Ok(result) => result.map(|_| ()).map_err(database),
+            Err(_) => Err(StoreError::Unavailable {
+                what: "the database does not answer",
+                detail: format!("no answer to a probe within {CONNECT_TIMEOUT:?}"),
+            }),
+        }
+    }
+}
+
+/// Column `index` of `row`, or the store's error if it does not have that type.
+fn column<'a, T: tokio_postgres::types::FromSql<'a>>(
+    row: &'a tokio_postgres::Row,
+    index: usize,
+) -> Result<T, StoreError> {
+    row.try_get(index).map_err(database)
+}
+
+/// Parameters of a query built at run time: `push` binds a value and answers its placeholder.
+#[derive(Default)]
+struct Params(Vec<Box<dyn tokio_postgres::types::ToSql + Sync + Send>>);
+
+impl Params {
+    fn push(&mut self, value: impl tokio_postgres::types::ToSql + Sync + Send + 'static) -> String {
+        self.0.push(Box::new(value));
+        format!("${}", self.0.len())
+    }
+
+    fn refs(&self) -> Vec<&(dyn tokio_postgres::types::ToSql + Sync)> {
+        self.0
+            .iter()
+            .map(|value| value.as_ref() as &(dyn tokio_postgres::types::ToSql + Sync))
+            .collect()
+    }
+}
