@@ -40,9 +40,12 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if BACKEND == "postgres" and item.get_closest_marker("sqlite_only"):
             item.add_marker(pytest.mark.skip(reason="about the SQLite file; this run is on PostgreSQL"))
-        if item.get_closest_marker("postgres_only") and not BASE_DATABASE_URL:
-            item.add_marker(pytest.mark.skip(
-                reason="SLBCERT_TEST_DATABASE_URL is not set: no PostgreSQL to test against"))
+        if item.get_closest_marker("postgres_only"):
+            if not BASE_DATABASE_URL:
+                item.add_marker(pytest.mark.skip(
+                    reason="SLBCERT_TEST_DATABASE_URL is not set: no PostgreSQL to test against"))
+            elif BACKEND != "postgres":
+                item.add_marker(pytest.mark.skip(reason="runs in the PostgreSQL pass"))
 
 
 def admin_connection(url=None):
@@ -65,9 +68,11 @@ def new_database():
 
 def database_url(data_dir):
     """The database of a data directory on PostgreSQL (made on first use), else None."""
+    key = str(pathlib.Path(data_dir).resolve())
+    if key in _by_data_dir:
+        return _by_data_dir[key]
     if BACKEND != "postgres":
         return None
-    key = str(pathlib.Path(data_dir).resolve())
     if key not in _by_data_dir:
         _by_data_dir[key] = new_database()
     return _by_data_dir[key]
@@ -104,8 +109,13 @@ def free_port():
 class Server:
     """One `slbcert serve` process on its own data directory."""
 
-    def __init__(self, directory, args=(), wrapper=(), data_dir=None):
+    def __init__(self, directory, args=(), wrapper=(), data_dir=None, database=None):
+        """database: the PostgreSQL URL to share with other nodes, or "sqlite" for the data
+        directory's own SQLite whatever the pass (else the pass decides)."""
         self.data_dir = data_dir or directory / "data"
+        if database:
+            _by_data_dir[str(pathlib.Path(self.data_dir).resolve())] = \
+                None if database == "sqlite" else database
         self.log_path = directory / "server.log"
         self.args = list(args)
         # Tests that do not serve listeners keep the data plane off, so that parallel servers
