@@ -1,0 +1,253 @@
+//! One node on SQLite against one and two nodes on PostgreSQL, with the same load generator in
+//! the same run: 32 keep-alive clients upload (V1-signed `UploadServerCertificate`, RSA-2048,
+//! each one validated, sealed, audited and durable before its answer) for a fixed time, then
+//! describe single certificates by ID (`DescribeServerCertificates`). With two nodes the
+//! clients alternate between them, as behind a TCP balancer.
+//!
+//! `cargo bench --bench nodes`. SLBCERT_BENCH_SECONDS sets each round's length (default 8);
+//! SLBCERT_BENCH_DATABASE_URL names the PostgreSQL server (default the local one of these
+//! machines, postgres://postgres@127.0.0.1:5432/test); each PostgreSQL configuration gets a
+//! fresh database, dropped afterwards. Every process shares the machine's cores.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+mod common;
+
+use common::{Connection, Credentials, free_address, percentile, read_credentials, signed_query};
+
+const CERTIFICATE: &str = include_str!("../tests/fixtures/pki/rsa2048.crt");
+const PRIVATE_KEY: &str = include_str!("../tests/fixtures/pki/rsa2048.pkcs1.key");
+const CLIENTS: usize = 32;
+
+fn main() {
+    let seconds: u64 = std::env::var("SLBCERT_BENCH_SECONDS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(8);
+    let round = Duration::from_secs(seconds);
+    let base = std::env::var("SLBCERT_BENCH_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        println!("| store | nodes | clients | uploads/s | upload p50 ms | upload p99 ms | describes/s | describe p50 ms | describe p99 ms |");
+        println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        measure("SQLite", 1, None, round).await;
+        for nodes in [1, 2] {
+            match Database::create(&base).await {
+                Ok(database) => {
+                    measure("PostgreSQL", nodes, Some(&database.url), round).await;
+                    database.drop().await;
+                }
+                Err(error) => {
+                    println!("\nPostgreSQL at {base} is not usable ({error}): its rows are skipped");
+                    break;
+                }
+            }
+        }
+    });
+}
+
+async fn measure(store: &str, nodes: usize, database: Option<&str>, round: Duration) {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let master_key = directory.path().join("master.key");
+    std::fs::write(&master_key, base64_key()).expect("master key");
+    set_owner_only(&master_key);
+    let mut servers = Vec::new();
+    for n in 0..nodes {
+        let data_dir = directory.path().join(format!("node{n}"));
+        servers.push(Node::start(&data_dir, &master_key, database));
+        // The first node makes the schema and the first account; the others find them.
+        common::wait_healthy(servers[n].address).await;
+    }
+    let credentials = Arc::new(
+        servers
+            .iter()
+            .find(|node| node.data_dir.join("credentials").exists())
+            .map(|node| read_credentials(&node.data_dir))
+            .expect("a node made the first account"),
+    );
+    let addresses: Vec<SocketAddr> = servers.iter().map(|node| node.address).collect();
+    let upload = |credentials: &Credentials| {
+        signed_query(
+            credentials,
+            "UploadServerCertificate",
+            &[
+                ("ServerCertificate", CERTIFICATE),
+                ("PrivateKey", PRIVATE_KEY),
+            ],
+        )
+    };
+    run(&addresses, &credentials, 8, Duration::from_secs(1), upload).await;
+    let (uploads, upload_latencies, ids) =
+        run(&addresses, &credentials, CLIENTS, round, upload).await;
+    let ids = Arc::new(ids);
+    let describe = move |credentials: &Credentials| {
+        let id = &ids[fastrand_index(ids.len())];
+        signed_query(
+            credentials,
+            "DescribeServerCertificates",
+            &[("ServerCertificateId", id.as_str())],
+        )
+    };
+    let (describes, describe_latencies, _) =
+        run(&addresses, &credentials, CLIENTS, round, describe).await;
+    println!(
+        "| {store} | {nodes} | {CLIENTS} | {:.0} | {:.2} | {:.2} | {:.0} | {:.2} | {:.2} |",
+        uploads,
+        percentile(&upload_latencies, 0.50),
+        percentile(&upload_latencies, 0.99),
+        describes,
+        percentile(&describe_latencies, 0.50),
+        percentile(&describe_latencies, 0.99),
+    );
+}
+
+/// `clients` connections, spread over `addresses`, send `request()` until `length` passed:
+/// requests per second, sorted latencies, and the certificate IDs the answers named.
+async fn run(
+    addresses: &[SocketAddr],
+    credentials: &Arc<Credentials>,
+    clients: usize,
+    length: Duration,
+    request: impl Fn(&Credentials) -> String + Send + Sync + Clone + 'static,
+) -> (f64, Vec<Duration>, Vec<String>) {
+    let mut connections = Vec::new();
+    for n in 0..clients {
+        connections.push(Connection::open(addresses[n % addresses.len()]).await);
+    }
+    let started = Instant::now();
+    let deadline = started + length;
+    let mut tasks = Vec::new();
+    for mut connection in connections {
+        let (credentials, request) = (credentials.clone(), request.clone());
+        tasks.push(tokio::spawn(async move {
+            let (mut latencies, mut ids) = (Vec::new(), Vec::new());
+            while Instant::now() < deadline {
+                let query = request(&credentials);
+                let sent = Instant::now();
+                let answer = connection.post(&query).await;
+                latencies.push(sent.elapsed());
+                let id = field(&answer, "ServerCertificateId")
+                    .unwrap_or_else(|| panic!("the request failed: {answer}"));
+                ids.push(id);
+            }
+            (latencies, ids)
+        }));
+    }
+    let (mut latencies, mut ids) = (Vec::new(), Vec::new());
+    for task in tasks {
+        let (more, named) = task.await.expect("client task");
+        latencies.extend(more);
+        ids.extend(named);
+    }
+    let rate = latencies.len() as f64 / started.elapsed().as_secs_f64();
+    latencies.sort_unstable();
+    (rate, latencies, ids)
+}
+
+/// The first `"name":"value"` of a JSON answer.
+fn field(body: &str, name: &str) -> Option<String> {
+    let start = body.find(&format!("\"{name}\":\""))? + name.len() + 4;
+    let end = body[start..].find('"')? + start;
+    Some(body[start..end].to_owned())
+}
+
+fn fastrand_index(len: usize) -> usize {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).expect("random bytes");
+    (u64::from_le_bytes(bytes) % len as u64) as usize
+}
+
+fn base64_key() -> String {
+    let mut key = [0u8; 32];
+    getrandom::fill(&mut key).expect("random bytes");
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(key)
+}
+
+fn set_owner_only(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+}
+
+/// One `slbcert serve`, killed when dropped.
+struct Node {
+    child: Child,
+    address: SocketAddr,
+    data_dir: std::path::PathBuf,
+}
+
+impl Node {
+    fn start(data_dir: &Path, master_key: &Path, database: Option<&str>) -> Node {
+        let address = free_address();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_slbcert"));
+        command
+            .args(["serve", "--listen", &address.to_string()])
+            .args(["--quota-server-certificates", "0", "--data-plane", "off"])
+            .arg("--data-dir")
+            .arg(data_dir)
+            .arg("--master-key-file")
+            .arg(master_key)
+            .env("SLBCERT_LOG", "warn")
+            .env_remove("SLBCERT_DATABASE_URL")
+            .stderr(Stdio::null());
+        if let Some(url) = database {
+            command.args(["--database-url", url]);
+        }
+        Node {
+            child: command.spawn().expect("start slbcert"),
+            address,
+            data_dir: data_dir.to_owned(),
+        }
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A fresh database on the server of `base`, for one configuration.
+struct Database {
+    admin: tokio_postgres::Client,
+    name: String,
+    url: String,
+}
+
+impl Database {
+    async fn create(base: &str) -> Result<Database, tokio_postgres::Error> {
+        let (admin, connection) = tokio_postgres::connect(base, tokio_postgres::NoTls).await?;
+        tokio::spawn(connection);
+        let name = format!(
+            "slbcert_bench_{}_{}",
+            std::process::id(),
+            fastrand_index(1 << 30)
+        );
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await?;
+        let (prefix, _) = base.rsplit_once('/').unwrap_or((base, ""));
+        Ok(Database {
+            admin,
+            url: format!("{prefix}/{name}"),
+            name,
+        })
+    }
+
+    async fn drop(self) {
+        // The nodes of the configuration are gone; FORCE covers any straggler connection.
+        let _ = self
+            .admin
+            .batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .await;
+    }
+}

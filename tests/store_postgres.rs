@@ -1,0 +1,335 @@
+//! The PostgreSQL store under concurrency, where there is no single writer to order things: the
+//! audit trail numbered without gaps, a certificate's delete racing its binding, tag limits,
+//! and two stores (two nodes) sharing one database. Each test gets a fresh database on the
+//! server SLBCERT_TEST_DATABASE_URL names; without it they say so and pass vacuously.
+
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+
+use slbcert::audit::RefusalQueue;
+use slbcert::crypto::Sealed;
+use slbcert::store::load_balancers::{
+    AddressPool, Listener, ListenerStatus, LoadBalancer, Protocol,
+};
+use slbcert::store::postgres::PostgresStore;
+use slbcert::store::prelude::*;
+use slbcert::store::{
+    AccessKey, Account, Certificate, CertificateKind, CertificateMaterial, Scope, StoreError, Tag,
+};
+
+const ACCOUNT: &str = "1111111111111111";
+
+struct Database {
+    admin: tokio_postgres::Client,
+    name: String,
+    url: String,
+}
+
+impl Database {
+    /// A fresh database, or None (and a note) without SLBCERT_TEST_DATABASE_URL.
+    async fn create(test: &str) -> Option<Database> {
+        let Ok(base) = std::env::var("SLBCERT_TEST_DATABASE_URL") else {
+            eprintln!("SKIPPED {test}: SLBCERT_TEST_DATABASE_URL is not set");
+            return None;
+        };
+        let (admin, connection) = tokio_postgres::connect(&base, tokio_postgres::NoTls)
+            .await
+            .expect("the test database server answers");
+        tokio::spawn(connection);
+        let name = format!("slbcert_rs_{}_{}", std::process::id(), test);
+        // One statement each: a multi-statement string runs as one transaction block.
+        for statement in [
+            format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            format!("CREATE DATABASE {name}"),
+        ] {
+            admin.batch_execute(&statement).await.expect(&statement);
+        }
+        let (prefix, _) = base.rsplit_once('/').expect("a URL with a database");
+        Some(Database {
+            admin,
+            url: format!("{prefix}/{name}"),
+            name,
+        })
+    }
+
+    async fn open(&self) -> PostgresStore {
+        let refusals = Arc::new(RefusalQueue::default());
+        PostgresStore::open(&self.url, refusals, format!("test:{}", self.name))
+            .await
+            .expect("open the store")
+    }
+
+    async fn drop(self) {
+        let _ = self
+            .admin
+            .batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .await;
+    }
+}
+
+fn scope() -> Scope {
+    Scope {
+        account_id: ACCOUNT.into(),
+        region_id: "cn-hangzhou".into(),
+    }
+}
+
+async fn with_account(store: &PostgresStore) {
+    let account = Account {
+        account_id: ACCOUNT.into(),
+        name: String::new(),
+        default_resource_group_id: "rg-default".into(),
+        created_ms: 0,
+    };
+    let key = AccessKey {
+        access_key_id: "LTAI0".into(),
+        account_id: ACCOUNT.into(),
+        sealed_secret: Sealed::from_stored(b"sealed".to_vec()),
+        created_ms: 0,
+    };
+    store
+        .insert_account(account, key, "{}".into())
+        .await
+        .unwrap();
+}
+
+fn certificate(id: &str) -> (Certificate, CertificateMaterial) {
+    let certificate = Certificate {
+        id: id.into(),
+        kind: CertificateKind::Server,
+        scope: scope(),
+        name: id.into(),
+        resource_group_id: "rg-default".into(),
+        fingerprint: "aa".into(),
+        common_name: "example.com".into(),
+        subject_alternative_names: vec![],
+        encryption_algorithm: "ECC".into(),
+        encryption_key_length: 256,
+        expire_ms: 4_000_000_000_000,
+        created_ms: 0,
+        ali_cloud: None,
+        tags: vec![],
+    };
+    let material = CertificateMaterial {
+        certificate_pem: "pem".into(),
+        private_key: Some(Sealed::from_stored(b"key".to_vec())),
+    };
+    (certificate, material)
+}
+
+fn load_balancer(id: &str) -> LoadBalancer {
+    LoadBalancer {
+        id: id.into(),
+        account_id: ACCOUNT.into(),
+        region_id: "cn-hangzhou".into(),
+        address: Ipv4Addr::UNSPECIFIED,
+        status: "active".into(),
+        delete_protection: false,
+        created_ms: 0,
+        client_token: None,
+        revision: 0,
+        resource_group_id: "rg-default".into(),
+        attributes: BTreeMap::new(),
+        tags: vec![],
+        listeners: vec![],
+        backend_servers: vec![],
+        vserver_groups: vec![],
+    }
+}
+
+fn pool() -> AddressPool {
+    AddressPool::from_cidr("127.40.0.0/24").unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_audit_trail_is_numbered_without_gaps_while_many_write_and_export_at_once() {
+    let Some(database) = Database::create("audit").await else {
+        return;
+    };
+    let (first, second) = (
+        Arc::new(database.open().await),
+        Arc::new(database.open().await),
+    );
+    let mut writers = Vec::new();
+    for (n, store) in [&first, &second, &first, &second].into_iter().enumerate() {
+        let store = store.clone();
+        writers.push(tokio::spawn(async move {
+            for i in 0..50 {
+                store
+                    .record(format!("{{\"w\":{n},\"i\":{i}}}"))
+                    .await
+                    .unwrap();
+            }
+        }));
+    }
+    // Exports meanwhile, on both nodes: each sees a gapless prefix.
+    let mut seen = Vec::new();
+    while seen.len() < 200 {
+        let store = if seen.len() % 2 == 0 { &first } else { &second };
+        let after = seen
+            .last()
+            .map_or(0, |entry: &slbcert::store::AuditEntry| entry.seq);
+        let entries = store.audit_records_after(after, 17).await.unwrap();
+        for entry in entries {
+            assert_eq!(entry.seq, seen.len() as i64 + 1, "a gap or a repeat");
+            seen.push(entry);
+        }
+        tokio::task::yield_now().await;
+    }
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    let mut lines: Vec<&str> = seen.iter().map(|entry| entry.line.as_str()).collect();
+    lines.sort_unstable();
+    lines.dedup();
+    assert_eq!(lines.len(), 200, "every record exactly once");
+    drop((first, second));
+    database.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_delete_and_a_binding_on_two_nodes_never_both_commit() {
+    let Some(database) = Database::create("references").await else {
+        return;
+    };
+    let (first, second) = (
+        Arc::new(database.open().await),
+        Arc::new(database.open().await),
+    );
+    with_account(&first).await;
+    let stored = first
+        .insert_load_balancer(load_balancer("lb-1"), None, pool(), "{}".into())
+        .await
+        .unwrap();
+    let mut read = stored;
+    for round in 0..40 {
+        let id = format!("cert-{round}");
+        let (certificate, material) = certificate(&id);
+        first
+            .insert_certificate(certificate, material, None, "{}".into())
+            .await
+            .unwrap();
+        let mut bound = read.clone();
+        bound.listeners = vec![Listener {
+            port: 443,
+            protocol: Protocol::Https,
+            status: ListenerStatus::Running,
+            server_certificate_id: Some(id.clone()),
+            ca_certificate_id: None,
+            settings: BTreeMap::new(),
+            domain_extensions: vec![],
+            tags: vec![],
+        }];
+        let (deleting, binding) = (first.clone(), second.clone());
+        let scope = scope();
+        let delete = tokio::spawn({
+            let id = id.clone();
+            async move {
+                deleting
+                    .delete_certificate(&scope, CertificateKind::Server, &id, "{}".into())
+                    .await
+            }
+        });
+        let bind = tokio::spawn(async move {
+            binding
+                .replace_load_balancers(vec![bound], "{}".into())
+                .await
+        });
+        let (deleted, bound) = (delete.await.unwrap(), bind.await.unwrap());
+        match (&deleted, &bound) {
+            (Ok(()), Err(StoreError::MissingCertificate { .. })) => {}
+            (Err(StoreError::InUse(_)), Ok(written)) => read = written[0].clone(),
+            other => panic!("round {round}: {other:?}"),
+        }
+        if bound.is_err() {
+            continue;
+        }
+        // Unbind for the next round.
+        let mut unbound = read.clone();
+        unbound.listeners.clear();
+        read = second
+            .replace_load_balancers(vec![unbound], "{}".into())
+            .await
+            .unwrap()
+            .remove(0);
+    }
+    drop((first, second));
+    database.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn tag_limits_and_quotas_hold_when_two_nodes_write_at_once() {
+    let Some(database) = Database::create("limits").await else {
+        return;
+    };
+    let (first, second) = (
+        Arc::new(database.open().await),
+        Arc::new(database.open().await),
+    );
+    with_account(&first).await;
+    let (tagged, material) = certificate("tagged");
+    first
+        .insert_certificate(tagged, material, None, "{}".into())
+        .await
+        .unwrap();
+    let tags = |prefix: &str| -> Vec<Tag> {
+        (0..15)
+            .map(|n| Tag {
+                key: format!("{prefix}{n}"),
+                value: "v".into(),
+            })
+            .collect()
+    };
+    let (a, b) = (first.clone(), second.clone());
+    let (ta, tb) = (tags("a"), tags("b"));
+    let one = tokio::spawn(async move {
+        a.tag_certificates(&scope(), vec!["tagged".into()], ta, 20, "{}".into())
+            .await
+    });
+    let two = tokio::spawn(async move {
+        b.tag_certificates(&scope(), vec!["tagged".into()], tb, 20, "{}".into())
+            .await
+    });
+    let results = [one.await.unwrap(), two.await.unwrap()];
+    assert_eq!(
+        results.iter().filter(|r| r.is_ok()).count(),
+        1,
+        "{results:?}"
+    );
+    let listed = first
+        .list_certificates(&scope(), CertificateKind::Server, &Default::default())
+        .await
+        .unwrap();
+    assert_eq!(listed[0].tags.len(), 15);
+
+    // A quota of 10 with 40 uploads through two stores at once: exactly 10 stored.
+    let mut uploads = Vec::new();
+    for n in 0..40 {
+        let store = if n % 2 == 0 {
+            first.clone()
+        } else {
+            second.clone()
+        };
+        uploads.push(tokio::spawn(async move {
+            let (row, material) = certificate(&format!("q{n}"));
+            store
+                .insert_certificate(row, material, Some(11), "{}".into())
+                .await
+        }));
+    }
+    let mut stored = 0;
+    for upload in uploads {
+        match upload.await.unwrap() {
+            Ok(()) => stored += 1,
+            Err(StoreError::OverQuota { limit: 11, .. }) => {}
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(stored, 10, "11 with the tagged one");
+    drop((first, second));
+    database.drop().await;
+}
