@@ -34,10 +34,15 @@ assert BACKEND in ("sqlite", "postgres"), f"SLBCERT_TEST_BACKEND={BACKEND!r}"
 def pytest_configure(config):
     config.addinivalue_line("markers", "sqlite_only: reads or breaks the SQLite file itself")
     config.addinivalue_line("markers", "postgres_only: needs PostgreSQL (SLBCERT_TEST_DATABASE_URL)")
+    config.addinivalue_line("markers", "pg_restart: restarts the machine's PostgreSQL (run alone)")
 
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
+        if item.get_closest_marker("pg_restart") and not os.environ.get("SLBCERT_TEST_PG_RESTART"):
+            item.add_marker(pytest.mark.skip(
+                reason="restarts PostgreSQL under every other test: scripts/test runs it alone "
+                       "(SLBCERT_TEST_PG_RESTART=1)"))
         if BACKEND == "postgres" and item.get_closest_marker("sqlite_only"):
             item.add_marker(pytest.mark.skip(reason="about the SQLite file; this run is on PostgreSQL"))
         if item.get_closest_marker("postgres_only"):
