@@ -17,7 +17,10 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{Connection, Credentials, free_address, percentile, read_credentials, signed_query};
+use common::{
+    Connection, Credentials, cpu_by_name, cpu_time, free_address, percentile, read_credentials,
+    signed_query,
+};
 
 const CERTIFICATE: &str = include_str!("../tests/fixtures/pki/rsa2048.crt");
 const PRIVATE_KEY: &str = include_str!("../tests/fixtures/pki/rsa2048.pkcs1.key");
@@ -33,8 +36,10 @@ fn main() {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
-        println!("| store | nodes | clients | uploads/s | upload p50 ms | upload p99 ms | describes/s | describe p50 ms | describe p99 ms |");
-        println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        println!(
+            "| store | nodes | clients | uploads/s | upload p50 ms | upload p99 ms | cores (slbcert / postgres / load) | describes/s | describe p50 ms | describe p99 ms | cores (slbcert / postgres / load) |"
+        );
+        println!("|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---|");
         measure("SQLite", 1, None, round).await;
         for nodes in [1, 2] {
             match Database::create(&base).await {
@@ -82,8 +87,10 @@ async fn measure(store: &str, nodes: usize, database: Option<&str>, round: Durat
         )
     };
     run(&addresses, &credentials, 8, Duration::from_secs(1), upload).await;
+    let sample = Cores::start();
     let (uploads, upload_latencies, ids) =
         run(&addresses, &credentials, CLIENTS, round, upload).await;
+    let upload_cores = sample.end();
     let ids = Arc::new(ids);
     let describe = move |credentials: &Credentials| {
         let id = &ids[fastrand_index(ids.len())];
@@ -93,10 +100,12 @@ async fn measure(store: &str, nodes: usize, database: Option<&str>, round: Durat
             &[("ServerCertificateId", id.as_str())],
         )
     };
+    let sample = Cores::start();
     let (describes, describe_latencies, _) =
         run(&addresses, &credentials, CLIENTS, round, describe).await;
+    let describe_cores = sample.end();
     println!(
-        "| {store} | {nodes} | {CLIENTS} | {:.0} | {:.2} | {:.2} | {:.0} | {:.2} | {:.2} |",
+        "| {store} | {nodes} | {CLIENTS} | {:.0} | {:.2} | {:.2} | {upload_cores} | {:.0} | {:.2} | {:.2} | {describe_cores} |",
         uploads,
         percentile(&upload_latencies, 0.50),
         percentile(&upload_latencies, 0.99),
@@ -147,6 +156,38 @@ async fn run(
     let rate = latencies.len() as f64 / started.elapsed().as_secs_f64();
     latencies.sort_unstable();
     (rate, latencies, ids)
+}
+
+/// Cores used during a round by every slbcert process, every PostgreSQL process, and this load
+/// generator: on two cores, who has them decides the throughput.
+struct Cores {
+    started: Instant,
+    slbcert: Duration,
+    postgres: Duration,
+    load: Duration,
+}
+
+impl Cores {
+    fn start() -> Cores {
+        Cores {
+            started: Instant::now(),
+            slbcert: cpu_by_name("slbcert"),
+            postgres: cpu_by_name("postgres"),
+            load: cpu_time(std::process::id()),
+        }
+    }
+
+    fn end(self) -> String {
+        let seconds = self.started.elapsed().as_secs_f64();
+        let cores =
+            |now: Duration, before: Duration| now.saturating_sub(before).as_secs_f64() / seconds;
+        format!(
+            "{:.2} / {:.2} / {:.2}",
+            cores(cpu_by_name("slbcert"), self.slbcert),
+            cores(cpu_by_name("postgres"), self.postgres),
+            cores(cpu_time(std::process::id()), self.load),
+        )
+    }
 }
 
 /// The first `"name":"value"` of a JSON answer.

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{Connection, Credentials, free_address, percentile, read_credentials};
+use common::{Connection, Credentials, cpu_time, free_address, percentile, read_credentials};
 use slbcert::api::signature::percent_encode;
 
 const CERTIFICATE: &str = include_str!("../tests/fixtures/pki/rsa2048.crt");
@@ -364,20 +364,4 @@ fn server_pid(address: SocketAddr) -> Option<u32> {
         }
     }
     None
-}
-
-/// User plus system CPU time of process `pid` and its threads.
-fn cpu_time(pid: u32) -> Duration {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("/proc/PID/stat");
-    // Fields after the command name (which may hold spaces) start at field 3.
-    let rest = &stat[stat.rfind(')').expect("stat format") + 2..];
-    let fields: Vec<u64> = rest
-        .split_whitespace()
-        .map(|field| field.parse().unwrap_or(0))
-        .collect();
-    // utime and stime are fields 14 and 15, in clock ticks.
-    let ticks = fields[11] + fields[12];
-    // SAFETY: sysconf only reads a configuration value.
-    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as u64;
-    Duration::from_nanos(ticks * 1_000_000_000 / per_second)
 }

@@ -177,3 +177,41 @@ pub fn read_credentials(directory: &std::path::Path) -> Credentials {
             .to_owned(),
     }
 }
+
+/// User plus system CPU time of process `pid` and its threads.
+pub fn cpu_time(pid: u32) -> Duration {
+    try_cpu_time(pid).expect("/proc/PID/stat")
+}
+
+/// `cpu_time`, or None if the process is gone.
+fn try_cpu_time(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces) start at field 3.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<u64> = rest
+        .split_whitespace()
+        .map(|field| field.parse().unwrap_or(0))
+        .collect();
+    // utime and stime are fields 14 and 15, in clock ticks.
+    let ticks = fields.get(11)? + fields.get(12)?;
+    // SAFETY: sysconf only reads a configuration value.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as u64;
+    Some(Duration::from_nanos(ticks * 1_000_000_000 / per_second))
+}
+
+/// The CPU time of every running process whose command name is `name` (`postgres` counts
+/// every backend and helper of the database server).
+pub fn cpu_by_name(name: &str) -> Duration {
+    let Ok(processes) = std::fs::read_dir("/proc") else {
+        return Duration::ZERO;
+    };
+    processes
+        .flatten()
+        .filter_map(|process| process.file_name().to_string_lossy().parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|comm| comm.trim_end() == name)
+        })
+        .filter_map(try_cpu_time)
+        .sum()
+}

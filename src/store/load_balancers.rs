@@ -152,6 +152,17 @@ pub struct VServerGroup {
 }
 
 impl LoadBalancer {
+    /// The stored form (one JSON document per load balancer, in either backend).
+    pub fn to_document(&self) -> String {
+        serde_json::to_string(self).expect("a load balancer encodes")
+    }
+
+    pub fn from_document(document: &str) -> Result<LoadBalancer, StoreError> {
+        serde_json::from_str(document).map_err(|error| {
+            StoreError::Database(format!("a load balancer does not decode: {error}"))
+        })
+    }
+
     pub fn scope(&self) -> Scope {
         Scope {
             account_id: self.account_id.clone(),

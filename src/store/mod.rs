@@ -59,6 +59,11 @@ pub enum StoreError {
     Exhausted(&'static str),
 }
 
+/// Lists of names (subject alternative names) are stored as JSON text, by either backend.
+pub(crate) fn json_list(items: &[String]) -> String {
+    serde_json::Value::from(items).to_string()
+}
+
 impl StoreError {
     /// What a client (or a health check) may be told of a fault that makes the service
     /// unavailable; `None` for other errors.

@@ -17,6 +17,7 @@ import pytest
 import certs
 from conftest import (BINARY, V1, V3, Cas, Failure, Server, admin_connection, cli_env,
                       new_database)
+from load import Uploaders
 from rawclient import RawClient, utc_timestamp
 from slb import Api
 from tcpproxy import TcpProxy
@@ -229,48 +230,28 @@ def test_a_database_that_goes_away_answers_503_loses_nothing_and_the_node_recove
     server = node(tmp_path, "a", through_proxy, master_key).start()
     try:
         account = server.credentials
-        params = upload_params()
-        acknowledged, refusals, stop = [], [], threading.Event()
-        lock = threading.Lock()
+        with Uploaders(server, account) as load:
+            time.sleep(1)
+            proxy.cut()
+            away = time.time()
+            time.sleep(0.5)
+            status, text = server.health()
+            assert status == 503 and "database" in text, text
+            time.sleep(1.5)
+            proxy.restore()
 
-        def uploader():
-            client = V3(server, account)
-            while not stop.is_set():
-                try:
-                    made = client.call("UploadServerCertificate", **params)["ServerCertificateId"]
-                    with lock:
-                        acknowledged.append(made)
-                except Failure as failure:
-                    with lock:
-                        refusals.append((failure.code, failure.status))
-                    time.sleep(0.05)
-
-        workers = [threading.Thread(target=uploader) for _ in range(4)]
-        for worker in workers:
-            worker.start()
-        time.sleep(1)
-        proxy.cut()
-        away = time.time()
-        time.sleep(0.5)
-        status, text = server.health()
-        assert status == 503 and "database" in text, text
-        time.sleep(1.5)
-        proxy.restore()
-        def healthy():
-            assert server.health() == (200, "ok\n")
-        eventually(healthy, 15)
-        recovered = time.time() - away
-        time.sleep(1)
-        stop.set()
-        for worker in workers:
-            worker.join(timeout=30)
-        assert refusals, "no request noticed the database was away"
-        assert set(refusals) == {("ServiceUnavailable", 503)}, set(refusals)
+            def healthy():
+                assert server.health() == (200, "ok\n")
+            eventually(healthy, 15)
+            recovered = time.time() - away
+            time.sleep(1)
+        assert load.refusals, "no request noticed the database was away"
+        assert set(load.refusals) == {("ServiceUnavailable", 503)}, set(load.refusals)
         listed = V1(server, account).call("DescribeServerCertificates")
         stored = {c["ServerCertificateId"] for c in listed["ServerCertificates"]["ServerCertificate"]}
-        assert set(acknowledged) <= stored, "an acknowledged upload is lost"
+        assert set(load.acknowledged) <= stored, "an acknowledged upload is lost"
         # An upload whose commit was cut off may have committed with its answer lost.
-        assert len(stored - set(acknowledged)) <= len(workers)
+        assert len(stored - set(load.acknowledged)) <= len(load.workers)
         assert recovered < 15
     finally:
         server.stop()

@@ -12,17 +12,10 @@ use crate::audit::AuditLine;
 use crate::store::load_balancers::{AddressPool, LoadBalancer, LoadBalancerStore, Owner};
 use crate::store::{Quota, Scope, StoreError};
 
-fn decode(document: String) -> Result<LoadBalancer, StoreError> {
-    serde_json::from_str(&document)
-        .map_err(|error| StoreError::Database(format!("a load balancer does not decode: {error}")))
-}
-
-fn encode(load_balancer: &LoadBalancer) -> String {
-    serde_json::to_string(load_balancer).expect("a load balancer encodes")
-}
-
 fn documents(rows: Vec<tokio_postgres::Row>) -> Result<Vec<LoadBalancer>, StoreError> {
-    rows.iter().map(|row| decode(column(row, 0)?)).collect()
+    rows.iter()
+        .map(|row| LoadBalancer::from_document(&column::<String>(row, 0)?))
+        .collect()
 }
 
 async fn insert(
@@ -43,7 +36,7 @@ async fn insert(
             .await
             .map_err(database)?;
         if let Some(row) = earlier {
-            return decode(column(&row, 0)?);
+            return LoadBalancer::from_document(&column::<String>(&row, 0)?);
         }
     }
     let used = db
@@ -71,7 +64,7 @@ async fn insert(
             &i64::from(address),
             &load_balancer.client_token,
             &load_balancer.revision,
-            &encode(&load_balancer),
+            &load_balancer.to_document(),
         ],
     )
     .await
@@ -217,7 +210,8 @@ async fn get(
         .query_opt(&statement, &[&id, &owner.account_id, &owner.region_id])
         .await
         .map_err(database)?;
-    row.map(|row| decode(column(&row, 0)?)).transpose()
+    row.map(|row| LoadBalancer::from_document(&column::<String>(&row, 0)?))
+        .transpose()
 }
 
 async fn holding(
@@ -267,7 +261,7 @@ async fn replace(
             "UPDATE load_balancers SET revision = $1, document = $2 WHERE id = $3",
             &[
                 &load_balancer.revision,
-                &encode(&load_balancer),
+                &load_balancer.to_document(),
                 &load_balancer.id,
             ],
         )

@@ -1,7 +1,5 @@
 //! Tags of server and CA certificates (ResourceType `certificate`).
 
-use std::collections::HashMap;
-
 use deadpool_postgres::{GenericClient, Transaction};
 
 use super::{Params, column, database};
@@ -25,31 +23,6 @@ pub(super) fn carries_all(filters: &[TagFilter], params: &mut Params) -> String 
         sql.push(')');
     }
     sql
-}
-
-/// The tags of every certificate of `ids`, each list in key order.
-pub(super) async fn of(
-    db: &impl GenericClient,
-    ids: &[String],
-) -> Result<HashMap<String, Vec<Tag>>, StoreError> {
-    let mut tags: HashMap<String, Vec<Tag>> = HashMap::new();
-    if ids.is_empty() {
-        return Ok(tags);
-    }
-    let statement = db
-        .prepare_cached(
-            "SELECT certificate_id, tag_key, tag_value FROM certificate_tags \
-             WHERE certificate_id = ANY($1) ORDER BY certificate_id, tag_key",
-        )
-        .await
-        .map_err(database)?;
-    for row in db.query(&statement, &[&ids]).await.map_err(database)? {
-        tags.entry(column(&row, 0)?).or_default().push(Tag {
-            key: column(&row, 1)?,
-            value: column(&row, 2)?,
-        });
-    }
-    Ok(tags)
 }
 
 /// Locks `ids` as certificates of the scope (any kind), so that two taggings of one

@@ -12,15 +12,6 @@ use crate::audit::AuditLine;
 use crate::store::load_balancers::{AddressPool, LoadBalancer, LoadBalancerStore, Owner};
 use crate::store::{Quota, Scope, StoreError};
 
-fn decode(document: String) -> Result<LoadBalancer, StoreError> {
-    serde_json::from_str(&document)
-        .map_err(|error| StoreError::Database(format!("a load balancer does not decode: {error}")))
-}
-
-fn encode(load_balancer: &LoadBalancer) -> String {
-    serde_json::to_string(load_balancer).expect("a load balancer encodes")
-}
-
 fn insert(
     db: &Connection,
     mut load_balancer: LoadBalancer,
@@ -36,7 +27,7 @@ fn insert(
             )
             .optional()?;
         if let Some(document) = earlier {
-            return decode(document);
+            return LoadBalancer::from_document(&document);
         }
     }
     check_quota(
@@ -62,7 +53,7 @@ fn insert(
             address,
             load_balancer.client_token,
             load_balancer.revision,
-            encode(&load_balancer),
+            load_balancer.to_document(),
         ],
     )?;
     index(db, &load_balancer)?;
@@ -87,7 +78,10 @@ fn all(db: &Connection) -> Result<Vec<LoadBalancer>, StoreError> {
     let documents = statement
         .query_map([], |row| row.get::<_, String>(0))?
         .collect::<Result<Vec<_>, _>>()?;
-    documents.into_iter().map(decode).collect()
+    documents
+        .into_iter()
+        .map(|document| LoadBalancer::from_document(&document))
+        .collect()
 }
 
 /// The lowest address of the pool that no load balancer holds.
@@ -175,7 +169,9 @@ fn get(db: &Connection, owner: &Owner, id: &str) -> Result<Option<LoadBalancer>,
             row.get(0)
         })
         .optional()?;
-    document.map(decode).transpose()
+    document
+        .map(|document| LoadBalancer::from_document(&document))
+        .transpose()
 }
 
 fn holding(
@@ -202,7 +198,10 @@ fn list(db: &Connection, scope: &Scope) -> Result<Vec<LoadBalancer>, StoreError>
             row.get::<_, String>(0)
         })?
         .collect::<Result<Vec<_>, _>>()?;
-    documents.into_iter().map(decode).collect()
+    documents
+        .into_iter()
+        .map(|document| LoadBalancer::from_document(&document))
+        .collect()
 }
 
 /// The stored revision of a load balancer of this account, if it exists.
@@ -230,7 +229,7 @@ fn replace(db: &Connection, edited: Vec<LoadBalancer>) -> Result<Vec<LoadBalance
             "UPDATE load_balancers SET revision = ?1, document = ?2 WHERE id = ?3",
             params![
                 load_balancer.revision,
-                encode(&load_balancer),
+                load_balancer.to_document(),
                 load_balancer.id
             ],
         )?;

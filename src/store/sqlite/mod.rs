@@ -30,6 +30,7 @@ use super::{
     UserCertificateStore,
 };
 use crate::audit::{AuditLine, RefusalQueue};
+use crate::store::json_list;
 use connection::{Cached, connect, create_owner_only, migrate};
 
 pub const DATABASE_FILE: &str = "slbcert.db";
@@ -133,11 +134,6 @@ impl SqliteStore {
 /// Brings the database at `path` to the current schema (as opening it would), and nothing else.
 pub fn upgrade(path: &Path) -> Result<(), StoreError> {
     migrate(&connect(path, false)?)
-}
-
-/// Lists of names (subject alternative names) are stored as JSON text.
-fn json_list(items: &[String]) -> String {
-    serde_json::Value::from(items).to_string()
 }
 
 /// `OverQuota` if `count` (a `SELECT COUNT(*)`, bound to `params`) already reaches `quota`.

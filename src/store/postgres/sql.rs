@@ -1,0 +1,164 @@
+//! What every SQL module of the PostgreSQL store shares: connecting, the mapping of database
+//! errors to the store's, row access, parameters built at run time, locks and announcements.
+
+use std::str::FromStr;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Transaction};
+use tokio_postgres::NoTls;
+use tokio_postgres::error::SqlState;
+
+use super::{CHANNEL, CONNECT_TIMEOUT, WAIT_FOR_CONNECTION};
+use crate::store::{Quota, StoreError};
+
+pub(super) fn config(url: &str) -> Result<tokio_postgres::Config, StoreError> {
+    let mut config = tokio_postgres::Config::from_str(url).map_err(|error| {
+        StoreError::Database(format!("the database URL does not parse: {error}"))
+    })?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(CONNECT_TIMEOUT);
+    }
+    if config.get_application_name().is_none() {
+        config.application_name("slbcert");
+    }
+    Ok(config)
+}
+
+pub(super) fn pool(config: tokio_postgres::Config, size: usize) -> Result<Pool, StoreError> {
+    let manager = Manager::from_config(
+        config,
+        NoTls,
+        ManagerConfig {
+            // A connection the database closed (a restart) is replaced, not handed out.
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    Pool::builder(manager)
+        .max_size(size)
+        .runtime(Runtime::Tokio1)
+        .wait_timeout(Some(WAIT_FOR_CONNECTION))
+        .create_timeout(Some(CONNECT_TIMEOUT))
+        .recycle_timeout(Some(CONNECT_TIMEOUT))
+        .build()
+        .map_err(|error| StoreError::Database(format!("connection pool: {error}")))
+}
+
+/// A pool of `size` connections to `url` (for commands that use the database directly).
+pub fn connect(url: &str, size: usize) -> Result<Pool, StoreError> {
+    pool(config(url)?, size)
+}
+
+pub async fn connection(pool: &Pool) -> Result<deadpool_postgres::Object, StoreError> {
+    pool.get().await.map_err(|error| StoreError::Unavailable {
+        what: "the database is unreachable",
+        detail: error.to_string(),
+    })
+}
+
+/// A database error as the store reports it: connection trouble and an overloaded or
+/// restarting server are `Unavailable` (503, try again); anything else is a fault of ours.
+pub(super) fn database(error: tokio_postgres::Error) -> StoreError {
+    let unavailable = |what| StoreError::Unavailable {
+        what,
+        detail: error.to_string(),
+    };
+    match error.code() {
+        None if error.is_closed() || source_is_io(&error) => {
+            unavailable("the database is unreachable")
+        }
+        None => StoreError::Database(error.to_string()),
+        Some(code) => match &code.code()[..2] {
+            // Connection exceptions, insufficient resources, operator intervention (a
+            // restart), system errors.
+            "08" | "53" | "57" | "58" => unavailable("the database is unavailable"),
+            // Serialization failures and deadlocks: nothing was changed; a retry may pass.
+            "40" => unavailable("the database is busy"),
+            _ if *code == SqlState::READ_ONLY_SQL_TRANSACTION => {
+                unavailable("the database takes no writes (a replica?)")
+            }
+            _ => StoreError::Database(error.to_string()),
+        },
+    }
+}
+
+fn source_is_io(error: &tokio_postgres::Error) -> bool {
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        if cause.is::<std::io::Error>() {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
+}
+
+/// The constraint a unique or foreign-key violation broke, if that is what `error` is.
+pub(super) fn violated(error: &tokio_postgres::Error, state: &SqlState) -> Option<String> {
+    let db = error.as_db_error()?;
+    (db.code() == state).then(|| db.constraint().unwrap_or_default().to_owned())
+}
+
+pub(super) fn unique_violation(error: &tokio_postgres::Error) -> Option<String> {
+    violated(error, &SqlState::UNIQUE_VIOLATION)
+}
+
+/// Serialises transactions that touch `key` (a quota's scope, the address pool) until they end,
+/// on every node.
+pub(super) async fn lock(transaction: &Transaction<'_>, key: &str) -> Result<(), StoreError> {
+    transaction
+        .execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+            &[&key],
+        )
+        .await
+        .map_err(database)?;
+    Ok(())
+}
+
+/// Tells every node, once `transaction` commits, that `what` changed.
+pub(super) async fn announce(transaction: &Transaction<'_>, what: &str) -> Result<(), StoreError> {
+    transaction
+        .execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &what])
+        .await
+        .map_err(database)?;
+    Ok(())
+}
+
+/// `OverQuota` if `used` already reaches `quota`.
+pub(super) fn check_quota(quota: Quota, used: i64) -> Result<(), StoreError> {
+    match quota {
+        Some(limit) if used as u64 >= limit => Err(StoreError::OverQuota {
+            used: used as u64,
+            limit,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Column `index` of `row`, or the store's error if it does not have that type.
+pub(super) fn column<'a, T: tokio_postgres::types::FromSql<'a>>(
+    row: &'a tokio_postgres::Row,
+    index: usize,
+) -> Result<T, StoreError> {
+    row.try_get(index).map_err(database)
+}
+
+/// Parameters of a query built at run time: `push` binds a value and answers its placeholder.
+#[derive(Default)]
+pub(super) struct Params(Vec<Box<dyn tokio_postgres::types::ToSql + Sync + Send>>);
+
+impl Params {
+    pub(super) fn push(
+        &mut self,
+        value: impl tokio_postgres::types::ToSql + Sync + Send + 'static,
+    ) -> String {
+        self.0.push(Box::new(value));
+        format!("${}", self.0.len())
+    }
+
+    pub(super) fn refs(&self) -> Vec<&(dyn tokio_postgres::types::ToSql + Sync)> {
+        self.0
+            .iter()
+            .map(|value| value.as_ref() as &(dyn tokio_postgres::types::ToSql + Sync))
+            .collect()
+    }
+}
