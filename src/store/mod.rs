@@ -1,5 +1,7 @@
 //! Durable state behind one trait: accounts, access keys, server and CA certificates with their
-//! tags, and certificates of the SSL Certificates Service.
+//! tags, certificates of the SSL Certificates Service, load balancers, the keyring, used nonces
+//! and the audit trail. Two implementations: [`sqlite`] (embedded, one serving process per data
+//! directory) and [`postgres`] (shared by any number of nodes).
 //!
 //! Every certificate operation is scoped to an account and a region ([`Scope`]): a row of
 //! another account or region is indistinguishable from a missing one.

@@ -34,8 +34,8 @@ use super::{
     UserCertificateStore,
 };
 use crate::audit::{AuditLine, RefusalQueue};
-
 use crate::store::json_list;
+
 pub use migrations::migrate;
 use sql::{
     Params, announce, check_quota, column, config, database, lock, pool, unique_violation, violated,
