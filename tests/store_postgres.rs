@@ -333,3 +333,41 @@ async fn tag_limits_and_quotas_hold_when_two_nodes_write_at_once() {
     drop((first, second));
     database.drop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_node_hears_of_load_balancer_and_keyring_changes_at_once() {
+    let Some(database) = Database::create("feed").await else {
+        return;
+    };
+    let (first, second) = (database.open().await, database.open().await);
+    with_account(&first).await;
+    let changed = second.load_balancers_changed();
+    // The LISTEN connection is up once the feed reports its first (re)connection.
+    tokio::time::timeout(std::time::Duration::from_secs(5), changed.notified())
+        .await
+        .expect("the feed connects");
+    let epoch = second.keyring_epoch();
+    let started = std::time::Instant::now();
+    first
+        .insert_load_balancer(load_balancer("lb-heard"), None, pool(), "{}".into())
+        .await
+        .unwrap();
+    tokio::time::timeout(std::time::Duration::from_millis(500), changed.notified())
+        .await
+        .expect("the other node heard of the new load balancer");
+    assert!(started.elapsed() < std::time::Duration::from_millis(500));
+    first
+        .insert_key_encryption_key(2, vec![0; 40], "{}".into())
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(500);
+    while second.keyring_epoch() == epoch {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the keyring change was not heard"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    drop((first, second));
+    database.drop().await;
+}
