@@ -78,9 +78,7 @@ impl PostgresStore {
     ) -> Result<PostgresStore, StoreError> {
         let config = config(url)?;
         let requests = pool(config.clone(), POOL_SIZE)?;
-        let mut relaxed_config = config.clone();
-        relaxed_config.options("-c synchronous_commit=off");
-        let relaxed = pool(relaxed_config, 4)?;
+        let relaxed = pool(sql::relaxed(&config), 4)?;
         {
             let mut client = connection(&requests).await?;
             migrations::apply(&mut client).await?;

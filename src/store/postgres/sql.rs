@@ -2,6 +2,7 @@
 //! errors to the store's, row access, parameters built at run time, locks and announcements.
 
 use std::str::FromStr;
+use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Transaction};
 use tokio_postgres::NoTls;
@@ -20,7 +21,31 @@ pub(super) fn config(url: &str) -> Result<tokio_postgres::Config, StoreError> {
     if config.get_application_name().is_none() {
         config.application_name("slbcert");
     }
+    // A database host that vanishes without closing its connections is noticed within about
+    // 25 s, not TCP's two hours.
+    config
+        .keepalives_idle(Duration::from_secs(10))
+        .keepalives_interval(Duration::from_secs(5))
+        .keepalives_retries(3);
+    // Bounds on every session, so that a stuck statement or a node that died mid-transaction
+    // (holding a quota's lock) cannot hold others up for long; options in the URL come after
+    // these and win.
+    let ours = "-c statement_timeout=30s -c lock_timeout=10s \
+                -c idle_in_transaction_session_timeout=60s";
+    let options = match config.get_options() {
+        Some(theirs) => format!("{ours} {theirs}"),
+        None => ours.to_owned(),
+    };
+    config.options(options);
     Ok(config)
+}
+
+/// `config` for connections whose commits do not wait for the WAL flush.
+pub(super) fn relaxed(config: &tokio_postgres::Config) -> tokio_postgres::Config {
+    let mut relaxed = config.clone();
+    let options = config.get_options().unwrap_or_default();
+    relaxed.options(format!("{options} -c synchronous_commit=off"));
+    relaxed
 }
 
 pub(super) fn pool(config: tokio_postgres::Config, size: usize) -> Result<Pool, StoreError> {
@@ -70,8 +95,10 @@ pub(super) fn database(error: tokio_postgres::Error) -> StoreError {
             // Connection exceptions, insufficient resources, operator intervention (a
             // restart), system errors.
             "08" | "53" | "57" | "58" => unavailable("the database is unavailable"),
-            // Serialization failures and deadlocks: nothing was changed; a retry may pass.
+            // Serialization failures, deadlocks, a lock not granted within lock_timeout:
+            // nothing was changed; a retry may pass.
             "40" => unavailable("the database is busy"),
+            _ if *code == SqlState::LOCK_NOT_AVAILABLE => unavailable("the database is busy"),
             _ if *code == SqlState::READ_ONLY_SQL_TRANSACTION => {
                 unavailable("the database takes no writes (a replica?)")
             }
