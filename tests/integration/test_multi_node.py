@@ -143,6 +143,25 @@ def test_a_nonce_used_on_one_node_is_refused_on_the_other_and_after_restarts(nod
     assert sorted(answers) == [200] + [400] * 7
 
 
+def test_edits_of_one_load_balancer_through_two_nodes_all_land(nodes):
+    """Each node queues its own edits of a load balancer; between nodes the compare-and-swap on
+    its revision retries, so that no edit overwrites another."""
+    first, second, _ = nodes
+    account = first.credentials
+    lb = Api("v3", first, account)("CreateLoadBalancer")["LoadBalancerId"]
+    apis = [Api("v3", server, account) for server in (first, second)]
+
+    def tag(n):
+        apis[n % 2]("TagResources", ResourceType="instance", ResourceId=[lb],
+                    Tag=[{"Key": f"k{n:02}", "Value": str(n)}])
+
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+        list(pool.map(tag, range(16)))
+    for api in apis:
+        tags = api("DescribeLoadBalancerAttribute", LoadBalancerId=lb)["Tags"]["Tag"]
+        assert sorted(t["TagKey"] for t in tags) == [f"k{n:02}" for n in range(16)]
+
+
 def kek_of(database, certificate_id):
     with admin_connection(database) as db:
         return db.execute("SELECT kek_version FROM certificate_keys WHERE certificate_id = %s",
