@@ -383,9 +383,13 @@ def test_a_listener_that_cannot_bind_is_reported_and_the_others_serve(api, plane
     states = eventually(report)
     assert "cannot bind" in states[7001]["reason"]
     assert "cannot bind" in plane.log()
-    with socket.create_connection((ip, 7002 + OFFSET), timeout=5) as connection:
-        connection.sendall(b"x")
-        assert connection.recv(10) == b"echo:x"
+    # The backend was added after the start: the listener may serve a moment before it has it.
+    def echoed():
+        with socket.create_connection((ip, 7002 + OFFSET), timeout=5) as connection:
+            connection.sendall(b"x")
+            assert connection.recv(10) == b"echo:x"
+
+    eventually(echoed)
     # Once the port is free, it is served within a few seconds (bind failures retry each second).
     squatter.close()
 
