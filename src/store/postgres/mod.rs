@@ -34,12 +34,10 @@ use super::{
     UserCertificateStore,
 };
 use crate::audit::{AuditLine, RefusalQueue};
-use crate::store::json_list;
+use crate::store::{check_quota, json_list};
 
 pub use migrations::migrate;
-use sql::{
-    Params, announce, check_quota, column, config, database, lock, pool, unique_violation, violated,
-};
+use sql::{Params, announce, column, config, database, lock, pool, unique_violation, violated};
 pub use sql::{connect, connection};
 
 /// Connections per node for requests; PostgreSQL's default allows 100 in all.

@@ -9,7 +9,7 @@ use tokio_postgres::NoTls;
 use tokio_postgres::error::SqlState;
 
 use super::{CHANNEL, CONNECT_TIMEOUT, WAIT_FOR_CONNECTION};
-use crate::store::{Quota, StoreError};
+use crate::store::StoreError;
 
 pub(super) fn config(url: &str) -> Result<tokio_postgres::Config, StoreError> {
     let mut config = tokio_postgres::Config::from_str(url).map_err(|error| {
@@ -148,17 +148,6 @@ pub(super) async fn announce(transaction: &Transaction<'_>, what: &str) -> Resul
         .await
         .map_err(database)?;
     Ok(())
-}
-
-/// `OverQuota` if `used` already reaches `quota`.
-pub(super) fn check_quota(quota: Quota, used: i64) -> Result<(), StoreError> {
-    match quota {
-        Some(limit) if used as u64 >= limit => Err(StoreError::OverQuota {
-            used: used as u64,
-            limit,
-        }),
-        _ => Ok(()),
-    }
 }
 
 /// Column `index` of `row`, or the store's error if it does not have that type.

@@ -5,7 +5,10 @@ use tokio_postgres::Row;
 
 use super::{Params, column, database, json_list, unique_violation};
 use crate::crypto::Sealed;
-use crate::store::{CertificateMaterial, StoreError, Tag, UserCertificate, UserCertificateFilter};
+use crate::store::{
+    CertificateMaterial, StoreError, UserCertificate, UserCertificateFilter, tags_from_json,
+    tags_json,
+};
 
 const COLUMNS: &str = "cert_id, account_id, name, resource_group_id, fingerprint, common_name, \
     subject_alternative_names, issuer, serial_number, algorithm, not_before_ms, not_after_ms, \
@@ -14,7 +17,6 @@ const COLUMNS: &str = "cert_id, account_id, name, resource_group_id, fingerprint
 fn from_row(row: &Row) -> Result<UserCertificate, StoreError> {
     let names: String = column(row, 6)?;
     let tags: String = column(row, 13)?;
-    let tags: Vec<(String, String)> = serde_json::from_str(&tags).unwrap_or_default();
     Ok(UserCertificate {
         cert_id: column(row, 0)?,
         account_id: column(row, 1)?,
@@ -29,10 +31,7 @@ fn from_row(row: &Row) -> Result<UserCertificate, StoreError> {
         not_before_ms: column(row, 10)?,
         not_after_ms: column(row, 11)?,
         created_ms: column(row, 12)?,
-        tags: tags
-            .into_iter()
-            .map(|(key, value)| Tag { key, value })
-            .collect(),
+        tags: tags_from_json(&tags),
         client_token: column(row, 14)?,
     })
 }
@@ -51,12 +50,7 @@ pub(super) async fn insert(
         return Err(StoreError::Conflict("client token"));
     }
     let names = json_list(&certificate.subject_alternative_names);
-    let tags: Vec<(&str, &str)> = certificate
-        .tags
-        .iter()
-        .map(|tag| (tag.key.as_str(), tag.value.as_str()))
-        .collect();
-    let tags = serde_json::to_string(&tags).expect("tags serialize");
+    let tags = tags_json(&certificate.tags);
     let key = material
         .private_key
         .as_ref()

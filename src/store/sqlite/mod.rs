@@ -147,13 +147,7 @@ fn check_quota(
         return Ok(());
     };
     let used: i64 = db.query_row_cached(count, params, |row| row.get(0))?;
-    if used as u64 >= limit {
-        return Err(StoreError::OverQuota {
-            used: used as u64,
-            limit,
-        });
-    }
-    Ok(())
+    crate::store::check_quota(Some(limit), used)
 }
 
 fn is_unique_violation(error: &rusqlite::Error) -> bool {

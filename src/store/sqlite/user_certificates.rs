@@ -6,7 +6,10 @@ use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
 use super::{json_list, unique};
 use crate::crypto::Sealed;
-use crate::store::{CertificateMaterial, StoreError, Tag, UserCertificate, UserCertificateFilter};
+use crate::store::{
+    CertificateMaterial, StoreError, UserCertificate, UserCertificateFilter, tags_from_json,
+    tags_json,
+};
 
 const COLUMNS: &str = "cert_id, account_id, name, resource_group_id, fingerprint, common_name, \
     subject_alternative_names, issuer, serial_number, algorithm, not_before_ms, not_after_ms, \
@@ -15,7 +18,6 @@ const COLUMNS: &str = "cert_id, account_id, name, resource_group_id, fingerprint
 fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<UserCertificate> {
     let names: String = row.get(6)?;
     let tags: String = row.get(13)?;
-    let tags: Vec<(String, String)> = serde_json::from_str(&tags).unwrap_or_default();
     Ok(UserCertificate {
         cert_id: row.get(0)?,
         account_id: row.get(1)?,
@@ -30,10 +32,7 @@ fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<UserCertificate> {
         not_before_ms: row.get(10)?,
         not_after_ms: row.get(11)?,
         created_ms: row.get(12)?,
-        tags: tags
-            .into_iter()
-            .map(|(key, value)| Tag { key, value })
-            .collect(),
+        tags: tags_from_json(&tags),
         client_token: row.get(14)?,
     })
 }
@@ -56,12 +55,7 @@ pub(super) fn insert(
         return Err(StoreError::Conflict("certificate name"));
     }
     let names = json_list(&certificate.subject_alternative_names);
-    let tags: Vec<(&str, &str)> = certificate
-        .tags
-        .iter()
-        .map(|tag| (tag.key.as_str(), tag.value.as_str()))
-        .collect();
-    let tags = serde_json::to_string(&tags).expect("tags serialize");
+    let tags = tags_json(&certificate.tags);
     let key = material
         .private_key
         .as_ref()
