@@ -73,6 +73,7 @@ async fn insert(
             access_key_id,
             account_id: account.account_id.clone(),
             created_ms,
+            user_id: None,
         };
         let credentials = Credentials {
             account_id: account.account_id.clone(),

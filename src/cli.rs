@@ -71,6 +71,13 @@ struct ServeArgs {
     /// CA certificates per account per region; 0 means unlimited.
     #[arg(long, env = "SLBCERT_QUOTA_CA_CERTIFICATES", default_value_t = 100)]
     quota_ca_certificates: u64,
+    /// Requests per second each AccessKey may make (a burst of one second's worth); beyond it
+    /// calls answer `Throttling.User`. Unlimited unless set.
+    #[arg(long, env = "SLBCERT_THROTTLE_PER_ACCESS_KEY", value_parser = positive_rate)]
+    throttle_per_access_key: Option<f64>,
+    /// Requests per second all keys of one account may make together. Unlimited unless set.
+    #[arg(long, env = "SLBCERT_THROTTLE_PER_ACCOUNT", value_parser = positive_rate)]
+    throttle_per_account: Option<f64>,
     #[command(flatten)]
     load_balancers: LoadBalancerArgs,
     /// Answer HTTPS (only) on the listen address, with a certificate from a local CA made once
@@ -277,6 +284,10 @@ async fn run(command: Command) -> Result<(), BoxError> {
             data_dir: args.storage.data_dir,
             quota_server_certificates: args.quota_server_certificates,
             quota_ca_certificates: args.quota_ca_certificates,
+            throttle: crate::access::throttle::Rates {
+                per_access_key: args.throttle_per_access_key,
+                per_account: args.throttle_per_account,
+            },
             load_balancers: args.load_balancers.limits(),
             http: crate::http::Limits {
                 max_connections: args.max_connections as usize,
@@ -375,4 +386,14 @@ fn init_logging() {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+}
+
+/// A request rate: a finite number above zero.
+fn positive_rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(rate),
+        _ => Err(format!(
+            "{text:?} is not a rate above zero (requests per second)"
+        )),
+    }
 }

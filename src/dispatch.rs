@@ -12,16 +12,20 @@ use std::time::Instant;
 
 use serde_json::{Map, Value};
 
-use crate::api::error::ApiError;
+use crate::access::{Directory, throttle::Throttle};
+use crate::api::error::{AccessError, ApiError};
 use crate::api::params::RpcParams;
 use crate::api::response::{self, Format};
-use crate::api::signature::{self, SignedRequest};
-use crate::api::{self, PRODUCT_CAS, PRODUCT_SLB};
+use crate::api::signature::{self, Authority, Caller, SignedRequest};
+use crate::api::{self, PRODUCT_CAS, PRODUCT_RAM, PRODUCT_SLB, PRODUCT_STS};
 use crate::audit::{AuditRecord, RefusalQueue};
 use crate::crypto::Vault;
 use crate::dataplane::HealthTable;
 use crate::http::{Request, Response};
-use crate::products::{CAS_VERSION, Context, EditLocks, Fields, Limits, SLB_VERSION, cas, slb};
+use crate::products::{
+    CAS_VERSION, Context, EditLocks, Fields, Limits, RAM_VERSION, SLB_VERSION, STS_VERSION, cas,
+    ram, slb, sts,
+};
 use crate::store::Store;
 use crate::{clock, ids};
 
@@ -70,6 +74,7 @@ macro_rules! row {
 }
 
 use cas::user_certificates as user;
+use ram::{access_keys, groups as ram_groups, policies, roles, users};
 use slb::{
     backends, ca_certificates as ca, domain_extensions as domains, listeners,
     load_balancers as lbs, regions, server_certificates as server, tags, vserver_groups as groups,
@@ -77,7 +82,13 @@ use slb::{
 
 const SLB: &str = SLB_VERSION;
 const CAS: &str = CAS_VERSION;
+const RAM: &str = RAM_VERSION;
+const STS: &str = STS_VERSION;
 const LB: &str = "LoadBalancerId";
+const USER: &str = "UserName";
+const GROUP: &str = "GroupName";
+const POLICY: &str = "PolicyName";
+const ROLE: &str = "RoleName";
 
 #[rustfmt::skip]
 pub static ACTIONS: &[ActionSpec] = &[
@@ -144,13 +155,80 @@ pub static ACTIONS: &[ActionSpec] = &[
     row!(GetUserCertificateDetail, CAS, Read, "CertId", user::detail),
     row!(ListUserCertificateOrder, CAS, Read, "CertId", user::list),
     row!(DeleteUserCertificate, CAS, Write, "CertId", user::delete),
+    // RAM: users and their AccessKeys.
+    row!(CreateUser, RAM, Write, USER, users::create),
+    row!(GetUser, RAM, Read, USER, users::get),
+    row!(ListUsers, RAM, Read, USER, users::list),
+    row!(UpdateUser, RAM, Write, USER, users::update),
+    row!(DeleteUser, RAM, Write, USER, users::delete),
+    row!(CreateAccessKey, RAM, Write, USER, access_keys::create),
+    row!(ListAccessKeys, RAM, Read, USER, access_keys::list),
+    row!(UpdateAccessKey, RAM, Write, USER, access_keys::update),
+    row!(DeleteAccessKey, RAM, Write, USER, access_keys::delete),
+    // RAM: policies and their versions.
+    row!(CreatePolicy, RAM, Write, POLICY, policies::create),
+    row!(GetPolicy, RAM, Read, POLICY, policies::get),
+    row!(ListPolicies, RAM, Read, POLICY, policies::list),
+    row!(DeletePolicy, RAM, Write, POLICY, policies::delete),
+    row!(CreatePolicyVersion, RAM, Write, POLICY, policies::create_version),
+    row!(GetPolicyVersion, RAM, Read, POLICY, policies::get_version),
+    row!(ListPolicyVersions, RAM, Read, POLICY, policies::list_versions),
+    row!(DeletePolicyVersion, RAM, Write, POLICY, policies::delete_version),
+    row!(SetDefaultPolicyVersion, RAM, Write, POLICY, policies::set_default_version),
+    // RAM: who has which policy.
+    row!(AttachPolicyToUser, RAM, Write, USER, policies::attach_to_user),
+    row!(DetachPolicyFromUser, RAM, Write, USER, policies::detach_from_user),
+    row!(ListPoliciesForUser, RAM, Read, USER, policies::list_for_user),
+    row!(AttachPolicyToGroup, RAM, Write, GROUP, policies::attach_to_group),
+    row!(DetachPolicyFromGroup, RAM, Write, GROUP, policies::detach_from_group),
+    row!(ListPoliciesForGroup, RAM, Read, GROUP, policies::list_for_group),
+    row!(AttachPolicyToRole, RAM, Write, ROLE, policies::attach_to_role),
+    row!(DetachPolicyFromRole, RAM, Write, ROLE, policies::detach_from_role),
+    row!(ListPoliciesForRole, RAM, Read, ROLE, policies::list_for_role),
+    // RAM: groups.
+    row!(CreateGroup, RAM, Write, GROUP, ram_groups::create),
+    row!(GetGroup, RAM, Read, GROUP, ram_groups::get),
+    row!(ListGroups, RAM, Read, GROUP, ram_groups::list),
+    row!(DeleteGroup, RAM, Write, GROUP, ram_groups::delete),
+    row!(AddUserToGroup, RAM, Write, GROUP, ram_groups::add_user),
+    row!(RemoveUserFromGroup, RAM, Write, GROUP, ram_groups::remove_user),
+    row!(ListGroupsForUser, RAM, Read, USER, ram_groups::list_for_user),
+    row!(ListUsersForGroup, RAM, Read, GROUP, ram_groups::list_users),
+    // RAM: roles.
+    row!(CreateRole, RAM, Write, ROLE, roles::create),
+    row!(GetRole, RAM, Read, ROLE, roles::get),
+    row!(ListRoles, RAM, Read, ROLE, roles::list),
+    row!(DeleteRole, RAM, Write, ROLE, roles::delete),
+    // STS.
+    row!(AssumeRole, STS, Write, "RoleArn", sts::assume_role),
+    row!(GetCallerIdentity, STS, Read, "RoleArn", sts::caller_identity),
 ];
+
+/// The RAM service code of a product version, as policies' actions and ARNs name it.
+pub fn service(version: &str) -> &'static str {
+    match version {
+        CAS => "yundun-cert",
+        RAM => "ram",
+        STS => "sts",
+        _ => "slb",
+    }
+}
+
+/// How error envelopes name the product of a version.
+fn product(version: &str) -> &'static str {
+    match version {
+        CAS => PRODUCT_CAS,
+        RAM => PRODUCT_RAM,
+        STS => PRODUCT_STS,
+        _ => PRODUCT_SLB,
+    }
+}
 
 pub type Action = &'static ActionSpec;
 
 /// The action named `name` in product version `version`.
 pub fn resolve(version: &str, name: &str) -> Result<Action, ApiError> {
-    if version != SLB && version != CAS {
+    if ![SLB, CAS, RAM, STS].contains(&version) {
         return Err(ApiError::InvalidVersion(version.to_owned()));
     }
     ACTIONS
@@ -164,6 +242,11 @@ pub struct AppState {
     pub vault: Arc<Vault>,
     pub refusals: Arc<RefusalQueue>,
     pub verifier: signature::Verifier,
+    /// Each account's RAM state, for keys' status and policies.
+    pub directory: Directory,
+    pub throttle: Throttle,
+    /// Whether the API answers over TLS (`acs:SecureTransport`).
+    pub secure_transport: bool,
     pub limits: Limits,
     pub edit_locks: EditLocks,
     /// The data plane's health checks and what it serves, when it runs.
@@ -187,12 +270,21 @@ pub async fn handle(state: Arc<AppState>, request: Request) -> Response {
     let started = Instant::now();
     let request_id = ids::request_id();
     let outcome = process(&state, &request, &request_id).await;
+    // Refused mutations are audited, and so is every call refused for who made it.
     if let (Some(action), Some(audit), Err(error)) =
         (outcome.action, &outcome.audit, &outcome.result)
-        && action.is_mutating()
+        && (action.is_mutating()
+            || matches!(
+                error,
+                ApiError::Access(AccessError::Forbidden | AccessError::Throttled { .. })
+            ))
     {
         audit_refusal(&state.refusals, audit, error, request.peer.ip());
     }
+    let retry_after = match &outcome.result {
+        Err(ApiError::Access(error)) => error.retry_after_ms(),
+        _ => None,
+    };
     let code = outcome.result.as_ref().err().map(ApiError::code);
     let name = outcome.action.map_or("", |action| action.name);
     let response = match outcome.result {
@@ -210,6 +302,13 @@ pub async fn handle(state: Arc<AppState>, request: Request) -> Response {
             outcome.product,
         ),
     };
+    let mut response = response;
+    if let Some(ms) = retry_after {
+        response.headers.push((
+            http::HeaderName::from_static("x-acs-retry-after"),
+            http::HeaderValue::from(ms),
+        ));
+    }
     // Never the query or body: they carry private keys.
     tracing::info!(
         request_id,
@@ -259,9 +358,8 @@ async fn process(state: &AppState, request: &Request, request_id: &str) -> Outco
         }
     };
     // Known before the action resolves, so that even its refusal names the right product.
-    if let Ok(Some(CAS_VERSION)) = api::pick(&request.headers, "x-acs-version", &params, "Version")
-    {
-        outcome.product = PRODUCT_CAS;
+    if let Ok(Some(version)) = api::pick(&request.headers, "x-acs-version", &params, "Version") {
+        outcome.product = product(version);
     }
     match Format::from_param(params.get("Format")) {
         Ok(format) => outcome.format = format,
@@ -309,18 +407,32 @@ async fn authenticated_run(
         params,
         body: &request.body,
     };
-    let caller = signature::authenticate(
-        &signed,
-        state.store.as_ref(),
-        &state.vault,
-        &state.verifier,
-        now,
-    )
-    .await?;
+    let authority = Authority {
+        store: state.store.as_ref(),
+        vault: &state.vault,
+        verifier: &state.verifier,
+        directory: &state.directory,
+    };
+    let caller = signature::authenticate(&signed, &authority, now).await?;
     audit.account_id = caller.account_id.clone();
+    audit.principal = caller.principal.label();
+    check_owner(params, &caller)?;
+    state
+        .throttle
+        .admit(&caller.access_key_id, &caller.account_id)
+        .map_err(|retry_after_ms| AccessError::Throttled { retry_after_ms })?;
+    let facts = crate::access::Facts {
+        source_ip: request.peer.ip(),
+        current_time: now,
+        secure_transport: state.secure_transport,
+    };
+    authorize(state, action, params, &caller, &facts).await?;
     let context = Context {
         store: state.store.as_ref(),
         vault: &state.vault,
+        verifier: &state.verifier,
+        directory: &state.directory,
+        facts: &facts,
         caller: &caller,
         params,
         limits: &state.limits,
@@ -331,6 +443,52 @@ async fn authenticated_run(
         now,
     };
     (action.handler)(&context).await
+}
+
+/// `OwnerId` and `ResourceOwnerId`, which every action accepts, must name the caller's own
+/// account: another account's resources are never reachable through them.
+fn check_owner(params: &RpcParams, caller: &Caller) -> Result<(), ApiError> {
+    for parameter in ["OwnerId", "ResourceOwnerId"] {
+        if let Some(value) = params.non_empty(parameter)
+            && value != caller.account_id
+        {
+            return Err(AccessError::OwnerMismatch { parameter }.into());
+        }
+    }
+    Ok(())
+}
+
+/// Whether the caller's policies allow `action` on every resource it names; the account's own
+/// key may do everything, and anyone may ask who they are.
+async fn authorize(
+    state: &AppState,
+    action: Action,
+    params: &RpcParams,
+    caller: &Caller,
+    facts: &crate::access::Facts,
+) -> Result<(), ApiError> {
+    if caller.principal == crate::access::Principal::Root || action.name == "GetCallerIdentity" {
+        return Ok(());
+    }
+    let ram = state
+        .directory
+        .account(state.store.as_ref(), &caller.account_id)
+        .await?;
+    let service = service(action.version);
+    let qualified = format!("{service}:{}", action.name);
+    for resource in
+        crate::access::resources::arns(service, action.target, params, &caller.account_id)
+    {
+        let request = crate::access::policy::Request {
+            action: &qualified,
+            resource: &resource,
+            facts,
+        };
+        if ram.decide(&caller.principal, &request) != crate::access::policy::Decision::Allow {
+            return Err(AccessError::Forbidden.into());
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

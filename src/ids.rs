@@ -44,6 +44,18 @@ pub fn access_key_id() -> String {
     format!("LTAI{}", random_string(BASE62, 20))
 }
 
+/// A temporary AccessKeyId of STS: `STS.` and 28 alphanumerics.
+pub fn temporary_access_key_id() -> String {
+    format!("STS.{}", random_string(BASE62, 28))
+}
+
+/// A numeric ID of `digits` digits (no leading zero), as RAM gives users, groups and roles.
+pub fn ram_principal_id(digits: usize) -> String {
+    let mut id = random_string(b"123456789", 1);
+    id.push_str(&random_string(b"0123456789", digits.saturating_sub(1)));
+    id
+}
+
 /// 30 alphanumerics, the shape of an AccessKeySecret (178 bits).
 pub fn access_key_secret() -> String {
     random_string(BASE62, 30)

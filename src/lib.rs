@@ -1,6 +1,7 @@
 //! slbcert: a self-hosted, wire-compatible implementation of the certificate API of Alibaba
 //! Cloud Server Load Balancer (API version 2014-05-15).
 
+pub mod access;
 pub mod accounts;
 pub mod api;
 pub mod audit;

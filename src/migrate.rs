@@ -39,8 +39,9 @@ const TABLES: &[Table] = &[
     ),
     same(
         "access_keys",
-        "access_key_id, account_id, sealed_secret, kek_version, created_ms",
+        "access_key_id, account_id, sealed_secret, kek_version, created_ms, user_id",
     ),
+    same("ram_documents", "account_id, generation, document"),
     same(
         "certificates",
         "seq, id, kind, account_id, region_id, name, resource_group_id, fingerprint, \

@@ -29,6 +29,8 @@ pub struct ServeConfig {
     /// Per account per region; 0 means unlimited.
     pub quota_server_certificates: u64,
     pub quota_ca_certificates: u64,
+    /// Request rates per AccessKey and per account (unlimited by default).
+    pub throttle: crate::access::throttle::Rates,
     pub load_balancers: crate::products::slb::LoadBalancerLimits,
     pub http: web::Limits,
     /// Answer TLS on the API port, with this certificate.
@@ -90,13 +92,17 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         None => (None, None),
     };
     let quota = |limit: u64| (limit > 0).then_some(limit);
+    let verifier = Verifier::new(&vault);
     let state = Arc::new(AppState {
         store,
         vault,
         refusals,
         health,
         data_plane_status,
-        verifier: Verifier::default(),
+        verifier,
+        directory: Default::default(),
+        throttle: crate::access::throttle::Throttle::new(config.throttle),
+        secure_transport: config.tls.is_some(),
         edit_locks: Default::default(),
         limits: Limits {
             server_certificates_per_region: quota(config.quota_server_certificates),

@@ -90,6 +90,7 @@ async fn with_account(store: &PostgresStore) {
         account_id: ACCOUNT.into(),
         sealed_secret: Sealed::from_stored(b"sealed".to_vec()),
         created_ms: 0,
+        user_id: None,
     };
     store
         .insert_account(account, key, "{}".into())

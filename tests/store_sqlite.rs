@@ -87,6 +87,7 @@ async fn open(dir: &tempfile::TempDir) -> SqliteStore {
                 account_id: (*id).into(),
                 sealed_secret: sealed(&format!("secret-{n}")),
                 created_ms: 0,
+                user_id: None,
             };
             store
                 .insert_account(account, access_key, line())
@@ -554,6 +555,7 @@ async fn account_ids_and_access_keys_are_unique() {
         account_id: "1111111111111111".into(),
         sealed_secret: sealed("s"),
         created_ms: 0,
+        user_id: None,
     };
     let error = store
         .insert_account(again, access_key, line())

@@ -123,6 +123,7 @@ async fn populate(store: &Arc<dyn Store>, vault: &Vault, from: usize, count: usi
             account_id: scope.account_id.clone(),
             sealed_secret: vault.seal(b"the-secret", &binding).await.unwrap(),
             created_ms: 0,
+            user_id: None,
         };
         store
             .insert_account(account, key, "line".into())

@@ -18,6 +18,8 @@ use response::Format;
 /// How `Recommend` names the products.
 pub const PRODUCT_SLB: &str = "Slb";
 pub const PRODUCT_CAS: &str = "cas";
+pub const PRODUCT_RAM: &str = "Ram";
+pub const PRODUCT_STS: &str = "Sts";
 
 /// `HostId` of error envelopes when the request names no host.
 const DEFAULT_HOST_ID: &str = "slb.aliyuncs.com";

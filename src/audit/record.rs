@@ -15,6 +15,9 @@ pub struct AuditRecord {
     pub request_id: String,
     pub account_id: String,
     pub access_key_id: String,
+    /// Who used the key: `root`, `user/NAME`, `assumed-role/ROLE/SESSION`.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub principal: String,
     pub action: String,
     pub resource_id: String,
     pub source: String,
@@ -36,6 +39,7 @@ impl AuditRecord {
             request_id: request_id.to_owned(),
             account_id: String::new(),
             access_key_id: String::new(),
+            principal: String::new(),
             action: action.to_owned(),
             resource_id: String::new(),
             source: source.to_owned(),
@@ -78,6 +82,7 @@ impl AuditRecord {
             (&mut self.request_id, MAX_ID_BYTES),
             (&mut self.account_id, MAX_ID_BYTES),
             (&mut self.access_key_id, MAX_ID_BYTES),
+            (&mut self.principal, MAX_RESOURCE_BYTES),
             (&mut self.action, MAX_ID_BYTES),
             (&mut self.resource_id, MAX_RESOURCE_BYTES),
             (&mut self.source, MAX_ID_BYTES),

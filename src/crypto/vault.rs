@@ -183,6 +183,17 @@ impl Vault {
         self.kek(version).await
     }
 
+    /// A key for `purpose`, derived from the master key: the same on every node that holds it,
+    /// and across restarts (HMAC-SHA256 of the purpose under the master key).
+    pub fn derived_key(&self, purpose: &str) -> Zeroizing<[u8; 32]> {
+        use hmac::{Hmac, KeyInit, Mac};
+        let mut mac = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(self.master.bytes())
+            .expect("HMAC takes any key length");
+        mac.update(b"slbcert derived key\0");
+        mac.update(purpose.as_bytes());
+        Zeroizing::new(mac.finalize().into_bytes().into())
+    }
+
     pub async fn seal(&self, plaintext: &[u8], binding: &Binding) -> Result<Sealed, VaultError> {
         let kek = self.newest().await?;
         Ok(Sealed(envelope::seal(

@@ -6,15 +6,18 @@
 pub mod cas;
 mod edit_locks;
 pub mod fields;
+pub mod ram;
 pub mod slb;
+pub mod sts;
 
 pub use edit_locks::EditLocks;
 
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
+use crate::access::{Directory, Facts};
 use crate::api::params::RpcParams;
-use crate::api::signature::Caller;
+use crate::api::signature::{Caller, Verifier};
 use crate::audit::AuditRecord;
 use crate::crypto::Vault;
 use crate::store::{Quota, Store};
@@ -23,6 +26,10 @@ use crate::store::{Quota, Store};
 pub const SLB_VERSION: &str = "2014-05-15";
 /// SSL Certificates Service, served on the same endpoint and told apart by version.
 pub const CAS_VERSION: &str = "2020-04-07";
+/// Resource Access Management: users, groups, policies, roles.
+pub const RAM_VERSION: &str = "2015-05-01";
+/// Security Token Service: temporary credentials of roles.
+pub const STS_VERSION: &str = "2015-04-01";
 
 /// Settings that shape what actions allow.
 #[derive(Clone, Debug)]
@@ -36,6 +43,12 @@ pub struct Limits {
 pub struct Context<'a> {
     pub store: &'a dyn Store,
     pub vault: &'a Vault,
+    /// STS mints tokens with its key.
+    pub verifier: &'a Verifier,
+    /// RAM's state as requests see it (STS reads roles from it).
+    pub directory: &'a Directory,
+    /// What the request is, for conditions of trust policies.
+    pub facts: &'a Facts,
     pub caller: &'a Caller,
     pub params: &'a RpcParams,
     pub limits: &'a Limits,

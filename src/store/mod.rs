@@ -8,15 +8,17 @@
 
 pub mod load_balancers;
 pub mod postgres;
+pub mod ram;
 pub mod sqlite;
 
 pub use load_balancers::LoadBalancerStore;
+pub use ram::RamStore;
 
 /// Every family trait, for code that calls a store's methods directly.
 pub mod prelude {
     pub use super::{
         AccountStore, AuditStore, CertificateStore, KeyringStore, LoadBalancerStore, NonceStore,
-        Store, TagStore, UserCertificateStore,
+        RamStore, Store, TagStore, UserCertificateStore,
     };
 }
 
@@ -122,6 +124,8 @@ pub struct AccessKey {
     /// Sealed with [`Binding::AccessKeySecret`]: a copy of the database does not reveal it.
     pub sealed_secret: Sealed,
     pub created_ms: i64,
+    /// The RAM user it belongs to; `None` for the account's own (root) keys.
+    pub user_id: Option<String>,
 }
 
 /// What signature verification needs to know about an AccessKey.
@@ -130,6 +134,8 @@ pub struct AccessKeyOwner {
     pub account_id: String,
     pub sealed_secret: Sealed,
     pub default_resource_group_id: String,
+    /// The RAM user it belongs to; `None` for the account's own (root) keys.
+    pub user_id: Option<String>,
 }
 
 /// The account and region a certificate operation acts in.
@@ -497,6 +503,7 @@ pub trait Store:
     + KeyringStore
     + NonceStore
     + LoadBalancerStore
+    + RamStore
     + AuditStore
     + Send
     + Sync

@@ -2,8 +2,10 @@
 
 use http::StatusCode;
 
+mod access;
 mod validation;
 
+pub use access::{AccessError, Entity};
 pub use validation::{
     CA_CERTIFICATE_UPLOAD, SERVER_CERTIFICATE_UPLOAD, USER_CERTIFICATE_UPLOAD, UploadParameters,
 };
@@ -111,6 +113,10 @@ pub enum ApiError {
     #[error("busy")]
     OperationBusy,
 
+    /// Who may do what: tokens, keys, policies, throttling, RAM and STS.
+    #[error(transparent)]
+    Access(#[from] AccessError),
+
     // Ours.
     #[error("internal error")]
     Internal,
@@ -166,6 +172,7 @@ impl ApiError {
             ApiError::OperationNotAllowed(_) => "Operation.NotAllowed".into(),
             ApiError::ModifySpecNotAllowed(_) => "ModifySpecNotAllowed".into(),
             ApiError::OperationBusy => "OperationBusy".into(),
+            ApiError::Access(error) => error.code(),
             ApiError::Internal => "InternalError".into(),
             ApiError::ServiceUnavailable | ApiError::StorageUnavailable(_) => {
                 "ServiceUnavailable".into()
@@ -183,6 +190,7 @@ impl ApiError {
             | ApiError::VServerGroupNotFound(_)
             | ApiError::BackendServerNotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Protocol(status, _) => *status,
+            ApiError::Access(error) => error.status(),
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::ServiceUnavailable | ApiError::StorageUnavailable(_) => {
                 StatusCode::SERVICE_UNAVAILABLE
@@ -204,7 +212,7 @@ impl ApiError {
                 "Specified api is not found, please check your url and method. (Action: {action})"
             ),
             ApiError::InvalidVersion(version) => format!(
-                "Specified parameter Version is not valid: {version:?} (this endpoint serves 2014-05-15 and, for the SSL Certificates Service, 2020-04-07)."
+                "Specified parameter Version is not valid: {version:?} (this endpoint serves SLB 2014-05-15, the SSL Certificates Service 2020-04-07, RAM 2015-05-01 and STS 2015-04-01)."
             ),
             ApiError::InvalidAccessKeyId => "Specified access key is not found.".into(),
             ApiError::SignatureDoesNotMatch { string_to_sign } => format!(
@@ -302,6 +310,7 @@ impl ApiError {
             ApiError::OperationBusy => {
                 "The specified resource is being changed by other requests; try again.".into()
             }
+            ApiError::Access(error) => error.message(),
             ApiError::Internal => {
                 "The request processing has failed due to some unknown error.".into()
             }

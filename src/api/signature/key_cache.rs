@@ -17,6 +17,10 @@ pub struct KnownKey {
     pub account_id: String,
     pub default_resource_group_id: String,
     pub secret: Secret,
+    /// A RAM user's key: whether it is still active is asked of the account's RAM state.
+    pub user_id: Option<String>,
+    /// A role session's temporary key (never cached: its token says everything).
+    pub session: Option<Box<crate::access::Session>>,
 }
 
 #[derive(Default)]
@@ -54,6 +58,8 @@ mod tests {
             account_id: "1".into(),
             default_resource_group_id: "rg".into(),
             secret: Secret::new(secret.into()),
+            user_id: None,
+            session: None,
         }
     }
 

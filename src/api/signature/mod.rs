@@ -1,6 +1,8 @@
 //! Who is calling: verifies the request signature (V1 or V3), its timestamp and its nonce, and
-//! resolves the AccessKey to its account. Runs before any action; what the caller may see is
-//! decided later, by scoping every store query to the caller's account.
+//! resolves the AccessKey to its account and principal (the account itself, a RAM user, or an
+//! STS role session with its SecurityToken). Runs before any action; what the caller may do is
+//! decided next, by its policies ([`crate::access`]), and what it may see by scoping every
+//! store query to its account.
 
 mod encode;
 mod key_cache;
@@ -12,20 +14,39 @@ use subtle::ConstantTimeEq;
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 
-use super::error::ApiError;
+use super::error::{AccessError, ApiError};
 use super::nonce::NonceCache;
 use super::params::RpcParams;
+use crate::access::tokens::{TokenError, TokenKey};
+use crate::access::{Directory, Principal};
 use crate::crypto::{Binding, Secret, Vault};
 use crate::store::{Store, UsedNonce};
 
 pub use encode::percent_encode;
 use key_cache::{KeyCache, KnownKey};
 
-/// What verifying signatures remembers between requests: used nonces and opened AccessKeys.
-#[derive(Default)]
+/// What verifying signatures remembers between requests (used nonces, opened AccessKeys), and
+/// the key STS tokens are checked with.
 pub struct Verifier {
     nonces: NonceCache,
     keys: KeyCache,
+    pub tokens: TokenKey,
+}
+
+/// The purpose the STS token key is derived from the master key for.
+pub const TOKEN_KEY_PURPOSE: &str = "sts-token-v1";
+
+/// Temporary AccessKeyIds of STS start so.
+pub const TEMPORARY_KEY_PREFIX: &str = "STS.";
+
+impl Verifier {
+    pub fn new(vault: &Vault) -> Verifier {
+        Verifier {
+            nonces: NonceCache::default(),
+            keys: KeyCache::default(),
+            tokens: TokenKey::new(vault.derived_key(TOKEN_KEY_PURPOSE)),
+        }
+    }
 }
 
 /// How far a request's time may be from ours, either way.
@@ -37,6 +58,7 @@ pub struct Caller {
     pub account_id: String,
     pub access_key_id: String,
     pub default_resource_group_id: String,
+    pub principal: Principal,
 }
 
 /// What a request claims, and the string its signature must cover.
@@ -69,13 +91,25 @@ pub struct SignedRequest<'a> {
     pub body: &'a [u8],
 }
 
+/// What authenticating needs besides the request.
+pub struct Authority<'a> {
+    pub store: &'a dyn Store,
+    pub vault: &'a Vault,
+    pub verifier: &'a Verifier,
+    pub directory: &'a Directory,
+}
+
 pub async fn authenticate(
     request: &SignedRequest<'_>,
-    store: &dyn Store,
-    vault: &Vault,
-    verifier: &Verifier,
+    authority: &Authority<'_>,
     now: OffsetDateTime,
 ) -> Result<Caller, ApiError> {
+    let Authority {
+        store,
+        vault,
+        verifier,
+        directory,
+    } = *authority;
     let claim = if v3::is_v3(request.headers) {
         v3::claim(
             request.method,
@@ -87,10 +121,19 @@ pub async fn authenticate(
         v1::claim(request.method, request.params)?
     };
     let issued = check_timestamp(&claim.timestamp, now)?;
-    let (key, opened) = match verifier.keys.get(&claim.access_key_id) {
-        Some(key) => (key, false),
-        None => (open_key(&claim.access_key_id, store, vault).await?, true),
+    let (key, opened) = if claim.access_key_id.starts_with(TEMPORARY_KEY_PREFIX) {
+        (
+            session_key(&claim.access_key_id, request, &verifier.tokens, now)?,
+            false,
+        )
+    } else {
+        match verifier.keys.get(&claim.access_key_id) {
+            Some(key) => (key, false),
+            None => (open_key(&claim.access_key_id, store, vault).await?, true),
+        }
     };
+    // Before the signature, as the real gateway does: a disabled key says so.
+    let principal = principal(&key, &claim.access_key_id, store, directory).await?;
     claim.verify(&key.secret)?;
     // Kept from when it was opened, not from when it was last used: a key that leaves the store
     // stops working within the cache's time to live however busy it is.
@@ -116,6 +159,73 @@ pub async fn authenticate(
         account_id: key.account_id,
         access_key_id: claim.access_key_id,
         default_resource_group_id: key.default_resource_group_id,
+        principal,
+    })
+}
+
+/// The temporary key of a role session: its SecurityToken (V1 parameter, V3 header) must be
+/// one we made, for this AccessKeyId, and unexpired.
+fn session_key(
+    access_key_id: &str,
+    request: &SignedRequest<'_>,
+    tokens: &TokenKey,
+    now: OffsetDateTime,
+) -> Result<KnownKey, ApiError> {
+    let token = super::pick(
+        request.headers,
+        "x-acs-security-token",
+        request.params,
+        "SecurityToken",
+    )?
+    .ok_or(AccessError::MissingSecurityToken)?;
+    let claims = tokens
+        .verify(token, crate::clock::unix_ms(now))
+        .map_err(|error| match error {
+            TokenError::Malformed => AccessError::SecurityTokenMalformed,
+            TokenError::Expired => AccessError::SecurityTokenExpired,
+        })?;
+    if claims.access_key_id != access_key_id {
+        return Err(AccessError::SecurityTokenMismatch.into());
+    }
+    Ok(KnownKey {
+        secret: tokens.secret_for(access_key_id),
+        account_id: claims.account_id,
+        default_resource_group_id: claims.default_resource_group_id,
+        user_id: None,
+        session: Some(Box::new(claims.session)),
+    })
+}
+
+/// Who holds `key`: a user's key must still be there and active in the account's RAM state
+/// (read fresh: disabling a key takes effect at once, whatever the key cache holds).
+async fn principal(
+    key: &KnownKey,
+    access_key_id: &str,
+    store: &dyn Store,
+    directory: &Directory,
+) -> Result<Principal, ApiError> {
+    if let Some(session) = &key.session {
+        return Ok(Principal::RoleSession(session.clone()));
+    }
+    let Some(user_id) = &key.user_id else {
+        return Ok(Principal::Root);
+    };
+    let ram = directory.account(store, &key.account_id).await?;
+    let user = ram
+        .state
+        .user_by_id(user_id)
+        .ok_or(ApiError::InvalidAccessKeyId)?;
+    let user_key = user
+        .keys
+        .iter()
+        .find(|k| k.id == access_key_id)
+        .ok_or(ApiError::InvalidAccessKeyId)?;
+    if user_key.status != crate::products::ram::model::KeyStatus::Active {
+        return Err(AccessError::AccessKeyInactive.into());
+    }
+    Ok(Principal::User {
+        id: user.id.clone(),
+        name: user.name.clone(),
     })
 }
 
@@ -136,6 +246,8 @@ async fn open_key(
         account_id: owner.account_id,
         default_resource_group_id: owner.default_resource_group_id,
         secret: Secret::new(std::mem::take(&mut *secret)),
+        user_id: owner.user_id,
+        session: None,
     })
 }
 

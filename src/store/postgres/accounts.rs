@@ -11,6 +11,11 @@ pub(super) async fn insert(
     account: &Account,
     key: &AccessKey,
 ) -> Result<(), StoreError> {
+    insert_account_row(db, account).await?;
+    insert_key(db, key).await
+}
+
+async fn insert_account_row(db: &impl GenericClient, account: &Account) -> Result<(), StoreError> {
     db.execute(
         "INSERT INTO accounts (account_id, name, default_resource_group_id, created_ms) \
          VALUES ($1, $2, $3, $4)",
@@ -26,15 +31,21 @@ pub(super) async fn insert(
         Some(_) => StoreError::Conflict("account"),
         None => database(error),
     })?;
+    Ok(())
+}
+
+/// Stores an AccessKey: the account's own, or a RAM user's (`key.user_id` set).
+pub(super) async fn insert_key(db: &impl GenericClient, key: &AccessKey) -> Result<(), StoreError> {
     db.execute(
         "INSERT INTO access_keys (access_key_id, account_id, sealed_secret, kek_version, \
-         created_ms) VALUES ($1, $2, $3, $4, $5)",
+         created_ms, user_id) VALUES ($1, $2, $3, $4, $5, $6)",
         &[
             &key.access_key_id,
             &key.account_id,
             &key.sealed_secret.as_stored(),
             &i64::from(key.sealed_secret.kek_version()),
             &key.created_ms,
+            &key.user_id,
         ],
     )
     .await
@@ -60,7 +71,7 @@ pub(super) async fn find_access_key(
 ) -> Result<Option<AccessKeyOwner>, StoreError> {
     let statement = db
         .prepare_cached(
-            "SELECT k.account_id, k.sealed_secret, a.default_resource_group_id \
+            "SELECT k.account_id, k.sealed_secret, a.default_resource_group_id, k.user_id \
              FROM access_keys k JOIN accounts a ON a.account_id = k.account_id \
              WHERE k.access_key_id = $1",
         )
@@ -77,5 +88,6 @@ pub(super) async fn find_access_key(
         account_id: column(&row, 0)?,
         sealed_secret: Sealed::from_stored(column(&row, 1)?),
         default_resource_group_id: column(&row, 2)?,
+        user_id: column(&row, 3)?,
     }))
 }

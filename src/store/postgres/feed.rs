@@ -1,5 +1,6 @@
 //! What other nodes changed, heard with LISTEN on a connection of its own: a load balancer
-//! change wakes this node's data plane, a new KEK makes its vault read the keyring again.
+//! change wakes this node's data plane, a new KEK makes its vault read the keyring again, a
+//! RAM change makes its policy cache read the account again.
 //! While the connection is down nothing is heard, so on every (re)connection everything is
 //! taken as changed; the data plane's periodic resync covers the rest.
 
@@ -16,6 +17,7 @@ const RECONNECT_AFTER: Duration = Duration::from_secs(1);
 #[derive(Default)]
 pub(super) struct Feed {
     keyring: AtomicU64,
+    ram: AtomicU64,
     load_balancers: Arc<tokio::sync::Notify>,
 }
 
@@ -30,6 +32,15 @@ impl Feed {
         self.keyring.load(Ordering::Acquire)
     }
 
+    pub fn ram_epoch(&self) -> u64 {
+        self.ram.load(Ordering::Acquire)
+    }
+
+    /// A RAM change this node made: its own caches must not wait for the notification.
+    pub fn ram_changed(&self) {
+        self.ram.fetch_add(1, Ordering::AcqRel);
+    }
+
     pub fn load_balancers_changed(&self) -> Arc<tokio::sync::Notify> {
         self.load_balancers.clone()
     }
@@ -40,6 +51,7 @@ impl Feed {
                 self.keyring.fetch_add(1, Ordering::AcqRel);
             }
             "load_balancers" => self.load_balancers.notify_one(),
+            "ram" => self.ram_changed(),
             _ => {}
         }
     }
@@ -47,6 +59,7 @@ impl Feed {
     fn everything_changed(&self) {
         self.heard("keyring");
         self.heard("load_balancers");
+        self.heard("ram");
     }
 }
 

@@ -7,7 +7,10 @@ use super::database;
 use crate::store::StoreError;
 
 /// In order; a migration is never edited once released, only followed by another.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_init.sql"),
+    include_str!("migrations/0002_ram.sql"),
+];
 
 /// Held while migrating; any number will do that no other user of the database takes.
 const MIGRATION_LOCK: i64 = 0x5_1bce_0001;

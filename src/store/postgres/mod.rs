@@ -16,6 +16,7 @@ mod feed;
 mod keyring;
 mod load_balancers;
 mod migrations;
+mod ram;
 mod sql;
 mod tags;
 mod user_certificates;

@@ -38,6 +38,24 @@ pub(super) fn insert(
     Ok(())
 }
 
+/// Stores a RAM user's key (`key.user_id` set).
+pub(super) fn insert_user_key(db: &Connection, key: &AccessKey) -> Result<(), StoreError> {
+    db.execute_cached(
+        "INSERT INTO access_keys (access_key_id, account_id, sealed_secret, kek_version, \
+         created_ms, user_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            key.access_key_id,
+            key.account_id,
+            key.sealed_secret.as_stored(),
+            key.sealed_secret.kek_version(),
+            key.created_ms,
+            key.user_id
+        ],
+    )
+    .map_err(unique("access key"))?;
+    Ok(())
+}
+
 pub(super) fn count(db: &Connection) -> Result<u64, StoreError> {
     let count: i64 = db.query_row_cached("SELECT COUNT(*) FROM accounts", [], |row| row.get(0))?;
     Ok(count as u64)
@@ -49,7 +67,7 @@ pub(super) fn find_access_key(
 ) -> Result<Option<AccessKeyOwner>, StoreError> {
     let owner = db
         .query_row_cached(
-            "SELECT k.account_id, k.sealed_secret, a.default_resource_group_id \
+            "SELECT k.account_id, k.sealed_secret, a.default_resource_group_id, k.user_id \
              FROM access_keys k JOIN accounts a ON a.account_id = k.account_id \
              WHERE k.access_key_id = ?1",
             params![access_key_id],
@@ -58,6 +76,7 @@ pub(super) fn find_access_key(
                     account_id: row.get(0)?,
                     sealed_secret: Sealed::from_stored(row.get(1)?),
                     default_resource_group_id: row.get(2)?,
+                    user_id: row.get(3)?,
                 })
             },
         )

@@ -10,13 +10,14 @@ use rusqlite::{Connection, OpenFlags, Params, Row};
 use super::certificates;
 use crate::store::StoreError;
 
-const MIGRATIONS: [&str; 6] = [
+const MIGRATIONS: [&str; 7] = [
     include_str!("migrations/0001_init.sql"),
     include_str!("migrations/0002_hardening.sql"),
     include_str!("migrations/0003_load_balancers.sql"),
     include_str!("migrations/0004_load_balancer_generation.sql"),
     include_str!("migrations/0005_audit_records.sql"),
     include_str!("migrations/0006_nonce_log.sql"),
+    include_str!("migrations/0007_ram.sql"),
 ];
 /// Other writers are our own short CLI commands (account create, keys rotate and rewrap): past
 /// this wait the database counts as locked, and the request answers 503 well within the SDKs'

@@ -11,6 +11,7 @@ mod connection;
 mod keyring;
 mod load_balancers;
 mod nonces;
+mod ram;
 mod tags;
 mod user_certificates;
 mod writer;
@@ -44,6 +45,8 @@ pub struct SqliteStore {
     cursor: Arc<audit::PendingCursor>,
     appended: Arc<tokio::sync::Notify>,
     load_balancers_changed: Arc<tokio::sync::Notify>,
+    /// Moves after each RAM change (one serving process per data directory).
+    ram_epoch: std::sync::atomic::AtomicU64,
     /// The live nonces an earlier process stored (this process's are in the signature layer's
     /// memory cache).
     earlier_nonces: nonces::Earlier,
@@ -88,6 +91,7 @@ impl SqliteStore {
             cursor,
             appended,
             load_balancers_changed: Arc::new(tokio::sync::Notify::new()),
+            ram_epoch: Default::default(),
             earlier_nonces,
         })
     }

@@ -1,0 +1,522 @@
+//! Custom policies and their versions, the system policies, and attaching either to users,
+//! groups and roles. A policy document is checked by the same parser that evaluates it.
+
+use serde_json::{Value, json};
+
+use super::model::{
+    Attachment, CustomPolicy, MAX_ATTACHED, MAX_CUSTOM_POLICIES, MAX_POLICY_VERSIONS, PolicyType,
+    PolicyVersion, RamState,
+};
+use super::{
+    Page, change, conflict, date, exists, limit, name, not_found, one, read, text, wrapped,
+};
+use crate::access::policy::{MAX_DOCUMENT_CHARS, Policy};
+use crate::access::system_policies::{self, SYSTEM_POLICIES};
+use crate::api::error::{AccessError, ApiError, Entity};
+use crate::products::{Context, Fields};
+
+const NAME_CHARS: &str = "-";
+const MAX_NAME: usize = 128;
+
+fn document(context: &Context<'_>) -> Result<String, ApiError> {
+    let text = context.params.required("PolicyDocument")?;
+    Policy::permission(text, MAX_DOCUMENT_CHARS)
+        .map_err(|error| AccessError::MalformedPolicyDocument(error.0))?;
+    Ok(text.to_owned())
+}
+
+fn policy_type(context: &Context<'_>, parameter: &str) -> Result<Option<PolicyType>, ApiError> {
+    match context.params.non_empty(parameter) {
+        None => Ok(None),
+        Some("System") => Ok(Some(PolicyType::System)),
+        Some("Custom") => Ok(Some(PolicyType::Custom)),
+        Some(other) => Err(AccessError::InvalidParameter {
+            code: "PolicyType.InvalidValue".into(),
+            message: format!("The parameter {parameter} must be System or Custom: {other:?}."),
+        }
+        .into()),
+    }
+}
+
+fn version_view(version: &PolicyVersion, default: &str) -> Value {
+    json!({
+        "VersionId": version.id,
+        "IsDefaultVersion": version.id == default,
+        "PolicyDocument": version.document,
+        "CreateDate": date(version.created_ms),
+    })
+}
+
+fn custom_view(policy: &CustomPolicy, state: &RamState) -> Value {
+    json!({
+        "PolicyName": policy.name,
+        "PolicyType": "Custom",
+        "Description": policy.description,
+        "DefaultVersion": policy.default_version,
+        "CreateDate": date(policy.created_ms),
+        "UpdateDate": date(policy.updated_ms),
+        "AttachmentCount": state.attachments(PolicyType::Custom, &policy.name),
+    })
+}
+
+fn system_view(policy: &system_policies::SystemPolicy, state: &RamState) -> Value {
+    json!({
+        "PolicyName": policy.name,
+        "PolicyType": "System",
+        "Description": policy.description,
+        "DefaultVersion": "v1",
+        "CreateDate": "2015-04-28T00:00:00Z",
+        "UpdateDate": "2015-04-28T00:00:00Z",
+        "AttachmentCount": state.attachments(PolicyType::System, policy.name),
+    })
+}
+
+pub async fn create(context: &Context<'_>) -> Result<Fields, ApiError> {
+    let name = name(context, "PolicyName", MAX_NAME, NAME_CHARS)?;
+    let description = text(context, "Description", 1024)?.unwrap_or_default();
+    let document = document(context)?;
+    let policy = change(context, name, |draft| {
+        if draft.state.policy(name).is_some() || system_policies::find(name).is_some() {
+            return Err(exists(Entity::Policy, name));
+        }
+        if draft.state.policies.len() >= MAX_CUSTOM_POLICIES {
+            return Err(limit(
+                "Policy",
+                format!("An account may have at most {MAX_CUSTOM_POLICIES} custom policies."),
+            ));
+        }
+        let policy = CustomPolicy {
+            name: name.to_owned(),
+            description: description.to_owned(),
+            created_ms: draft.now_ms,
+            updated_ms: draft.now_ms,
+            default_version: "v1".into(),
+            versions: vec![PolicyVersion {
+                id: "v1".into(),
+                document: document.clone(),
+                created_ms: draft.now_ms,
+            }],
+            next_version: 2,
+        };
+        draft.state.policies.push(policy.clone());
+        Ok(policy)
+    })
+    .await?;
+    Ok(one(
+        "Policy",
+        json!({
+            "PolicyName": policy.name,
+            "PolicyType": "Custom",
+            "Description": policy.description,
+            "DefaultVersion": policy.default_version,
+            "CreateDate": date(policy.created_ms),
+        }),
+    ))
+}
+
+pub async fn get(context: &Context<'_>) -> Result<Fields, ApiError> {
+    let name = context.params.required("PolicyName")?;
+    let wanted = policy_type(context, "PolicyType")?;
+    let state = read(context).await?;
+    let (mut view, default) = match (wanted, state.policy(name), system_policies::find(name)) {
+        (None | Some(PolicyType::Custom), Some(policy), _) => {
+            let default = policy
+                .versions
+                .iter()
+                .find(|v| v.id == policy.default_version)
+                .map(|v| version_view(v, &policy.default_version));
+            (custom_view(policy, &state), default)
+        }
+        (None | Some(PolicyType::System), _, Some(policy)) => {
+            let version = PolicyVersion {
+                id: "v1".into(),
+                document: policy.document.into(),
+                created_ms: 0,
+            };
+            let mut default = version_view(&version, "v1");
+            default["CreateDate"] = json!("2015-04-28T00:00:00Z");
+            (system_view(policy, &state), Some(default))
+        }
+        _ => return Err(not_found(Entity::Policy, name)),
+    };
+    let document = default
+        .as_ref()
+        .map_or(Value::Null, |d| d["PolicyDocument"].clone());
+    view["PolicyDocument"] = document;
+    let mut fields = one("Policy", view);
+    fields.insert(
+        "DefaultPolicyVersion".into(),
+        default.unwrap_or(Value::Null),
+    );
+    Ok(fields)
+}
+
+pub async fn list(context: &Context<'_>) -> Result<Fields, ApiError> {
+    let page = Page::parse(context)?;
+    let wanted = policy_type(context, "PolicyType")?;
+    let state = read(context).await?;
+    let mut items = Vec::new();
+    if wanted != Some(PolicyType::Custom) {
+        items.extend(SYSTEM_POLICIES.iter().map(|p| system_view(p, &state)));
+    }
+    if wanted != Some(PolicyType::System) {
+        items.extend(state.policies.iter().map(|p| custom_view(p, &state)));
+    }
+    Ok(page.render(items, "Policies", "Policy"))
+}
+
+pub async fn delete(context: &Context<'_>) -> Result<Fields, ApiError> {
+    let name = context.params.required("PolicyName")?;
+    change(context, name, |draft| {
+        let policy = draft
+            .state
+            .policy(name)
+            .ok_or_else(|| not_found(Entity::Policy, name))?;
+        if policy.versions.len() > 1 {
+            return Err(conflict(
+                "Policy.Version",
+                "You must delete all non-default versions before you delete the policy.".into(),
+            ));
+        }
+        let attached = |list: &[Attachment]| {
+            list.iter()
+                .any(|a| a.policy_type == PolicyType::Custom && a.policy_name == name)
+        };
+        let state = &draft.state;
+        if state.users.iter().any(|u| attached(&u.policies)) {
+            return Err(conflict(
+                "Policy.User",
+                "Before deleting the policy, it may not be attached to any user.".into(),
+            ));
+        }
+        if state.groups.iter().any(|g| attached(&g.policies)) {
+            return Err(conflict(
+                "Policy.Group",
+                "The policy cannot be attached to any group when you delete it.".into(),
+            ));
+        }
+        if state.roles.iter().any(|r| attached(&r.policies)) {
+            return Err(conflict(
+                "Policy.Role",
+                "The policy cannot be attached to any role when you delete it.".into(),
+            ));
+        }
+        draft.state.policies.retain(|p| p.name != name);
+        Ok(())
+    })
+    .await?;
+    Ok(Fields::new())
+}
+
+pub async fn create_version(context: &Context<'_>) -> Result<Fields, ApiError> {
+    let name = context.params.required("PolicyName")?;
+    let document = document(context)?;
+    let set_as_default = context.params.non_empty("SetAsDefault") == Some("true");
+    // RAM's RotateStrategy: `DeleteOldestNonDefaultVersionWhenLimitExceeded` makes room.
+    let rotate = context.params.non_empty("RotateStrategy")
+        == Some("DeleteOldestNonDefaultVersionWhenLimitExceeded");
+    let (version, default) = change(context, name, |draft| {
+        let now = draft.now_ms;
+        let policy = draft
+            .state
+            .policy_mut(name)
+            .ok_or_else(|| not_found(Entity::Policy, name))?;
+        if policy.versions.len() >= MAX_POLICY_VERSIONS {
+            let oldest = policy
+                .versions
+                .iter()
+                .position(|v| v.id != policy.default_version);
+            match (rotate, oldest) {
+                (true, Some(index)) => {
+                    policy.versions.remove(index);
+                }
+                _ => {
+                    return Err(limit(
+                        "Policy.Version",
+                        format!("A policy may have at most {MAX_POLICY_VERSIONS} versions."),
+                    ));
+                }
+            }
+        }
+        let version = PolicyVersion {
+            id: format!("v{}", policy.next_version),
+            document: document.clone(),
+            created_ms: now,
+        };
+        policy.next_version += 1;
+        policy.versions.push(version.clone());
+        if set_as_default {
+            policy.default_version = version.id.clone();
+        }
+        policy.updated_ms = now;
+        Ok((version, policy.default_version.clone()))
+    })
+    .await?;
+    Ok(one("PolicyVersion", version_view(&version, &default)))
+}
+
+fn find_version<'a>(policy: &'a CustomPolicy, id: &str) -> Result<&'a PolicyVersion, ApiError> {
+    policy
+        .versions
+        .iter()
+        .find(|v| v.id == id)
+        .ok_or_else(|| not_found(Entity::PolicyVersion, id))
+}
+
+pub async fn get_version(context: &Context<'_>) -> Result<Fields, ApiError> {
+    let name = context.params.required("PolicyName")?;
+    let id = context.params.required("VersionId")?;
+    let state = read(context).await?;
+    if let Some(system) = system_policies::find(name)
+        && policy_type(context, "PolicyType")? != Some(PolicyType::Custom)
+        && state.policy(name).is_none()
+    {
+        if id != "v1" {
+            return Err(not_found(Entity::PolicyVersion, id));
+        }
+        let version = PolicyVersion {
+            id: "v1".into(),
+            document: system.document.into(),
+            created_ms: 0,
+        };
+        return Ok(one("PolicyVersion", version_view(&version, "v1")));
+    }
+    let policy = state
+        .policy(name)
+        .ok_or_else(|| not_found(Entity::Policy, name))?;
+    let version = find_version(policy, id)?;
+    Ok(one(
+        "PolicyVersion",
+        version_view(version, &policy.default_version),
+    ))
+}
+
+pub async fn list_versions(context: &Context<'_>) -> Result<Fields, ApiError> {
+    let name = context.params.required("PolicyName")?;
+    let state = read(context).await?;
+    let policy = state
+        .policy(name)
+        .ok_or_else(|| not_found(Entity::Policy, name))?;
+    let versions = policy
+        .versions
+        .iter()
+        .map(|v| version_view(v, &policy.default_version))
+        .collect();
+    Ok(wrapped("PolicyVersions", "PolicyVersion", versions))
+}
+
+pub async fn delete_version(context: &Context<'_>) -> Result<Fields, ApiError> {
+    let name = context.params.required("PolicyName")?;
+    let id = context.params.required("VersionId")?;
+    change(context, name, |draft| {
+        let policy = draft
+            .state
+            .policy_mut(name)
+            .ok_or_else(|| not_found(Entity::Policy, name))?;
+        find_version(policy, id)?;
+        if policy.default_version == id {
+            return Err(conflict(
+                "Policy.Version.Default",
+                "You cannot delete the default policy version.".into(),
+            ));
+        }
+        policy.versions.retain(|v| v.id != id);
+        Ok(())
+    })
+    .await?;
+    Ok(Fields::new())
+}
+
+pub async fn set_default_version(context: &Context<'_>) -> Result<Fields, ApiError> {
+    let name = context.params.required("PolicyName")?;
+    let id = context.params.required("VersionId")?;
+    change(context, name, |draft| {
+        let now = draft.now_ms;
+        let policy = draft
+            .state
+            .policy_mut(name)
+            .ok_or_else(|| not_found(Entity::Policy, name))?;
+        find_version(policy, id)?;
+        policy.default_version = id.to_owned();
+        policy.updated_ms = now;
+        Ok(())
+    })
+    .await?;
+    Ok(Fields::new())
+}
+
+/// Who a policy is attached to.
+#[derive(Clone, Copy)]
+enum Holder {
+    User,
+    Group,
+    Role,
+}
+
+impl Holder {
+    fn parameter(self) -> &'static str {
+        match self {
+            Holder::User => "UserName",
+            Holder::Group => "GroupName",
+            Holder::Role => "RoleName",
+        }
+    }
+
+    fn entity(self) -> Entity {
+        match self {
+            Holder::User => Entity::User,
+            Holder::Group => Entity::Group,
+            Holder::Role => Entity::Role,
+        }
+    }
+
+    fn attachment_entity(self) -> Entity {
+        match self {
+            Holder::User => Entity::UserPolicy,
+            Holder::Group => Entity::GroupPolicy,
+            Holder::Role => Entity::RolePolicy,
+        }
+    }
+
+    fn policies<'a>(self, state: &'a mut RamState, name: &str) -> Option<&'a mut Vec<Attachment>> {
+        match self {
+            Holder::User => state.user_mut(name).map(|u| &mut u.policies),
+            Holder::Group => state.group_mut(name).map(|g| &mut g.policies),
+            Holder::Role => state.role_mut(name).map(|r| &mut r.policies),
+        }
+    }
+}
+
+async fn attach(context: &Context<'_>, holder: Holder) -> Result<Fields, ApiError> {
+    let policy_type =
+        policy_type(context, "PolicyType")?.ok_or(ApiError::MissingParameter("PolicyType"))?;
+    let policy_name = context.params.required("PolicyName")?;
+    let holder_name = context.params.required(holder.parameter())?;
+    change(context, holder_name, |draft| {
+        let known = match policy_type {
+            PolicyType::System => system_policies::find(policy_name).is_some(),
+            PolicyType::Custom => draft.state.policy(policy_name).is_some(),
+        };
+        if !known {
+            return Err(not_found(Entity::Policy, policy_name));
+        }
+        let now = draft.now_ms;
+        let policies = holder
+            .policies(&mut draft.state, holder_name)
+            .ok_or_else(|| not_found(holder.entity(), holder_name))?;
+        if policies
+            .iter()
+            .any(|a| a.policy_type == policy_type && a.policy_name == policy_name)
+        {
+            return Err(exists(holder.attachment_entity(), policy_name));
+        }
+        if policies.len() >= MAX_ATTACHED {
+            return Err(limit(
+                "Policy.Attachment",
+                format!(
+                    "At most {MAX_ATTACHED} policies may be attached to one {}.",
+                    holder.parameter()
+                ),
+            ));
+        }
+        policies.push(Attachment {
+            policy_type,
+            policy_name: policy_name.to_owned(),
+            attached_ms: now,
+        });
+        Ok(())
+    })
+    .await?;
+    Ok(Fields::new())
+}
+
+async fn detach(context: &Context<'_>, holder: Holder) -> Result<Fields, ApiError> {
+    let policy_type =
+        policy_type(context, "PolicyType")?.ok_or(ApiError::MissingParameter("PolicyType"))?;
+    let policy_name = context.params.required("PolicyName")?;
+    let holder_name = context.params.required(holder.parameter())?;
+    change(context, holder_name, |draft| {
+        let policies = holder
+            .policies(&mut draft.state, holder_name)
+            .ok_or_else(|| not_found(holder.entity(), holder_name))?;
+        let before = policies.len();
+        policies.retain(|a| !(a.policy_type == policy_type && a.policy_name == policy_name));
+        if policies.len() == before {
+            return Err(not_found(holder.attachment_entity(), policy_name));
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(Fields::new())
+}
+
+async fn list_for(context: &Context<'_>, holder: Holder) -> Result<Fields, ApiError> {
+    let holder_name = context.params.required(holder.parameter())?;
+    let mut state = read(context).await?;
+    let attachments = holder
+        .policies(&mut state, holder_name)
+        .ok_or_else(|| not_found(holder.entity(), holder_name))?
+        .clone();
+    let items = attachments
+        .iter()
+        .map(|attachment| {
+            let (description, default) = match attachment.policy_type {
+                PolicyType::System => (
+                    system_policies::find(&attachment.policy_name)
+                        .map_or("", |p| p.description)
+                        .to_owned(),
+                    "v1".to_owned(),
+                ),
+                PolicyType::Custom => state
+                    .policy(&attachment.policy_name)
+                    .map_or((String::new(), String::new()), |p| {
+                        (p.description.clone(), p.default_version.clone())
+                    }),
+            };
+            json!({
+                "PolicyName": attachment.policy_name,
+                "PolicyType": attachment.policy_type.as_str(),
+                "Description": description,
+                "DefaultVersion": default,
+                "AttachDate": date(attachment.attached_ms),
+            })
+        })
+        .collect();
+    Ok(wrapped("Policies", "Policy", items))
+}
+
+pub async fn attach_to_user(context: &Context<'_>) -> Result<Fields, ApiError> {
+    attach(context, Holder::User).await
+}
+
+pub async fn detach_from_user(context: &Context<'_>) -> Result<Fields, ApiError> {
+    detach(context, Holder::User).await
+}
+
+pub async fn list_for_user(context: &Context<'_>) -> Result<Fields, ApiError> {
+    list_for(context, Holder::User).await
+}
+
+pub async fn attach_to_group(context: &Context<'_>) -> Result<Fields, ApiError> {
+    attach(context, Holder::Group).await
+}
+
+pub async fn detach_from_group(context: &Context<'_>) -> Result<Fields, ApiError> {
+    detach(context, Holder::Group).await
+}
+
+pub async fn list_for_group(context: &Context<'_>) -> Result<Fields, ApiError> {
+    list_for(context, Holder::Group).await
+}
+
+pub async fn attach_to_role(context: &Context<'_>) -> Result<Fields, ApiError> {
+    attach(context, Holder::Role).await
+}
+
+pub async fn detach_from_role(context: &Context<'_>) -> Result<Fields, ApiError> {
+    detach(context, Holder::Role).await
+}
+
+pub async fn list_for_role(context: &Context<'_>) -> Result<Fields, ApiError> {
+    list_for(context, Holder::Role).await
+}
