@@ -485,7 +485,12 @@ async fn authorize(
             facts,
         };
         if ram.decide(&caller.principal, &request) != crate::access::policy::Decision::Allow {
-            return Err(AccessError::Forbidden.into());
+            // STS words the same refusal its own way.
+            return Err(match service {
+                "sts" => AccessError::NoPermission(crate::products::sts::NOT_AUTHORIZED),
+                _ => AccessError::Forbidden,
+            }
+            .into());
         }
     }
     Ok(())

@@ -144,3 +144,141 @@ impl Directory {
         Ok(ram)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::{Facts, Session};
+    use crate::products::ram::model::{CustomPolicy, Group, PolicyVersion, Role, User};
+
+    fn attachment(policy_type: PolicyType, name: &str) -> Attachment {
+        Attachment {
+            policy_type,
+            policy_name: name.into(),
+            attached_ms: 0,
+        }
+    }
+
+    fn account() -> AccountRam {
+        let deny_one = r#"{"Version":"1","Statement":[{"Effect":"Deny","Action":"slb:DeleteServerCertificate","Resource":"acs:slb:*:*:certificate/keep"}]}"#;
+        let state = RamState {
+            users: vec![User {
+                id: "u1".into(),
+                name: "alice".into(),
+                policies: vec![attachment(PolicyType::Custom, "protect")],
+                ..User::default()
+            }],
+            groups: vec![Group {
+                id: "g1".into(),
+                name: "ops".into(),
+                members: vec!["u1".into()],
+                policies: vec![attachment(PolicyType::System, "AliyunSLBFullAccess")],
+                ..Group::default()
+            }],
+            policies: vec![CustomPolicy {
+                name: "protect".into(),
+                default_version: "v1".into(),
+                versions: vec![PolicyVersion {
+                    id: "v1".into(),
+                    document: deny_one.into(),
+                    created_ms: 0,
+                }],
+                next_version: 2,
+                ..CustomPolicy::default()
+            }],
+            roles: vec![Role {
+                id: "r1".into(),
+                name: "renewer".into(),
+                policies: vec![attachment(PolicyType::System, "AliyunSLBFullAccess")],
+                ..Role::default()
+            }],
+        };
+        AccountRam::new(1, state)
+    }
+
+    fn decide(principal: &Principal, action: &str, resource: &str) -> Decision {
+        let facts = Facts {
+            source_ip: "127.0.0.1".parse().unwrap(),
+            current_time: time::OffsetDateTime::UNIX_EPOCH,
+            secure_transport: false,
+        };
+        let request = policy::Request {
+            action,
+            resource,
+            facts: &facts,
+        };
+        account().decide(principal, &request)
+    }
+
+    fn session(policy: Option<&str>) -> Principal {
+        Principal::RoleSession(Box::new(Session {
+            role_id: "r1".into(),
+            role_name: "renewer".into(),
+            session_name: "ci".into(),
+            policy: policy.map(str::to_owned),
+            expires_ms: i64::MAX,
+        }))
+    }
+
+    #[test]
+    fn users_get_their_own_and_their_groups_policies() {
+        let alice = Principal::User {
+            id: "u1".into(),
+            name: "alice".into(),
+        };
+        let keep = "acs:slb:cn-hangzhou:1:certificate/keep";
+        let other = "acs:slb:cn-hangzhou:1:certificate/other";
+        assert_eq!(
+            decide(&alice, "slb:DeleteServerCertificate", other),
+            Decision::Allow
+        );
+        assert_eq!(
+            decide(&alice, "slb:DeleteServerCertificate", keep),
+            Decision::Deny
+        );
+        assert_eq!(decide(&alice, "ram:CreateUser", "*"), Decision::Unmatched);
+        let stranger = Principal::User {
+            id: "gone".into(),
+            name: "bob".into(),
+        };
+        assert_eq!(
+            decide(&stranger, "slb:DescribeLoadBalancers", "*"),
+            Decision::Unmatched
+        );
+        assert_eq!(
+            decide(&Principal::Root, "ram:CreateUser", "*"),
+            Decision::Allow
+        );
+    }
+
+    #[test]
+    fn a_session_gets_the_intersection_of_its_role_and_its_inline_policy() {
+        let read_only = r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":["slb:Describe*","ram:*"],"Resource":"*"}]}"#;
+        let lb = "acs:slb:cn-hangzhou:1:loadbalancer/lb-1";
+        // The role alone.
+        assert_eq!(
+            decide(&session(None), "slb:DeleteLoadBalancer", lb),
+            Decision::Allow
+        );
+        // Narrowed: what both allow...
+        assert_eq!(
+            decide(&session(Some(read_only)), "slb:DescribeLoadBalancers", lb),
+            Decision::Allow
+        );
+        // ...not what only the role allows, nor what only the inline policy does.
+        assert_eq!(
+            decide(&session(Some(read_only)), "slb:DeleteLoadBalancer", lb),
+            Decision::Unmatched
+        );
+        assert_eq!(
+            decide(&session(Some(read_only)), "ram:CreateUser", "*"),
+            Decision::Unmatched
+        );
+        // A Deny in the inline policy wins.
+        let deny = r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"slb:Describe*","Resource":"*"}]}"#;
+        assert_eq!(
+            decide(&session(Some(deny)), "slb:DescribeLoadBalancers", lb),
+            Decision::Deny
+        );
+    }
+}

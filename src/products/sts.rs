@@ -15,7 +15,8 @@ use crate::products::{Context, Fields, ram};
 /// Shortest session, and the default, in seconds.
 const MIN_DURATION: i64 = 900;
 const DEFAULT_DURATION: i64 = 3600;
-const NOT_AUTHORIZED: &str =
+/// STS's refusal when policies or the trust policy do not let the caller assume the role.
+pub const NOT_AUTHORIZED: &str =
     "You are not authorized to do this action. You should be authorized by RAM.";
 
 fn invalid(parameter: &'static str, message: String) -> ApiError {

@@ -211,7 +211,10 @@ pub async fn delete(context: &Context<'_>) -> Result<Fields, ApiError> {
 pub async fn create_version(context: &Context<'_>) -> Result<Fields, ApiError> {
     let name = context.params.required("PolicyName")?;
     let document = document(context)?;
-    let set_as_default = context.params.non_empty("SetAsDefault") == Some("true");
+    let set_as_default = context
+        .params
+        .non_empty("SetAsDefault")
+        .is_some_and(|value| value.eq_ignore_ascii_case("true"));
     // RAM's RotateStrategy: `DeleteOldestNonDefaultVersionWhenLimitExceeded` makes room.
     let rotate = context.params.non_empty("RotateStrategy")
         == Some("DeleteOldestNonDefaultVersionWhenLimitExceeded");
