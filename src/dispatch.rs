@@ -445,13 +445,16 @@ async fn authenticated_run(
     (action.handler)(&context).await
 }
 
-/// `OwnerId` and `ResourceOwnerId`, which every action accepts, must name the caller's own
-/// account: another account's resources are never reachable through them.
+/// `OwnerId`, `ResourceOwnerId`, `OwnerAccount` and `ResourceOwnerAccount`, which every
+/// action accepts, must name the caller's own account (by ID, or by name for the accounts):
+/// another account's resources are never reachable through them.
 fn check_owner(params: &RpcParams, caller: &Caller) -> Result<(), ApiError> {
-    for parameter in ["OwnerId", "ResourceOwnerId"] {
-        if let Some(value) = params.non_empty(parameter)
-            && value != caller.account_id
-        {
+    for parameter in ["OwnerId", "ResourceOwnerId", "OwnerAccount", "ResourceOwnerAccount"] {
+        let Some(value) = params.non_empty(parameter) else {
+            continue;
+        };
+        let by_name = parameter.ends_with("Account") && value == caller.account_name;
+        if value != caller.account_id && !by_name {
             return Err(AccessError::OwnerMismatch { parameter }.into());
         }
     }

@@ -82,6 +82,7 @@ pub struct Claims {
     pub access_key_id: String,
     pub account_id: String,
     pub default_resource_group_id: String,
+    pub account_name: String,
     pub session: Session,
     /// Who assumed the role (an audit label).
     pub assumed_by: String,
@@ -103,6 +104,7 @@ mod tests {
             access_key_id: "STS.abc".into(),
             account_id: "1".into(),
             default_resource_group_id: "rg".into(),
+            account_name: "acme".into(),
             session: Session {
                 role_id: "3".into(),
                 role_name: "bot".into(),

@@ -118,6 +118,7 @@ pub async fn assume_role(context: &Context<'_>) -> Result<Fields, ApiError> {
         access_key_id: access_key_id.clone(),
         account_id: caller.account_id.clone(),
         default_resource_group_id: caller.default_resource_group_id.clone(),
+        account_name: caller.account_name.clone(),
         session: Session {
             role_id: role.id.clone(),
             role_name: role.name.clone(),

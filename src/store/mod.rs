@@ -134,6 +134,8 @@ pub struct AccessKeyOwner {
     pub account_id: String,
     pub sealed_secret: Sealed,
     pub default_resource_group_id: String,
+    /// The account's name (what `OwnerAccount` may name).
+    pub account_name: String,
     /// The RAM user it belongs to; `None` for the account's own (root) keys.
     pub user_id: Option<String>,
 }

@@ -65,7 +65,9 @@ def test_nodes_starting_together_on_an_empty_database_migrate_once_and_make_one_
     try:
         with admin_connection(database) as db:
             assert db.execute("SELECT COUNT(*) FROM accounts").fetchone() == (1,)
-            assert db.execute("SELECT version FROM schema_migrations").fetchall() == [(1,)]
+            # Each migration applied once.
+            assert db.execute("SELECT version FROM schema_migrations ORDER BY version"
+                              ).fetchall() == [(1,), (2,)]
         written = [s for s in servers if (s.data_dir / "credentials").exists()]
         assert len(written) == 1, "exactly one node made the first account"
         account = written[0].credentials
@@ -339,3 +341,58 @@ def test_migrate_copies_a_sqlite_store_and_resumes_after_a_kill(tmp_path):
         assert lines[:len(trail)] == trail, "the audit trail is the same, numbers and all"
     finally:
         migrated.stop()
+
+
+def refused_within_a_second(call, code):
+    """The code `call` fails with once another node's change has been heard (NOTIFY)."""
+    deadline = time.time() + 1
+    while True:
+        try:
+            call()
+        except Failure as failure:
+            assert failure.code == code, failure
+            return
+        assert time.time() < deadline, f"still allowed after 1 s, expected {code}"
+        time.sleep(0.02)
+
+
+def test_ram_changes_made_through_one_node_hold_on_the_other_within_a_second(nodes):
+    """Policies, key status and role sessions are the same through any node: a change is
+    announced, and the other node's policy cache reads the account again."""
+    from ram import V3 as RamV3, make_user, trust_account
+    first, second, _ = nodes
+    account = first.credentials
+    ram = RamV3("ram", first, account)
+    user = make_user(ram, "worker", "AliyunSLBReadOnlyAccess")
+    on_second = RamV3("slb", second, user)
+    on_second("DescribeServerCertificates")  # opened and cached on the second node
+    ram("UpdateAccessKey", UserName="worker", UserAccessKeyId=user["AccessKeyId"],
+        Status="Inactive")
+    refused_within_a_second(lambda: on_second("DescribeServerCertificates"),
+                            "InvalidAccessKeyId.Inactive")
+    ram("UpdateAccessKey", UserName="worker", UserAccessKeyId=user["AccessKeyId"], Status="Active")
+    deadline = time.time() + 1
+    while True:
+        try:
+            on_second("DescribeServerCertificates")
+            break
+        except Failure:
+            assert time.time() < deadline, "the key is still disabled on the other node"
+            time.sleep(0.02)
+    ram("DetachPolicyFromUser", PolicyType="System", PolicyName="AliyunSLBReadOnlyAccess",
+        UserName="worker")
+    refused_within_a_second(lambda: on_second("DescribeServerCertificates"), "Forbidden.RAM")
+
+    # A session made on one node works on the other (both hold the master key).
+    ram("CreateRole", RoleName="reader", AssumeRolePolicyDocument=trust_account(account["AccountId"]))
+    ram("AttachPolicyToRole", PolicyType="System", PolicyName="AliyunSLBReadOnlyAccess",
+        RoleName="reader")
+    ram("AttachPolicyToUser", PolicyType="System", PolicyName="AliyunSTSAssumeRoleAccess",
+        UserName="worker")
+    issued = RamV3("sts", first, user)("AssumeRole", RoleSessionName="s1",
+                                        RoleArn=f"acs:ram::{account['AccountId']}:role/reader")
+    creds = issued["Credentials"]
+    session = {"AccessKeyId": creds["AccessKeyId"], "AccessKeySecret": creds["AccessKeySecret"],
+               "SecurityToken": creds["SecurityToken"]}
+    assert RamV3("slb", second, session)("DescribeServerCertificates")["ServerCertificates"] \
+        == {"ServerCertificate": []}

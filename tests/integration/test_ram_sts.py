@@ -311,12 +311,22 @@ def test_an_expired_token_is_refused(tmp_path):
         server.stop()
 
 
-def test_owner_parameters_must_name_the_callers_account(raw, account):
-    ok = raw.v1("DescribeServerCertificates", {"OwnerId": account["AccountId"]})
+def test_owner_parameters_must_name_the_callers_account(server, raw, account):
+    other = server.create_account("other-co")
+    ok = raw.v1("DescribeServerCertificates", {"OwnerId": account["AccountId"],
+                                               "OwnerAccount": account["AccountId"]})
     assert ok.status == 200, ok.text
-    for parameter in ("OwnerId", "ResourceOwnerId"):
-        answer = raw.v1("DescribeServerCertificates", {parameter: "1234567890123456"})
+    for parameter, value in [("OwnerId", other["AccountId"]),
+                             ("ResourceOwnerId", other["AccountId"]),
+                             ("OwnerAccount", "other-co"),
+                             ("ResourceOwnerAccount", other["AccountId"])]:
+        answer = raw.v1("DescribeServerCertificates", {parameter: value})
         assert (answer.status, answer.json()["Code"]) == (400, f"Invalid{parameter}"), answer.text
+        assert "must name the account of the AccessKey" in answer.json()["Message"]
+    # The other account names itself by name.
+    raw_other = RawClient(server.port, other["AccessKeyId"], other["AccessKeySecret"])
+    answer = raw_other.v1("DescribeServerCertificates", {"OwnerAccount": "other-co"})
+    assert answer.status == 200, answer.text
 
 
 def test_throttling_answers_throttling_user_and_the_tea_clients_wait(tmp_path):

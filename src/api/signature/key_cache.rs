@@ -16,6 +16,7 @@ const TIME_TO_LIVE: Duration = Duration::from_secs(60);
 pub struct KnownKey {
     pub account_id: String,
     pub default_resource_group_id: String,
+    pub account_name: String,
     pub secret: Secret,
     /// A RAM user's key: whether it is still active is asked of the account's RAM state.
     pub user_id: Option<String>,
@@ -57,6 +58,7 @@ mod tests {
         KnownKey {
             account_id: "1".into(),
             default_resource_group_id: "rg".into(),
+            account_name: String::new(),
             secret: Secret::new(secret.into()),
             user_id: None,
             session: None,

@@ -58,6 +58,8 @@ pub struct Caller {
     pub account_id: String,
     pub access_key_id: String,
     pub default_resource_group_id: String,
+    /// The account's name, which `OwnerAccount` may name.
+    pub account_name: String,
     pub principal: Principal,
 }
 
@@ -159,6 +161,7 @@ pub async fn authenticate(
         account_id: key.account_id,
         access_key_id: claim.access_key_id,
         default_resource_group_id: key.default_resource_group_id,
+        account_name: key.account_name,
         principal,
     })
 }
@@ -191,6 +194,7 @@ fn session_key(
         secret: tokens.secret_for(access_key_id),
         account_id: claims.account_id,
         default_resource_group_id: claims.default_resource_group_id,
+        account_name: claims.account_name,
         user_id: None,
         session: Some(Box::new(claims.session)),
     })
@@ -245,6 +249,7 @@ async fn open_key(
     Ok(KnownKey {
         account_id: owner.account_id,
         default_resource_group_id: owner.default_resource_group_id,
+        account_name: owner.account_name,
         secret: Secret::new(std::mem::take(&mut *secret)),
         user_id: owner.user_id,
         session: None,

@@ -123,7 +123,9 @@ pub fn check_name(value: &str, parameter: &str, max: usize, allowed: &str) -> Re
     {
         return Err(AccessError::InvalidParameter {
             code: format!("{code}.InvalidChars"),
-            message: format!("The parameter {parameter} contains invalid chars: {bad:?}."),
+            message: format!(
+                "The parameter - \"{parameter}\" contains invalid chars ({bad:?}; letters, digits and {allowed} are allowed)."
+            ),
         }
         .into());
     }
@@ -151,7 +153,9 @@ pub fn text<'a>(
     if value.chars().any(char::is_control) {
         return Err(AccessError::InvalidParameter {
             code: format!("{parameter}.InvalidChars"),
-            message: format!("The parameter {parameter} contains a control character."),
+            message: format!(
+                "The parameter - \"{parameter}\" contains invalid chars (a control character)."
+            ),
         }
         .into());
     }

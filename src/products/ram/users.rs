@@ -8,8 +8,8 @@ use crate::api::error::{ApiError, Entity};
 use crate::ids;
 use crate::products::{Context, Fields};
 
-/// RAM's rule for user names: letters, digits, `.`, `_`, `-` and `@`.
-pub const NAME_CHARS: &str = "._-@";
+/// RAM's rule for user names: letters, digits, `.`, `_` and `-`.
+pub const NAME_CHARS: &str = "._-";
 const MAX_NAME: usize = 64;
 
 pub fn view(user: &User, with_update: bool) -> Value {

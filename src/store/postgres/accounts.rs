@@ -71,7 +71,8 @@ pub(super) async fn find_access_key(
 ) -> Result<Option<AccessKeyOwner>, StoreError> {
     let statement = db
         .prepare_cached(
-            "SELECT k.account_id, k.sealed_secret, a.default_resource_group_id, k.user_id \
+            "SELECT k.account_id, k.sealed_secret, a.default_resource_group_id, k.user_id, \
+             a.name \
              FROM access_keys k JOIN accounts a ON a.account_id = k.account_id \
              WHERE k.access_key_id = $1",
         )
@@ -89,5 +90,6 @@ pub(super) async fn find_access_key(
         sealed_secret: Sealed::from_stored(column(&row, 1)?),
         default_resource_group_id: column(&row, 2)?,
         user_id: column(&row, 3)?,
+        account_name: column(&row, 4)?,
     }))
 }

@@ -67,7 +67,8 @@ pub(super) fn find_access_key(
 ) -> Result<Option<AccessKeyOwner>, StoreError> {
     let owner = db
         .query_row_cached(
-            "SELECT k.account_id, k.sealed_secret, a.default_resource_group_id, k.user_id \
+            "SELECT k.account_id, k.sealed_secret, a.default_resource_group_id, k.user_id, \
+             a.name \
              FROM access_keys k JOIN accounts a ON a.account_id = k.account_id \
              WHERE k.access_key_id = ?1",
             params![access_key_id],
@@ -77,6 +78,7 @@ pub(super) fn find_access_key(
                     sealed_secret: Sealed::from_stored(row.get(1)?),
                     default_resource_group_id: row.get(2)?,
                     user_id: row.get(3)?,
+                    account_name: row.get(4)?,
                 })
             },
         )
