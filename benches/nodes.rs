@@ -10,15 +10,13 @@
 //! fresh database, dropped afterwards. Every process shares the machine's cores.
 
 use std::net::SocketAddr;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 mod common;
 
 use common::{
-    Connection, Credentials, cpu_by_name, cpu_time, free_address, percentile, read_credentials,
+    Connection, Credentials, Node, cpu_by_name, cpu_time, percentile, read_credentials,
     signed_query,
 };
 
@@ -58,9 +56,7 @@ fn main() {
 
 async fn measure(store: &str, nodes: usize, database: Option<&str>, round: Duration) {
     let directory = tempfile::tempdir().expect("temporary directory");
-    let master_key = directory.path().join("master.key");
-    std::fs::write(&master_key, base64_key()).expect("master key");
-    set_owner_only(&master_key);
+    let master_key = common::write_master_key(directory.path());
     let mut servers = Vec::new();
     for n in 0..nodes {
         let data_dir = directory.path().join(format!("node{n}"));
@@ -201,57 +197,6 @@ fn fastrand_index(len: usize) -> usize {
     let mut bytes = [0u8; 8];
     getrandom::fill(&mut bytes).expect("random bytes");
     (u64::from_le_bytes(bytes) % len as u64) as usize
-}
-
-fn base64_key() -> String {
-    let mut key = [0u8; 32];
-    getrandom::fill(&mut key).expect("random bytes");
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD.encode(key)
-}
-
-fn set_owner_only(path: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
-}
-
-/// One `slbcert serve`, killed when dropped.
-struct Node {
-    child: Child,
-    address: SocketAddr,
-    data_dir: std::path::PathBuf,
-}
-
-impl Node {
-    fn start(data_dir: &Path, master_key: &Path, database: Option<&str>) -> Node {
-        let address = free_address();
-        let mut command = Command::new(env!("CARGO_BIN_EXE_slbcert"));
-        command
-            .args(["serve", "--listen", &address.to_string()])
-            .args(["--quota-server-certificates", "0", "--data-plane", "off"])
-            .arg("--data-dir")
-            .arg(data_dir)
-            .arg("--master-key-file")
-            .arg(master_key)
-            .env("SLBCERT_LOG", "warn")
-            .env_remove("SLBCERT_DATABASE_URL")
-            .stderr(Stdio::null());
-        if let Some(url) = database {
-            command.args(["--database-url", url]);
-        }
-        Node {
-            child: command.spawn().expect("start slbcert"),
-            address,
-            data_dir: data_dir.to_owned(),
-        }
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// A fresh database on the server of `base`, for one configuration.

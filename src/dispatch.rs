@@ -449,7 +449,12 @@ async fn authenticated_run(
 /// action accepts, must name the caller's own account (by ID, or by name for the accounts):
 /// another account's resources are never reachable through them.
 fn check_owner(params: &RpcParams, caller: &Caller) -> Result<(), ApiError> {
-    for parameter in ["OwnerId", "ResourceOwnerId", "OwnerAccount", "ResourceOwnerAccount"] {
+    for parameter in [
+        "OwnerId",
+        "ResourceOwnerId",
+        "OwnerAccount",
+        "ResourceOwnerAccount",
+    ] {
         let Some(value) = params.non_empty(parameter) else {
             continue;
         };

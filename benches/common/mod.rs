@@ -3,6 +3,8 @@
 #![allow(dead_code)] // each bench uses part of it
 
 use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use slbcert::api::params::RpcParams;
@@ -16,11 +18,21 @@ pub struct Credentials {
 }
 
 pub fn signed_query(credentials: &Credentials, action: &str, extra: &[(&str, &str)]) -> String {
+    signed_query_of("2014-05-15", credentials, action, extra)
+}
+
+/// A V1-signed query of `action` in product `version` (RAM, STS, ...).
+pub fn signed_query_of(
+    version: &str,
+    credentials: &Credentials,
+    action: &str,
+    extra: &[(&str, &str)],
+) -> String {
     let nonce = slbcert::ids::request_id();
     let timestamp = slbcert::clock::iso8601(slbcert::clock::now());
     let mut pairs = vec![
         ("Action", action),
-        ("Version", "2014-05-15"),
+        ("Version", version),
         ("AccessKeyId", credentials.access_key_id.as_str()),
         ("SignatureMethod", "HMAC-SHA1"),
         ("SignatureVersion", "1.0"),
@@ -214,4 +226,69 @@ pub fn cpu_by_name(name: &str) -> Duration {
         })
         .filter_map(try_cpu_time)
         .sum()
+}
+
+/// A fresh master key in `directory`, owner-only, for nodes that must share it; its path.
+pub fn write_master_key(directory: &std::path::Path) -> std::path::PathBuf {
+    let path = directory.join("master.key");
+    std::fs::write(&path, base64_key()).expect("master key");
+    set_owner_only(&path);
+    path
+}
+
+fn base64_key() -> String {
+    let mut key = [0u8; 32];
+    getrandom::fill(&mut key).expect("random bytes");
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(key)
+}
+
+fn set_owner_only(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+}
+
+/// One `slbcert serve`, killed when dropped.
+pub struct Node {
+    child: Child,
+    pub address: SocketAddr,
+    pub data_dir: std::path::PathBuf,
+}
+
+impl Node {
+    pub fn start(data_dir: &Path, master_key: &Path, database: Option<&str>) -> Node {
+        let address = free_address();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_slbcert"));
+        command
+            .args(["serve", "--listen", &address.to_string()])
+            .args(["--quota-server-certificates", "0", "--data-plane", "off"])
+            .arg("--data-dir")
+            .arg(data_dir)
+            .arg("--master-key-file")
+            .arg(master_key)
+            .env("SLBCERT_LOG", "warn")
+            .env_remove("SLBCERT_DATABASE_URL")
+            .stderr(Stdio::null());
+        if let Some(url) = database {
+            command.args(["--database-url", url]);
+        }
+        Node {
+            child: command.spawn().expect("start slbcert"),
+            address,
+            data_dir: data_dir.to_owned(),
+        }
+    }
+}
+
+impl Node {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
