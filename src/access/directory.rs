@@ -84,7 +84,7 @@ impl AccountRam {
                     return granted;
                 };
                 // The inline policy narrows: both must allow, and a Deny in either wins.
-                let narrowed = Policy::permission(text, MAX_SESSION_POLICY_CHARS)
+                let narrowed = inline_policy(text)
                     .map_or(Decision::Unmatched, |inline| inline.decide(request));
                 match (granted, narrowed) {
                     (Decision::Deny, _) | (_, Decision::Deny) => Decision::Deny,
@@ -94,6 +94,25 @@ impl AccountRam {
             }
         }
     }
+}
+
+/// Sessions' inline policies, compiled once (they were checked when the session was made).
+static INLINE_POLICIES: std::sync::LazyLock<Mutex<HashMap<String, Arc<Policy>>>> =
+    std::sync::LazyLock::new(Default::default);
+/// Inline policies kept compiled at once; past it the map starts over.
+const MAX_INLINE_POLICIES: usize = 1_000;
+
+fn inline_policy(text: &str) -> Option<Arc<Policy>> {
+    let mut compiled = INLINE_POLICIES.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(policy) = compiled.get(text) {
+        return Some(policy.clone());
+    }
+    let policy = Arc::new(Policy::permission(text, MAX_SESSION_POLICY_CHARS).ok()?);
+    if compiled.len() >= MAX_INLINE_POLICIES {
+        compiled.clear();
+    }
+    compiled.insert(text.to_owned(), policy.clone());
+    Some(policy)
 }
 
 struct Cached {

@@ -20,8 +20,10 @@ pub struct KnownKey {
     pub secret: Secret,
     /// A RAM user's key: whether it is still active is asked of the account's RAM state.
     pub user_id: Option<String>,
-    /// A role session's temporary key (never cached: its token says everything).
+    /// A role session's temporary key: the session its token carries, and the token, which a
+    /// later request must present unchanged to use this entry.
     pub session: Option<Box<crate::access::Session>>,
+    pub token: Option<String>,
 }
 
 #[derive(Default)]
@@ -62,6 +64,7 @@ mod tests {
             secret: Secret::new(secret.into()),
             user_id: None,
             session: None,
+            token: None,
         }
     }
 

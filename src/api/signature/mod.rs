@@ -124,10 +124,24 @@ pub async fn authenticate(
     };
     let issued = check_timestamp(&claim.timestamp, now)?;
     let (key, opened) = if claim.access_key_id.starts_with(TEMPORARY_KEY_PREFIX) {
-        (
-            session_key(&claim.access_key_id, request, &verifier.tokens, now)?,
-            false,
-        )
+        let token = security_token(request)?;
+        // A session's key was verified with this very token lately: its claims still hold
+        // but for its expiry, which is checked again.
+        match verifier.keys.get(&claim.access_key_id) {
+            Some(key)
+                if key.token.as_deref() == Some(token)
+                    && key
+                        .session
+                        .as_ref()
+                        .is_some_and(|session| session.expires_ms > crate::clock::unix_ms(now)) =>
+            {
+                (key, false)
+            }
+            _ => (
+                session_key(&claim.access_key_id, token, &verifier.tokens, now)?,
+                true,
+            ),
+        }
     } else {
         match verifier.keys.get(&claim.access_key_id) {
             Some(key) => (key, false),
@@ -166,21 +180,25 @@ pub async fn authenticate(
     })
 }
 
-/// The temporary key of a role session: its SecurityToken (V1 parameter, V3 header) must be
-/// one we made, for this AccessKeyId, and unexpired.
-fn session_key(
-    access_key_id: &str,
-    request: &SignedRequest<'_>,
-    tokens: &TokenKey,
-    now: OffsetDateTime,
-) -> Result<KnownKey, ApiError> {
-    let token = super::pick(
+/// The SecurityToken of a temporary key: V1 parameter or V3 header.
+fn security_token<'a>(request: &'a SignedRequest<'_>) -> Result<&'a str, ApiError> {
+    super::pick(
         request.headers,
         "x-acs-security-token",
         request.params,
         "SecurityToken",
     )?
-    .ok_or(AccessError::MissingSecurityToken)?;
+    .ok_or_else(|| AccessError::MissingSecurityToken.into())
+}
+
+/// The temporary key of a role session: its SecurityToken must be one we made, for this
+/// AccessKeyId, and unexpired.
+fn session_key(
+    access_key_id: &str,
+    token: &str,
+    tokens: &TokenKey,
+    now: OffsetDateTime,
+) -> Result<KnownKey, ApiError> {
     let claims = tokens
         .verify(token, crate::clock::unix_ms(now))
         .map_err(|error| match error {
@@ -197,6 +215,7 @@ fn session_key(
         account_name: claims.account_name,
         user_id: None,
         session: Some(Box::new(claims.session)),
+        token: Some(token.to_owned()),
     })
 }
 
@@ -253,6 +272,7 @@ async fn open_key(
         secret: Secret::new(std::mem::take(&mut *secret)),
         user_id: owner.user_id,
         session: None,
+        token: None,
     })
 }
 
