@@ -12,11 +12,11 @@ use std::time::Instant;
 
 use serde_json::{Map, Value};
 
-use crate::access::{Directory, throttle::Throttle};
+use crate::access::{Directory, authorize, throttle::Throttle};
 use crate::api::error::{AccessError, ApiError};
 use crate::api::params::RpcParams;
 use crate::api::response::{self, Format};
-use crate::api::signature::{self, Authority, Caller, SignedRequest};
+use crate::api::signature::{self, Authority, SignedRequest};
 use crate::api::{self, PRODUCT_CAS, PRODUCT_RAM, PRODUCT_SLB, PRODUCT_STS};
 use crate::audit::{AuditRecord, RefusalQueue};
 use crate::crypto::Vault;
@@ -74,7 +74,7 @@ macro_rules! row {
 }
 
 use cas::user_certificates as user;
-use ram::{access_keys, groups as ram_groups, policies, roles, users};
+use ram::{access_keys, attachments, groups as ram_groups, policies, roles, users};
 use slb::{
     backends, ca_certificates as ca, domain_extensions as domains, listeners,
     load_balancers as lbs, regions, server_certificates as server, tags, vserver_groups as groups,
@@ -176,15 +176,15 @@ pub static ACTIONS: &[ActionSpec] = &[
     row!(DeletePolicyVersion, RAM, Write, POLICY, policies::delete_version),
     row!(SetDefaultPolicyVersion, RAM, Write, POLICY, policies::set_default_version),
     // RAM: who has which policy.
-    row!(AttachPolicyToUser, RAM, Write, USER, policies::attach_to_user),
-    row!(DetachPolicyFromUser, RAM, Write, USER, policies::detach_from_user),
-    row!(ListPoliciesForUser, RAM, Read, USER, policies::list_for_user),
-    row!(AttachPolicyToGroup, RAM, Write, GROUP, policies::attach_to_group),
-    row!(DetachPolicyFromGroup, RAM, Write, GROUP, policies::detach_from_group),
-    row!(ListPoliciesForGroup, RAM, Read, GROUP, policies::list_for_group),
-    row!(AttachPolicyToRole, RAM, Write, ROLE, policies::attach_to_role),
-    row!(DetachPolicyFromRole, RAM, Write, ROLE, policies::detach_from_role),
-    row!(ListPoliciesForRole, RAM, Read, ROLE, policies::list_for_role),
+    row!(AttachPolicyToUser, RAM, Write, USER, attachments::attach_to_user),
+    row!(DetachPolicyFromUser, RAM, Write, USER, attachments::detach_from_user),
+    row!(ListPoliciesForUser, RAM, Read, USER, attachments::list_for_user),
+    row!(AttachPolicyToGroup, RAM, Write, GROUP, attachments::attach_to_group),
+    row!(DetachPolicyFromGroup, RAM, Write, GROUP, attachments::detach_from_group),
+    row!(ListPoliciesForGroup, RAM, Read, GROUP, attachments::list_for_group),
+    row!(AttachPolicyToRole, RAM, Write, ROLE, attachments::attach_to_role),
+    row!(DetachPolicyFromRole, RAM, Write, ROLE, attachments::detach_from_role),
+    row!(ListPoliciesForRole, RAM, Read, ROLE, attachments::list_for_role),
     // RAM: groups.
     row!(CreateGroup, RAM, Write, GROUP, ram_groups::create),
     row!(GetGroup, RAM, Read, GROUP, ram_groups::get),
@@ -416,7 +416,7 @@ async fn authenticated_run(
     let caller = signature::authenticate(&signed, &authority, now).await?;
     audit.account_id = caller.account_id.clone();
     audit.principal = caller.principal.label();
-    check_owner(params, &caller)?;
+    authorize::check_owner(params, &caller)?;
     state
         .throttle
         .admit(&caller.access_key_id, &caller.account_id)
@@ -426,7 +426,16 @@ async fn authenticated_run(
         current_time: now,
         secure_transport: state.secure_transport,
     };
-    authorize(state, action, params, &caller, &facts).await?;
+    let operation = authorize::Operation {
+        service: service(action.version),
+        action: action.name,
+        target: action.target,
+    };
+    let ram = state
+        .directory
+        .for_caller(state.store.as_ref(), &caller)
+        .await?;
+    authorize::authorize(ram.as_deref(), &operation, params, &caller, &facts)?;
     let context = Context {
         store: state.store.as_ref(),
         vault: &state.vault,
@@ -443,65 +452,6 @@ async fn authenticated_run(
         now,
     };
     (action.handler)(&context).await
-}
-
-/// `OwnerId`, `ResourceOwnerId`, `OwnerAccount` and `ResourceOwnerAccount`, which every
-/// action accepts, must name the caller's own account (by ID, or by name for the accounts):
-/// another account's resources are never reachable through them.
-fn check_owner(params: &RpcParams, caller: &Caller) -> Result<(), ApiError> {
-    for parameter in [
-        "OwnerId",
-        "ResourceOwnerId",
-        "OwnerAccount",
-        "ResourceOwnerAccount",
-    ] {
-        let Some(value) = params.non_empty(parameter) else {
-            continue;
-        };
-        let by_name = parameter.ends_with("Account") && value == caller.account_name;
-        if value != caller.account_id && !by_name {
-            return Err(AccessError::OwnerMismatch { parameter }.into());
-        }
-    }
-    Ok(())
-}
-
-/// Whether the caller's policies allow `action` on every resource it names; the account's own
-/// key may do everything, and anyone may ask who they are.
-async fn authorize(
-    state: &AppState,
-    action: Action,
-    params: &RpcParams,
-    caller: &Caller,
-    facts: &crate::access::Facts,
-) -> Result<(), ApiError> {
-    if caller.principal == crate::access::Principal::Root || action.name == "GetCallerIdentity" {
-        return Ok(());
-    }
-    let ram = state
-        .directory
-        .account(state.store.as_ref(), &caller.account_id)
-        .await?;
-    let service = service(action.version);
-    let qualified = format!("{service}:{}", action.name);
-    for resource in
-        crate::access::resources::arns(service, action.target, params, &caller.account_id)
-    {
-        let request = crate::access::policy::Request {
-            action: &qualified,
-            resource: &resource,
-            facts,
-        };
-        if ram.decide(&caller.principal, &request) != crate::access::policy::Decision::Allow {
-            // STS words the same refusal its own way.
-            return Err(match service {
-                "sts" => AccessError::NoPermission(crate::products::sts::NOT_AUTHORIZED),
-                _ => AccessError::Forbidden,
-            }
-            .into());
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

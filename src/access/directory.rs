@@ -127,6 +127,19 @@ pub struct Directory {
 }
 
 impl Directory {
+    /// What the policies of `caller` are decided from: `None` for the account's own key, which
+    /// needs nothing read.
+    pub async fn for_caller(
+        &self,
+        store: &dyn Store,
+        caller: &crate::api::signature::Caller,
+    ) -> Result<Option<Arc<AccountRam>>, StoreError> {
+        if caller.principal == Principal::Root {
+            return Ok(None);
+        }
+        self.account(store, &caller.account_id).await.map(Some)
+    }
+
     /// The account's RAM state, as fresh as the store's epoch says.
     pub async fn account(
         &self,

@@ -3,6 +3,7 @@
 //! The RAM and STS actions that manage all this are in [`crate::products::ram`] and
 //! [`crate::products::sts`]; the dispatcher asks [`Directory::permits`] before every action.
 
+pub mod authorize;
 pub mod conditions;
 mod directory;
 pub mod policy;

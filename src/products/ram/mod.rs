@@ -7,6 +7,7 @@
 //! copy, and stores it if nobody changed it meanwhile (else reads again).
 
 pub mod access_keys;
+pub mod attachments;
 pub mod groups;
 pub mod model;
 pub mod policies;

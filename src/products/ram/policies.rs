@@ -4,8 +4,8 @@
 use serde_json::{Value, json};
 
 use super::model::{
-    Attachment, CustomPolicy, MAX_ATTACHED, MAX_CUSTOM_POLICIES, MAX_POLICY_VERSIONS, PolicyType,
-    PolicyVersion, RamState,
+    Attachment, CustomPolicy, MAX_CUSTOM_POLICIES, MAX_POLICY_VERSIONS, PolicyType, PolicyVersion,
+    RamState,
 };
 use super::{
     Page, change, conflict, date, exists, limit, name, not_found, one, read, text, wrapped,
@@ -25,7 +25,10 @@ fn document(context: &Context<'_>) -> Result<String, ApiError> {
     Ok(text.to_owned())
 }
 
-fn policy_type(context: &Context<'_>, parameter: &str) -> Result<Option<PolicyType>, ApiError> {
+pub(super) fn policy_type(
+    context: &Context<'_>,
+    parameter: &str,
+) -> Result<Option<PolicyType>, ApiError> {
     match context.params.non_empty(parameter) {
         None => Ok(None),
         Some("System") => Ok(Some(PolicyType::System)),
@@ -346,180 +349,4 @@ pub async fn set_default_version(context: &Context<'_>) -> Result<Fields, ApiErr
     })
     .await?;
     Ok(Fields::new())
-}
-
-/// Who a policy is attached to.
-#[derive(Clone, Copy)]
-enum Holder {
-    User,
-    Group,
-    Role,
-}
-
-impl Holder {
-    fn parameter(self) -> &'static str {
-        match self {
-            Holder::User => "UserName",
-            Holder::Group => "GroupName",
-            Holder::Role => "RoleName",
-        }
-    }
-
-    fn entity(self) -> Entity {
-        match self {
-            Holder::User => Entity::User,
-            Holder::Group => Entity::Group,
-            Holder::Role => Entity::Role,
-        }
-    }
-
-    fn attachment_entity(self) -> Entity {
-        match self {
-            Holder::User => Entity::UserPolicy,
-            Holder::Group => Entity::GroupPolicy,
-            Holder::Role => Entity::RolePolicy,
-        }
-    }
-
-    fn policies<'a>(self, state: &'a mut RamState, name: &str) -> Option<&'a mut Vec<Attachment>> {
-        match self {
-            Holder::User => state.user_mut(name).map(|u| &mut u.policies),
-            Holder::Group => state.group_mut(name).map(|g| &mut g.policies),
-            Holder::Role => state.role_mut(name).map(|r| &mut r.policies),
-        }
-    }
-}
-
-async fn attach(context: &Context<'_>, holder: Holder) -> Result<Fields, ApiError> {
-    let policy_type =
-        policy_type(context, "PolicyType")?.ok_or(ApiError::MissingParameter("PolicyType"))?;
-    let policy_name = context.params.required("PolicyName")?;
-    let holder_name = context.params.required(holder.parameter())?;
-    change(context, holder_name, |draft| {
-        let known = match policy_type {
-            PolicyType::System => system_policies::find(policy_name).is_some(),
-            PolicyType::Custom => draft.state.policy(policy_name).is_some(),
-        };
-        if !known {
-            return Err(not_found(Entity::Policy, policy_name));
-        }
-        let now = draft.now_ms;
-        let policies = holder
-            .policies(&mut draft.state, holder_name)
-            .ok_or_else(|| not_found(holder.entity(), holder_name))?;
-        if policies
-            .iter()
-            .any(|a| a.policy_type == policy_type && a.policy_name == policy_name)
-        {
-            return Err(exists(holder.attachment_entity(), policy_name));
-        }
-        if policies.len() >= MAX_ATTACHED {
-            return Err(limit(
-                "Policy.Attachment",
-                format!(
-                    "At most {MAX_ATTACHED} policies may be attached to one {}.",
-                    holder.parameter()
-                ),
-            ));
-        }
-        policies.push(Attachment {
-            policy_type,
-            policy_name: policy_name.to_owned(),
-            attached_ms: now,
-        });
-        Ok(())
-    })
-    .await?;
-    Ok(Fields::new())
-}
-
-async fn detach(context: &Context<'_>, holder: Holder) -> Result<Fields, ApiError> {
-    let policy_type =
-        policy_type(context, "PolicyType")?.ok_or(ApiError::MissingParameter("PolicyType"))?;
-    let policy_name = context.params.required("PolicyName")?;
-    let holder_name = context.params.required(holder.parameter())?;
-    change(context, holder_name, |draft| {
-        let policies = holder
-            .policies(&mut draft.state, holder_name)
-            .ok_or_else(|| not_found(holder.entity(), holder_name))?;
-        let before = policies.len();
-        policies.retain(|a| !(a.policy_type == policy_type && a.policy_name == policy_name));
-        if policies.len() == before {
-            return Err(not_found(holder.attachment_entity(), policy_name));
-        }
-        Ok(())
-    })
-    .await?;
-    Ok(Fields::new())
-}
-
-async fn list_for(context: &Context<'_>, holder: Holder) -> Result<Fields, ApiError> {
-    let holder_name = context.params.required(holder.parameter())?;
-    let mut state = read(context).await?;
-    let attachments = holder
-        .policies(&mut state, holder_name)
-        .ok_or_else(|| not_found(holder.entity(), holder_name))?
-        .clone();
-    let items = attachments
-        .iter()
-        .map(|attachment| {
-            let (description, default) = match attachment.policy_type {
-                PolicyType::System => (
-                    system_policies::find(&attachment.policy_name)
-                        .map_or("", |p| p.description)
-                        .to_owned(),
-                    "v1".to_owned(),
-                ),
-                PolicyType::Custom => state
-                    .policy(&attachment.policy_name)
-                    .map_or((String::new(), String::new()), |p| {
-                        (p.description.clone(), p.default_version.clone())
-                    }),
-            };
-            json!({
-                "PolicyName": attachment.policy_name,
-                "PolicyType": attachment.policy_type.as_str(),
-                "Description": description,
-                "DefaultVersion": default,
-                "AttachDate": date(attachment.attached_ms),
-            })
-        })
-        .collect();
-    Ok(wrapped("Policies", "Policy", items))
-}
-
-pub async fn attach_to_user(context: &Context<'_>) -> Result<Fields, ApiError> {
-    attach(context, Holder::User).await
-}
-
-pub async fn detach_from_user(context: &Context<'_>) -> Result<Fields, ApiError> {
-    detach(context, Holder::User).await
-}
-
-pub async fn list_for_user(context: &Context<'_>) -> Result<Fields, ApiError> {
-    list_for(context, Holder::User).await
-}
-
-pub async fn attach_to_group(context: &Context<'_>) -> Result<Fields, ApiError> {
-    attach(context, Holder::Group).await
-}
-
-pub async fn detach_from_group(context: &Context<'_>) -> Result<Fields, ApiError> {
-    detach(context, Holder::Group).await
-}
-
-pub async fn list_for_group(context: &Context<'_>) -> Result<Fields, ApiError> {
-    list_for(context, Holder::Group).await
-}
-
-pub async fn attach_to_role(context: &Context<'_>) -> Result<Fields, ApiError> {
-    attach(context, Holder::Role).await
-}
-
-pub async fn detach_from_role(context: &Context<'_>) -> Result<Fields, ApiError> {
-    detach(context, Holder::Role).await
-}
-
-pub async fn list_for_role(context: &Context<'_>) -> Result<Fields, ApiError> {
-    list_for(context, Holder::Role).await
 }
