@@ -95,16 +95,20 @@ pub async fn delete(context: &Context<'_>) -> Result<Fields, ApiError> {
     Ok(Fields::new())
 }
 
+/// The ID of the user named `name` (group members are kept by ID, which renames keep).
+fn user_id(state: &super::model::RamState, name: &str) -> Result<String, ApiError> {
+    Ok(state
+        .user(name)
+        .ok_or_else(|| not_found(Entity::User, name))?
+        .id
+        .clone())
+}
+
 pub async fn add_user(context: &Context<'_>) -> Result<Fields, ApiError> {
     let group_name = context.params.required("GroupName")?;
     let user_name = context.params.required("UserName")?;
     change(context, group_name, |draft| {
-        let user_id = draft
-            .state
-            .user(user_name)
-            .ok_or_else(|| not_found(Entity::User, user_name))?
-            .id
-            .clone();
+        let user_id = user_id(&draft.state, user_name)?;
         if draft.state.groups_of(&user_id).count() >= MAX_GROUPS_PER_USER {
             return Err(limit(
                 "User.Group",
@@ -129,12 +133,7 @@ pub async fn remove_user(context: &Context<'_>) -> Result<Fields, ApiError> {
     let group_name = context.params.required("GroupName")?;
     let user_name = context.params.required("UserName")?;
     change(context, group_name, |draft| {
-        let user_id = draft
-            .state
-            .user(user_name)
-            .ok_or_else(|| not_found(Entity::User, user_name))?
-            .id
-            .clone();
+        let user_id = user_id(&draft.state, user_name)?;
         let group = draft
             .state
             .group_mut(group_name)

@@ -105,16 +105,13 @@ pub async fn create(context: &Context<'_>) -> Result<Fields, ApiError> {
         Ok(policy)
     })
     .await?;
-    Ok(one(
-        "Policy",
-        json!({
-            "PolicyName": policy.name,
-            "PolicyType": "Custom",
-            "Description": policy.description,
-            "DefaultVersion": policy.default_version,
-            "CreateDate": date(policy.created_ms),
-        }),
-    ))
+    // CreatePolicy's model shows neither the update date nor the attachment count.
+    let mut view = custom_view(&policy, &RamState::default());
+    if let Some(fields) = view.as_object_mut() {
+        fields.remove("UpdateDate");
+        fields.remove("AttachmentCount");
+    }
+    Ok(one("Policy", view))
 }
 
 pub async fn get(context: &Context<'_>) -> Result<Fields, ApiError> {
