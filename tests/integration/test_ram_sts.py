@@ -441,3 +441,19 @@ def test_the_credentials_ram_role_provider_assumes_the_role_by_itself(tmp_path, 
                    and line["error_code"] == "Forbidden.RAM" for line in lines)
     finally:
         server.stop()
+
+
+def test_listings_page_with_max_items_and_marker(server, account, kind):
+    ram = client(kind, "ram", server, account)
+    for name in ("u1", "u2", "u3"):
+        ram("CreateUser", UserName=name)
+    first = ram("ListUsers", MaxItems=2)
+    assert [u["UserName"] for u in first["Users"]["User"]] == ["u1", "u2"]
+    assert first["IsTruncated"] is True
+    rest = ram("ListUsers", MaxItems=2, Marker=first["Marker"])
+    assert [u["UserName"] for u in rest["Users"]["User"]] == ["u3"]
+    assert rest["IsTruncated"] is False
+    # A marker past the end is an empty page; one we never gave, or a size out of range, is refused.
+    assert ram("ListUsers", Marker="18446744073709551615")["Users"]["User"] == []
+    expect_failure(lambda: ram("ListUsers", Marker="not-ours"), "InvalidParameter.Marker", 400)
+    expect_failure(lambda: ram("ListUsers", MaxItems=1001), "InvalidParameter.MaxItems", 400)

@@ -232,7 +232,7 @@ impl Page {
         element: &str,
     ) -> crate::products::Fields {
         let total = items.len();
-        let end = (self.start + self.size).min(total);
+        let end = self.start.saturating_add(self.size).min(total);
         let page: Vec<Value> = items
             .into_iter()
             .skip(self.start)
