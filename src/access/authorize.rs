@@ -70,7 +70,7 @@ pub fn authorize(
         if ram.decide(&caller.principal, &request) != Decision::Allow {
             // STS words the same refusal its own way.
             return Err(match operation.service {
-                "sts" => AccessError::NoPermission(crate::products::sts::NOT_AUTHORIZED),
+                "sts" => AccessError::NoPermission(super::NOT_AUTHORIZED),
                 _ => AccessError::Forbidden,
             }
             .into());

@@ -11,7 +11,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::policy::{PolicyError, strings, wildcard_match};
+use super::syntax::{PolicyError, strings, wildcard_match};
 
 /// What a request is, for conditions.
 #[derive(Clone, Debug)]

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use super::Principal;
 use super::policy::{self, Decision, MAX_DOCUMENT_CHARS, MAX_SESSION_POLICY_CHARS, Policy};
 use super::system_policies;
-use crate::products::ram::model::{Attachment, PolicyType, RamState};
+use crate::access::ram_state::{Attachment, PolicyType, RamState};
 use crate::store::{Store, StoreError};
 
 /// A bound on staleness even if a change was never heard of.
@@ -180,8 +180,8 @@ impl Directory {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::access::ram_state::{CustomPolicy, Group, PolicyVersion, Role, User};
     use crate::access::{Facts, Session};
-    use crate::products::ram::model::{CustomPolicy, Group, PolicyVersion, Role, User};
 
     fn attachment(policy_type: PolicyType, name: &str) -> Attachment {
         Attachment {

@@ -7,7 +7,9 @@ pub mod authorize;
 pub mod conditions;
 mod directory;
 pub mod policy;
+pub mod ram_state;
 pub mod resources;
+mod syntax;
 pub mod system_policies;
 pub mod throttle;
 pub mod tokens;
@@ -63,6 +65,10 @@ impl Principal {
         }
     }
 }
+
+/// STS's refusal when policies or the trust policy do not let the caller assume the role.
+pub const NOT_AUTHORIZED: &str =
+    "You are not authorized to do this action. You should be authorized by RAM.";
 
 /// The ARN of a role.
 pub fn role_arn(account_id: &str, role_name: &str) -> String {

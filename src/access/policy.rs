@@ -7,20 +7,13 @@
 use serde_json::Value;
 
 use super::conditions::{Condition, Facts};
+pub use super::syntax::{PolicyError, wildcard_match};
+use super::syntax::{malformed, strings};
 
 /// Longest permission policy document RAM takes, in characters.
 pub const MAX_DOCUMENT_CHARS: usize = 6144;
 /// Longest inline policy of an AssumeRole, in characters.
 pub const MAX_SESSION_POLICY_CHARS: usize = 1024;
-
-/// Why a document is not a policy; said to the client.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct PolicyError(pub String);
-
-fn malformed(detail: impl Into<String>) -> PolicyError {
-    PolicyError(detail.into())
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Effect {
@@ -289,53 +282,4 @@ fn patterns(
         (None, Some(value)) => Ok(Some(Patterns::NoneOf(strings(value, negative)?))),
         (None, None) => Ok(None),
     }
-}
-
-/// A string or a non-empty list of strings.
-pub(super) fn strings(value: &Value, element: &str) -> Result<Vec<String>, PolicyError> {
-    let list = match value {
-        Value::String(one) => vec![one.clone()],
-        Value::Array(items) if !items.is_empty() => items
-            .iter()
-            .map(|item| {
-                item.as_str()
-                    .map(str::to_owned)
-                    .ok_or_else(|| malformed(format!("\"{element}\" must list strings")))
-            })
-            .collect::<Result<_, _>>()?,
-        _ => {
-            return Err(malformed(format!(
-                "\"{element}\" must be a string or a non-empty list of strings"
-            )));
-        }
-    };
-    if list.iter().any(String::is_empty) {
-        return Err(malformed(format!("\"{element}\" has an empty entry")));
-    }
-    Ok(list)
-}
-
-/// `*` matches any run of characters, `?` any one character.
-pub fn wildcard_match(pattern: &str, value: &str) -> bool {
-    let (pattern, value): (Vec<char>, Vec<char>) =
-        (pattern.chars().collect(), value.chars().collect());
-    let (mut p, mut v) = (0, 0);
-    // Where the last `*` was, and the value position it was tried at.
-    let mut star: Option<(usize, usize)> = None;
-    while v < value.len() {
-        if p < pattern.len() && (pattern[p] == '?' || pattern[p] == value[v]) {
-            p += 1;
-            v += 1;
-        } else if p < pattern.len() && pattern[p] == '*' {
-            star = Some((p, v));
-            p += 1;
-        } else if let Some((star_p, star_v)) = star {
-            p = star_p + 1;
-            v = star_v + 1;
-            star = Some((star_p, star_v + 1));
-        } else {
-            return false;
-        }
-    }
-    pattern[p..].iter().all(|c| *c == '*')
 }

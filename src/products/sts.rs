@@ -6,7 +6,7 @@ use time::Duration;
 
 use crate::access::policy::{MAX_SESSION_POLICY_CHARS, Policy};
 use crate::access::tokens::Claims;
-use crate::access::{Principal, Session, role_arn};
+use crate::access::{NOT_AUTHORIZED, Principal, Session, role_arn};
 use crate::api::error::{AccessError, ApiError, Entity};
 use crate::clock;
 use crate::ids;
@@ -15,9 +15,6 @@ use crate::products::{Context, Fields, ram};
 /// Shortest session, and the default, in seconds.
 const MIN_DURATION: i64 = 900;
 const DEFAULT_DURATION: i64 = 3600;
-/// STS's refusal when policies or the trust policy do not let the caller assume the role.
-pub const NOT_AUTHORIZED: &str =
-    "You are not authorized to do this action. You should be authorized by RAM.";
 
 fn invalid(parameter: &'static str, message: String) -> ApiError {
     AccessError::InvalidParameter {

@@ -243,7 +243,7 @@ async fn principal(
         .iter()
         .find(|k| k.id == access_key_id)
         .ok_or(ApiError::InvalidAccessKeyId)?;
-    if user_key.status != crate::products::ram::model::KeyStatus::Active {
+    if user_key.status != crate::access::ram_state::KeyStatus::Active {
         return Err(AccessError::AccessKeyInactive.into());
     }
     Ok(Principal::User {

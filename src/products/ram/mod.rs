@@ -9,13 +9,14 @@
 pub mod access_keys;
 pub mod attachments;
 pub mod groups;
-pub mod model;
 pub mod policies;
 pub mod roles;
 pub mod users;
 
 use serde_json::{Value, json};
 
+/// The RAM state these actions edit lives with the rest of who may do what.
+pub use crate::access::ram_state as model;
 use crate::api::error::{AccessError, ApiError, Entity};
 use crate::clock;
 use crate::products::Context;

@@ -1,6 +1,7 @@
 //! An account's RAM state: users with their AccessKeys, groups, custom policies with their
 //! versions, roles, and the policies attached to each. Stored as one JSON document per account
-//! (see [`crate::store::ram`]); listed in the order things were made.
+//! (see [`crate::store::ram`]); listed in the order things were made. The RAM actions
+//! ([`crate::products::ram`]) edit it; requests are decided from it ([`super::directory`]).
 
 use serde::{Deserialize, Serialize};
 
