@@ -287,7 +287,7 @@ pub async fn handle(state: Arc<AppState>, request: Request) -> Response {
     };
     let code = outcome.result.as_ref().err().map(ApiError::code);
     let name = outcome.action.map_or("", |action| action.name);
-    let response = match outcome.result {
+    let mut response = match outcome.result {
         Ok(fields) => response::success(
             outcome.format,
             &format!("{name}Response"),
@@ -302,7 +302,6 @@ pub async fn handle(state: Arc<AppState>, request: Request) -> Response {
             outcome.product,
         ),
     };
-    let mut response = response;
     if let Some(ms) = retry_after {
         response.headers.push((
             http::HeaderName::from_static("x-acs-retry-after"),
