@@ -144,8 +144,22 @@ pub async fn upload(context: &Context<'_>) -> Result<Fields, ApiError> {
             .await
         {
             Ok(()) => return Ok(cert_id_fields(cert_id)),
+            // Which unique index a concurrent twin trips first is the database's choice: a
+            // name taken by the upload with our own token is that upload, not a repeat.
             Err(StoreError::Conflict("certificate name")) => {
-                return Err(ApiError::NameRepeat(name.to_owned()));
+                let twin = match client_token {
+                    Some(token) => {
+                        context
+                            .store
+                            .user_certificate_by_client_token(&context.caller.account_id, token)
+                            .await?
+                    }
+                    None => None,
+                };
+                return match twin {
+                    Some(cert_id) => Ok(cert_id_fields(cert_id)),
+                    None => Err(ApiError::NameRepeat(name.to_owned())),
+                };
             }
             // A concurrent retry with the same token got there first: its result is ours.
             Err(StoreError::Conflict("client token")) => {
