@@ -1,4 +1,5 @@
-//! The command line: `serve`, `account create`, `keys rotate`, `keys rewrap`, `migrate`. Other tools
+//! The command line: `serve`, `account create`, `certificates expiring`, `keys rotate`,
+//! `keys rewrap`, `migrate`. Other tools
 //! depend on these exact forms.
 
 use std::path::PathBuf;
@@ -39,6 +40,11 @@ enum Command {
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
+    },
+    /// Look at the stored certificates.
+    Certificates {
+        #[command(subcommand)]
+        command: CertificatesCommand,
     },
     /// Copy a data directory's SQLite store into PostgreSQL (same IDs, sealed keys still
     /// sealed, the same audit trail). Resumable: run it again to finish an interrupted copy.
@@ -219,6 +225,25 @@ enum AccountCommand {
 }
 
 #[derive(Subcommand)]
+enum CertificatesCommand {
+    /// Server and CA certificates of every account that expire within a time (or have
+    /// expired), soonest first, with the listeners and domain extensions that bind them.
+    Expiring {
+        /// How far ahead: 30d, 12h, 90m, 3600s.
+        #[arg(long, default_value = "30d", value_parser = crate::expiry::parse_within)]
+        within: i64,
+        /// Print a JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Certificates listed at most.
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+        limit: u64,
+        #[command(flatten)]
+        storage: Storage,
+    },
+}
+
+#[derive(Subcommand)]
 enum KeysCommand {
     /// Add a key-encryption key version, used for every new seal from now on, also by servers
     /// already running on this data directory.
@@ -316,6 +341,27 @@ async fn run(command: Command) -> Result<(), BoxError> {
                     json,
                 },
         } => create_account(&storage, &name, json).await,
+        Command::Certificates {
+            command:
+                CertificatesCommand::Expiring {
+                    within,
+                    json,
+                    limit,
+                    storage,
+                },
+        } => {
+            let data = storage.open().await?;
+            let now_ms = crate::clock::unix_ms(crate::clock::now());
+            let rows =
+                crate::expiry::report(data.store.as_ref(), now_ms + within, limit as usize).await?;
+            if json {
+                let rows: Vec<_> = rows.iter().map(|row| row.to_json(now_ms)).collect();
+                println!("{}", serde_json::Value::from(rows));
+            } else {
+                print!("{}", crate::expiry::table(&rows, now_ms));
+            }
+            Ok(())
+        }
         Command::Keys {
             command: KeysCommand::Rotate { storage },
         } => {

@@ -11,6 +11,7 @@ pub mod crypto;
 pub mod data_dir;
 pub mod dataplane;
 pub mod dispatch;
+pub mod expiry;
 pub mod fuzzing;
 pub mod http;
 pub mod ids;

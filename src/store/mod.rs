@@ -160,6 +160,15 @@ impl CertificateKind {
             CertificateKind::Ca => "ca",
         }
     }
+
+    /// The kind `as_str` stored.
+    pub fn from_stored(text: &str) -> Option<CertificateKind> {
+        match text {
+            "server" => Some(CertificateKind::Server),
+            "ca" => Some(CertificateKind::Ca),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -397,6 +406,13 @@ pub trait CertificateStore: Send + Sync {
         kind: CertificateKind,
         id: &str,
     ) -> Result<Option<CertificateMaterial>, StoreError>;
+    /// Server and CA certificates of every account whose notAfter is before `before_ms`,
+    /// soonest first, at most `limit` (without their tags): what expires, for operators.
+    async fn certificates_expiring_before(
+        &self,
+        before_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<Certificate>, StoreError>;
 }
 
 /// Tags of server and CA certificates.

@@ -200,6 +200,32 @@ pub(super) async fn list(
         .collect()
 }
 
+pub(super) async fn expiring_before(
+    db: &impl GenericClient,
+    before_ms: i64,
+    limit: usize,
+) -> Result<Vec<Certificate>, StoreError> {
+    let rows = db
+        .query(
+            &format!(
+                "SELECT {COLUMNS}, c.kind FROM certificates c WHERE c.expire_ms < $1 \
+                 ORDER BY c.expire_ms, c.id LIMIT $2"
+            ),
+            &[&before_ms, &(limit as i64)],
+        )
+        .await
+        .map_err(database)?;
+    rows.iter()
+        .map(|row| {
+            let kind: String = column(row, 15)?;
+            from_row(
+                CertificateKind::from_stored(&kind).unwrap_or(CertificateKind::Server),
+                row,
+            )
+        })
+        .collect()
+}
+
 /// A write that touched no row: the certificate is not the caller's (or does not exist).
 fn found(rows: u64, id: &str) -> Result<(), StoreError> {
     if rows == 0 {

@@ -236,6 +236,14 @@ impl CertificateStore for PostgresStore {
     ) -> Result<Option<CertificateMaterial>, StoreError> {
         certificates::material(&self.client().await?, scope, kind, id).await
     }
+
+    async fn certificates_expiring_before(
+        &self,
+        before_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<Certificate>, StoreError> {
+        certificates::expiring_before(&self.client().await?, before_ms, limit).await
+    }
 }
 
 #[async_trait]

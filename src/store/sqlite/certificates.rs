@@ -144,6 +144,25 @@ pub(super) fn list(
     Ok(certificates)
 }
 
+pub(super) fn expiring_before(
+    db: &Connection,
+    before_ms: i64,
+    limit: usize,
+) -> Result<Vec<Certificate>, StoreError> {
+    let mut statement = db.prepare_cached(&format!(
+        "SELECT {COLUMNS}, c.kind FROM certificates c WHERE c.expire_ms < ?1 \
+         ORDER BY c.expire_ms, c.id LIMIT ?2"
+    ))?;
+    let rows = statement.query_map(params![before_ms, limit as i64], |row| {
+        let kind: String = row.get(15)?;
+        from_row(
+            CertificateKind::from_stored(&kind).unwrap_or(CertificateKind::Server),
+            row,
+        )
+    })?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
 /// A write that touched no row: the certificate is not the caller's (or does not exist).
 fn found(rows: usize, id: &str) -> Result<(), StoreError> {
     if rows == 0 {

@@ -283,6 +283,15 @@ impl CertificateStore for SqliteStore {
         self.read(move |db| certificates::material(db, &scope, kind, &id))
             .await
     }
+
+    async fn certificates_expiring_before(
+        &self,
+        before_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<Certificate>, StoreError> {
+        self.read(move |db| certificates::expiring_before(db, before_ms, limit))
+            .await
+    }
 }
 
 #[async_trait]
