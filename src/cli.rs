@@ -40,7 +40,7 @@ enum LogFormat {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the API on `/` and a health check on `/healthz`.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Manage accounts.
     Account {
         #[command(subcommand)]
@@ -94,6 +94,13 @@ struct ServeArgs {
     /// Requests per second all keys of one account may make together. Unlimited unless set.
     #[arg(long, env = "SLBCERT_THROTTLE_PER_ACCOUNT", value_parser = positive_rate)]
     throttle_per_account: Option<f64>,
+    /// Serve `GET /metrics` (Prometheus) on this address only, in plain HTTP, instead of on
+    /// the API's address.
+    #[arg(long, env = "SLBCERT_METRICS_LISTEN")]
+    metrics_listen: Option<std::net::SocketAddr>,
+    /// Ask for `Authorization: Bearer TOKEN` on `/metrics`.
+    #[arg(long, env = "SLBCERT_METRICS_TOKEN", hide_env_values = true)]
+    metrics_token: Option<String>,
     #[command(flatten)]
     load_balancers: LoadBalancerArgs,
     /// Answer HTTPS (only) on the listen address, with a certificate from a local CA made once
@@ -322,6 +329,10 @@ async fn run(command: Command) -> Result<(), BoxError> {
             throttle: crate::access::throttle::Rates {
                 per_access_key: args.throttle_per_access_key,
                 per_account: args.throttle_per_account,
+            },
+            metrics: crate::server::MetricsOptions {
+                listen: args.metrics_listen,
+                token: args.metrics_token.map(crate::crypto::Secret::new),
             },
             load_balancers: args.load_balancers.limits(),
             http: crate::http::Limits {

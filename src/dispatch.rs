@@ -247,6 +247,8 @@ pub struct AppState {
     pub throttle: Throttle,
     /// Whether the API answers over TLS (`acs:SecureTransport`).
     pub secure_transport: bool,
+    /// Requests counted and timed for `/metrics`.
+    pub metrics: crate::metrics::Metrics,
     pub limits: Limits,
     pub edit_locks: EditLocks,
     /// The data plane's health checks and what it serves, when it runs.
@@ -308,6 +310,9 @@ pub async fn handle(state: Arc<AppState>, request: Request) -> Response {
             http::HeaderValue::from(ms),
         ));
     }
+    state
+        .metrics
+        .observe(outcome.product, name, code.as_deref(), started.elapsed());
     // Never the query or body: they carry private keys.
     tracing::info!(
         request_id,

@@ -16,6 +16,7 @@ pub mod fuzzing;
 pub mod http;
 pub mod ids;
 pub mod keys;
+pub mod metrics;
 pub mod migrate;
 pub mod pki;
 pub mod products;

@@ -22,6 +22,14 @@ use crate::products::Limits;
 
 pub const CREDENTIALS_FILE: &str = "credentials";
 
+/// `/metrics`: on the API's address unless `listen` names another (then only there, plain
+/// HTTP), behind `Authorization: Bearer TOKEN` when a token is set.
+#[derive(Clone, Debug, Default)]
+pub struct MetricsOptions {
+    pub listen: Option<SocketAddr>,
+    pub token: Option<crate::crypto::Secret>,
+}
+
 pub struct ServeConfig {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
@@ -31,6 +39,8 @@ pub struct ServeConfig {
     pub quota_ca_certificates: u64,
     /// Request rates per AccessKey and per account (unlimited by default).
     pub throttle: crate::access::throttle::Rates,
+    /// Where `/metrics` is served, and the bearer token it asks for.
+    pub metrics: MetricsOptions,
     pub load_balancers: crate::products::slb::LoadBalancerLimits,
     pub http: web::Limits,
     /// Answer TLS on the API port, with this certificate.
@@ -103,6 +113,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         directory: Default::default(),
         throttle: crate::access::throttle::Throttle::new(config.throttle),
         secure_transport: config.tls.is_some(),
+        metrics: Default::default(),
         edit_locks: Default::default(),
         limits: Limits {
             server_certificates_per_region: quota(config.quota_server_certificates),
@@ -131,7 +142,28 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         tracing::info!("shutting down: draining in-flight requests");
         let _ = stop.send(true);
     });
-    let handler = move |request: Request| route(state.clone(), request);
+    if let Some(address) = config.metrics.listen {
+        let metrics_listener = TcpListener::bind(address)
+            .await
+            .map_err(|source| ServeError::Listen { address, source })?;
+        tracing::info!(address = %metrics_listener.local_addr().unwrap_or(address), "metrics");
+        let (state, token) = (state.clone(), config.metrics.token.clone());
+        let handler = move |request: Request| serve_metrics(state.clone(), token.clone(), request);
+        tokio::spawn(web::serve(
+            metrics_listener,
+            handler,
+            api::protocol_error,
+            config.http.clone(),
+            None,
+            stopped.clone(),
+        ));
+    }
+    let metrics_here = config
+        .metrics
+        .listen
+        .is_none()
+        .then(|| config.metrics.token.clone());
+    let handler = move |request: Request| route(state.clone(), metrics_here.clone(), request);
     web::serve(
         listener,
         handler,
@@ -147,12 +179,68 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     Ok(())
 }
 
-async fn route(state: Arc<AppState>, request: Request) -> Response {
+/// `metrics`: `/metrics` is served here, with this token if any (`None`: it is elsewhere).
+async fn route(
+    state: Arc<AppState>,
+    metrics: Option<Option<crate::crypto::Secret>>,
+    request: Request,
+) -> Response {
     match (&request.method, request.path.as_str()) {
         (&Method::GET | &Method::HEAD, "/healthz") => health(&state).await,
+        (&Method::GET, "/metrics") if metrics.is_some() => {
+            serve_metrics(state, metrics.flatten(), request).await
+        }
         (&Method::GET, "/dataplane") => data_plane_status(&state),
         (&Method::GET | &Method::POST, "/") => dispatch::handle(state, request).await,
         _ => api::not_found(&request),
+    }
+}
+
+/// The metrics listener's only page, and the API's `/metrics` when it is there.
+async fn serve_metrics(
+    state: Arc<AppState>,
+    token: Option<crate::crypto::Secret>,
+    request: Request,
+) -> Response {
+    let text = "text/plain; charset=utf-8";
+    if (&request.method, request.path.as_str()) != (&Method::GET, "/metrics") {
+        return Response::new(
+            StatusCode::NOT_FOUND,
+            text,
+            "only GET /metrics is served here\n",
+        );
+    }
+    if let Some(token) = token {
+        let given = request
+            .headers
+            .get(http::header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        let expected = token.expose().as_bytes();
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(given.as_bytes(), expected)) {
+            return Response::new(
+                StatusCode::UNAUTHORIZED,
+                text,
+                "/metrics needs Authorization: Bearer <the --metrics-token>\n",
+            );
+        }
+    }
+    let now_ms = crate::clock::unix_ms(crate::clock::now());
+    match state.metrics.render(state.store.as_ref(), now_ms).await {
+        Ok(body) => Response::new(
+            StatusCode::OK,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            body,
+        ),
+        Err(error) => {
+            tracing::warn!(%error, "metrics: the store cannot be read");
+            Response::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                text,
+                "unavailable: the store cannot be read\n",
+            )
+        }
     }
 }
 
