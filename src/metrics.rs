@@ -1,7 +1,8 @@
 //! `GET /metrics` in the OpenMetrics text format that Prometheus scrapes: requests by product,
 //! action and outcome code with their latency, and at each scrape the certificates stored and
 //! **seconds until each one expires**, labelled with where it is bound, so that "what expires
-//! next, and where" is one query (and one alert rule) away.
+//! next, and where" is one query (and one alert rule) away; and the data plane's backends'
+//! health.
 
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
@@ -14,6 +15,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
+use crate::dataplane::HealthTable;
 use crate::expiry;
 use crate::store::{Store, StoreError};
 
@@ -49,6 +51,14 @@ struct StoredLabels {
     account: String,
     region: String,
     kind: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BackendLabels {
+    load_balancer: String,
+    listener_port: String,
+    protocol: String,
+    backend: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -91,8 +101,14 @@ impl Metrics {
             .observe(elapsed.as_secs_f64());
     }
 
-    /// The exposition: the request metrics, then the stored certificates as of now.
-    pub async fn render(&self, store: &dyn Store, now_ms: i64) -> Result<String, StoreError> {
+    /// The exposition: the request metrics, the stored certificates as of now, and the data
+    /// plane's backends (when it runs).
+    pub async fn render(
+        &self,
+        store: &dyn Store,
+        health: Option<&HealthTable>,
+        now_ms: i64,
+    ) -> Result<String, StoreError> {
         let mut registry = Registry::with_prefix("slbcert");
         registry.register(
             "requests",
@@ -160,6 +176,24 @@ impl Metrics {
             "Certificates that expire within 7 or 30 days (or have expired)",
             expiring,
         );
+        if let Some(health) = health {
+            let backends = Family::<BackendLabels, Gauge>::default();
+            for (key, healthy) in health.snapshot() {
+                backends
+                    .get_or_create(&BackendLabels {
+                        load_balancer: key.load_balancer_id,
+                        listener_port: key.listener_port.to_string(),
+                        protocol: key.protocol.to_owned(),
+                        backend: key.backend.to_string(),
+                    })
+                    .set(i64::from(healthy));
+            }
+            registry.register(
+                "backend_healthy",
+                "1 if a running listener's health checks find a backend healthy, else 0",
+                backends,
+            );
+        }
         let mut text = String::new();
         encode_registry(&mut text, &registry).expect("writing to a String cannot fail");
         encode_eof(&mut text).expect("writing to a String cannot fail");

@@ -227,7 +227,12 @@ async fn serve_metrics(
         }
     }
     let now_ms = crate::clock::unix_ms(crate::clock::now());
-    match state.metrics.render(state.store.as_ref(), now_ms).await {
+    let health = state.health.as_deref();
+    match state
+        .metrics
+        .render(state.store.as_ref(), health, now_ms)
+        .await
+    {
         Ok(body) => Response::new(
             StatusCode::OK,
             "application/openmetrics-text; version=1.0.0; charset=utf-8",

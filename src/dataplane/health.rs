@@ -65,6 +65,14 @@ impl HealthTable {
         }
     }
 
+    /// Every checked backend and whether it is healthy now (for `/metrics`).
+    pub fn snapshot(&self) -> Vec<(HealthKey, bool)> {
+        self.lock()
+            .iter()
+            .map(|(key, state)| (key.clone(), state.healthy))
+            .collect()
+    }
+
     /// Forgets the backends of listeners that no longer run.
     pub fn retain(&self, keep: impl Fn(&HealthKey) -> bool) {
         self.lock().retain(|key, _| keep(key));

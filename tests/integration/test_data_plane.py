@@ -231,6 +231,13 @@ def test_weights_health_checks_and_no_backend(api, plane):
     heavy.stop()
     # Interval 1 s, unhealthy after 2 failures.
     eventually(health_is({"i-heavy": "abnormal", "i-light": "normal"}), seconds=6)
+    # /metrics says the same, per backend address.
+    metrics = plane.get("/metrics").text
+    for port, healthy in ((heavy.port, 0), (light.port, 1)):
+        assert f'backend="127.0.0.1:{port}"' in metrics
+        line = next(line for line in metrics.splitlines()
+                    if line.startswith("slbcert_backend_healthy{") and f'127.0.0.1:{port}"' in line)
+        assert line.endswith(f" {healthy}"), line
     for _ in range(5):
         assert json.loads(http_get(address, "web.example.com", tls=False)[2])["backend"] == "light"
     heavy.restart()
