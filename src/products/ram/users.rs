@@ -36,25 +36,25 @@ struct Details<'a> {
     comments: Option<&'a str>,
 }
 
+/// The parameters of the details: CreateUser's, and UpdateUser's `New…` ones.
+const CREATE_FIELDS: [&str; 4] = ["DisplayName", "MobilePhone", "Email", "Comments"];
+const UPDATE_FIELDS: [&str; 4] = [
+    "NewDisplayName",
+    "NewMobilePhone",
+    "NewEmail",
+    "NewComments",
+];
+
 impl<'a> Details<'a> {
-    fn parse(context: &'a Context<'_>, prefix: &str) -> Result<Details<'a>, ApiError> {
-        let field = |name: &'static str, max| text(context, name, max);
-        let (display, mobile, email) = match prefix {
-            "New" => ("NewDisplayName", "NewMobilePhone", "NewEmail"),
-            _ => ("DisplayName", "MobilePhone", "Email"),
-        };
+    fn parse(
+        context: &'a Context<'_>,
+        [display, mobile, email, comments]: [&'static str; 4],
+    ) -> Result<Details<'a>, ApiError> {
         Ok(Details {
-            display_name: field(display, 128)?,
-            mobile_phone: field(mobile, 32)?,
-            email: field(email, 128)?,
-            comments: field(
-                if prefix == "New" {
-                    "NewComments"
-                } else {
-                    "Comments"
-                },
-                128,
-            )?,
+            display_name: text(context, display, 128)?,
+            mobile_phone: text(context, mobile, 32)?,
+            email: text(context, email, 128)?,
+            comments: text(context, comments, 128)?,
         })
     }
 
@@ -74,7 +74,7 @@ impl<'a> Details<'a> {
 
 pub async fn create(context: &Context<'_>) -> Result<Fields, ApiError> {
     let name = name(context, "UserName", MAX_NAME, NAME_CHARS)?;
-    let details = Details::parse(context, "")?;
+    let details = Details::parse(context, CREATE_FIELDS)?;
     let id = ids::ram_principal_id(16);
     let user = change(context, name, |draft| {
         if draft.state.user(name).is_some() {
@@ -129,7 +129,7 @@ pub async fn update(context: &Context<'_>) -> Result<Fields, ApiError> {
         }
         None => None,
     };
-    let details = Details::parse(context, "New")?;
+    let details = Details::parse(context, UPDATE_FIELDS)?;
     let user = change(context, name, |draft| {
         if let Some(new_name) = new_name
             && new_name != name
