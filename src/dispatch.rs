@@ -204,31 +204,47 @@ pub static ACTIONS: &[ActionSpec] = &[
     row!(GetCallerIdentity, STS, Read, "RoleArn", sts::caller_identity),
 ];
 
-/// The RAM service code of a product version, as policies' actions and ARNs name it.
-pub fn service(version: &str) -> &'static str {
-    match version {
-        CAS => "yundun-cert",
-        RAM => "ram",
-        STS => "sts",
-        _ => "slb",
-    }
+/// A product this endpoint serves, told apart by version.
+struct Product {
+    version: &'static str,
+    /// The service code of policies' actions and ARNs (`slb:UploadServerCertificate`).
+    service: &'static str,
+    /// How error envelopes name it (`Recommend`).
+    envelope: &'static str,
 }
 
-/// How error envelopes name the product of a version.
-fn product(version: &str) -> &'static str {
-    match version {
-        CAS => PRODUCT_CAS,
-        RAM => PRODUCT_RAM,
-        STS => PRODUCT_STS,
-        _ => PRODUCT_SLB,
-    }
+const PRODUCTS: &[Product] = &[
+    Product {
+        version: SLB,
+        service: "slb",
+        envelope: PRODUCT_SLB,
+    },
+    Product {
+        version: CAS,
+        service: "yundun-cert",
+        envelope: PRODUCT_CAS,
+    },
+    Product {
+        version: RAM,
+        service: "ram",
+        envelope: PRODUCT_RAM,
+    },
+    Product {
+        version: STS,
+        service: "sts",
+        envelope: PRODUCT_STS,
+    },
+];
+
+fn product(version: &str) -> Option<&'static Product> {
+    PRODUCTS.iter().find(|product| product.version == version)
 }
 
 pub type Action = &'static ActionSpec;
 
 /// The action named `name` in product version `version`.
 pub fn resolve(version: &str, name: &str) -> Result<Action, ApiError> {
-    if ![SLB, CAS, RAM, STS].contains(&version) {
+    if product(version).is_none() {
         return Err(ApiError::InvalidVersion(version.to_owned()));
     }
     ACTIONS
@@ -363,7 +379,7 @@ async fn process(state: &AppState, request: &Request, request_id: &str) -> Outco
     };
     // Known before the action resolves, so that even its refusal names the right product.
     if let Ok(Some(version)) = api::pick(&request.headers, "x-acs-version", &params, "Version") {
-        outcome.product = product(version);
+        outcome.product = product(version).map_or(PRODUCT_SLB, |product| product.envelope);
     }
     match Format::from_param(params.get("Format")) {
         Ok(format) => outcome.format = format,
@@ -431,7 +447,8 @@ async fn authenticated_run(
         secure_transport: state.secure_transport,
     };
     let operation = authorize::Operation {
-        service: service(action.version),
+        // Every action's version is a product's (the table test checks it).
+        service: product(action.version).map_or("slb", |product| product.service),
         action: action.name,
         target: action.target,
     };
@@ -494,6 +511,7 @@ mod tests {
                 .any(|p| spec.name.starts_with(p));
             assert_eq!(spec.access == Access::Read, reads, "{spec:?}");
             assert!(!spec.target.is_empty());
+            assert!(product(spec.version).is_some(), "{spec:?}");
         }
     }
 }

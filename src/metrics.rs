@@ -24,15 +24,16 @@ pub const MAX_CERTIFICATE_SERIES: usize = 100_000;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
-    product: String,
-    action: String,
+    // Static where they can be: a label set is made per request.
+    product: &'static str,
+    action: &'static str,
     /// The error code, or `Success`.
     code: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ProductLabels {
-    product: String,
+    product: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -86,18 +87,22 @@ impl Default for Metrics {
 
 impl Metrics {
     /// Counts one answered request.
-    pub fn observe(&self, product: &str, action: &str, code: Option<&str>, elapsed: Duration) {
+    pub fn observe(
+        &self,
+        product: &'static str,
+        action: &'static str,
+        code: Option<&str>,
+        elapsed: Duration,
+    ) {
         self.requests
             .get_or_create(&RequestLabels {
-                product: product.to_owned(),
-                action: if action.is_empty() { "-" } else { action }.to_owned(),
+                product,
+                action: if action.is_empty() { "-" } else { action },
                 code: code.unwrap_or("Success").to_owned(),
             })
             .inc();
         self.durations
-            .get_or_create(&ProductLabels {
-                product: product.to_owned(),
-            })
+            .get_or_create(&ProductLabels { product })
             .observe(elapsed.as_secs_f64());
     }
 

@@ -10,9 +10,11 @@ pub mod load_balancers;
 pub mod postgres;
 pub mod ram;
 pub mod sqlite;
+pub mod user_certificates;
 
 pub use load_balancers::LoadBalancerStore;
 pub use ram::RamStore;
+pub use user_certificates::{UserCertificate, UserCertificateFilter, UserCertificateStore};
 
 /// Every family trait, for code that calls a store's methods directly.
 pub mod prelude {
@@ -256,41 +258,6 @@ pub struct TaggedResource {
     pub cursor: TagCursor,
 }
 
-/// A certificate uploaded to the SSL Certificates Service (per account, not per region).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UserCertificate {
-    pub cert_id: i64,
-    pub account_id: String,
-    pub name: String,
-    pub resource_group_id: String,
-    pub fingerprint: String,
-    pub common_name: String,
-    pub subject_alternative_names: Vec<String>,
-    pub issuer: String,
-    pub serial_number: String,
-    pub algorithm: String,
-    pub not_before_ms: i64,
-    pub not_after_ms: i64,
-    pub created_ms: i64,
-    pub tags: Vec<Tag>,
-    /// The `ClientToken` of the upload that made it: a retry with the same token gets it back.
-    pub client_token: Option<String>,
-}
-
-#[derive(Clone, Debug, Default)]
-pub struct UserCertificateFilter {
-    pub resource_group_id: Option<String>,
-    /// Matches a substring of the name, the common name or a subject alternative name.
-    pub keyword: Option<String>,
-    /// Only certificates whose notAfter is at or after this (epoch ms).
-    pub not_after_from: Option<i64>,
-    /// Only certificates whose notAfter is before this (epoch ms).
-    pub not_after_until: Option<i64>,
-    /// 1-based.
-    pub page: u64,
-    pub page_size: u64,
-}
-
 /// Per account and region; `None` is unlimited.
 pub type Quota = Option<u64>;
 
@@ -438,38 +405,6 @@ pub trait TagStore: Send + Sync {
         scope: &Scope,
         query: &TagQuery,
     ) -> Result<Vec<TaggedResource>, StoreError>;
-}
-
-/// Certificates of the SSL Certificates Service (per account).
-#[async_trait]
-pub trait UserCertificateStore: Send + Sync {
-    async fn insert_user_certificate(
-        &self,
-        certificate: UserCertificate,
-        material: CertificateMaterial,
-        audit: AuditLine,
-    ) -> Result<(), StoreError>;
-    async fn user_certificate(
-        &self,
-        account_id: &str,
-        cert_id: i64,
-    ) -> Result<Option<(UserCertificate, CertificateMaterial)>, StoreError>;
-    async fn user_certificate_by_client_token(
-        &self,
-        account_id: &str,
-        client_token: &str,
-    ) -> Result<Option<i64>, StoreError>;
-    async fn list_user_certificates(
-        &self,
-        account_id: &str,
-        filter: &UserCertificateFilter,
-    ) -> Result<(Vec<UserCertificate>, u64), StoreError>;
-    async fn delete_user_certificate(
-        &self,
-        account_id: &str,
-        cert_id: i64,
-        audit: AuditLine,
-    ) -> Result<(), StoreError>;
 }
 
 /// The keyring: KEK versions with their keys wrapped by the master key, and the sealed values

@@ -267,16 +267,23 @@ class V1:
                                 port=server.port, auto_retry=False, timeout=30)
 
     def call(self, action, **params):
-        from aliyunsdkcore.acs_exception.exceptions import ServerException
-        module = importlib.import_module(f"aliyunsdkslb.request.v20140515.{action}Request")
-        request = getattr(module, f"{action}Request")()
-        request.set_endpoint("127.0.0.1")
-        for name, value in params.items():
-            getattr(request, f"set_{name}")(value)
-        try:
-            return json.loads(self.client.do_action_with_exception(request))
-        except ServerException as error:
-            raise Failure(error.get_error_code(), error.get_http_status(), error.get_error_msg())
+        return v1_call(self.client, "aliyunsdkslb.request.v20140515", action, params)
+
+
+def v1_call(client, package, action, params):
+    """Calls `action` through its request class of `package` (aliyun-python-sdk-*), over HTTP
+    (RAM's and STS's classes default to HTTPS); the body as a map."""
+    from aliyunsdkcore.acs_exception.exceptions import ServerException
+    module = importlib.import_module(f"{package}.{action}Request")
+    request = getattr(module, f"{action}Request")()
+    request.set_endpoint("127.0.0.1")
+    request.set_protocol_type("http")
+    for name, value in params.items():
+        getattr(request, f"set_{name}")(value)
+    try:
+        return json.loads(client.do_action_with_exception(request))
+    except ServerException as error:
+        raise Failure(error.get_error_code(), error.get_http_status(), error.get_error_msg())
 
 
 def snake(name):

@@ -5,9 +5,8 @@ aliyun-python-sdk-ram / aliyun-python-sdk-sts request classes (V1) and alibabacl
 import importlib
 import json
 
-from conftest import REGION, Failure, tea_call, tea_config
+from conftest import REGION, Failure, tea_call, tea_config, v1_call
 
-# RAM's and STS's request classes default to HTTPS; the test server answers HTTP.
 V1_PACKAGES = {"ram": "aliyunsdkram.request.v20150501", "sts": "aliyunsdksts.request.v20150401"}
 V3_PACKAGES = {"ram": "alibabacloud_ram20150501", "sts": "alibabacloud_sts20150401"}
 
@@ -33,17 +32,7 @@ class V1:
         self.package = V1_PACKAGES.get(product, "aliyunsdkslb.request.v20140515")
 
     def __call__(self, action, **params):
-        from aliyunsdkcore.acs_exception.exceptions import ServerException
-        module = importlib.import_module(f"{self.package}.{action}Request")
-        request = getattr(module, f"{action}Request")()
-        request.set_endpoint("127.0.0.1")
-        request.set_protocol_type("http")
-        for name, value in params.items():
-            getattr(request, f"set_{name}")(value)
-        try:
-            return json.loads(self.client.do_action_with_exception(request))
-        except ServerException as error:
-            raise Failure(error.get_error_code(), error.get_http_status(), error.get_error_msg())
+        return v1_call(self.client, self.package, action, params)
 
 
 class V3:

@@ -1,6 +1,7 @@
 """Helpers for the load balancer tests: one call signature for both official SDKs, and the
 fixtures (certificates, a load balancer) the tests start from."""
 
+import datetime
 import json
 
 import certs
@@ -38,6 +39,15 @@ def upload_server_certificate(api, cn="www.example.com", sans=("www.example.com"
     answer = api("UploadServerCertificate", ServerCertificate=certs.cert_pem(cert),
                  PrivateKey=certs.key_pem(key))
     return answer["ServerCertificateId"]
+
+
+def upload_expiring(api, days, cn):
+    """A server certificate for `cn` that expires in `days` days; its ID."""
+    key = certs.rsa_key()
+    cert = certs.make_cert(key, cn=cn, sans=(cn,),
+                           not_after=certs.now() + datetime.timedelta(days=days))
+    return api("UploadServerCertificate", ServerCertificate=certs.cert_pem(cert),
+               PrivateKey=certs.key_pem(key))["ServerCertificateId"]
 
 
 def upload_ca_certificate(api):

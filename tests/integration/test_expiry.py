@@ -1,21 +1,11 @@
 """`slbcert certificates expiring`: what expires next, across accounts, and where it is bound,
 from the store a running server uses."""
 
-import datetime
 import json
 import subprocess
 
-import certs
-from conftest import BINARY, V3, cli_env
-from slb import Api
-
-
-def upload(api, days, cn):
-    key = certs.rsa_key()
-    cert = certs.make_cert(key, cn=cn, sans=(cn,),
-                           not_after=certs.now() + datetime.timedelta(days=days))
-    return api("UploadServerCertificate", ServerCertificate=certs.cert_pem(cert),
-               PrivateKey=certs.key_pem(key))["ServerCertificateId"]
+from conftest import BINARY, cli_env
+from slb import Api, upload_expiring as upload
 
 
 def expiring(server, *args):

@@ -2,7 +2,6 @@
 whose query API then answers the expiry of an uploaded certificate, and whose copy of the
 README's alert rules fires on one that expires within 7 days."""
 
-import datetime
 import shutil
 import subprocess
 import time
@@ -10,19 +9,10 @@ import time
 import pytest
 import requests
 
-import certs
 from conftest import ROOT, Server, free_port
-from slb import Api
+from slb import Api, upload_expiring as upload
 
 ALERT_RULES = ROOT / "docs" / "prometheus" / "slbcert-alerts.yml"
-
-
-def upload(api, days, cn):
-    key = certs.rsa_key()
-    cert = certs.make_cert(key, cn=cn, sans=(cn,),
-                           not_after=certs.now() + datetime.timedelta(days=days))
-    return api("UploadServerCertificate", ServerCertificate=certs.cert_pem(cert),
-               PrivateKey=certs.key_pem(key))["ServerCertificateId"]
 
 
 def sample(text, name, **labels):

@@ -109,10 +109,9 @@ pub fn name<'a>(
 
 /// `value` of `parameter` is at most `max` characters, each alphanumeric or of `allowed`.
 pub fn check_name(value: &str, parameter: &str, max: usize, allowed: &str) -> Result<(), ApiError> {
-    let code = parameter;
     if value.chars().count() > max {
         return Err(AccessError::InvalidParameter {
-            code: format!("{code}.Length"),
+            code: format!("{parameter}.Length"),
             message: format!(
                 "The parameter {parameter} beyond the length limit ({max} characters)."
             ),
@@ -124,7 +123,7 @@ pub fn check_name(value: &str, parameter: &str, max: usize, allowed: &str) -> Re
         .find(|c| !c.is_ascii_alphanumeric() && !allowed.contains(*c))
     {
         return Err(AccessError::InvalidParameter {
-            code: format!("{code}.InvalidChars"),
+            code: format!("{parameter}.InvalidChars"),
             message: format!(
                 "The parameter - \"{parameter}\" contains invalid chars ({bad:?}; letters, digits and {allowed} are allowed)."
             ),
