@@ -110,27 +110,38 @@ pub fn name<'a>(
 /// `value` of `parameter` is at most `max` characters, each alphanumeric or of `allowed`.
 pub fn check_name(value: &str, parameter: &str, max: usize, allowed: &str) -> Result<(), ApiError> {
     if value.chars().count() > max {
-        return Err(AccessError::InvalidParameter {
-            code: format!("{parameter}.Length"),
-            message: format!(
-                "The parameter {parameter} beyond the length limit ({max} characters)."
-            ),
-        }
-        .into());
+        return Err(too_long(parameter, max));
     }
     if let Some(bad) = value
         .chars()
         .find(|c| !c.is_ascii_alphanumeric() && !allowed.contains(*c))
     {
-        return Err(AccessError::InvalidParameter {
-            code: format!("{parameter}.InvalidChars"),
-            message: format!(
-                "The parameter - \"{parameter}\" contains invalid chars ({bad:?}; letters, digits and {allowed} are allowed)."
-            ),
-        }
-        .into());
+        return Err(invalid_chars(
+            parameter,
+            &format!("{bad:?}; letters, digits and {allowed} are allowed"),
+        ));
     }
     Ok(())
+}
+
+/// RAM's `InvalidParameter.<Name>.Length`, in RAM's words.
+fn too_long(parameter: &str, max: usize) -> ApiError {
+    AccessError::InvalidParameter {
+        code: format!("{parameter}.Length"),
+        message: format!(
+            "The parameter - \"{parameter}\" beyond the length limit (at most {max} characters)."
+        ),
+    }
+    .into()
+}
+
+/// RAM's `InvalidParameter.<Name>.InvalidChars`, in RAM's words, and which.
+fn invalid_chars(parameter: &str, which: &str) -> ApiError {
+    AccessError::InvalidParameter {
+        code: format!("{parameter}.InvalidChars"),
+        message: format!("The parameter - \"{parameter}\" contains invalid chars ({which})."),
+    }
+    .into()
 }
 
 /// An optional free-text parameter of at most `max` characters, without control characters.
@@ -143,22 +154,10 @@ pub fn text<'a>(
         return Ok(None);
     };
     if value.chars().count() > max {
-        return Err(AccessError::InvalidParameter {
-            code: format!("{parameter}.Length"),
-            message: format!(
-                "The parameter {parameter} beyond the length limit ({max} characters)."
-            ),
-        }
-        .into());
+        return Err(too_long(parameter, max));
     }
     if value.chars().any(char::is_control) {
-        return Err(AccessError::InvalidParameter {
-            code: format!("{parameter}.InvalidChars"),
-            message: format!(
-                "The parameter - \"{parameter}\" contains invalid chars (a control character)."
-            ),
-        }
-        .into());
+        return Err(invalid_chars(parameter, "a control character"));
     }
     Ok(Some(value))
 }
