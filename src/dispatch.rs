@@ -269,6 +269,8 @@ pub struct AppState {
     pub edit_locks: EditLocks,
     /// The data plane's health checks and what it serves, when it runs.
     pub health: Option<Arc<HealthTable>>,
+    /// The data plane's connection counts, for `/metrics`.
+    pub traffic: Option<crate::dataplane::Traffic>,
     pub data_plane_status: Option<Arc<crate::dataplane::StatusBoard>>,
 }
 

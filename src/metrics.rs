@@ -15,7 +15,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
-use crate::dataplane::HealthTable;
+use crate::dataplane::{HealthTable, Traffic};
 use crate::expiry;
 use crate::store::{Store, StoreError};
 
@@ -111,7 +111,7 @@ impl Metrics {
     pub async fn render(
         &self,
         store: &dyn Store,
-        health: Option<&HealthTable>,
+        data_plane: Option<(&HealthTable, &Traffic)>,
         now_ms: i64,
     ) -> Result<String, StoreError> {
         let mut registry = Registry::with_prefix("slbcert");
@@ -124,6 +124,17 @@ impl Metrics {
             "request_duration_seconds",
             "Time from a request's arrival to its answer",
             self.durations.clone(),
+        );
+        let writes = store.write_stats();
+        registry.register(
+            "write_batch_writes",
+            "Writes committed together per commit (SQLite groups them; PostgreSQL commits each)",
+            writes.batch_writes.clone(),
+        );
+        registry.register(
+            "write_commit_duration_seconds",
+            "Time for a commit to become durable",
+            writes.commit_seconds.clone(),
         );
         let expiry_seconds = Family::<CertificateLabels, Gauge<f64, AtomicU64>>::default();
         let stored = Family::<StoredLabels, Gauge>::default();
@@ -181,7 +192,8 @@ impl Metrics {
             "Certificates that expire within 7 or 30 days (or have expired)",
             expiring,
         );
-        if let Some(health) = health {
+        if let Some((health, traffic)) = data_plane {
+            register_traffic(&mut registry, traffic);
             let backends = Family::<BackendLabels, Gauge>::default();
             for (key, healthy) in health.snapshot() {
                 backends
@@ -204,4 +216,22 @@ impl Metrics {
         encode_eof(&mut text).expect("writing to a String cannot fail");
         Ok(text)
     }
+}
+
+fn register_traffic(registry: &mut Registry, traffic: &Traffic) {
+    registry.register(
+        "dataplane_connections",
+        "Client connections the data plane's listeners accepted, by listener protocol",
+        traffic.connections.clone(),
+    );
+    registry.register(
+        "dataplane_open_connections",
+        "Client connections open now, by listener protocol",
+        traffic.open.clone(),
+    );
+    registry.register(
+        "dataplane_tls_handshakes",
+        "TLS handshakes of HTTPS listeners, by outcome (ok, refused, timeout)",
+        traffic.handshakes.clone(),
+    );
 }

@@ -97,9 +97,13 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     let data_plane = config.data_plane.clone().map(|options| {
         crate::dataplane::DataPlane::start(store.clone(), vault.clone(), options, stopped.clone())
     });
-    let (health, data_plane_status) = match data_plane {
-        Some(handle) => (Some(handle.health), Some(handle.status)),
-        None => (None, None),
+    let (health, traffic, data_plane_status) = match data_plane {
+        Some(handle) => (
+            Some(handle.health),
+            Some(handle.traffic),
+            Some(handle.status),
+        ),
+        None => (None, None, None),
     };
     let quota = |limit: u64| (limit > 0).then_some(limit);
     let verifier = Verifier::new(&vault);
@@ -108,6 +112,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         vault,
         refusals,
         health,
+        traffic,
         data_plane_status,
         verifier,
         directory: Default::default(),
@@ -227,10 +232,10 @@ async fn serve_metrics(
         }
     }
     let now_ms = crate::clock::unix_ms(crate::clock::now());
-    let health = state.health.as_deref();
+    let data_plane = state.health.as_deref().zip(state.traffic.as_ref());
     match state
         .metrics
-        .render(state.store.as_ref(), health, now_ms)
+        .render(state.store.as_ref(), data_plane, now_ms)
         .await
     {
         Ok(body) => Response::new(

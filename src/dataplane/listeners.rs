@@ -15,6 +15,7 @@ use super::health::HealthTable;
 use super::proxy::{self, Shared};
 use super::runtime::ListenerRuntime;
 use super::tls::{self, SniResolver, TlsSetupError};
+use super::traffic::Traffic;
 use crate::crypto::{Binding, Vault};
 use crate::store::load_balancers::{Listener, ListenerStatus, LoadBalancer, Protocol, text};
 use crate::store::{CertificateKind, Scope, Store};
@@ -59,6 +60,7 @@ impl StatusBoard {
 /// What `serve` keeps of the data plane.
 pub struct Handle {
     pub health: Arc<HealthTable>,
+    pub traffic: Traffic,
     pub status: Arc<StatusBoard>,
 }
 
@@ -94,18 +96,23 @@ impl DataPlane {
     ) -> Handle {
         let health = Arc::new(HealthTable::default());
         let status = Arc::new(StatusBoard::default());
+        let traffic = Traffic::default();
         let plane = DataPlane {
             status: status.clone(),
             store,
             vault,
             options,
-            shared: Arc::new(Shared::new(health.clone())),
+            shared: Arc::new(Shared::new(health.clone(), traffic.clone())),
             running: HashMap::new(),
             certificates: HashMap::new(),
             failed: HashMap::new(),
         };
         tokio::spawn(plane.run(shutdown));
-        Handle { health, status }
+        Handle {
+            health,
+            traffic,
+            status,
+        }
     }
 
     async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
@@ -418,17 +425,25 @@ async fn accept_loop(
         let current = runtime.borrow().clone();
         let shared = shared.clone();
         tokio::spawn(async move {
+            let _open = shared.traffic.accepted(current.protocol);
             match (current.protocol, current.tls.clone()) {
                 (Protocol::Tcp, _) => proxy::serve_tcp(stream, peer, current, shared).await,
                 (_, Some(config)) => {
                     let handshake = TlsAcceptor::from(config).accept(stream);
                     match tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake).await {
                         Ok(Ok(tls)) => {
+                            shared.traffic.handshake("ok");
                             let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2".as_slice());
                             proxy::serve_http(tls, peer, h2, current, shared).await
                         }
-                        Ok(Err(error)) => tracing::debug!(%peer, %error, "TLS handshake refused"),
-                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                        Ok(Err(error)) => {
+                            shared.traffic.handshake("refused");
+                            tracing::debug!(%peer, %error, "TLS handshake refused")
+                        }
+                        Err(_) => {
+                            shared.traffic.handshake("timeout");
+                            tracing::debug!(%peer, "TLS handshake timed out")
+                        }
                     }
                 }
                 (_, None) => proxy::serve_http(stream, peer, false, current, shared).await,

@@ -9,6 +9,8 @@ mod listeners;
 mod proxy;
 mod runtime;
 mod tls;
+mod traffic;
 
 pub use health::{HealthKey, HealthTable};
 pub use listeners::{DataPlane, Handle, Options, StatusBoard};
+pub use traffic::Traffic;

@@ -23,6 +23,7 @@ use tokio::net::TcpStream;
 
 use super::health::HealthTable;
 use super::runtime::{Backend, ListenerRuntime, Sticky};
+use super::traffic::Traffic;
 
 pub type Body = BoxBody<Bytes, hyper::Error>;
 
@@ -46,16 +47,18 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct Shared {
     client: Client<HttpConnector, Incoming>,
     pub health: Arc<HealthTable>,
+    pub traffic: Traffic,
 }
 
 impl Shared {
-    pub fn new(health: Arc<HealthTable>) -> Shared {
+    pub fn new(health: Arc<HealthTable>, traffic: Traffic) -> Shared {
         let mut connector = HttpConnector::new();
         connector.set_connect_timeout(Some(CONNECT_TIMEOUT));
         connector.set_nodelay(true);
         Shared {
             client: Client::builder(TokioExecutor::new()).build(connector),
             health,
+            traffic,
         }
     }
 

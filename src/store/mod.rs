@@ -11,10 +11,12 @@ pub mod postgres;
 pub mod ram;
 pub mod sqlite;
 pub mod user_certificates;
+pub mod write_stats;
 
 pub use load_balancers::LoadBalancerStore;
 pub use ram::RamStore;
 pub use user_certificates::{UserCertificate, UserCertificateFilter, UserCertificateStore};
+pub use write_stats::WriteStats;
 
 /// Every family trait, for code that calls a store's methods directly.
 pub mod prelude {
@@ -462,4 +464,7 @@ pub trait Store:
     + Sync
 {
     async fn check_writable(&self) -> Result<(), StoreError>;
+
+    /// How the writer's commits go, for `/metrics`.
+    fn write_stats(&self) -> &WriteStats;
 }

@@ -170,7 +170,7 @@ def test_the_bound_certificate_is_served_per_sni_and_a_rotation_within_a_second(
     backend.stop()
 
 
-def test_two_way_authentication(api):
+def test_two_way_authentication(api, plane):
     backend = HttpBackend("b1")
     server_certificate = upload(api, "mtls.example.com")
     ca_key = certs.ec_key()
@@ -192,6 +192,16 @@ def test_two_way_authentication(api):
         with pytest.raises((ssl.SSLError, ConnectionResetError, BrokenPipeError)):
             http_get(address, "mtls.example.com", context=context)
     backend.stop()
+    # /metrics counts the connections and the handshakes, refused ones apart.
+    from test_metrics import sample
+
+    def counted():
+        metrics = plane.get("/metrics").text
+        assert sample(metrics, "slbcert_dataplane_tls_handshakes_total", outcome="refused") == 2
+        assert sample(metrics, "slbcert_dataplane_tls_handshakes_total", outcome="ok") >= 1
+        assert sample(metrics, "slbcert_dataplane_connections_total", protocol="https") >= 3
+        assert sample(metrics, "slbcert_dataplane_open_connections", protocol="https") == 0
+    eventually(counted)
 
 
 def test_weights_health_checks_and_no_backend(api, plane):

@@ -23,6 +23,14 @@ def sample(text, name, **labels):
     raise AssertionError(f"no {name} {labels} in:\n{text}")
 
 
+def sample_plain(text, name):
+    """The value of the one series `name` (no labels) in an exposition."""
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split(" ")[1])
+    raise AssertionError(f"no {name} in:\n{text}")
+
+
 def test_metrics_count_requests_and_tell_when_each_certificate_expires(server, account):
     api = Api("v3", server, account)
     soon = upload(api, 5, "soon.example.com")
@@ -52,6 +60,11 @@ def test_metrics_count_requests_and_tell_when_each_certificate_expires(server, a
     assert sample(text, "slbcert_certificates_expiring", within="7d") == 1
     assert sample(text, "slbcert_certificates_expiring", within="30d") == 2
     assert sample(text, "slbcert_certificates", account=account["AccountId"], kind="server") == 2
+    # Every write was committed: 2 uploads, the load balancer, its listener, its start.
+    commits = sample_plain(text, "slbcert_write_batch_writes_count")
+    assert sample_plain(text, "slbcert_write_batch_writes_sum") >= 5
+    assert sample_plain(text, "slbcert_write_commit_duration_seconds_count") == commits >= 1
+    assert 0 < sample_plain(text, "slbcert_write_commit_duration_seconds_sum") < commits * 5
 
 
 def test_metrics_on_their_own_address_behind_a_token(tmp_path):

@@ -35,7 +35,7 @@ use super::{
     UserCertificateStore,
 };
 use crate::audit::{AuditLine, RefusalQueue};
-use crate::store::{check_quota, json_list};
+use crate::store::{WriteStats, check_quota, json_list};
 
 pub use migrations::migrate;
 use sql::{Params, announce, column, config, database, lock, pool, unique_violation, violated};
@@ -65,6 +65,7 @@ pub struct PostgresStore {
     refusals: Arc<RefusalQueue>,
     /// This node's audit.log, as the export cursor table names it.
     exporter: String,
+    write_stats: WriteStats,
 }
 
 impl PostgresStore {
@@ -98,6 +99,7 @@ impl PostgresStore {
             background,
             refusals,
             exporter,
+            write_stats: WriteStats::default(),
         })
     }
 
@@ -114,6 +116,7 @@ impl PostgresStore {
         audit: &AuditLine,
     ) -> Result<(), StoreError> {
         let refusals = self.refusals.take();
+        let started = std::time::Instant::now();
         let committed = async {
             for line in refusals.iter().chain([audit]) {
                 audit::insert(&transaction, line).await?;
@@ -121,6 +124,7 @@ impl PostgresStore {
             transaction.commit().await.map_err(database)
         }
         .await;
+        self.write_stats.committed(1, started.elapsed());
         match committed {
             Ok(()) => {
                 self.appended.notify_one();
@@ -450,6 +454,10 @@ impl AuditStore for PostgresStore {
 
 #[async_trait]
 impl Store for PostgresStore {
+    fn write_stats(&self) -> &WriteStats {
+        &self.write_stats
+    }
+
     async fn check_writable(&self) -> Result<(), StoreError> {
         // A fresh round trip on a pooled connection: unhealthy while the database is away.
         let client = self.client().await?;

@@ -31,7 +31,7 @@ use super::{
     UserCertificateStore,
 };
 use crate::audit::{AuditLine, RefusalQueue};
-use crate::store::json_list;
+use crate::store::{WriteStats, json_list};
 use connection::{Cached, connect, create_owner_only, migrate};
 
 pub const DATABASE_FILE: &str = "slbcert.db";
@@ -45,6 +45,7 @@ pub struct SqliteStore {
     cursor: Arc<audit::PendingCursor>,
     appended: Arc<tokio::sync::Notify>,
     load_balancers_changed: Arc<tokio::sync::Notify>,
+    write_stats: WriteStats,
     /// Moves after each RAM change (one serving process per data directory).
     ram_epoch: std::sync::atomic::AtomicU64,
     /// The live nonces an earlier process stored (this process's are in the signature layer's
@@ -73,7 +74,9 @@ impl SqliteStore {
             refusals: refusals.clone(),
             cursor: cursor.clone(),
             appended: appended.clone(),
+            stats: WriteStats::default(),
         };
+        let write_stats = writer_state.stats.clone();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || writer::run(connection, queue, writer_state))
@@ -91,6 +94,7 @@ impl SqliteStore {
             cursor,
             appended,
             load_balancers_changed: Arc::new(tokio::sync::Notify::new()),
+            write_stats,
             ram_epoch: Default::default(),
             earlier_nonces,
         })
@@ -481,6 +485,10 @@ impl AuditStore for SqliteStore {
 
 #[async_trait]
 impl Store for SqliteStore {
+    fn write_stats(&self) -> &WriteStats {
+        &self.write_stats
+    }
+
     async fn check_writable(&self) -> Result<(), StoreError> {
         self.health.check()?;
         if self.health.failing() {

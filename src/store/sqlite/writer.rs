@@ -159,6 +159,7 @@ pub(super) struct Shared {
     pub cursor: Arc<PendingCursor>,
     /// Told after each commit that stored audit records.
     pub appended: Arc<tokio::sync::Notify>,
+    pub stats: super::super::WriteStats,
 }
 
 /// The writer thread's loop; returns when every sender is gone and the queue is drained.
@@ -180,6 +181,7 @@ pub(super) fn run(connection: Connection, mut queue: mpsc::Receiver<Box<dyn Job>
 
 fn commit_batch(connection: &Connection, shared: &Shared, mut batch: Vec<Box<dyn Job>>) {
     let refusals = shared.refusals.take();
+    let started = std::time::Instant::now();
     let ran = catch_unwind(AssertUnwindSafe(|| {
         run_batch(connection, shared, &refusals, &mut batch)
     }));
@@ -205,6 +207,7 @@ fn commit_batch(connection: &Connection, shared: &Shared, mut batch: Vec<Box<dyn
         }
     }
     let result = result.map(drop);
+    shared.stats.committed(batch.len(), started.elapsed());
     shared.health.record(&result);
     for job in batch {
         job.finish(result.clone());
