@@ -308,6 +308,7 @@ mod tests {
             refusals: Arc::new(RefusalQueue::default()),
             cursor: Arc::new(PendingCursor::default()),
             appended: Arc::new(tokio::sync::Notify::new()),
+            stats: Default::default(),
         };
         let thread = std::thread::spawn(move || run(connection, queue, shared));
         let runtime = tokio::runtime::Builder::new_current_thread()
