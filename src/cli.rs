@@ -1,5 +1,5 @@
-//! The command line: `serve`, `account create`, `certificates expiring`, `keys rotate`,
-//! `keys rewrap`, `migrate`. Other tools
+//! The command line: `serve`, `account create`, `certificates expiring`, `import`,
+//! `keys rotate`, `keys rewrap`, `migrate`. Other tools
 //! depend on these exact forms.
 
 use std::path::PathBuf;
@@ -56,6 +56,10 @@ enum Command {
         #[command(subcommand)]
         command: CertificatesCommand,
     },
+    /// Upload every certificate and key pair found in directories (certbot's `live/`, acme.sh's,
+    /// or NAME.crt with NAME.key) into one account, skipping those already stored (same
+    /// fingerprint). Works while a server runs on the same store. Exits 1 if any was refused.
+    Import(ImportArgs),
     /// Copy a data directory's SQLite store into PostgreSQL (same IDs, sealed keys still
     /// sealed, the same audit trail). Resumable: run it again to finish an interrupted copy.
     Migrate(MigrateArgs),
@@ -72,6 +76,27 @@ struct MigrateArgs {
     /// Rows per transaction.
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     batch_size: u64,
+}
+
+#[derive(clap::Args)]
+struct ImportArgs {
+    /// The region to import into (cn-hangzhou, …).
+    #[arg(long)]
+    region: String,
+    /// The account to import into; without it, the store's only account.
+    #[arg(long)]
+    account_id: Option<String>,
+    /// Server certificates per account per region, as `serve` counts them; 0 means unlimited.
+    #[arg(long, env = "SLBCERT_QUOTA_SERVER_CERTIFICATES", default_value_t = 100)]
+    quota_server_certificates: u64,
+    /// Print the summary as one JSON object instead of lines.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    storage: Storage,
+    /// Directories to look in (and below).
+    #[arg(required = true)]
+    directories: Vec<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -343,6 +368,7 @@ async fn run(command: Command) -> Result<(), BoxError> {
             },
         })
         .await?),
+        Command::Import(args) => import(args).await,
         Command::Migrate(args) => {
             let copied =
                 crate::migrate::sqlite_to_postgres(&args.from, &args.to, args.batch_size as usize)
@@ -443,6 +469,28 @@ async fn create_account(storage: &Storage, name: &str, json: bool) -> Result<(),
         );
     }
     Ok(())
+}
+
+async fn import(args: ImportArgs) -> Result<(), BoxError> {
+    let data = args.storage.open().await?;
+    let options = crate::import::Options {
+        region: args.region,
+        account_id: args.account_id,
+        server_certificates_per_region: (args.quota_server_certificates > 0)
+            .then_some(args.quota_server_certificates),
+    };
+    let summary = crate::import::run(&data, &options, &args.directories).await;
+    data.export_audit().await?;
+    let summary = summary?;
+    if args.json {
+        println!("{}", serde_json::to_string(&summary)?);
+    } else {
+        print!("{}", summary.report());
+    }
+    match summary.refused.len() {
+        0 => Ok(()),
+        refused => Err(format!("{refused} refused (see above)").into()),
+    }
 }
 
 fn init_logging(format: LogFormat) {

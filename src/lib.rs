@@ -15,6 +15,7 @@ pub mod expiry;
 pub mod fuzzing;
 pub mod http;
 pub mod ids;
+pub mod import;
 pub mod keys;
 pub mod metrics;
 pub mod migrate;

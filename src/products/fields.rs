@@ -54,7 +54,7 @@ impl CertificateName {
     }
 }
 
-fn is_name_char(c: char) -> bool {
+pub fn is_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/' | '*' | ':') || is_cjk(c)
 }
 

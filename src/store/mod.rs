@@ -332,6 +332,12 @@ pub trait AccountStore: Send + Sync {
         audit: AuditLine,
     ) -> Result<bool, StoreError>;
     async fn count_accounts(&self) -> Result<u64, StoreError>;
+    /// The account `account_id`, or with `None` the first `limit` accounts made.
+    async fn accounts(
+        &self,
+        account_id: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Account>, StoreError>;
     async fn find_access_key(
         &self,
         access_key_id: &str,

@@ -65,6 +65,31 @@ pub(super) async fn count(db: &impl GenericClient) -> Result<u64, StoreError> {
     Ok(count as u64)
 }
 
+pub(super) async fn accounts(
+    db: &impl GenericClient,
+    account_id: Option<&str>,
+    limit: usize,
+) -> Result<Vec<Account>, StoreError> {
+    let rows = db
+        .query(
+            "SELECT account_id, name, default_resource_group_id, created_ms FROM accounts \
+             WHERE $1::text IS NULL OR account_id = $1 ORDER BY created_ms, account_id LIMIT $2",
+            &[&account_id, &(limit as i64)],
+        )
+        .await
+        .map_err(database)?;
+    rows.iter()
+        .map(|row| {
+            Ok(Account {
+                account_id: column(row, 0)?,
+                name: column(row, 1)?,
+                default_resource_group_id: column(row, 2)?,
+                created_ms: column(row, 3)?,
+            })
+        })
+        .collect()
+}
+
 pub(super) async fn find_access_key(
     db: &impl GenericClient,
     access_key_id: &str,

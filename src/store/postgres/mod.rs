@@ -173,6 +173,14 @@ impl AccountStore for PostgresStore {
         accounts::count(&self.client().await?).await
     }
 
+    async fn accounts(
+        &self,
+        account_id: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Account>, StoreError> {
+        accounts::accounts(&self.client().await?, account_id, limit).await
+    }
+
     async fn find_access_key(
         &self,
         access_key_id: &str,

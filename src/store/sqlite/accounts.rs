@@ -61,6 +61,26 @@ pub(super) fn count(db: &Connection) -> Result<u64, StoreError> {
     Ok(count as u64)
 }
 
+pub(super) fn accounts(
+    db: &Connection,
+    account_id: Option<&str>,
+    limit: usize,
+) -> Result<Vec<Account>, StoreError> {
+    let mut statement = db.prepare_cached(
+        "SELECT account_id, name, default_resource_group_id, created_ms FROM accounts \
+         WHERE ?1 IS NULL OR account_id = ?1 ORDER BY created_ms, account_id LIMIT ?2",
+    )?;
+    let rows = statement.query_map(params![account_id, limit as i64], |row| {
+        Ok(Account {
+            account_id: row.get(0)?,
+            name: row.get(1)?,
+            default_resource_group_id: row.get(2)?,
+            created_ms: row.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 pub(super) fn find_access_key(
     db: &Connection,
     access_key_id: &str,

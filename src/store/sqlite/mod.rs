@@ -214,6 +214,16 @@ impl AccountStore for SqliteStore {
         self.read(accounts::count).await
     }
 
+    async fn accounts(
+        &self,
+        account_id: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Account>, StoreError> {
+        let account_id = account_id.map(str::to_owned);
+        self.read(move |db| accounts::accounts(db, account_id.as_deref(), limit))
+            .await
+    }
+
     async fn find_access_key(
         &self,
         access_key_id: &str,
