@@ -7,6 +7,7 @@ pub mod api;
 pub mod audit;
 pub mod cli;
 pub mod clock;
+pub mod console;
 pub mod crypto;
 pub mod data_dir;
 pub mod dataplane;

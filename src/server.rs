@@ -196,6 +196,9 @@ async fn route(
             serve_metrics(state, metrics.flatten(), request).await
         }
         (&Method::GET, "/dataplane") => data_plane_status(&state),
+        (&Method::GET | &Method::HEAD, path) if crate::console::owns(path) => {
+            crate::console::serve(&request)
+        }
         (&Method::GET | &Method::POST, "/") => dispatch::handle(state, request).await,
         _ => api::not_found(&request),
     }
