@@ -126,6 +126,11 @@ struct ServeArgs {
     /// Ask for `Authorization: Bearer TOKEN` on `/metrics`.
     #[arg(long, env = "SLBCERT_METRICS_TOKEN", hide_env_values = true)]
     metrics_token: Option<String>,
+    /// Certificates given a `slbcert_certificate_expiry_seconds` series each per scrape, at
+    /// most (soonest expiry first; the counts cover every certificate). About 220 bytes each.
+    #[arg(long, env = "SLBCERT_METRICS_CERTIFICATE_SERIES",
+          default_value_t = crate::metrics::DEFAULT_CERTIFICATE_SERIES)]
+    metrics_certificate_series: usize,
     #[command(flatten)]
     load_balancers: LoadBalancerArgs,
     /// Answer HTTPS (only) on the listen address, with a certificate from a local CA made once
@@ -358,6 +363,7 @@ async fn run(command: Command) -> Result<(), BoxError> {
             metrics: crate::server::MetricsOptions {
                 listen: args.metrics_listen,
                 token: args.metrics_token.map(crate::crypto::Secret::new),
+                certificate_series: args.metrics_certificate_series,
             },
             load_balancers: args.load_balancers.limits(),
             http: crate::http::Limits {

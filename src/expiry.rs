@@ -2,6 +2,8 @@
 //! comes before a moment, soonest first, each with the listeners and domain extensions that
 //! name it (`slbcert certificates expiring`).
 
+use std::collections::HashMap;
+
 use serde_json::{Value, json};
 
 use crate::clock;
@@ -44,14 +46,17 @@ pub struct Expiring {
     pub bindings: Vec<Binding>,
 }
 
-/// The bindings of `certificate` among `load_balancers` (of its account and region).
-fn bindings(certificate: &Certificate, load_balancers: &[LoadBalancer]) -> Vec<Binding> {
-    let mut found = Vec::new();
-    let scope = &certificate.scope;
-    for load_balancer in load_balancers
-        .iter()
-        .filter(|lb| lb.account_id == scope.account_id && lb.region_id == scope.region_id)
-    {
+/// Where each certificate is bound, keyed by (account, region, kind, certificate ID): built in
+/// one pass over the load balancers, so that a report costs one lookup per certificate.
+type BindingIndex<'a> = HashMap<(&'a str, &'a str, CertificateKind, &'a str), Vec<Binding>>;
+
+fn index_bindings(load_balancers: &[LoadBalancer]) -> BindingIndex<'_> {
+    let mut index: BindingIndex<'_> = HashMap::new();
+    for load_balancer in load_balancers {
+        let scope = (
+            load_balancer.account_id.as_str(),
+            load_balancer.region_id.as_str(),
+        );
         for listener in &load_balancer.listeners {
             let binding = |role: &'static str, domain: Option<String>| Binding {
                 load_balancer_id: load_balancer.id.clone(),
@@ -62,27 +67,31 @@ fn bindings(certificate: &Certificate, load_balancers: &[LoadBalancer]) -> Vec<B
                 role,
                 domain,
             };
-            let id = Some(certificate.id.as_str());
-            match certificate.kind {
-                CertificateKind::Server => {
-                    if listener.server_certificate_id.as_deref() == id {
-                        found.push(binding("ServerCertificate", None));
-                    }
-                    for extension in &listener.domain_extensions {
-                        if extension.server_certificate_id == certificate.id {
-                            found.push(binding("DomainExtension", Some(extension.domain.clone())));
-                        }
-                    }
-                }
-                CertificateKind::Ca => {
-                    if listener.ca_certificate_id.as_deref() == id {
-                        found.push(binding("CACertificate", None));
-                    }
-                }
+            let mut found = Vec::new();
+            if let Some(id) = listener.server_certificate_id.as_deref() {
+                found.push((
+                    CertificateKind::Server,
+                    id,
+                    binding("ServerCertificate", None),
+                ));
+            }
+            if let Some(id) = listener.ca_certificate_id.as_deref() {
+                found.push((CertificateKind::Ca, id, binding("CACertificate", None)));
+            }
+            for extension in &listener.domain_extensions {
+                found.push((
+                    CertificateKind::Server,
+                    &extension.server_certificate_id,
+                    binding("DomainExtension", Some(extension.domain.clone())),
+                ));
+            }
+            for (kind, id, binding) in found {
+                let key = (scope.0, scope.1, kind, id);
+                index.entry(key).or_default().push(binding);
             }
         }
     }
-    found
+    index
 }
 
 /// Every certificate whose notAfter is before `before_ms` (at most `limit`), with its
@@ -98,10 +107,19 @@ pub async fn report(
     } else {
         store.all_load_balancers().await?
     };
+    let index = index_bindings(&load_balancers);
     Ok(certificates
         .into_iter()
         .map(|certificate| Expiring {
-            bindings: bindings(&certificate, &load_balancers),
+            bindings: index
+                .get(&(
+                    certificate.scope.account_id.as_str(),
+                    certificate.scope.region_id.as_str(),
+                    certificate.kind,
+                    certificate.id.as_str(),
+                ))
+                .cloned()
+                .unwrap_or_default(),
             certificate,
         })
         .collect())

@@ -4,7 +4,6 @@
 //! next, and where" is one query (and one alert rule) away; and the data plane's backends'
 //! health.
 
-use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -19,8 +18,9 @@ use crate::dataplane::{HealthTable, Traffic};
 use crate::expiry;
 use crate::store::{Store, StoreError};
 
-/// Certificates described at most per scrape (one series each): a bound on the answer.
-pub const MAX_CERTIFICATE_SERIES: usize = 100_000;
+/// Certificates described one by one per scrape by default (one series each, soonest expiry
+/// first): a bound on the answer, about 22 MB at this many.
+pub const DEFAULT_CERTIFICATE_SERIES: usize = 100_000;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -34,17 +34,6 @@ struct RequestLabels {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ProductLabels {
     product: &'static str,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct CertificateLabels {
-    account: String,
-    region: String,
-    certificate_id: String,
-    kind: String,
-    common_name: String,
-    /// Whether a running listener (of an active load balancer) serves it.
-    bound: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -71,21 +60,28 @@ struct WithinLabels {
 pub struct Metrics {
     requests: Family<RequestLabels, Counter>,
     durations: Family<ProductLabels, Histogram>,
+    /// Certificates described one by one at most (the counts cover every one).
+    certificate_series: usize,
 }
 
 impl Default for Metrics {
     fn default() -> Metrics {
+        Metrics::new(DEFAULT_CERTIFICATE_SERIES)
+    }
+}
+
+impl Metrics {
+    pub fn new(certificate_series: usize) -> Metrics {
         Metrics {
             requests: Family::default(),
             durations: Family::new_with_constructor(|| {
                 // 100 µs to about 13 s.
                 Histogram::new(exponential_buckets(0.0001, 2.0, 18))
             }),
+            certificate_series,
         }
     }
-}
 
-impl Metrics {
     /// Counts one answered request.
     pub fn observe(
         &self,
@@ -136,62 +132,8 @@ impl Metrics {
             "Time for a commit to become durable",
             writes.commit_seconds.clone(),
         );
-        let expiry_seconds = Family::<CertificateLabels, Gauge<f64, AtomicU64>>::default();
-        let stored = Family::<StoredLabels, Gauge>::default();
-        let expiring = Family::<WithinLabels, Gauge>::default();
-        for within in ["7d", "30d"] {
-            expiring
-                .get_or_create(&WithinLabels {
-                    within: within.into(),
-                })
-                .set(0);
-        }
-        for row in expiry::report(store, i64::MAX, MAX_CERTIFICATE_SERIES).await? {
-            let certificate = &row.certificate;
-            let scope = &certificate.scope;
-            let left_ms = certificate.expire_ms - now_ms;
-            expiry_seconds
-                .get_or_create(&CertificateLabels {
-                    account: scope.account_id.clone(),
-                    region: scope.region_id.clone(),
-                    certificate_id: certificate.id.clone(),
-                    kind: certificate.kind.as_str().into(),
-                    common_name: certificate.common_name.clone(),
-                    bound: row.bindings.iter().any(|b| b.running).to_string(),
-                })
-                .set(left_ms as f64 / 1000.0);
-            stored
-                .get_or_create(&StoredLabels {
-                    account: scope.account_id.clone(),
-                    region: scope.region_id.clone(),
-                    kind: certificate.kind.as_str().into(),
-                })
-                .inc();
-            for (within, days) in [("7d", 7), ("30d", 30)] {
-                if left_ms < days * 86_400_000 {
-                    expiring
-                        .get_or_create(&WithinLabels {
-                            within: within.into(),
-                        })
-                        .inc();
-                }
-            }
-        }
-        registry.register(
-            "certificate_expiry_seconds",
-            "Seconds until each stored server or CA certificate expires (negative once expired)",
-            expiry_seconds,
-        );
-        registry.register(
-            "certificates",
-            "Server and CA certificates stored, by account, region and kind",
-            stored,
-        );
-        registry.register(
-            "certificates_expiring",
-            "Certificates that expire within 7 or 30 days (or have expired)",
-            expiring,
-        );
+        register_counts(&mut registry, store, now_ms).await?;
+        let described = expiry::report(store, i64::MAX, self.certificate_series).await?;
         if let Some((health, traffic)) = data_plane {
             register_traffic(&mut registry, traffic);
             let backends = Family::<BackendLabels, Gauge>::default();
@@ -211,11 +153,98 @@ impl Metrics {
                 backends,
             );
         }
-        let mut text = String::new();
+        let mut text = String::with_capacity(4096 + described.len() * 240);
         encode_registry(&mut text, &registry).expect("writing to a String cannot fail");
+        encode_expiry(&mut text, &described, now_ms);
         encode_eof(&mut text).expect("writing to a String cannot fail");
         Ok(text)
     }
+}
+
+/// `slbcert_certificate_expiry_seconds`, one gauge per certificate labelled with its account,
+/// region, ID, kind, common name and whether a running listener (of an active load balancer)
+/// serves it. Written as text rather than through a `Family`: at 100,000 certificates the
+/// family's label sets cost more than the rest of the scrape (see BENCHMARKS.md).
+fn encode_expiry(text: &mut String, described: &[expiry::Expiring], now_ms: i64) {
+    use std::fmt::Write;
+    text.push_str(
+        "# HELP slbcert_certificate_expiry_seconds Seconds until each stored server or CA \
+         certificate expires (negative once expired), soonest first up to \
+         --metrics-certificate-series.\n\
+         # TYPE slbcert_certificate_expiry_seconds gauge\n",
+    );
+    for row in described {
+        let certificate = &row.certificate;
+        let scope = &certificate.scope;
+        text.push_str("slbcert_certificate_expiry_seconds{account=\"");
+        escape_label(text, &scope.account_id);
+        text.push_str("\",region=\"");
+        escape_label(text, &scope.region_id);
+        text.push_str("\",certificate_id=\"");
+        escape_label(text, &certificate.id);
+        text.push_str("\",kind=\"");
+        text.push_str(certificate.kind.as_str());
+        text.push_str("\",common_name=\"");
+        escape_label(text, &certificate.common_name);
+        let bound = row.bindings.iter().any(|binding| binding.running);
+        let seconds = (certificate.expire_ms - now_ms) as f64 / 1000.0;
+        let _ = writeln!(text, "\",bound=\"{bound}\"}} {seconds:?}");
+    }
+}
+
+/// A label value as the text format quotes it: `\`, `"` and line feeds escaped.
+fn escape_label(text: &mut String, value: &str) {
+    for c in value.chars() {
+        match c {
+            '\\' => text.push_str("\\\\"),
+            '"' => text.push_str("\\\""),
+            '\n' => text.push_str("\\n"),
+            c => text.push(c),
+        }
+    }
+}
+
+/// Certificates stored per account, region and kind, and how many expire within 7 and 30
+/// days: counted by the store, so they cover every certificate.
+async fn register_counts(
+    registry: &mut Registry,
+    store: &dyn Store,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    const WITHIN: [(&str, i64); 2] = [("7d", 7), ("30d", 30)];
+    let before = WITHIN.map(|(_, days)| now_ms + days * 86_400_000);
+    let stored = Family::<StoredLabels, Gauge>::default();
+    let mut expiring = [0u64; 2];
+    for count in store.count_certificates(before).await? {
+        stored
+            .get_or_create(&StoredLabels {
+                account: count.scope.account_id,
+                region: count.scope.region_id,
+                kind: count.kind.as_str().into(),
+            })
+            .set(count.total as i64);
+        expiring[0] += count.expiring[0];
+        expiring[1] += count.expiring[1];
+    }
+    let expiring_family = Family::<WithinLabels, Gauge>::default();
+    for ((within, _), count) in WITHIN.iter().zip(expiring) {
+        expiring_family
+            .get_or_create(&WithinLabels {
+                within: (*within).into(),
+            })
+            .set(count as i64);
+    }
+    registry.register(
+        "certificates",
+        "Server and CA certificates stored, by account, region and kind",
+        stored,
+    );
+    registry.register(
+        "certificates_expiring",
+        "Certificates that expire within 7 or 30 days (or have expired)",
+        expiring_family,
+    );
+    Ok(())
 }
 
 fn register_traffic(registry: &mut Registry, traffic: &Traffic) {
@@ -234,4 +263,16 @@ fn register_traffic(registry: &mut Registry, traffic: &Traffic) {
         "TLS handshakes of HTTPS listeners, by outcome (ok, refused, timeout)",
         traffic.handshakes.clone(),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_label;
+
+    #[test]
+    fn label_values_escape_backslashes_quotes_and_line_feeds() {
+        let mut text = String::new();
+        escape_label(&mut text, "a\\b\"c\nd é");
+        assert_eq!(text, "a\\\\b\\\"c\\nd é");
+    }
 }

@@ -28,6 +28,8 @@ pub const CREDENTIALS_FILE: &str = "credentials";
 pub struct MetricsOptions {
     pub listen: Option<SocketAddr>,
     pub token: Option<crate::crypto::Secret>,
+    /// Certificates described one by one at most per scrape.
+    pub certificate_series: usize,
 }
 
 pub struct ServeConfig {
@@ -118,7 +120,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         directory: Default::default(),
         throttle: crate::access::throttle::Throttle::new(config.throttle),
         secure_transport: config.tls.is_some(),
-        metrics: Default::default(),
+        metrics: crate::metrics::Metrics::new(config.metrics.certificate_series),
         edit_locks: Default::default(),
         limits: Limits {
             server_certificates_per_region: quota(config.quota_server_certificates),

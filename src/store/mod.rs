@@ -151,7 +151,7 @@ pub struct Scope {
     pub region_id: String,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum CertificateKind {
     Server,
     Ca,
@@ -388,6 +388,38 @@ pub trait CertificateStore: Send + Sync {
         before_ms: i64,
         limit: usize,
     ) -> Result<Vec<Certificate>, StoreError>;
+    /// How many server and CA certificates each account holds in each region, and how many
+    /// of those expire before each of `before_ms`.
+    async fn count_certificates(
+        &self,
+        before_ms: [i64; 2],
+    ) -> Result<Vec<CertificateCount>, StoreError>;
+}
+
+/// Certificates of one kind in one account's region.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CertificateCount {
+    pub scope: Scope,
+    pub kind: CertificateKind,
+    pub total: u64,
+    /// Of `total`, those that expire before each moment asked about.
+    pub expiring: [u64; 2],
+}
+
+impl CertificateCount {
+    /// From a row of `count_certificates`' query: account, region, kind and the three counts.
+    fn from_row(account_id: String, region_id: String, kind: &str, counts: [i64; 3]) -> Self {
+        let [total, first, second] = counts.map(|n| n.max(0) as u64);
+        CertificateCount {
+            scope: Scope {
+                account_id,
+                region_id,
+            },
+            kind: CertificateKind::from_stored(kind).unwrap_or(CertificateKind::Server),
+            total,
+            expiring: [first, second],
+        }
+    }
 }
 
 /// Tags of server and CA certificates.

@@ -67,6 +67,29 @@ def test_metrics_count_requests_and_tell_when_each_certificate_expires(server, a
     assert 0 < sample_plain(text, "slbcert_write_commit_duration_seconds_sum") < commits * 5
 
 
+def test_the_series_cap_keeps_the_soonest_and_the_counts_cover_every_certificate(tmp_path):
+    server = Server(tmp_path, args=["--metrics-certificate-series", "1"]).start()
+    try:
+        api = Api("v3", server, server.credentials)
+        later = upload(api, 20, "later.example.com")
+        soon = upload(api, 3, "soon.example.com")
+        upload(api, 90, "far.example.com")
+        other = server.create_account("other")
+        upload(Api("v3", server, other), 40, "theirs.example.com")
+        text = server.get("/metrics").text
+        series = [line for line in text.splitlines()
+                  if line.startswith("slbcert_certificate_expiry_seconds{")]
+        assert len(series) == 1 and f'certificate_id="{soon}"' in series[0], series
+        assert later not in text
+        assert sample(text, "slbcert_certificates", account=server.credentials["AccountId"],
+                      region="cn-hangzhou", kind="server") == 3
+        assert sample(text, "slbcert_certificates", account=other["AccountId"]) == 1
+        assert sample(text, "slbcert_certificates_expiring", within="7d") == 1
+        assert sample(text, "slbcert_certificates_expiring", within="30d") == 2
+    finally:
+        server.stop()
+
+
 def test_metrics_on_their_own_address_behind_a_token(tmp_path):
     port = free_port()
     server = Server(tmp_path, args=["--metrics-listen", f"127.0.0.1:{port}",

@@ -6,8 +6,8 @@ use tokio_postgres::Row;
 use super::{Params, check_quota, column, database, json_list, lock, tags, unique_violation};
 use crate::crypto::Sealed;
 use crate::store::{
-    AliCloudSource, Certificate, CertificateFilter, CertificateKind, CertificateMaterial, Quota,
-    Scope, StoreError, Tag,
+    AliCloudSource, Certificate, CertificateCount, CertificateFilter, CertificateKind,
+    CertificateMaterial, Quota, Scope, StoreError, Tag,
 };
 
 const COLUMNS: &str = "c.id, c.account_id, c.region_id, c.name, c.resource_group_id, \
@@ -222,6 +222,33 @@ pub(super) async fn expiring_before(
                 CertificateKind::from_stored(&kind).unwrap_or(CertificateKind::Server),
                 row,
             )
+        })
+        .collect()
+}
+
+pub(super) async fn count(
+    db: &impl GenericClient,
+    before_ms: [i64; 2],
+) -> Result<Vec<CertificateCount>, StoreError> {
+    let rows = db
+        .query(
+            "SELECT account_id, region_id, kind, COUNT(*), \
+             COUNT(*) FILTER (WHERE expire_ms < $1), COUNT(*) FILTER (WHERE expire_ms < $2) \
+             FROM certificates GROUP BY account_id, region_id, kind",
+            &[&before_ms[0], &before_ms[1]],
+        )
+        .await
+        .map_err(database)?;
+    rows.iter()
+        .map(|row| {
+            let kind: String = column(row, 2)?;
+            let counts = [column(row, 3)?, column(row, 4)?, column(row, 5)?];
+            Ok(CertificateCount::from_row(
+                column(row, 0)?,
+                column(row, 1)?,
+                &kind,
+                counts,
+            ))
         })
         .collect()
 }

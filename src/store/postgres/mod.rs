@@ -29,9 +29,9 @@ use deadpool_postgres::{GenericClient, Pool, Transaction};
 
 use super::{
     AccessKey, AccessKeyOwner, Account, AccountStore, AuditEntry, AuditStore, Certificate,
-    CertificateFilter, CertificateKind, CertificateMaterial, CertificateStore, KeyringStore,
-    NonceStore, Quota, Scope, SealedUpdate, SealedValue, Store, StoreError, Tag, TagQuery,
-    TagStore, TaggedResource, UsedNonce, UserCertificate, UserCertificateFilter,
+    CertificateCount, CertificateFilter, CertificateKind, CertificateMaterial, CertificateStore,
+    KeyringStore, NonceStore, Quota, Scope, SealedUpdate, SealedValue, Store, StoreError, Tag,
+    TagQuery, TagStore, TaggedResource, UsedNonce, UserCertificate, UserCertificateFilter,
     UserCertificateStore,
 };
 use crate::audit::{AuditLine, RefusalQueue};
@@ -247,6 +247,13 @@ impl CertificateStore for PostgresStore {
         id: &str,
     ) -> Result<Option<CertificateMaterial>, StoreError> {
         certificates::material(&self.client().await?, scope, kind, id).await
+    }
+
+    async fn count_certificates(
+        &self,
+        before_ms: [i64; 2],
+    ) -> Result<Vec<CertificateCount>, StoreError> {
+        certificates::count(&self.client().await?, before_ms).await
     }
 
     async fn certificates_expiring_before(

@@ -7,8 +7,8 @@ use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use super::{check_quota, json_list, tags, unique};
 use crate::crypto::Sealed;
 use crate::store::{
-    AliCloudSource, Certificate, CertificateFilter, CertificateKind, CertificateMaterial, Quota,
-    Scope, StoreError,
+    AliCloudSource, Certificate, CertificateCount, CertificateFilter, CertificateKind,
+    CertificateMaterial, Quota, Scope, StoreError,
 };
 
 const COLUMNS: &str = "c.id, c.account_id, c.region_id, c.name, c.resource_group_id, \
@@ -159,6 +159,28 @@ pub(super) fn expiring_before(
             CertificateKind::from_stored(&kind).unwrap_or(CertificateKind::Server),
             row,
         )
+    })?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+pub(super) fn count(
+    db: &Connection,
+    before_ms: [i64; 2],
+) -> Result<Vec<CertificateCount>, StoreError> {
+    let mut statement = db.prepare_cached(
+        "SELECT account_id, region_id, kind, COUNT(*), \
+         COUNT(*) FILTER (WHERE expire_ms < ?1), COUNT(*) FILTER (WHERE expire_ms < ?2) \
+         FROM certificates GROUP BY account_id, region_id, kind",
+    )?;
+    let rows = statement.query_map(params![before_ms[0], before_ms[1]], |row| {
+        let kind: String = row.get(2)?;
+        let counts = [row.get(3)?, row.get(4)?, row.get(5)?];
+        Ok(CertificateCount::from_row(
+            row.get(0)?,
+            row.get(1)?,
+            &kind,
+            counts,
+        ))
     })?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }

@@ -25,9 +25,9 @@ use tokio::sync::mpsc;
 
 use super::{
     AccessKey, AccessKeyOwner, Account, AccountStore, AuditEntry, AuditStore, Certificate,
-    CertificateFilter, CertificateKind, CertificateMaterial, CertificateStore, KeyringStore,
-    NonceStore, Quota, Scope, SealedUpdate, SealedValue, Store, StoreError, Tag, TagQuery,
-    TagStore, TaggedResource, UsedNonce, UserCertificate, UserCertificateFilter,
+    CertificateCount, CertificateFilter, CertificateKind, CertificateMaterial, CertificateStore,
+    KeyringStore, NonceStore, Quota, Scope, SealedUpdate, SealedValue, Store, StoreError, Tag,
+    TagQuery, TagStore, TaggedResource, UsedNonce, UserCertificate, UserCertificateFilter,
     UserCertificateStore,
 };
 use crate::audit::{AuditLine, RefusalQueue};
@@ -295,6 +295,14 @@ impl CertificateStore for SqliteStore {
     ) -> Result<Option<CertificateMaterial>, StoreError> {
         let (scope, id) = (scope.clone(), id.to_owned());
         self.read(move |db| certificates::material(db, &scope, kind, &id))
+            .await
+    }
+
+    async fn count_certificates(
+        &self,
+        before_ms: [i64; 2],
+    ) -> Result<Vec<CertificateCount>, StoreError> {
+        self.read(move |db| certificates::count(db, before_ms))
             .await
     }
 

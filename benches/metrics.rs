@@ -1,0 +1,147 @@
+//! A Prometheus scrape of `/metrics` on a large store: every stored certificate is one
+//! `slbcert_certificate_expiry_seconds` series, so the answer grows with the store. For each
+//! size in SLBCERT_BENCH_METRICS_SIZES (default 10000,100000; 100 certificates per account,
+//! filled through the library as `scale` fills) the release binary serves the store and is
+//! scraped 5 times after one warm-up scrape: the time to the whole answer, its size, the
+//! server's CPU per scrape and its RSS after, and, for comparison, an API call made while a
+//! scrape runs.
+//!
+//! `cargo bench --bench metrics`; SLBCERT_BENCH_METRICS_DIR keeps the filled stores there (one
+//! directory per size, reused by the next run).
+
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+mod common;
+
+use common::fill::fill_once;
+use common::{
+    Connection, Credentials, cpu_time, free_address, rss_bytes, signed_query, wait_healthy,
+};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const SCRAPES: usize = 5;
+
+fn main() {
+    let sizes: Vec<usize> = std::env::var("SLBCERT_BENCH_METRICS_SIZES")
+        .unwrap_or_else(|_| "10000,100000".into())
+        .split(',')
+        .filter_map(|n| n.trim().parse().ok())
+        .collect();
+    let temporary = tempfile::tempdir().expect("temporary directory");
+    let root = std::env::var("SLBCERT_BENCH_METRICS_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| temporary.path().to_owned());
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        println!("| certificates | scrape p50 ms | scrape max ms | answer MB | server CPU ms per scrape | RSS MB after | DescribeServerCertificates during a scrape, ms |");
+        println!("|---:|---:|---:|---:|---:|---:|---:|");
+        for size in sizes {
+            let dir = root.join(format!("metrics-{size}"));
+            let samples = fill_once(&dir, (size / 100).max(1), size).await;
+            let credentials = Credentials {
+                access_key_id: samples[0].access_key_id.clone(),
+                secret: samples[0].secret.clone(),
+            };
+            measure(size, &dir, &credentials).await;
+        }
+    });
+}
+
+async fn measure(size: usize, dir: &std::path::Path, credentials: &Credentials) {
+    let address = free_address();
+    let mut server = Server(
+        Command::new(env!("CARGO_BIN_EXE_slbcert"))
+            .args([
+                "serve",
+                "--listen",
+                &address.to_string(),
+                "--data-plane",
+                "off",
+            ])
+            .arg("--data-dir")
+            .arg(dir)
+            .env("SLBCERT_LOG", "warn")
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start slbcert"),
+    );
+    wait_healthy(address).await;
+    let (_, bytes) = scrape(address).await;
+    let series = bytes
+        .matches("\nslbcert_certificate_expiry_seconds{")
+        .count();
+    let described = size.min(slbcert::metrics::DEFAULT_CERTIFICATE_SERIES);
+    assert_eq!(
+        series, described,
+        "one series per certificate, up to the cap"
+    );
+    let mut times = Vec::new();
+    let cpu_before = cpu_time(server.0.id());
+    for _ in 0..SCRAPES {
+        times.push(scrape(address).await.0);
+    }
+    let cpu = (cpu_time(server.0.id()) - cpu_before) / SCRAPES as u32;
+    times.sort();
+    // An API call while a scrape is under way: does a scrape hold up the API?
+    let query = signed_query(
+        credentials,
+        "DescribeServerCertificates",
+        &[("PageSize", "1")],
+    );
+    let during = tokio::spawn(scrape(address));
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let mut connection = Connection::open(address).await;
+    let sent = Instant::now();
+    let body = connection.post(&query).await;
+    let api = sent.elapsed();
+    assert!(body.contains("ServerCertificates"), "{body}");
+    during.await.expect("scrape");
+    println!(
+        "| {size} | {:.0} | {:.0} | {:.1} | {:.0} | {:.0} | {:.1} |",
+        ms(times[times.len() / 2]),
+        ms(times[times.len() - 1]),
+        bytes.len() as f64 / 1e6,
+        ms(cpu),
+        rss_bytes(server.0.id()) as f64 / 1e6,
+        ms(api),
+    );
+    let _ = server.0.kill();
+    let _ = server.0.wait();
+}
+
+fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
+
+/// One `GET /metrics` on a new connection: the time to the last byte, and the answer.
+async fn scrape(address: SocketAddr) -> (Duration, String) {
+    let started = Instant::now();
+    let mut stream = tokio::net::TcpStream::connect(address)
+        .await
+        .expect("connect");
+    stream
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
+        .await
+        .expect("write");
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.expect("read");
+    let elapsed = started.elapsed();
+    let text = String::from_utf8(answer).expect("UTF-8");
+    assert!(
+        text.starts_with("HTTP/1.1 200"),
+        "{}",
+        &text[..text.len().min(200)]
+    );
+    assert!(text.ends_with("# EOF\n"), "a whole exposition");
+    (elapsed, text)
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+    }
+}
