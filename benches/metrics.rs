@@ -6,6 +6,9 @@
 //! server's CPU per scrape and its RSS after, and, for comparison, an API call made while a
 //! scrape runs.
 //!
+//! Then what the write metrics show: on a fresh store, N keep-alive clients upload for 3 s
+//! (N = 1, 16, 64), and `slbcert_write_batch_writes` says how many writes each commit carried.
+//!
 //! `cargo bench --bench metrics`; SLBCERT_BENCH_METRICS_DIR keeps the filled stores there (one
 //! directory per size, reused by the next run).
 
@@ -46,7 +49,103 @@ fn main() {
             };
             measure(size, &dir, &credentials).await;
         }
+        println!();
+        println!("| concurrent uploaders | uploads/s | commits/s | writes per commit (mean) | commit p50 ms (histogram bucket) |");
+        println!("|---:|---:|---:|---:|---:|");
+        for clients in [1, 16, 64] {
+            batches(&root.join(format!("batches-{clients}")), clients).await;
+        }
     });
+}
+
+const CERTIFICATE: &str = include_str!("../tests/fixtures/pki/p256.crt");
+const PRIVATE_KEY: &str = include_str!("../tests/fixtures/pki/p256.sec1.key");
+
+/// Uploads from `clients` connections for 3 s on a fresh store, then reads the write metrics.
+async fn batches(dir: &std::path::Path, clients: usize) {
+    let _ = std::fs::remove_dir_all(dir);
+    let address = free_address();
+    let mut server = Server(
+        Command::new(env!("CARGO_BIN_EXE_slbcert"))
+            .args(["serve", "--listen", &address.to_string(), "--data-plane", "off"])
+            .args(["--quota-server-certificates", "0"])
+            .arg("--data-dir")
+            .arg(dir)
+            .env("SLBCERT_LOG", "warn")
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start slbcert"),
+    );
+    wait_healthy(address).await;
+    let credentials = common::read_credentials(dir);
+    let before = scrape(address).await.1;
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let tasks: Vec<_> = (0..clients)
+        .map(|_| {
+            let credentials = credentials.clone();
+            tokio::spawn(async move {
+                let mut connection = Connection::open(address).await;
+                let mut uploads = 0usize;
+                while Instant::now() < deadline {
+                    let query = signed_query(
+                        &credentials,
+                        "UploadServerCertificate",
+                        &[("ServerCertificate", CERTIFICATE), ("PrivateKey", PRIVATE_KEY)],
+                    );
+                    let body = connection.post(&query).await;
+                    assert!(body.contains("ServerCertificateId"), "{body}");
+                    uploads += 1;
+                }
+                uploads
+            })
+        })
+        .collect();
+    let mut uploads = 0;
+    for task in tasks {
+        uploads += task.await.expect("client");
+    }
+    let after = scrape(address).await.1;
+    let value = |text: &str, name: &str| -> f64 {
+        text.lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or(0.0)
+    };
+    let delta = |name: &str| value(&after, name) - value(&before, name);
+    let commits = delta("slbcert_write_batch_writes_count");
+    let writes = delta("slbcert_write_batch_writes_sum");
+    println!(
+        "| {clients} | {:.0} | {:.0} | {:.2} | {} |",
+        uploads as f64 / 3.0,
+        commits / 3.0,
+        writes / commits,
+        median_bucket(&before, &after, commits),
+    );
+    let _ = server.0.kill();
+    let _ = server.0.wait();
+}
+
+/// The upper bound (ms) of the commit-duration bucket that holds the median commit.
+fn median_bucket(before: &str, after: &str, commits: f64) -> String {
+    let buckets = |text: &str| -> Vec<(String, f64)> {
+        text.lines()
+            .filter_map(|line| {
+                let rest = line.strip_prefix("slbcert_write_commit_duration_seconds_bucket{le=\"")?;
+                let (bound, count) = rest.split_once("\"} ")?;
+                Some((bound.to_owned(), count.split(' ').next()?.parse().ok()?))
+            })
+            .collect()
+    };
+    let before = buckets(before);
+    for (bound, count) in buckets(after) {
+        let earlier = before.iter().find(|(b, _)| *b == bound).map_or(0.0, |(_, c)| *c);
+        if count - earlier >= commits / 2.0 {
+            return match bound.parse::<f64>() {
+                Ok(seconds) => format!("≤ {:.2}", seconds * 1000.0),
+                Err(_) => bound,
+            };
+        }
+    }
+    "-".into()
 }
 
 async fn measure(size: usize, dir: &std::path::Path, credentials: &Credentials) {

@@ -14,6 +14,7 @@ use tokio::net::TcpStream;
 
 pub mod fill;
 
+#[derive(Clone)]
 pub struct Credentials {
     pub access_key_id: String,
     pub secret: String,
