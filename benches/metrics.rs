@@ -13,15 +13,12 @@
 //! directory per size, reused by the next run).
 
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
 
 use common::fill::fill_once;
-use common::{
-    Connection, Credentials, cpu_time, free_address, rss_bytes, signed_query, wait_healthy,
-};
+use common::{Connection, Credentials, Served, cpu_time, rss_bytes, signed_query, wait_healthy};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const SCRAPES: usize = 5;
@@ -64,18 +61,8 @@ const PRIVATE_KEY: &str = include_str!("../tests/fixtures/pki/p256.sec1.key");
 /// Uploads from `clients` connections for 3 s on a fresh store, then reads the write metrics.
 async fn batches(dir: &std::path::Path, clients: usize) {
     let _ = std::fs::remove_dir_all(dir);
-    let address = free_address();
-    let mut server = Server(
-        Command::new(env!("CARGO_BIN_EXE_slbcert"))
-            .args(["serve", "--listen", &address.to_string(), "--data-plane", "off"])
-            .args(["--quota-server-certificates", "0"])
-            .arg("--data-dir")
-            .arg(dir)
-            .env("SLBCERT_LOG", "warn")
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start slbcert"),
-    );
+    let server = Served::start(dir, &["--quota-server-certificates", "0"]);
+    let address = server.address;
     wait_healthy(address).await;
     let credentials = common::read_credentials(dir);
     let before = scrape(address).await.1;
@@ -90,7 +77,10 @@ async fn batches(dir: &std::path::Path, clients: usize) {
                     let query = signed_query(
                         &credentials,
                         "UploadServerCertificate",
-                        &[("ServerCertificate", CERTIFICATE), ("PrivateKey", PRIVATE_KEY)],
+                        &[
+                            ("ServerCertificate", CERTIFICATE),
+                            ("PrivateKey", PRIVATE_KEY),
+                        ],
                     );
                     let body = connection.post(&query).await;
                     assert!(body.contains("ServerCertificateId"), "{body}");
@@ -120,8 +110,6 @@ async fn batches(dir: &std::path::Path, clients: usize) {
         writes / commits,
         median_bucket(&before, &after, commits),
     );
-    let _ = server.0.kill();
-    let _ = server.0.wait();
 }
 
 /// The upper bound (ms) of the commit-duration bucket that holds the median commit.
@@ -129,7 +117,8 @@ fn median_bucket(before: &str, after: &str, commits: f64) -> String {
     let buckets = |text: &str| -> Vec<(String, f64)> {
         text.lines()
             .filter_map(|line| {
-                let rest = line.strip_prefix("slbcert_write_commit_duration_seconds_bucket{le=\"")?;
+                let rest =
+                    line.strip_prefix("slbcert_write_commit_duration_seconds_bucket{le=\"")?;
                 let (bound, count) = rest.split_once("\"} ")?;
                 Some((bound.to_owned(), count.split(' ').next()?.parse().ok()?))
             })
@@ -137,7 +126,10 @@ fn median_bucket(before: &str, after: &str, commits: f64) -> String {
     };
     let before = buckets(before);
     for (bound, count) in buckets(after) {
-        let earlier = before.iter().find(|(b, _)| *b == bound).map_or(0.0, |(_, c)| *c);
+        let earlier = before
+            .iter()
+            .find(|(b, _)| *b == bound)
+            .map_or(0.0, |(_, c)| *c);
         if count - earlier >= commits / 2.0 {
             return match bound.parse::<f64>() {
                 Ok(seconds) => format!("≤ {:.2}", seconds * 1000.0),
@@ -149,23 +141,8 @@ fn median_bucket(before: &str, after: &str, commits: f64) -> String {
 }
 
 async fn measure(size: usize, dir: &std::path::Path, credentials: &Credentials) {
-    let address = free_address();
-    let mut server = Server(
-        Command::new(env!("CARGO_BIN_EXE_slbcert"))
-            .args([
-                "serve",
-                "--listen",
-                &address.to_string(),
-                "--data-plane",
-                "off",
-            ])
-            .arg("--data-dir")
-            .arg(dir)
-            .env("SLBCERT_LOG", "warn")
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start slbcert"),
-    );
+    let server = Served::start(dir, &[]);
+    let address = server.address;
     wait_healthy(address).await;
     let (_, bytes) = scrape(address).await;
     let series = bytes
@@ -177,11 +154,11 @@ async fn measure(size: usize, dir: &std::path::Path, credentials: &Credentials) 
         "one series per certificate, up to the cap"
     );
     let mut times = Vec::new();
-    let cpu_before = cpu_time(server.0.id());
+    let cpu_before = cpu_time(server.pid());
     for _ in 0..SCRAPES {
         times.push(scrape(address).await.0);
     }
-    let cpu = (cpu_time(server.0.id()) - cpu_before) / SCRAPES as u32;
+    let cpu = (cpu_time(server.pid()) - cpu_before) / SCRAPES as u32;
     times.sort();
     // An API call while a scrape is under way: does a scrape hold up the API?
     let query = signed_query(
@@ -203,11 +180,9 @@ async fn measure(size: usize, dir: &std::path::Path, credentials: &Credentials) 
         ms(times[times.len() - 1]),
         bytes.len() as f64 / 1e6,
         ms(cpu),
-        rss_bytes(server.0.id()) as f64 / 1e6,
+        rss_bytes(server.pid()) as f64 / 1e6,
         ms(api),
     );
-    let _ = server.0.kill();
-    let _ = server.0.wait();
 }
 
 fn ms(duration: Duration) -> f64 {
@@ -235,12 +210,4 @@ async fn scrape(address: SocketAddr) -> (Duration, String) {
     );
     assert!(text.ends_with("# EOF\n"), "a whole exposition");
     (elapsed, text)
-}
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-    }
 }

@@ -10,15 +10,12 @@
 //! it on the next run) instead of a temporary directory.
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 
 mod common;
 
 use common::fill::{Sample, fill_once};
-use common::{
-    Connection, Credentials, free_address, percentile, rss_bytes, signed_query, wait_healthy,
-};
+use common::{Connection, Credentials, Served, percentile, rss_bytes, signed_query, wait_healthy};
 
 fn main() {
     let number = |name: &str, default: usize| {
@@ -50,24 +47,9 @@ fn main() {
 }
 
 async fn measure(label: &str, dir: &Path, samples: &[Sample], stored: usize) {
-    let address = free_address();
     let started = Instant::now();
-    let mut server = Server(
-        Command::new(env!("CARGO_BIN_EXE_slbcert"))
-            .args([
-                "serve",
-                "--listen",
-                &address.to_string(),
-                "--data-plane",
-                "off",
-            ])
-            .arg("--data-dir")
-            .arg(dir)
-            .env("SLBCERT_LOG", "warn")
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start slbcert"),
-    );
+    let server = Served::start(dir, &[]);
+    let address = server.address;
     wait_healthy(address).await;
     let start_up = started.elapsed();
     let mut by_id = Vec::new();
@@ -104,7 +86,7 @@ async fn measure(label: &str, dir: &Path, samples: &[Sample], stored: usize) {
     }
     by_id.sort();
     listing.sort();
-    let rss = rss_bytes(server.0.id());
+    let rss = rss_bytes(server.pid());
     let database = ["slbcert.db", "slbcert.db-wal"]
         .iter()
         .filter_map(|file| std::fs::metadata(dir.join(file)).ok())
@@ -120,14 +102,4 @@ async fn measure(label: &str, dir: &Path, samples: &[Sample], stored: usize) {
         rss as f64 / 1e6,
         database as f64 / stored as f64,
     );
-    let _ = server.0.kill();
-    let _ = server.0.wait();
-}
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-    }
 }

@@ -312,3 +312,43 @@ pub fn rss_bytes(pid: u32) -> u64 {
         })
         .map_or(0, |kb| kb * 1024)
 }
+
+/// `slbcert serve` on a data directory at a free address, data plane off, with `extra` flags;
+/// killed when dropped.
+pub struct Served {
+    child: Child,
+    pub address: SocketAddr,
+}
+
+impl Served {
+    pub fn start(data_dir: &Path, extra: &[&str]) -> Served {
+        let address = free_address();
+        let child = Command::new(env!("CARGO_BIN_EXE_slbcert"))
+            .args([
+                "serve",
+                "--listen",
+                &address.to_string(),
+                "--data-plane",
+                "off",
+            ])
+            .args(extra)
+            .arg("--data-dir")
+            .arg(data_dir)
+            .env("SLBCERT_LOG", "warn")
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start slbcert");
+        Served { child, address }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
