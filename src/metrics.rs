@@ -1,8 +1,8 @@
 //! `GET /metrics` in the OpenMetrics text format that Prometheus scrapes: requests by product,
 //! action and outcome code with their latency, and at each scrape the certificates stored and
 //! **seconds until each one expires**, labelled with where it is bound, so that "what expires
-//! next, and where" is one query (and one alert rule) away; and the data plane's backends'
-//! health.
+//! next, and where" is one query (and one alert rule) away; how the store's writer batches
+//! and commits; and the data plane's connections, TLS handshakes and backends' health.
 
 use std::time::Duration;
 

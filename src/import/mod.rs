@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use serde_json::{Map, Value};
+use zeroize::Zeroizing;
 
 pub use discover::{Found, Layout, discover};
 
@@ -201,14 +202,14 @@ fn progress_bar(length: u64) -> ProgressBar {
     bar
 }
 
-/// A file's text, or why it cannot be imported.
-fn read(path: &Path) -> Result<String, Refused> {
+/// A file's text, or why it cannot be imported. Zeroized when dropped: it may be a key.
+fn read(path: &Path) -> Result<Zeroizing<String>, Refused> {
     let refused = |message: String| Refused {
         path: path.to_owned(),
         code: "Unreadable".into(),
         message,
     };
-    let mut bytes = Vec::new();
+    let mut bytes = Zeroizing::new(Vec::new());
     std::fs::File::open(path)
         .and_then(|file| file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
         .map_err(|error| refused(error.to_string()))?;
@@ -217,7 +218,10 @@ fn read(path: &Path) -> Result<String, Refused> {
             "larger than {MAX_FILE_BYTES} bytes: not a certificate or key"
         )));
     }
-    String::from_utf8(bytes).map_err(|_| refused("not PEM text".into()))
+    match std::str::from_utf8(&bytes) {
+        Ok(text) => Ok(Zeroizing::new(text.to_owned())),
+        Err(_) => Err(refused("not PEM text".into())),
+    }
 }
 
 /// The fingerprint of the first certificate in `pem`, if it has one (if not, the upload says
@@ -288,12 +292,15 @@ impl<'a> Uploader<'a> {
         certificate: &str,
         private_key: &str,
     ) -> Result<(String, String), ApiError> {
-        let body: String = form_urlencoded::Serializer::new(String::new())
-            .append_pair("RegionId", &scope.region_id)
-            .append_pair("ServerCertificateName", name)
-            .append_pair("ServerCertificate", certificate)
-            .append_pair("PrivateKey", private_key)
-            .finish();
+        // Zeroized when dropped, as the key it holds.
+        let body = Zeroizing::new(
+            form_urlencoded::Serializer::new(String::new())
+                .append_pair("RegionId", &scope.region_id)
+                .append_pair("ServerCertificateName", name)
+                .append_pair("ServerCertificate", certificate)
+                .append_pair("PrivateKey", private_key)
+                .finish(),
+        );
         let params = RpcParams::parse("", body.as_bytes(), None)?;
         let action =
             crate::dispatch::resolve(crate::products::SLB_VERSION, "UploadServerCertificate")?;

@@ -1,0 +1,173 @@
+//! `serve`'s flags, and the configuration they make.
+
+use std::path::PathBuf;
+
+use super::Storage;
+use crate::products::slb::LoadBalancerLimits;
+use crate::server::ServeConfig;
+use crate::store::load_balancers::AddressPool;
+
+#[derive(clap::Args)]
+pub(super) struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "SLBCERT_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: std::net::SocketAddr,
+    #[command(flatten)]
+    storage: Storage,
+    /// Server certificates per account per region; 0 means unlimited.
+    #[arg(long, env = "SLBCERT_QUOTA_SERVER_CERTIFICATES", default_value_t = 100)]
+    quota_server_certificates: u64,
+    /// CA certificates per account per region; 0 means unlimited.
+    #[arg(long, env = "SLBCERT_QUOTA_CA_CERTIFICATES", default_value_t = 100)]
+    quota_ca_certificates: u64,
+    /// Requests per second each AccessKey may make (a burst of one second's worth); beyond it
+    /// calls answer `Throttling.User`. Unlimited unless set.
+    #[arg(long, env = "SLBCERT_THROTTLE_PER_ACCESS_KEY", value_parser = positive_rate)]
+    throttle_per_access_key: Option<f64>,
+    /// Requests per second all keys of one account may make together. Unlimited unless set.
+    #[arg(long, env = "SLBCERT_THROTTLE_PER_ACCOUNT", value_parser = positive_rate)]
+    throttle_per_account: Option<f64>,
+    /// Serve `GET /metrics` (Prometheus) on this address only, in plain HTTP, instead of on
+    /// the API's address.
+    #[arg(long, env = "SLBCERT_METRICS_LISTEN")]
+    metrics_listen: Option<std::net::SocketAddr>,
+    /// Ask for `Authorization: Bearer TOKEN` on `/metrics`.
+    #[arg(long, env = "SLBCERT_METRICS_TOKEN", hide_env_values = true)]
+    metrics_token: Option<String>,
+    /// Certificates given a `slbcert_certificate_expiry_seconds` series each per scrape, at
+    /// most (soonest expiry first; the counts cover every certificate). About 220 bytes each.
+    #[arg(long, env = "SLBCERT_METRICS_CERTIFICATE_SERIES",
+          default_value_t = crate::metrics::DEFAULT_CERTIFICATE_SERIES)]
+    metrics_certificate_series: usize,
+    #[command(flatten)]
+    load_balancers: LoadBalancerArgs,
+    /// Answer HTTPS (only) on the listen address, with a certificate from a local CA made once
+    /// in the data directory: trust DATA_DIR/ca.pem (SSL_CERT_FILE, REQUESTS_CA_BUNDLE).
+    #[arg(long, env = "SLBCERT_TLS")]
+    tls: bool,
+    /// Answer HTTPS with this certificate chain (PEM) instead of the local CA's; needs --tls-key.
+    #[arg(long, env = "SLBCERT_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, env = "SLBCERT_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Serve the running listeners on their load balancers' addresses (on), or only the API.
+    #[arg(long, env = "SLBCERT_DATA_PLANE", default_value = "on",
+          value_parser = ["on", "off"])]
+    data_plane: String,
+    /// Added to every listener's port when it is served (for users who cannot bind low ports).
+    #[arg(long, env = "SLBCERT_LISTENER_PORT_OFFSET", default_value_t = 0)]
+    listener_port_offset: u16,
+    /// Client connections per served listener at most; more wait to be accepted.
+    #[arg(long, env = "SLBCERT_LISTENER_MAX_CONNECTIONS", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    listener_max_connections: u32,
+    /// Open client connections at most; near the cap, idle ones are closed first.
+    #[arg(long, env = "SLBCERT_MAX_CONNECTIONS", default_value_t = 4096,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: u32,
+    /// Seconds in-flight requests get to finish at shutdown before their connections close.
+    #[arg(long, env = "SLBCERT_SHUTDOWN_GRACE", default_value_t = 10)]
+    shutdown_grace: u64,
+    /// Seconds one response may take to be written to a client that does not read.
+    #[arg(long, env = "SLBCERT_WRITE_TIMEOUT", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    write_timeout: u64,
+}
+
+/// Quotas of load balancers and what hangs off them (the real service's defaults), and the
+/// addresses they get.
+#[derive(clap::Args)]
+struct LoadBalancerArgs {
+    /// Load balancers per account per region; 0 means unlimited.
+    #[arg(long, env = "SLBCERT_QUOTA_LOAD_BALANCERS", default_value_t = 60)]
+    quota_load_balancers: u64,
+    /// Listeners per load balancer.
+    #[arg(long, env = "SLBCERT_MAX_LISTENERS", default_value_t = 50)]
+    max_listeners: usize,
+    /// Domain extensions (additional certificates) per HTTPS listener.
+    #[arg(long, env = "SLBCERT_MAX_DOMAIN_EXTENSIONS", default_value_t = 3)]
+    max_domain_extensions: usize,
+    /// Backend servers per load balancer (default server group), and per VServer group.
+    #[arg(long, env = "SLBCERT_MAX_BACKEND_SERVERS", default_value_t = 200)]
+    max_backend_servers: usize,
+    /// Backend servers per AddBackendServers (and similar) call.
+    #[arg(
+        long,
+        env = "SLBCERT_MAX_BACKEND_SERVERS_PER_CALL",
+        default_value_t = 20
+    )]
+    max_backend_servers_per_call: usize,
+    /// Addresses handed out to load balancers (a CIDR block; loopback by default, so that
+    /// their listeners can be served on this machine).
+    #[arg(long, env = "SLBCERT_ADDRESS_POOL", default_value = "127.18.0.0/16",
+          value_parser = AddressPool::from_cidr)]
+    address_pool: AddressPool,
+}
+
+impl LoadBalancerArgs {
+    fn limits(&self) -> LoadBalancerLimits {
+        LoadBalancerLimits {
+            per_region: (self.quota_load_balancers > 0).then_some(self.quota_load_balancers),
+            listeners_per_load_balancer: self.max_listeners,
+            domain_extensions_per_listener: self.max_domain_extensions,
+            backend_servers_per_load_balancer: self.max_backend_servers,
+            backend_servers_per_call: self.max_backend_servers_per_call,
+            address_pool: self.address_pool,
+        }
+    }
+}
+
+impl ServeArgs {
+    /// What `serve` runs with.
+    pub(super) fn config(self) -> ServeConfig {
+        ServeConfig {
+            data_plane: (self.data_plane == "on").then_some(crate::dataplane::Options {
+                port_offset: self.listener_port_offset,
+                max_connections_per_listener: self.listener_max_connections as usize,
+            }),
+            tls: match (&self.tls_cert, &self.tls_key, self.tls) {
+                (Some(certificate), Some(key), _) => Some(crate::tls::Source::Files {
+                    certificate: certificate.clone(),
+                    key: key.clone(),
+                }),
+                (_, _, true) => Some(crate::tls::Source::LocalCa {
+                    data_dir: self.storage.data_dir.clone(),
+                    listen: self.listen.ip(),
+                }),
+                _ => None,
+            },
+            listen: self.listen,
+            secrets: self.storage.options(),
+            data_dir: self.storage.data_dir,
+            quota_server_certificates: self.quota_server_certificates,
+            quota_ca_certificates: self.quota_ca_certificates,
+            throttle: crate::access::throttle::Rates {
+                per_access_key: self.throttle_per_access_key,
+                per_account: self.throttle_per_account,
+            },
+            metrics: crate::server::MetricsOptions {
+                listen: self.metrics_listen,
+                token: self.metrics_token.map(crate::crypto::Secret::new),
+                certificate_series: self.metrics_certificate_series,
+            },
+            load_balancers: self.load_balancers.limits(),
+            http: crate::http::Limits {
+                max_connections: self.max_connections as usize,
+                shutdown_grace: std::time::Duration::from_secs(self.shutdown_grace),
+                write_timeout: std::time::Duration::from_secs(self.write_timeout),
+                ..Default::default()
+            },
+        }
+    }
+}
+
+/// A request rate: a finite number above zero.
+fn positive_rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(rate),
+        _ => Err(format!(
+            "{text:?} is not a rate above zero (requests per second)"
+        )),
+    }
+}
