@@ -27,8 +27,7 @@ use super::{
     AccessKey, AccessKeyOwner, Account, AccountStore, AuditEntry, AuditStore, Certificate,
     CertificateCount, CertificateFilter, CertificateKind, CertificateMaterial, CertificateStore,
     KeyringStore, NonceStore, Quota, Scope, SealedUpdate, SealedValue, Store, StoreError, Tag,
-    TagQuery, TagStore, TaggedResource, UsedNonce, UserCertificate, UserCertificateFilter,
-    UserCertificateStore,
+    TagQuery, TagStore, TaggedResource, UsedNonce,
 };
 use crate::audit::{AuditLine, RefusalQueue};
 use crate::store::{WriteStats, json_list};
@@ -354,64 +353,6 @@ impl TagStore for SqliteStore {
     ) -> Result<Vec<TaggedResource>, StoreError> {
         let (scope, query) = (scope.clone(), query.clone());
         self.read(move |db| tags::list(db, &scope, &query)).await
-    }
-}
-
-#[async_trait]
-impl UserCertificateStore for SqliteStore {
-    async fn insert_user_certificate(
-        &self,
-        certificate: UserCertificate,
-        material: CertificateMaterial,
-        audit: AuditLine,
-    ) -> Result<(), StoreError> {
-        self.write(audit, move |db| {
-            user_certificates::insert(db, &certificate, &material)
-        })
-        .await
-    }
-
-    async fn user_certificate(
-        &self,
-        account_id: &str,
-        cert_id: i64,
-    ) -> Result<Option<(UserCertificate, CertificateMaterial)>, StoreError> {
-        let account_id = account_id.to_owned();
-        self.read(move |db| user_certificates::get(db, &account_id, cert_id))
-            .await
-    }
-
-    async fn user_certificate_by_client_token(
-        &self,
-        account_id: &str,
-        client_token: &str,
-    ) -> Result<Option<i64>, StoreError> {
-        let (account_id, client_token) = (account_id.to_owned(), client_token.to_owned());
-        self.read(move |db| user_certificates::by_client_token(db, &account_id, &client_token))
-            .await
-    }
-
-    async fn list_user_certificates(
-        &self,
-        account_id: &str,
-        filter: &UserCertificateFilter,
-    ) -> Result<(Vec<UserCertificate>, u64), StoreError> {
-        let (account_id, filter) = (account_id.to_owned(), filter.clone());
-        self.read(move |db| user_certificates::list(db, &account_id, &filter))
-            .await
-    }
-
-    async fn delete_user_certificate(
-        &self,
-        account_id: &str,
-        cert_id: i64,
-        audit: AuditLine,
-    ) -> Result<(), StoreError> {
-        let account_id = account_id.to_owned();
-        self.write(audit, move |db| {
-            user_certificates::delete(db, &account_id, cert_id)
-        })
-        .await
     }
 }
 

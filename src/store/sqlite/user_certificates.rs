@@ -1,14 +1,16 @@
 //! Certificates of the SSL Certificates Service, per account.
 
-use super::connection::Cached;
+use async_trait::async_trait;
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
-use super::{json_list, unique};
+use super::connection::Cached;
+use super::{SqliteStore, json_list, unique};
+use crate::audit::AuditLine;
 use crate::crypto::Sealed;
 use crate::store::{
-    CertificateMaterial, StoreError, UserCertificate, UserCertificateFilter, tags_from_json,
-    tags_json,
+    CertificateMaterial, StoreError, UserCertificate, UserCertificateFilter, UserCertificateStore,
+    tags_from_json, tags_json,
 };
 
 const COLUMNS: &str = "cert_id, account_id, name, resource_group_id, fingerprint, common_name, \
@@ -194,4 +196,56 @@ pub(super) fn delete(db: &Connection, account_id: &str, cert_id: i64) -> Result<
         return Err(StoreError::NotFound(cert_id.to_string()));
     }
     Ok(())
+}
+
+#[async_trait]
+impl UserCertificateStore for SqliteStore {
+    async fn insert_user_certificate(
+        &self,
+        certificate: UserCertificate,
+        material: CertificateMaterial,
+        audit: AuditLine,
+    ) -> Result<(), StoreError> {
+        self.write(audit, move |db| insert(db, &certificate, &material))
+            .await
+    }
+
+    async fn user_certificate(
+        &self,
+        account_id: &str,
+        cert_id: i64,
+    ) -> Result<Option<(UserCertificate, CertificateMaterial)>, StoreError> {
+        let account_id = account_id.to_owned();
+        self.read(move |db| get(db, &account_id, cert_id)).await
+    }
+
+    async fn user_certificate_by_client_token(
+        &self,
+        account_id: &str,
+        client_token: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        let (account_id, client_token) = (account_id.to_owned(), client_token.to_owned());
+        self.read(move |db| by_client_token(db, &account_id, &client_token))
+            .await
+    }
+
+    async fn list_user_certificates(
+        &self,
+        account_id: &str,
+        filter: &UserCertificateFilter,
+    ) -> Result<(Vec<UserCertificate>, u64), StoreError> {
+        let (account_id, filter) = (account_id.to_owned(), filter.clone());
+        self.read(move |db| list(db, &account_id, &filter)).await
+    }
+
+    async fn delete_user_certificate(
+        &self,
+        account_id: &str,
+        cert_id: i64,
+        audit: AuditLine,
+    ) -> Result<(), StoreError> {
+        let account_id = account_id.to_owned();
+        self.write(audit, move |db| delete(db, &account_id, cert_id))
+            .await
+    }
 }
