@@ -25,6 +25,55 @@ fn expose<S: serde::Serializer>(secret: &Secret, serializer: S) -> Result<S::Ok,
 /// Random IDs can collide (1 in 10^15 for accounts): draw again a few times.
 const ATTEMPTS: usize = 5;
 
+/// Parts of the first account's identity fixed by the operator (`serve --account-id …`), so
+/// that CI configuration can hard-code them; the rest is drawn at random.
+#[derive(Clone, Debug, Default)]
+pub struct FixedIdentity {
+    pub account_id: Option<String>,
+    pub access_key_id: Option<String>,
+    pub access_key_secret: Option<Secret>,
+}
+
+impl FixedIdentity {
+    pub fn is_empty(&self) -> bool {
+        self.account_id.is_none()
+            && self.access_key_id.is_none()
+            && self.access_key_secret.is_none()
+    }
+}
+
+/// An AccountId as Alibaba Cloud's: 16 digits, the first not 0.
+pub fn parse_account_id(text: &str) -> Result<String, String> {
+    let digits = text.len() == 16 && text.bytes().all(|b| b.is_ascii_digit());
+    if digits && !text.starts_with('0') {
+        Ok(text.to_owned())
+    } else {
+        Err(format!(
+            "{text:?} is not an AccountId: 16 digits, the first not 0"
+        ))
+    }
+}
+
+/// An AccessKeyId: 16 to 64 letters and digits (`STS.` keys are STS's own).
+pub fn parse_access_key_id(text: &str) -> Result<String, String> {
+    if (16..=64).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        Ok(text.to_owned())
+    } else {
+        Err(format!(
+            "{text:?} is not an AccessKeyId: 16 to 64 letters and digits"
+        ))
+    }
+}
+
+/// An AccessKeySecret: 16 to 64 letters and digits. The refusal does not repeat it.
+pub fn parse_access_key_secret(text: &str) -> Result<Secret, String> {
+    if (16..=64).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        Ok(Secret::new(text.to_owned()))
+    } else {
+        Err("the AccessKeySecret must be 16 to 64 letters and digits".into())
+    }
+}
+
 /// Creates an account with its default resource group and one AccessKey pair, whose secret is
 /// stored sealed; `audit` is the record of this administration (by the CLI or at first start).
 pub async fn create(
@@ -33,38 +82,92 @@ pub async fn create(
     name: &str,
     audit: &AuditRecord,
 ) -> Result<Credentials, VaultError> {
-    let created = insert(store, vault, name, audit, false).await?;
+    let created = insert(store, vault, name, audit, None).await?;
     Ok(created.expect("an account is made unless the first one was asked for"))
 }
 
-/// Creates the store's first account, unless it has one (made meanwhile by another node).
+/// Creates the store's first account, with what `fixed` fixes of its identity, unless it has
+/// one (made meanwhile by another node).
 pub async fn create_first(
     store: &dyn Store,
     vault: &Vault,
     name: &str,
     audit: &AuditRecord,
+    fixed: &FixedIdentity,
 ) -> Result<Option<Credentials>, VaultError> {
-    insert(store, vault, name, audit, true).await
+    insert(store, vault, name, audit, Some(fixed)).await
 }
 
+/// Whether the store's first account is the one `fixed` describes: its key exists, belongs to
+/// the fixed account and has the fixed secret. Why not, if it is not.
+pub async fn check_fixed(
+    store: &dyn Store,
+    vault: &Vault,
+    fixed: &FixedIdentity,
+) -> Result<Result<(), String>, VaultError> {
+    let Some(access_key_id) = &fixed.access_key_id else {
+        return Ok(match &fixed.account_id {
+            Some(id) if store.accounts(Some(id), 1).await?.is_empty() => Err(format!(
+                "the store already holds accounts, and {id} is not one of them"
+            )),
+            _ => Ok(()),
+        });
+    };
+    let Some(owner) = store.find_access_key(access_key_id).await? else {
+        return Ok(Err(format!(
+            "the store already holds accounts, and the AccessKeyId {access_key_id} is not theirs"
+        )));
+    };
+    if fixed
+        .account_id
+        .as_ref()
+        .is_some_and(|id| *id != owner.account_id)
+    {
+        return Ok(Err(format!(
+            "the AccessKeyId {access_key_id} belongs to account {}, not the one given",
+            owner.account_id
+        )));
+    }
+    if let Some(secret) = &fixed.access_key_secret {
+        let binding = Binding::AccessKeySecret {
+            access_key_id: access_key_id.clone(),
+        };
+        let stored = vault.open_text(&owner.sealed_secret, &binding).await?;
+        if stored.as_bytes() != secret.expose().as_bytes() {
+            return Ok(Err(format!(
+                "the stored secret of {access_key_id} is not the --access-key-secret given"
+            )));
+        }
+    }
+    Ok(Ok(()))
+}
+
+/// `first`: only as the store's first account, with what it fixes of the identity.
 async fn insert(
     store: &dyn Store,
     vault: &Vault,
     name: &str,
     audit: &AuditRecord,
-    only_first: bool,
+    first: Option<&FixedIdentity>,
 ) -> Result<Option<Credentials>, VaultError> {
     let mut last_error = None;
+    let fixed = first.cloned().unwrap_or_default();
     for _ in 0..ATTEMPTS {
         let created_ms = clock::unix_ms(clock::now());
         let account = Account {
-            account_id: ids::account_id(),
+            account_id: fixed.account_id.clone().unwrap_or_else(ids::account_id),
             name: name.to_owned(),
             default_resource_group_id: ids::resource_group_id(),
             created_ms,
         };
-        let access_key_id = ids::access_key_id();
-        let secret = Secret::new(ids::access_key_secret());
+        let access_key_id = fixed
+            .access_key_id
+            .clone()
+            .unwrap_or_else(ids::access_key_id);
+        let secret = match &fixed.access_key_secret {
+            Some(secret) => Secret::new(secret.expose().to_owned()),
+            None => Secret::new(ids::access_key_secret()),
+        };
         let binding = Binding::AccessKeySecret {
             access_key_id: access_key_id.clone(),
         };
@@ -84,7 +187,7 @@ async fn insert(
         record.account_id = credentials.account_id.clone();
         record.access_key_id = credentials.access_key_id.clone();
         let line = record.success(&credentials.account_id, None);
-        let inserted = if only_first {
+        let inserted = if first.is_some() {
             store.insert_first_account(account, key, line).await
         } else {
             store

@@ -11,6 +11,7 @@ use http::{Method, StatusCode};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::accounts::FixedIdentity;
 use crate::api::{self, signature::Verifier};
 use crate::audit::AuditRecord;
 use crate::crypto::VaultError;
@@ -43,6 +44,11 @@ pub struct ServeConfig {
     pub throttle: crate::access::throttle::Rates,
     /// Where `/metrics` is served, and the bearer token it asks for.
     pub metrics: MetricsOptions,
+    /// What the operator fixed of the first account's identity.
+    pub first_account: FixedIdentity,
+    /// Print the first account's credentials and the address as one JSON line on stdout once
+    /// listening (`--ephemeral`).
+    pub announce: bool,
     pub load_balancers: crate::products::slb::LoadBalancerLimits,
     pub http: web::Limits,
     /// Answer TLS on the API port, with this certificate.
@@ -62,6 +68,8 @@ pub enum ServeError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("--account-id/--access-key-id/--access-key-secret: {0}")]
+    FixedIdentity(String),
     #[error("cannot set up TLS: {0}")]
     Tls(#[from] crate::tls::TlsError),
     #[error("cannot start exporting the audit trail to {path}: {source}")]
@@ -78,7 +86,7 @@ pub enum ServeError {
 
 pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     let data = data_dir::open(&config.data_dir, &config.secrets, "serve").await?;
-    bootstrap_first_account(&data, &config.data_dir).await?;
+    bootstrap_first_account(&data, &config.data_dir, &config.first_account).await?;
     let DataDir {
         store,
         vault,
@@ -142,6 +150,9 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         })?;
     let address = listener.local_addr().unwrap_or(config.listen);
     tracing::info!(%address, data_dir = %config.data_dir.display(), tls = tls.is_some(), "listening");
+    if config.announce {
+        announce(&config.data_dir, address)?;
+    }
 
     reopen_audit_log_on_hangup(audit);
     tokio::spawn(async move {
@@ -329,21 +340,43 @@ async fn wait_for_signal() {
     }
 }
 
-/// On an empty store, creates a first account and writes its key pair to
-/// `DATA_DIR/credentials` (mode 0600), so that `serve` alone is enough to try the API.
-async fn bootstrap_first_account(data: &DataDir, data_dir: &Path) -> Result<(), ServeError> {
-    if data
-        .store
-        .count_accounts()
-        .await
-        .map_err(VaultError::from)?
-        > 0
-    {
-        return Ok(());
+/// `{"AccountId", "AccessKeyId", "AccessKeySecret", "Endpoint", "DataDir"}` on stdout, one line,
+/// for the shell script or CI job that started this server.
+fn announce(data_dir: &Path, address: SocketAddr) -> Result<(), ServeError> {
+    let path = data_dir.join(CREDENTIALS_FILE);
+    let unreadable = |source| ServeError::Credentials {
+        path: path.clone(),
+        source,
+    };
+    let text = std::fs::read_to_string(&path).map_err(unreadable)?;
+    let mut line: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&text).map_err(|error| unreadable(std::io::Error::other(error)))?;
+    line.insert("Endpoint".into(), address.to_string().into());
+    line.insert("DataDir".into(), data_dir.display().to_string().into());
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{}", serde_json::Value::Object(line))
+        .and_then(|()| stdout.flush())
+        .map_err(unreadable)
+}
+
+/// On an empty store, creates a first account (with what `fixed` fixes of its identity) and
+/// writes its key pair to `DATA_DIR/credentials` (mode 0600), so that `serve` alone is enough
+/// to try the API. On a store that has accounts, a fixed identity must be among them.
+async fn bootstrap_first_account(
+    data: &DataDir,
+    data_dir: &Path,
+    fixed: &FixedIdentity,
+) -> Result<(), ServeError> {
+    let (store, vault) = (data.store.as_ref(), data.vault.as_ref());
+    if store.count_accounts().await.map_err(VaultError::from)? > 0 {
+        return match crate::accounts::check_fixed(store, vault, fixed).await? {
+            Ok(()) => Ok(()),
+            Err(why) => Err(ServeError::FixedIdentity(why)),
+        };
     }
     let audit = AuditRecord::new(&ids::request_id(), "CreateAccount", "serve");
     let Some(credentials) =
-        crate::accounts::create_first(data.store.as_ref(), &data.vault, "default", &audit).await?
+        crate::accounts::create_first(store, vault, "default", &audit, fixed).await?
     else {
         // Another node sharing the database made it first: its data directory has the file.
         return Ok(());

@@ -12,7 +12,6 @@ use crate::audit::AuditRecord;
 use crate::crypto::master_key;
 use crate::data_dir::{self, DataDir};
 use crate::ids;
-use crate::server;
 
 mod serve;
 
@@ -226,7 +225,7 @@ pub fn main() -> ExitCode {
 
 async fn run(command: Command) -> Result<(), BoxError> {
     match command {
-        Command::Serve(args) => Ok(server::serve(args.config()).await?),
+        Command::Serve(args) => args.run().await,
         Command::Import(args) => import(args).await,
         Command::Migrate(args) => {
             let copied =

@@ -41,6 +41,26 @@ pub(super) struct ServeArgs {
     metrics_certificate_series: usize,
     #[command(flatten)]
     load_balancers: LoadBalancerArgs,
+    /// Keep everything in a new temporary directory, removed when the server stops, and print
+    /// the first account's credentials and the address as one JSON line on stdout once
+    /// listening. For CI jobs and shell scripts; not with --data-dir or --database-url.
+    #[arg(long, env = "SLBCERT_EPHEMERAL", conflicts_with_all = ["database_url", "data_dir"])]
+    ephemeral: bool,
+    /// The first account's AccountId (16 digits), instead of a random one.
+    #[arg(long, env = "SLBCERT_ACCOUNT_ID", value_parser = crate::accounts::parse_account_id)]
+    account_id: Option<String>,
+    /// The first account's AccessKeyId (16 to 64 letters and digits), instead of a random one.
+    #[arg(long, env = "SLBCERT_ACCESS_KEY_ID", value_parser = crate::accounts::parse_access_key_id)]
+    access_key_id: Option<String>,
+    /// The first account's AccessKeySecret (16 to 64 letters and digits); needs
+    /// --access-key-id. Checked after parsing, so that a refusal does not repeat it.
+    #[arg(
+        long,
+        env = "SLBCERT_ACCESS_KEY_SECRET",
+        hide_env_values = true,
+        requires = "access_key_id"
+    )]
+    access_key_secret: Option<String>,
     /// Answer HTTPS (only) on the listen address, with a certificate from a local CA made once
     /// in the data directory: trust DATA_DIR/ca.pem (SSL_CERT_FILE, REQUESTS_CA_BUNDLE).
     #[arg(long, env = "SLBCERT_TLS")]
@@ -119,8 +139,26 @@ impl LoadBalancerArgs {
 }
 
 impl ServeArgs {
-    /// What `serve` runs with.
-    pub(super) fn config(self) -> ServeConfig {
+    /// Serves until SIGTERM or SIGINT; an ephemeral data directory is removed afterwards.
+    pub(super) async fn run(mut self) -> Result<(), super::BoxError> {
+        let secret = match self.access_key_secret.take().map(zeroize::Zeroizing::new) {
+            Some(text) => Some(crate::accounts::parse_access_key_secret(&text)?),
+            None => None,
+        };
+        let ephemeral = match self.ephemeral {
+            true => Some(Ephemeral::create()?),
+            false => None,
+        };
+        if let Some(directory) = &ephemeral {
+            self.storage.data_dir = directory.0.clone();
+        }
+        let served = crate::server::serve(self.config(secret)).await;
+        drop(ephemeral);
+        Ok(served?)
+    }
+
+    /// What `serve` runs with, given the checked secret.
+    fn config(self, access_key_secret: Option<crate::crypto::Secret>) -> ServeConfig {
         ServeConfig {
             data_plane: (self.data_plane == "on").then_some(crate::dataplane::Options {
                 port_offset: self.listener_port_offset,
@@ -152,12 +190,42 @@ impl ServeArgs {
                 certificate_series: self.metrics_certificate_series,
             },
             load_balancers: self.load_balancers.limits(),
+            first_account: crate::accounts::FixedIdentity {
+                account_id: self.account_id,
+                access_key_id: self.access_key_id,
+                access_key_secret,
+            },
+            announce: self.ephemeral,
             http: crate::http::Limits {
                 max_connections: self.max_connections as usize,
                 shutdown_grace: std::time::Duration::from_secs(self.shutdown_grace),
                 write_timeout: std::time::Duration::from_secs(self.write_timeout),
                 ..Default::default()
             },
+        }
+    }
+}
+
+/// `--ephemeral`'s data directory: made owner-only under the temporary directory, removed
+/// when dropped.
+struct Ephemeral(PathBuf);
+
+impl Ephemeral {
+    fn create() -> std::io::Result<Ephemeral> {
+        use std::os::unix::fs::DirBuilderExt;
+        let path = std::env::temp_dir().join(format!(
+            "slbcert-ephemeral-{}",
+            crate::ids::request_id().to_ascii_lowercase()
+        ));
+        std::fs::DirBuilder::new().mode(0o700).create(&path)?;
+        Ok(Ephemeral(path))
+    }
+}
+
+impl Drop for Ephemeral {
+    fn drop(&mut self) {
+        if let Err(error) = std::fs::remove_dir_all(&self.0) {
+            tracing::warn!(path = %self.0.display(), %error, "cannot remove the ephemeral data directory");
         }
     }
 }
