@@ -28,6 +28,7 @@ class Endpoint:
         self.ca_file = None
 
 
+@pytest.mark.sqlite_only
 def test_ephemeral_prints_credentials_and_leaves_nothing_behind(tmp_path):
     temporary = tmp_path / "tmp"
     temporary.mkdir()
