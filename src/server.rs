@@ -46,6 +46,8 @@ pub struct ServeConfig {
     pub metrics: MetricsOptions,
     /// What the operator fixed of the first account's identity.
     pub first_account: FixedIdentity,
+    /// Serve `POST /_slbcert/reset`, asking for this bearer token.
+    pub admin_token: Option<crate::crypto::Secret>,
     /// Print the first account's credentials and the address as one JSON line on stdout once
     /// listening (`--ephemeral`).
     pub announce: bool,
@@ -176,12 +178,15 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
             stopped.clone(),
         ));
     }
-    let metrics_here = config
-        .metrics
-        .listen
-        .is_none()
-        .then(|| config.metrics.token.clone());
-    let handler = move |request: Request| route(state.clone(), metrics_here.clone(), request);
+    let pages = Arc::new(Pages {
+        metrics: config
+            .metrics
+            .listen
+            .is_none()
+            .then(|| config.metrics.token.clone()),
+        admin_token: config.admin_token.clone(),
+    });
+    let handler = move |request: Request| route(state.clone(), pages.clone(), request);
     web::serve(
         listener,
         handler,
@@ -197,16 +202,26 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     Ok(())
 }
 
-/// `metrics`: `/metrics` is served here, with this token if any (`None`: it is elsewhere).
-async fn route(
-    state: Arc<AppState>,
+/// What the API's address serves besides the API.
+struct Pages {
+    /// `/metrics` is served here, with this token if any (`None`: it is elsewhere).
     metrics: Option<Option<crate::crypto::Secret>>,
-    request: Request,
-) -> Response {
+    /// `POST /_slbcert/reset` is served, with this token (`None`: it is not).
+    admin_token: Option<crate::crypto::Secret>,
+}
+
+async fn route(state: Arc<AppState>, pages: Arc<Pages>, request: Request) -> Response {
     match (&request.method, request.path.as_str()) {
         (&Method::GET | &Method::HEAD, "/healthz") => health(&state).await,
-        (&Method::GET, "/metrics") if metrics.is_some() => {
-            serve_metrics(state, metrics.flatten(), request).await
+        (&Method::GET, "/metrics") if pages.metrics.is_some() => {
+            serve_metrics(state, pages.metrics.clone().flatten(), request).await
+        }
+        (&Method::POST, crate::admin::RESET) if pages.admin_token.is_some() => {
+            let token = pages.admin_token.as_ref().expect("checked");
+            if !bearer_matches(&request, token) {
+                return crate::admin::unauthorized();
+            }
+            crate::admin::reset(&state).await
         }
         (&Method::GET, "/dataplane") => data_plane_status(&state),
         (&Method::GET | &Method::HEAD, path) if crate::console::owns(path) => {
@@ -215,6 +230,20 @@ async fn route(
         (&Method::GET | &Method::POST, "/") => dispatch::handle(state, request).await,
         _ => api::not_found(&request),
     }
+}
+
+/// Whether `request` carries `Authorization: Bearer <token>`, compared in constant time.
+fn bearer_matches(request: &Request, token: &crate::crypto::Secret) -> bool {
+    let given = request
+        .headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    bool::from(subtle::ConstantTimeEq::ct_eq(
+        given.as_bytes(),
+        token.expose().as_bytes(),
+    ))
 }
 
 /// The metrics listener's only page, and the API's `/metrics` when it is there.
@@ -231,21 +260,14 @@ async fn serve_metrics(
             "only GET /metrics is served here\n",
         );
     }
-    if let Some(token) = token {
-        let given = request
-            .headers
-            .get(http::header::AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .unwrap_or_default();
-        let expected = token.expose().as_bytes();
-        if !bool::from(subtle::ConstantTimeEq::ct_eq(given.as_bytes(), expected)) {
-            return Response::new(
-                StatusCode::UNAUTHORIZED,
-                text,
-                "/metrics needs Authorization: Bearer <the --metrics-token>\n",
-            );
-        }
+    if let Some(token) = token
+        && !bearer_matches(&request, &token)
+    {
+        return Response::new(
+            StatusCode::UNAUTHORIZED,
+            text,
+            "/metrics needs Authorization: Bearer <the --metrics-token>\n",
+        );
     }
     let now_ms = crate::clock::unix_ms(crate::clock::now());
     let data_plane = state.health.as_deref().zip(state.traffic.as_ref());

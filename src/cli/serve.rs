@@ -46,6 +46,10 @@ pub(super) struct ServeArgs {
     /// listening. For CI jobs and shell scripts; not with --data-dir or --database-url.
     #[arg(long, env = "SLBCERT_EPHEMERAL", conflicts_with_all = ["database_url", "data_dir"])]
     ephemeral: bool,
+    /// Serve `POST /_slbcert/reset` (empties the store but for the first account), asking for
+    /// `Authorization: Bearer TOKEN`. Off unless given.
+    #[arg(long, env = "SLBCERT_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
     /// The first account's AccountId (16 digits), instead of a random one.
     #[arg(long, env = "SLBCERT_ACCOUNT_ID", value_parser = crate::accounts::parse_account_id)]
     account_id: Option<String>,
@@ -196,6 +200,7 @@ impl ServeArgs {
                 access_key_secret,
             },
             announce: self.ephemeral,
+            admin_token: self.admin_token.map(crate::crypto::Secret::new),
             http: crate::http::Limits {
                 max_connections: self.max_connections as usize,
                 shutdown_grace: std::time::Duration::from_secs(self.shutdown_grace),

@@ -334,6 +334,10 @@ pub trait AccountStore: Send + Sync {
         audit: AuditLine,
     ) -> Result<bool, StoreError>;
     async fn count_accounts(&self) -> Result<u64, StoreError>;
+    /// Empties the store but for the account `keep_account_id` and its own (root) keys:
+    /// certificates, load balancers, RAM state and users' keys, other accounts. The audit
+    /// trail and used nonces stay. One transaction.
+    async fn reset(&self, keep_account_id: &str, audit: AuditLine) -> Result<(), StoreError>;
     /// The account `account_id`, or with `None` the first `limit` accounts made.
     async fn accounts(
         &self,
@@ -409,6 +413,22 @@ pub trait NonceStore: Send + Sync {
     /// still live: whether this use is the first.
     async fn claim_nonce(&self, nonce: UsedNonce, now_ms: i64) -> Result<bool, StoreError>;
 }
+
+/// What `AccountStore::reset` deletes, in this order (children before their parents); the
+/// last two keep the given account and its root keys.
+pub const RESET_STATEMENTS: [&str; 11] = [
+    "DELETE FROM certificate_tags",
+    "DELETE FROM certificate_references",
+    "DELETE FROM load_balancer_children",
+    "DELETE FROM load_balancers",
+    "DELETE FROM certificate_keys",
+    "DELETE FROM certificates",
+    "DELETE FROM user_certificates",
+    "DELETE FROM ram_documents",
+    "UPDATE load_balancer_generation SET value = value + 1 WHERE id = 1",
+    "DELETE FROM access_keys WHERE account_id <> $1 OR user_id IS NOT NULL",
+    "DELETE FROM accounts WHERE account_id <> $1",
+];
 
 /// All of the store's families, and whether it can take writes.
 #[async_trait]

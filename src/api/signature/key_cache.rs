@@ -39,6 +39,11 @@ impl KeyCache {
     }
 
     /// Keeps `key`, whose signature just verified.
+    /// Forgets every key (after a reset of the store).
+    pub fn clear(&self) {
+        self.keys.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
     pub fn insert(&self, access_key_id: &str, key: KnownKey) {
         let mut keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
         if keys.len() >= MAX_KEYS && !keys.contains_key(access_key_id) {

@@ -40,6 +40,11 @@ pub const TOKEN_KEY_PURPOSE: &str = "sts-token-v1";
 pub const TEMPORARY_KEY_PREFIX: &str = "STS.";
 
 impl Verifier {
+    /// Forgets the keys opened lately: the next request of each reads its key from the store.
+    pub fn forget_keys(&self) {
+        self.keys.clear();
+    }
+
     pub fn new(vault: &Vault) -> Verifier {
         Verifier {
             nonces: NonceCache::default(),

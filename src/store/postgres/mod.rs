@@ -173,6 +173,29 @@ impl AccountStore for PostgresStore {
         accounts::count(&self.client().await?).await
     }
 
+    async fn reset(&self, keep_account_id: &str, audit: AuditLine) -> Result<(), StoreError> {
+        let mut client = self.client().await?;
+        let transaction = client.transaction().await.map_err(database)?;
+        for statement in super::RESET_STATEMENTS {
+            let keep: &(dyn tokio_postgres::types::ToSql + Sync) = &keep_account_id;
+            let parameters: &[&(dyn tokio_postgres::types::ToSql + Sync)] =
+                if statement.contains("$1") {
+                    &[keep]
+                } else {
+                    &[]
+                };
+            transaction
+                .execute(statement, parameters)
+                .await
+                .map_err(database)?;
+        }
+        announce(&transaction, "load_balancers").await?;
+        announce(&transaction, "ram").await?;
+        self.commit(transaction, &audit).await?;
+        self.feed.ram_changed();
+        Ok(())
+    }
+
     async fn accounts(
         &self,
         account_id: Option<&str>,

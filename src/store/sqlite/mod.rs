@@ -213,6 +213,23 @@ impl AccountStore for SqliteStore {
         self.read(accounts::count).await
     }
 
+    async fn reset(&self, keep_account_id: &str, audit: AuditLine) -> Result<(), StoreError> {
+        let keep = keep_account_id.to_owned();
+        self.write(audit, move |db| {
+            for statement in super::RESET_STATEMENTS {
+                // SQLite reads `$1` as a parameter named "$1": bound by position like `?1`.
+                let parameters = statement.contains("$1").then_some(&keep);
+                db.execute(statement, rusqlite::params_from_iter(parameters))?;
+            }
+            Ok(())
+        })
+        .await?;
+        self.ram_epoch
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        self.load_balancers_changed.notify_one();
+        Ok(())
+    }
+
     async fn accounts(
         &self,
         account_id: Option<&str>,
