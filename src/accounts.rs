@@ -82,7 +82,18 @@ pub async fn create(
     name: &str,
     audit: &AuditRecord,
 ) -> Result<Credentials, VaultError> {
-    let created = insert(store, vault, name, audit, None).await?;
+    create_with(store, vault, name, audit, &FixedIdentity::default()).await
+}
+
+/// `create`, with what `fixed` fixes of the new account's identity.
+pub async fn create_with(
+    store: &dyn Store,
+    vault: &Vault,
+    name: &str,
+    audit: &AuditRecord,
+    fixed: &FixedIdentity,
+) -> Result<Credentials, VaultError> {
+    let created = insert(store, vault, name, audit, fixed, false).await?;
     Ok(created.expect("an account is made unless the first one was asked for"))
 }
 
@@ -95,7 +106,7 @@ pub async fn create_first(
     audit: &AuditRecord,
     fixed: &FixedIdentity,
 ) -> Result<Option<Credentials>, VaultError> {
-    insert(store, vault, name, audit, Some(fixed)).await
+    insert(store, vault, name, audit, fixed, true).await
 }
 
 /// Whether the store's first account is the one `fixed` describes: its key exists, belongs to
@@ -142,16 +153,16 @@ pub async fn check_fixed(
     Ok(Ok(()))
 }
 
-/// `first`: only as the store's first account, with what it fixes of the identity.
+/// `only_first`: only as the store's first account.
 async fn insert(
     store: &dyn Store,
     vault: &Vault,
     name: &str,
     audit: &AuditRecord,
-    first: Option<&FixedIdentity>,
+    fixed: &FixedIdentity,
+    only_first: bool,
 ) -> Result<Option<Credentials>, VaultError> {
     let mut last_error = None;
-    let fixed = first.cloned().unwrap_or_default();
     for _ in 0..ATTEMPTS {
         let created_ms = clock::unix_ms(clock::now());
         let account = Account {
@@ -187,7 +198,7 @@ async fn insert(
         record.account_id = credentials.account_id.clone();
         record.access_key_id = credentials.access_key_id.clone();
         let line = record.success(&credentials.account_id, None);
-        let inserted = if first.is_some() {
+        let inserted = if only_first {
             store.insert_first_account(account, key, line).await
         } else {
             store

@@ -48,6 +48,8 @@ pub struct ServeConfig {
     pub first_account: FixedIdentity,
     /// Serve `POST /_slbcert/reset`, asking for this bearer token.
     pub admin_token: Option<crate::crypto::Secret>,
+    /// What to make at the first start (`--seed`), read and checked.
+    pub seed: Option<Box<crate::seed::Loaded>>,
     /// Print the first account's credentials and the address as one JSON line on stdout once
     /// listening (`--ephemeral`).
     pub announce: bool,
@@ -72,6 +74,8 @@ pub enum ServeError {
     },
     #[error("--account-id/--access-key-id/--access-key-secret: {0}")]
     FixedIdentity(String),
+    #[error("--seed: {0}")]
+    Seed(String),
     #[error("cannot set up TLS: {0}")]
     Tls(#[from] crate::tls::TlsError),
     #[error("cannot start exporting the audit trail to {path}: {source}")]
@@ -88,7 +92,7 @@ pub enum ServeError {
 
 pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     let data = data_dir::open(&config.data_dir, &config.secrets, "serve").await?;
-    bootstrap_first_account(&data, &config.data_dir, &config.first_account).await?;
+    let fresh = bootstrap_first_account(&data, &config.data_dir, &config.first_account).await?;
     let DataDir {
         store,
         vault,
@@ -138,6 +142,9 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
             load_balancers: config.load_balancers.clone(),
         },
     });
+    if let Some(seed) = &config.seed {
+        plant(&state, seed, fresh).await?;
+    }
     let tls = match &config.tls {
         Some(source) => Some(tokio_rustls::TlsAcceptor::from(crate::tls::server_config(
             source,
@@ -362,6 +369,37 @@ async fn wait_for_signal() {
     }
 }
 
+/// Makes what the seed file describes on a store this start made (`fresh`); on a refusal, empties
+/// the store again but for the first account, so that the failed start leaves nothing of it.
+async fn plant(
+    state: &AppState,
+    seed: &crate::seed::Loaded,
+    fresh: bool,
+) -> Result<(), ServeError> {
+    if !fresh {
+        tracing::info!(
+            "--seed: the store already has accounts; the seed file was checked, not applied"
+        );
+        return Ok(());
+    }
+    let store_error = |error: crate::store::StoreError| ServeError::Seed(error.to_string());
+    let mut first = state.store.accounts(None, 1).await.map_err(store_error)?;
+    let Some(first) = first.pop() else {
+        return Err(ServeError::Seed("the store has no first account".into()));
+    };
+    if let Err(why) = crate::seed::apply(state, seed, &first).await {
+        let mut record = AuditRecord::new(&ids::request_id(), "Reset", "seed");
+        record.account_id = first.account_id.clone();
+        let line = record.success(&first.account_id, None);
+        if let Err(error) = state.store.reset(&first.account_id, line).await {
+            tracing::error!(%error, "--seed: cannot undo the items made before the refusal");
+        }
+        return Err(ServeError::Seed(why));
+    }
+    tracing::info!(accounts = seed.seed.accounts.len(), "--seed: made");
+    Ok(())
+}
+
 /// `{"AccountId", "AccessKeyId", "AccessKeySecret", "Endpoint", "DataDir"}` on stdout, one line,
 /// for the shell script or CI job that started this server.
 fn announce(data_dir: &Path, address: SocketAddr) -> Result<(), ServeError> {
@@ -383,16 +421,17 @@ fn announce(data_dir: &Path, address: SocketAddr) -> Result<(), ServeError> {
 
 /// On an empty store, creates a first account (with what `fixed` fixes of its identity) and
 /// writes its key pair to `DATA_DIR/credentials` (mode 0600), so that `serve` alone is enough
-/// to try the API. On a store that has accounts, a fixed identity must be among them.
+/// to try the API. On a store that has accounts, a fixed identity must be among them. Whether
+/// this start made the first account.
 async fn bootstrap_first_account(
     data: &DataDir,
     data_dir: &Path,
     fixed: &FixedIdentity,
-) -> Result<(), ServeError> {
+) -> Result<bool, ServeError> {
     let (store, vault) = (data.store.as_ref(), data.vault.as_ref());
     if store.count_accounts().await.map_err(VaultError::from)? > 0 {
         return match crate::accounts::check_fixed(store, vault, fixed).await? {
-            Ok(()) => Ok(()),
+            Ok(()) => Ok(false),
             Err(why) => Err(ServeError::FixedIdentity(why)),
         };
     }
@@ -401,7 +440,7 @@ async fn bootstrap_first_account(
         crate::accounts::create_first(store, vault, "default", &audit, fixed).await?
     else {
         // Another node sharing the database made it first: its data directory has the file.
-        return Ok(());
+        return Ok(false);
     };
     let path = data_dir.join(CREDENTIALS_FILE);
     let line = serde_json::to_string(&credentials).expect("credentials serialize");
@@ -426,5 +465,5 @@ async fn bootstrap_first_account(
         path = %path.display(),
         "created the first account; its AccessKey pair is in the credentials file"
     );
-    Ok(())
+    Ok(true)
 }

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use super::Storage;
+use crate::accounts::FixedIdentity;
 use crate::products::slb::LoadBalancerLimits;
 use crate::server::ServeConfig;
 use crate::store::load_balancers::AddressPool;
@@ -46,6 +47,11 @@ pub(super) struct ServeArgs {
     /// listening. For CI jobs and shell scripts; not with --data-dir or --database-url.
     #[arg(long, env = "SLBCERT_EPHEMERAL", conflicts_with_all = ["database_url", "data_dir"])]
     ephemeral: bool,
+    /// Make the accounts, certificates, load balancers, listeners and domain extensions of
+    /// this YAML (or .json) file at the first start, through the API's own handlers; any bad
+    /// item refuses start-up, naming it. See the README.
+    #[arg(long, env = "SLBCERT_SEED")]
+    seed: Option<PathBuf>,
     /// Serve `POST /_slbcert/reset` (empties the store but for the first account), asking for
     /// `Authorization: Bearer TOKEN`. Off unless given.
     #[arg(long, env = "SLBCERT_ADMIN_TOKEN", hide_env_values = true)]
@@ -149,6 +155,16 @@ impl ServeArgs {
             Some(text) => Some(crate::accounts::parse_access_key_secret(&text)?),
             None => None,
         };
+        let seed = match &self.seed {
+            Some(path) => Some(crate::seed::load(path).map_err(|why| format!("--seed {why}"))?),
+            None => None,
+        };
+        let from_seed = match &seed {
+            Some(seed) => seed
+                .first_identity()
+                .map_err(|why| format!("--seed: {why}"))?,
+            None => Default::default(),
+        };
         let ephemeral = match self.ephemeral {
             true => Some(Ephemeral::create()?),
             false => None,
@@ -156,7 +172,10 @@ impl ServeArgs {
         if let Some(directory) = &ephemeral {
             self.storage.data_dir = directory.0.clone();
         }
-        let served = crate::server::serve(self.config(secret)).await;
+        let mut config = self.config(secret);
+        config.first_account = merge(config.first_account, from_seed)?;
+        config.seed = seed.map(Box::new);
+        let served = crate::server::serve(config).await;
         drop(ephemeral);
         Ok(served?)
     }
@@ -201,6 +220,7 @@ impl ServeArgs {
             },
             announce: self.ephemeral,
             admin_token: self.admin_token.map(crate::crypto::Secret::new),
+            seed: None,
             http: crate::http::Limits {
                 max_connections: self.max_connections as usize,
                 shutdown_grace: std::time::Duration::from_secs(self.shutdown_grace),
@@ -209,6 +229,39 @@ impl ServeArgs {
             },
         }
     }
+}
+
+/// The first account's identity from the flags and from the seed file's first entry: each part
+/// from either, or from both if they agree.
+fn merge(flags: FixedIdentity, seed: FixedIdentity) -> Result<FixedIdentity, String> {
+    fn one<T: PartialEq>(
+        flag: Option<T>,
+        seed: Option<T>,
+        what: &str,
+    ) -> Result<Option<T>, String> {
+        match (flag, seed) {
+            (Some(a), Some(b)) if a != b => Err(format!(
+                "--{what} and the seed file's accounts[0] give different values"
+            )),
+            (Some(a), _) => Ok(Some(a)),
+            (None, b) => Ok(b),
+        }
+    }
+    Ok(FixedIdentity {
+        account_id: one(flags.account_id, seed.account_id, "account-id")?,
+        access_key_id: one(flags.access_key_id, seed.access_key_id, "access-key-id")?,
+        access_key_secret: one(
+            flags
+                .access_key_secret
+                .map(|s| s.expose().to_owned())
+                .map(zeroize::Zeroizing::new),
+            seed.access_key_secret
+                .map(|s| s.expose().to_owned())
+                .map(zeroize::Zeroizing::new),
+            "access-key-secret",
+        )?
+        .map(|text| crate::crypto::Secret::new(text.to_string())),
+    })
 }
 
 /// `--ephemeral`'s data directory: made owner-only under the temporary directory, removed

@@ -8,24 +8,20 @@ mod discover;
 
 use std::collections::HashMap;
 use std::io::Read;
-use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
-use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
 pub use discover::{Found, Layout, discover};
 
-use crate::access::{Facts, Principal};
 use crate::api::error::ApiError;
-use crate::api::params::RpcParams;
-use crate::api::signature::{Caller, Verifier};
-use crate::audit::AuditRecord;
+use crate::api::signature::Verifier;
 use crate::data_dir::DataDir;
+use crate::local::{LocalCaller, text};
+use crate::products::Limits;
 use crate::products::fields::{MAX_NAME_CHARS, is_name_char};
-use crate::products::{Context, Limits};
 use crate::store::{Account, CertificateFilter, CertificateKind, Quota, Scope, StoreError};
 
 /// Files larger than this are not certificates or keys.
@@ -248,7 +244,7 @@ struct Uploader<'a> {
     directory: crate::access::Directory,
     edit_locks: crate::products::EditLocks,
     limits: Limits,
-    caller: Caller,
+    account: Account,
 }
 
 impl<'a> Uploader<'a> {
@@ -274,13 +270,7 @@ impl<'a> Uploader<'a> {
                     .expect("a valid block"),
                 },
             },
-            caller: Caller {
-                account_id: account.account_id.clone(),
-                access_key_id: String::new(),
-                default_resource_group_id: account.default_resource_group_id.clone(),
-                account_name: account.name.clone(),
-                principal: Principal::Root,
-            },
+            account: account.clone(),
         }
     }
 
@@ -292,51 +282,28 @@ impl<'a> Uploader<'a> {
         certificate: &str,
         private_key: &str,
     ) -> Result<(String, String), ApiError> {
-        // Zeroized when dropped, as the key it holds.
-        let body = Zeroizing::new(
-            form_urlencoded::Serializer::new(String::new())
-                .append_pair("RegionId", &scope.region_id)
-                .append_pair("ServerCertificateName", name)
-                .append_pair("ServerCertificate", certificate)
-                .append_pair("PrivateKey", private_key)
-                .finish(),
-        );
-        let params = RpcParams::parse("", body.as_bytes(), None)?;
-        let action =
-            crate::dispatch::resolve(crate::products::SLB_VERSION, "UploadServerCertificate")?;
-        let mut audit = AuditRecord::new(&crate::ids::request_id(), action.name, "cli import");
-        audit.account_id = scope.account_id.clone();
-        audit.principal = self.caller.principal.label();
-        let now = crate::clock::now();
-        let facts = Facts {
-            source_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
-            current_time: now,
-            secure_transport: true,
-        };
-        let context = Context {
+        let caller = LocalCaller {
             store: self.data.store.as_ref(),
             vault: &self.data.vault,
             verifier: &self.verifier,
             directory: &self.directory,
-            facts: &facts,
-            caller: &self.caller,
-            params: &params,
-            limits: &self.limits,
-            host: "",
-            audit: &audit,
             edit_locks: &self.edit_locks,
-            health: None,
-            now,
+            limits: &self.limits,
+            source: "cli import",
         };
-        let fields: Map<String, Value> = (action.handler)(&context).await?;
-        let text = |name: &str| {
-            fields
-                .get(name)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned()
-        };
-        Ok((text("ServerCertificateId"), text("Fingerprint")))
+        let params = [
+            ("RegionId", scope.region_id.as_str()),
+            ("ServerCertificateName", name),
+            ("ServerCertificate", certificate),
+            ("PrivateKey", private_key),
+        ];
+        let fields = caller
+            .call(&self.account, "UploadServerCertificate", &params)
+            .await?;
+        Ok((
+            text(&fields, "ServerCertificateId"),
+            text(&fields, "Fingerprint"),
+        ))
     }
 }
 

@@ -1,0 +1,305 @@
+//! `serve --seed FILE`: accounts, certificates, load balancers, listeners and domain
+//! extensions made at the first start, through the actions' own handlers. The file (YAML, or
+//! JSON by its `.json` name) is read and checked before anything is made; a refusal names the
+//! item (`accounts[0].load_balancers[1].listeners[0]`) and what is wrong with it.
+//!
+//! ```yaml
+//! accounts:
+//!   - access_key_id: LTAIciFixedKey000000001     # the first account: serve's own
+//!     access_key_secret: ciFixedSecret0123456789abcdef
+//!     certificates:
+//!       - {name: web, certificate: certs/web.pem, private_key: certs/web.key}
+//!     load_balancers:
+//!       - name: shop
+//!         listeners:
+//!           - port: 443
+//!             protocol: https
+//!             backend_port: 80
+//!             certificate: web
+//!             domain_extensions: [{domain: www.example.com, certificate: web}]
+//! ```
+
+mod apply;
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+pub use apply::apply;
+
+use crate::accounts::{
+    FixedIdentity, parse_access_key_id, parse_access_key_secret, parse_account_id,
+};
+
+/// Seed files larger than this are refused: a seed is configuration, not data.
+const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Seed {
+    pub accounts: Vec<SeedAccount>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedAccount {
+    #[serde(default)]
+    pub name: String,
+    pub account_id: Option<String>,
+    pub access_key_id: Option<String>,
+    pub access_key_secret: Option<String>,
+    /// The region of this account's items that name none.
+    #[serde(default = "default_region")]
+    pub region: String,
+    #[serde(default)]
+    pub certificates: Vec<SeedCertificate>,
+    #[serde(default)]
+    pub ca_certificates: Vec<SeedCaCertificate>,
+    #[serde(default)]
+    pub load_balancers: Vec<SeedLoadBalancer>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedCertificate {
+    /// Its ServerCertificateName, and how listeners of this file name it.
+    pub name: String,
+    /// Paths to PEM files, relative to the seed file.
+    pub certificate: PathBuf,
+    pub private_key: PathBuf,
+    pub region: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedCaCertificate {
+    pub name: String,
+    pub certificate: PathBuf,
+    pub region: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedLoadBalancer {
+    pub name: String,
+    pub region: Option<String>,
+    #[serde(default)]
+    pub listeners: Vec<SeedListener>,
+    /// More CreateLoadBalancer parameters, by their API names.
+    #[serde(default)]
+    pub parameters: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedListener {
+    pub port: u16,
+    /// http, https, tcp or udp.
+    pub protocol: String,
+    pub backend_port: u16,
+    #[serde(default = "unlimited")]
+    pub bandwidth: i32,
+    /// A certificate of this file, by name (https).
+    pub certificate: Option<String>,
+    /// A CA certificate of this file, by name (https, two-way authentication).
+    pub ca_certificate: Option<String>,
+    /// Started (`running`) unless false.
+    #[serde(default = "yes")]
+    pub start: bool,
+    #[serde(default)]
+    pub domain_extensions: Vec<SeedDomainExtension>,
+    /// More Create*Listener parameters, by their API names (HealthCheck, Scheduler, …).
+    #[serde(default)]
+    pub parameters: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedDomainExtension {
+    pub domain: String,
+    pub certificate: String,
+}
+
+fn default_region() -> String {
+    "cn-hangzhou".into()
+}
+
+fn unlimited() -> i32 {
+    -1
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A seed file, read and checked, with its PEM files read.
+#[derive(Debug)]
+pub struct Loaded {
+    pub seed: Seed,
+    /// Each certificate's (and CA certificate's) files, by path as written.
+    pub files: BTreeMap<PathBuf, zeroize::Zeroizing<String>>,
+}
+
+impl Loaded {
+    /// What the first entry fixes of the first account's identity.
+    pub fn first_identity(&self) -> Result<FixedIdentity, String> {
+        match self.seed.accounts.first() {
+            Some(first) => identity(first).map_err(|why| format!("accounts[0]: {why}")),
+            None => Ok(FixedIdentity::default()),
+        }
+    }
+}
+
+/// The identity an account entry fixes.
+pub fn identity(account: &SeedAccount) -> Result<FixedIdentity, String> {
+    Ok(FixedIdentity {
+        account_id: account
+            .account_id
+            .as_deref()
+            .map(parse_account_id)
+            .transpose()?,
+        access_key_id: account
+            .access_key_id
+            .as_deref()
+            .map(parse_access_key_id)
+            .transpose()?,
+        access_key_secret: account
+            .access_key_secret
+            .as_deref()
+            .map(parse_access_key_secret)
+            .transpose()?,
+    })
+}
+
+/// Reads `path` and checks everything that can be checked before anything is made.
+pub fn load(path: &Path) -> Result<Loaded, String> {
+    let shown = path.display();
+    let text = read(path).map_err(|why| format!("{shown}: {why}"))?;
+    let is_json = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let seed: Seed = if is_json {
+        serde_json::from_str(&text).map_err(|error| format!("{shown}: {error}"))?
+    } else {
+        serde_saphyr::from_str(&text).map_err(|error| format!("{shown}: {error}"))?
+    };
+    let base = path.parent().unwrap_or(Path::new("."));
+    let mut files = BTreeMap::new();
+    check(&seed, |file: &Path| {
+        let full = base.join(file);
+        let text = read(&full).map_err(|why| format!("{}: {why}", full.display()))?;
+        files.insert(file.to_owned(), text);
+        Ok(())
+    })
+    .map_err(|why| format!("{shown}: {why}"))?;
+    Ok(Loaded { seed, files })
+}
+
+fn read(path: &Path) -> Result<zeroize::Zeroizing<String>, String> {
+    use std::io::Read;
+    let mut bytes = zeroize::Zeroizing::new(Vec::new());
+    std::fs::File::open(path)
+        .and_then(|file| file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|error| error.to_string())?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(format!("larger than {MAX_FILE_BYTES} bytes"));
+    }
+    match std::str::from_utf8(&bytes) {
+        Ok(text) => Ok(zeroize::Zeroizing::new(text.to_owned())),
+        Err(_) => Err("not UTF-8 text".into()),
+    }
+}
+
+/// The file's own consistency: identities, regions, names unique and every name a listener
+/// uses defined in its account and region; `read` gets each PEM file.
+fn check(seed: &Seed, mut read: impl FnMut(&Path) -> Result<(), String>) -> Result<(), String> {
+    let mut access_keys = HashSet::new();
+    for (a, account) in seed.accounts.iter().enumerate() {
+        let at = format!("accounts[{a}]");
+        let fixed = identity(account).map_err(|why| format!("{at}: {why}"))?;
+        if fixed.access_key_secret.is_some() && fixed.access_key_id.is_none() {
+            return Err(format!("{at}: access_key_secret needs access_key_id"));
+        }
+        if let Some(id) = &fixed.access_key_id
+            && !access_keys.insert(id.clone())
+        {
+            return Err(format!("{at}: access_key_id {id} is used twice"));
+        }
+        let region = |own: &Option<String>, item: &str| -> Result<String, String> {
+            let region = own.clone().unwrap_or_else(|| account.region.clone());
+            match crate::regions::find(&region) {
+                Some(_) => Ok(region),
+                None => Err(format!("{item}: unknown region {region:?}")),
+            }
+        };
+        let mut servers = HashSet::new();
+        for (c, certificate) in account.certificates.iter().enumerate() {
+            let item = format!("{at}.certificates[{c}]");
+            let region = region(&certificate.region, &item)?;
+            if !servers.insert((region, certificate.name.clone())) {
+                return Err(format!(
+                    "{item}: the name {:?} is used twice",
+                    certificate.name
+                ));
+            }
+            read(&certificate.certificate).map_err(|why| format!("{item}: {why}"))?;
+            read(&certificate.private_key).map_err(|why| format!("{item}: {why}"))?;
+        }
+        let mut cas = HashSet::new();
+        for (c, certificate) in account.ca_certificates.iter().enumerate() {
+            let item = format!("{at}.ca_certificates[{c}]");
+            let region = region(&certificate.region, &item)?;
+            if !cas.insert((region, certificate.name.clone())) {
+                return Err(format!(
+                    "{item}: the name {:?} is used twice",
+                    certificate.name
+                ));
+            }
+            read(&certificate.certificate).map_err(|why| format!("{item}: {why}"))?;
+        }
+        for (l, load_balancer) in account.load_balancers.iter().enumerate() {
+            let item = format!("{at}.load_balancers[{l}]");
+            let region = region(&load_balancer.region, &item)?;
+            for (n, listener) in load_balancer.listeners.iter().enumerate() {
+                let item = format!("{item}.listeners[{n}]");
+                if !["http", "https", "tcp", "udp"].contains(&listener.protocol.as_str()) {
+                    return Err(format!(
+                        "{item}: protocol {:?} is not http, https, tcp or udp",
+                        listener.protocol
+                    ));
+                }
+                let https = listener.protocol == "https";
+                let named =
+                    |name: &Option<String>, set: &HashSet<(String, String)>, what| match name {
+                        Some(name) if !https => Err(format!(
+                            "{item}: {what} {name:?} on a {} listener",
+                            listener.protocol
+                        )),
+                        Some(name) if !set.contains(&(region.clone(), name.clone())) => Err(
+                            format!("{item}: no {what} named {name:?} in {region} in this account"),
+                        ),
+                        _ => Ok(()),
+                    };
+                if https && listener.certificate.is_none() {
+                    return Err(format!("{item}: an https listener needs a certificate"));
+                }
+                named(&listener.certificate, &servers, "certificate")?;
+                named(&listener.ca_certificate, &cas, "ca_certificate")?;
+                for (d, extension) in listener.domain_extensions.iter().enumerate() {
+                    let item = format!("{item}.domain_extensions[{d}]");
+                    if !https {
+                        return Err(format!("{item}: domain extensions need an https listener"));
+                    }
+                    if !servers.contains(&(region.clone(), extension.certificate.clone())) {
+                        return Err(format!(
+                            "{item}: no certificate named {:?} in {region} in this account",
+                            extension.certificate
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
