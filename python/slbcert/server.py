@@ -78,9 +78,11 @@ class SlbcertServer(Account):
         env = dict(os.environ)
         env.pop("SLBCERT_DATABASE_URL", None)
         env.pop("SLBCERT_DATA_DIR", None)
+        # The data plane serves listeners on their load balancers' addresses: off unless asked.
+        data_plane = [] if any(a.startswith("--data-plane") for a in args) else [
+            "--data-plane", "off"]
         self.process = subprocess.Popen(
-            [self.binary, "serve", "--ephemeral", "--listen", "127.0.0.1:0",
-             "--data-plane", "off", *args],
+            [self.binary, "serve", "--ephemeral", "--listen", "127.0.0.1:0", *data_plane, *args],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             text=True, env=env)
         self._log = []
