@@ -54,9 +54,15 @@ pub fn parse_account_id(text: &str) -> Result<String, String> {
     }
 }
 
-/// An AccessKeyId: 16 to 64 letters and digits (`STS.` keys are STS's own).
+/// What an AccessKeyId or AccessKeySecret given by the operator may be: 16 to 64 letters and
+/// digits (so never an `STS.` key, which are STS's own).
+fn is_key_text(text: &str) -> bool {
+    (16..=64).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// An AccessKeyId: 16 to 64 letters and digits.
 pub fn parse_access_key_id(text: &str) -> Result<String, String> {
-    if (16..=64).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_alphanumeric()) {
+    if is_key_text(text) {
         Ok(text.to_owned())
     } else {
         Err(format!(
@@ -67,7 +73,7 @@ pub fn parse_access_key_id(text: &str) -> Result<String, String> {
 
 /// An AccessKeySecret: 16 to 64 letters and digits. The refusal does not repeat it.
 pub fn parse_access_key_secret(text: &str) -> Result<Secret, String> {
-    if (16..=64).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_alphanumeric()) {
+    if is_key_text(text) {
         Ok(Secret::new(text.to_owned()))
     } else {
         Err("the AccessKeySecret must be 16 to 64 letters and digits".into())

@@ -303,3 +303,71 @@ fn check(seed: &Seed, mut read: impl FnMut(&Path) -> Result<(), String>) -> Resu
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn checked(yaml: &str) -> Result<(), String> {
+        let seed: Seed = serde_saphyr::from_str(yaml).map_err(|error| error.to_string())?;
+        check(&seed, |_| Ok(()))
+    }
+
+    const GOOD: &str = "accounts:
+  - certificates: [{name: web, certificate: w.pem, private_key: w.key}]
+    load_balancers:
+      - name: shop
+        listeners:
+          - {port: 443, protocol: https, backend_port: 80, certificate: web,
+             domain_extensions: [{domain: a.example, certificate: web}]}
+";
+
+    #[test]
+    fn names_the_item_that_is_wrong() {
+        assert_eq!(checked(GOOD), Ok(()));
+        let cases = [
+            (
+                GOOD.replace("certificate: web,", "certificate: other,"),
+                "accounts[0].load_balancers[0].listeners[0]: no certificate named \"other\" in cn-hangzhou in this account",
+            ),
+            (
+                GOOD.replace("protocol: https", "protocol: ftp"),
+                "accounts[0].load_balancers[0].listeners[0]: protocol \"ftp\" is not http, https, tcp or udp",
+            ),
+            (
+                GOOD.replace("protocol: https", "protocol: tcp"),
+                "accounts[0].load_balancers[0].listeners[0]: certificate \"web\" on a tcp listener",
+            ),
+            (
+                GOOD.replace(
+                    "{domain: a.example, certificate: web}",
+                    "{domain: a.example, certificate: nope}",
+                ),
+                "accounts[0].load_balancers[0].listeners[0].domain_extensions[0]: no certificate named \"nope\" in cn-hangzhou in this account",
+            ),
+            (
+                GOOD.replace("  - certificates:", "  - region: mars-1\n    certificates:"),
+                "accounts[0].certificates[0]: unknown region \"mars-1\"",
+            ),
+            (
+                GOOD.replace(
+                    "  - certificates:",
+                    "  - access_key_secret: abcdefghijklmnop0123\n    certificates:",
+                ),
+                "accounts[0]: access_key_secret needs access_key_id",
+            ),
+        ];
+        for (yaml, expected) in cases {
+            assert_eq!(checked(&yaml), Err(expected.to_owned()), "{yaml}");
+        }
+        // The same name twice in one region.
+        let twice = GOOD.replace(
+            "certificates: [{name: web, certificate: w.pem, private_key: w.key}]",
+            "certificates: [{name: web, certificate: w.pem, private_key: w.key}, {name: web, certificate: w.pem, private_key: w.key}]",
+        );
+        assert_eq!(
+            checked(&twice),
+            Err("accounts[0].certificates[1]: the name \"web\" is used twice".to_owned())
+        );
+    }
+}
