@@ -5,8 +5,8 @@
 use http::StatusCode;
 
 use crate::audit::AuditRecord;
-use crate::dispatch::AppState;
 use crate::http::Response;
+use crate::state::AppState;
 
 pub const RESET: &str = "/_slbcert/reset";
 

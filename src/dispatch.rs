@@ -12,21 +12,18 @@ use std::time::Instant;
 
 use serde_json::{Map, Value};
 
-use crate::access::{Directory, authorize, throttle::Throttle};
+use crate::access::authorize;
 use crate::api::error::{AccessError, ApiError};
 use crate::api::params::RpcParams;
 use crate::api::response::{self, Format};
 use crate::api::signature::{self, Authority, SignedRequest};
 use crate::api::{self, PRODUCT_CAS, PRODUCT_RAM, PRODUCT_SLB, PRODUCT_STS};
 use crate::audit::{AuditRecord, RefusalQueue};
-use crate::crypto::Vault;
-use crate::dataplane::HealthTable;
 use crate::http::{Request, Response};
 use crate::products::{
-    CAS_VERSION, Context, EditLocks, Fields, Limits, RAM_VERSION, SLB_VERSION, STS_VERSION, cas,
-    ram, slb, sts,
+    CAS_VERSION, Context, Fields, RAM_VERSION, SLB_VERSION, STS_VERSION, cas, ram, slb, sts,
 };
-use crate::store::Store;
+use crate::state::AppState;
 use crate::{clock, ids};
 
 pub type ActionFuture<'a> = Pin<Box<dyn Future<Output = Result<Fields, ApiError>> + Send + 'a>>;
@@ -251,27 +248,6 @@ pub fn resolve(version: &str, name: &str) -> Result<Action, ApiError> {
         .iter()
         .find(|spec| spec.version == version && spec.name == name)
         .ok_or_else(|| ApiError::InvalidAction(name.to_owned()))
-}
-
-pub struct AppState {
-    pub store: Arc<dyn Store>,
-    pub vault: Arc<Vault>,
-    pub refusals: Arc<RefusalQueue>,
-    pub verifier: signature::Verifier,
-    /// Each account's RAM state, for keys' status and policies.
-    pub directory: Directory,
-    pub throttle: Throttle,
-    /// Whether the API answers over TLS (`acs:SecureTransport`).
-    pub secure_transport: bool,
-    /// Requests counted and timed for `/metrics`.
-    pub metrics: crate::metrics::Metrics,
-    pub limits: Limits,
-    pub edit_locks: EditLocks,
-    /// The data plane's health checks and what it serves, when it runs.
-    pub health: Option<Arc<HealthTable>>,
-    /// The data plane's connection counts, for `/metrics`.
-    pub traffic: Option<crate::dataplane::Traffic>,
-    pub data_plane_status: Option<Arc<crate::dataplane::StatusBoard>>,
 }
 
 /// What one request turned out to be, as far as it got.

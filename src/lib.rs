@@ -27,5 +27,6 @@ pub mod products;
 pub mod regions;
 pub mod seed;
 pub mod server;
+pub mod state;
 pub mod store;
 pub mod tls;

@@ -16,10 +16,11 @@ use crate::api::{self, signature::Verifier};
 use crate::audit::AuditRecord;
 use crate::crypto::VaultError;
 use crate::data_dir::{self, DataDir, OpenError};
-use crate::dispatch::{self, AppState};
+use crate::dispatch;
 use crate::http::{self as web, Request, Response};
 use crate::ids;
 use crate::products::Limits;
+use crate::state::AppState;
 
 pub const CREDENTIALS_FILE: &str = "credentials";
 

@@ -234,33 +234,33 @@ impl ServeArgs {
 /// The first account's identity from the flags and from the seed file's first entry: each part
 /// from either, or from both if they agree.
 fn merge(flags: FixedIdentity, seed: FixedIdentity) -> Result<FixedIdentity, String> {
-    fn one<T: PartialEq>(
+    fn one<T>(
         flag: Option<T>,
         seed: Option<T>,
         what: &str,
+        same: impl Fn(&T, &T) -> bool,
     ) -> Result<Option<T>, String> {
         match (flag, seed) {
-            (Some(a), Some(b)) if a != b => Err(format!(
+            (Some(a), Some(b)) if !same(&a, &b) => Err(format!(
                 "--{what} and the seed file's accounts[0] give different values"
             )),
-            (Some(a), _) => Ok(Some(a)),
-            (None, b) => Ok(b),
+            (flag, seed) => Ok(flag.or(seed)),
         }
     }
     Ok(FixedIdentity {
-        account_id: one(flags.account_id, seed.account_id, "account-id")?,
-        access_key_id: one(flags.access_key_id, seed.access_key_id, "access-key-id")?,
+        account_id: one(flags.account_id, seed.account_id, "account-id", String::eq)?,
+        access_key_id: one(
+            flags.access_key_id,
+            seed.access_key_id,
+            "access-key-id",
+            String::eq,
+        )?,
         access_key_secret: one(
-            flags
-                .access_key_secret
-                .map(|s| s.expose().to_owned())
-                .map(zeroize::Zeroizing::new),
-            seed.access_key_secret
-                .map(|s| s.expose().to_owned())
-                .map(zeroize::Zeroizing::new),
+            flags.access_key_secret,
+            seed.access_key_secret,
             "access-key-secret",
-        )?
-        .map(|text| crate::crypto::Secret::new(text.to_string())),
+            |a, b| a.expose() == b.expose(),
+        )?,
     })
 }
 

@@ -7,7 +7,6 @@
 mod discover;
 
 use std::collections::HashMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -19,7 +18,7 @@ pub use discover::{Found, Layout, discover};
 use crate::api::error::ApiError;
 use crate::api::signature::Verifier;
 use crate::data_dir::DataDir;
-use crate::local::{LocalCaller, text};
+use crate::local::{LocalCaller, read_text, text};
 use crate::products::Limits;
 use crate::products::fields::{MAX_NAME_CHARS, is_name_char};
 use crate::store::{Account, CertificateFilter, CertificateKind, Quota, Scope, StoreError};
@@ -198,26 +197,13 @@ fn progress_bar(length: u64) -> ProgressBar {
     bar
 }
 
-/// A file's text, or why it cannot be imported. Zeroized when dropped: it may be a key.
+/// A file's text, or why it cannot be imported.
 fn read(path: &Path) -> Result<Zeroizing<String>, Refused> {
-    let refused = |message: String| Refused {
+    read_text(path, MAX_FILE_BYTES).map_err(|message| Refused {
         path: path.to_owned(),
         code: "Unreadable".into(),
         message,
-    };
-    let mut bytes = Zeroizing::new(Vec::new());
-    std::fs::File::open(path)
-        .and_then(|file| file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
-        .map_err(|error| refused(error.to_string()))?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(refused(format!(
-            "larger than {MAX_FILE_BYTES} bytes: not a certificate or key"
-        )));
-    }
-    match std::str::from_utf8(&bytes) {
-        Ok(text) => Ok(Zeroizing::new(text.to_owned())),
-        Err(_) => Err(refused("not PEM text".into())),
-    }
+    })
 }
 
 /// The fingerprint of the first certificate in `pem`, if it has one (if not, the upload says

@@ -4,8 +4,8 @@ use std::collections::HashMap;
 
 use super::{Loaded, SeedAccount, SeedListener, identity};
 use crate::audit::AuditRecord;
-use crate::dispatch::AppState;
 use crate::local::{LocalCaller, text};
+use crate::state::AppState;
 use crate::store::Account;
 
 /// Makes every item of `loaded`; its first entry describes `first`, the store's first account

@@ -31,6 +31,7 @@ pub use apply::apply;
 use crate::accounts::{
     FixedIdentity, parse_access_key_id, parse_access_key_secret, parse_account_id,
 };
+use crate::local::read_text;
 
 /// Seed files larger than this are refused: a seed is configuration, not data.
 const MAX_FILE_BYTES: u64 = 1024 * 1024;
@@ -175,7 +176,7 @@ pub fn identity(account: &SeedAccount) -> Result<FixedIdentity, String> {
 /// Reads `path` and checks everything that can be checked before anything is made.
 pub fn load(path: &Path) -> Result<Loaded, String> {
     let shown = path.display();
-    let text = read(path).map_err(|why| format!("{shown}: {why}"))?;
+    let text = read_text(path, MAX_FILE_BYTES).map_err(|why| format!("{shown}: {why}"))?;
     let is_json = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"));
@@ -188,27 +189,13 @@ pub fn load(path: &Path) -> Result<Loaded, String> {
     let mut files = BTreeMap::new();
     check(&seed, |file: &Path| {
         let full = base.join(file);
-        let text = read(&full).map_err(|why| format!("{}: {why}", full.display()))?;
+        let text =
+            read_text(&full, MAX_FILE_BYTES).map_err(|why| format!("{}: {why}", full.display()))?;
         files.insert(file.to_owned(), text);
         Ok(())
     })
     .map_err(|why| format!("{shown}: {why}"))?;
     Ok(Loaded { seed, files })
-}
-
-fn read(path: &Path) -> Result<zeroize::Zeroizing<String>, String> {
-    use std::io::Read;
-    let mut bytes = zeroize::Zeroizing::new(Vec::new());
-    std::fs::File::open(path)
-        .and_then(|file| file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
-        .map_err(|error| error.to_string())?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(format!("larger than {MAX_FILE_BYTES} bytes"));
-    }
-    match std::str::from_utf8(&bytes) {
-        Ok(text) => Ok(zeroize::Zeroizing::new(text.to_owned())),
-        Err(_) => Err("not UTF-8 text".into()),
-    }
 }
 
 /// The file's own consistency: identities, regions, names unique and every name a listener

@@ -133,6 +133,10 @@ def test_a_bad_seed_refuses_start_up_and_names_the_item(tmp_path):
         result = refused(tmp_path, text)
         assert result.returncode != 0 and message in result.stderr, (message, result.stderr)
         assert FIRST["AccessKeySecret"] not in result.stderr
+    # The flags and the file's first account must agree.
+    result = refused(tmp_path, SEED, "--access-key-id", "LTAIsomeOtherKey0000001")
+    assert result.returncode != 0
+    assert "--access-key-id and the seed file's accounts[0] give different values" in result.stderr
 
 
 def test_a_refusal_by_the_api_undoes_what_the_seed_made(tmp_path):

@@ -31,8 +31,7 @@ use super::{
     AccessKey, AccessKeyOwner, Account, AccountStore, AuditEntry, AuditStore, Certificate,
     CertificateCount, CertificateFilter, CertificateKind, CertificateMaterial, CertificateStore,
     KeyringStore, NonceStore, Quota, Scope, SealedUpdate, SealedValue, Store, StoreError, Tag,
-    TagQuery, TagStore, TaggedResource, UsedNonce, UserCertificate, UserCertificateFilter,
-    UserCertificateStore,
+    TagQuery, TagStore, TaggedResource, UsedNonce,
 };
 use crate::audit::{AuditLine, RefusalQueue};
 use crate::store::{WriteStats, check_quota, json_list};
@@ -323,57 +322,6 @@ impl TagStore for PostgresStore {
         query: &TagQuery,
     ) -> Result<Vec<TaggedResource>, StoreError> {
         tags::list(&self.client().await?, scope, query).await
-    }
-}
-
-#[async_trait]
-impl UserCertificateStore for PostgresStore {
-    async fn insert_user_certificate(
-        &self,
-        certificate: UserCertificate,
-        material: CertificateMaterial,
-        audit: AuditLine,
-    ) -> Result<(), StoreError> {
-        let mut client = self.client().await?;
-        let transaction = client.transaction().await.map_err(database)?;
-        user_certificates::insert(&transaction, &certificate, &material).await?;
-        self.commit(transaction, &audit).await
-    }
-
-    async fn user_certificate(
-        &self,
-        account_id: &str,
-        cert_id: i64,
-    ) -> Result<Option<(UserCertificate, CertificateMaterial)>, StoreError> {
-        user_certificates::get(&self.client().await?, account_id, cert_id).await
-    }
-
-    async fn user_certificate_by_client_token(
-        &self,
-        account_id: &str,
-        client_token: &str,
-    ) -> Result<Option<i64>, StoreError> {
-        user_certificates::by_client_token(&self.client().await?, account_id, client_token).await
-    }
-
-    async fn list_user_certificates(
-        &self,
-        account_id: &str,
-        filter: &UserCertificateFilter,
-    ) -> Result<(Vec<UserCertificate>, u64), StoreError> {
-        user_certificates::list(&self.client().await?, account_id, filter).await
-    }
-
-    async fn delete_user_certificate(
-        &self,
-        account_id: &str,
-        cert_id: i64,
-        audit: AuditLine,
-    ) -> Result<(), StoreError> {
-        let mut client = self.client().await?;
-        let transaction = client.transaction().await.map_err(database)?;
-        user_certificates::delete(&transaction, account_id, cert_id).await?;
-        self.commit(transaction, &audit).await
     }
 }
 

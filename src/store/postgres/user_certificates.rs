@@ -1,13 +1,15 @@
 //! Certificates of the SSL Certificates Service, per account.
 
+use async_trait::async_trait;
 use deadpool_postgres::{GenericClient, Transaction};
 use tokio_postgres::Row;
 
-use super::{Params, column, database, json_list, unique_violation};
+use super::{Params, PostgresStore, column, database, json_list, unique_violation};
+use crate::audit::AuditLine;
 use crate::crypto::Sealed;
 use crate::store::{
-    CertificateMaterial, StoreError, UserCertificate, UserCertificateFilter, tags_from_json,
-    tags_json,
+    CertificateMaterial, StoreError, UserCertificate, UserCertificateFilter, UserCertificateStore,
+    tags_from_json, tags_json,
 };
 
 const COLUMNS: &str = "cert_id, account_id, name, resource_group_id, fingerprint, common_name, \
@@ -205,4 +207,55 @@ pub(super) async fn delete(
         return Err(StoreError::NotFound(cert_id.to_string()));
     }
     Ok(())
+}
+
+#[async_trait]
+impl UserCertificateStore for PostgresStore {
+    async fn insert_user_certificate(
+        &self,
+        certificate: UserCertificate,
+        material: CertificateMaterial,
+        audit: AuditLine,
+    ) -> Result<(), StoreError> {
+        let mut client = self.client().await?;
+        let transaction = client.transaction().await.map_err(database)?;
+        insert(&transaction, &certificate, &material).await?;
+        self.commit(transaction, &audit).await
+    }
+
+    async fn user_certificate(
+        &self,
+        account_id: &str,
+        cert_id: i64,
+    ) -> Result<Option<(UserCertificate, CertificateMaterial)>, StoreError> {
+        get(&self.client().await?, account_id, cert_id).await
+    }
+
+    async fn user_certificate_by_client_token(
+        &self,
+        account_id: &str,
+        client_token: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        by_client_token(&self.client().await?, account_id, client_token).await
+    }
+
+    async fn list_user_certificates(
+        &self,
+        account_id: &str,
+        filter: &UserCertificateFilter,
+    ) -> Result<(Vec<UserCertificate>, u64), StoreError> {
+        list(&self.client().await?, account_id, filter).await
+    }
+
+    async fn delete_user_certificate(
+        &self,
+        account_id: &str,
+        cert_id: i64,
+        audit: AuditLine,
+    ) -> Result<(), StoreError> {
+        let mut client = self.client().await?;
+        let transaction = client.transaction().await.map_err(database)?;
+        delete(&transaction, account_id, cert_id).await?;
+        self.commit(transaction, &audit).await
+    }
 }
