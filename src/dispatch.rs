@@ -2,8 +2,8 @@
 //! action, its signature, the action itself, the audit record of a refusal, the rendering.
 //!
 //! Each action is one row ([`ActionSpec`]): its name, product version, whether it writes, the
-//! parameter that names what it acts on (for the audit trail) and its handler. Dispatch, the
-//! list of mutations and the audit target all come from that row.
+//! parameters that name what it acts on and its handler. Dispatch, the list of mutations, the
+//! resources its authorization judges and the audit target all come from that row.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -13,6 +13,7 @@ use std::time::Instant;
 use serde_json::{Map, Value};
 
 use crate::access::authorize;
+use crate::access::resources::{Kind, Ref};
 use crate::api::error::{AccessError, ApiError};
 use crate::api::params::RpcParams;
 use crate::api::response::{self, Format};
@@ -40,8 +41,9 @@ pub struct ActionSpec {
     pub name: &'static str,
     pub version: &'static str,
     pub access: Access,
-    /// The parameter naming the resource acted on, for the audit record.
-    pub target: &'static str,
+    /// The parameters naming what it acts on: authorization judges each resource they name
+    /// (see [`crate::access::resources`]); the first names the audit record's target.
+    pub refs: &'static [Ref],
     pub handler: Handler,
 }
 
@@ -55,16 +57,25 @@ impl ActionSpec {
     pub fn is_mutating(&self) -> bool {
         self.access == Access::Write
     }
+
+    /// What the audit record names as acted on: the first ID the first reference names.
+    pub fn audit_target(&self, params: &RpcParams) -> String {
+        self.refs
+            .first()
+            .and_then(|first| first.first_id(params))
+            .unwrap_or_default()
+            .to_owned()
+    }
 }
 
-/// `row!(Name, VERSION, Read|Write, "TargetParameter", path::to::handler)`.
+/// `row!(Name, VERSION, Read|Write, [REFS], path::to::handler)`.
 macro_rules! row {
-    ($name:ident, $version:expr, $access:ident, $target:expr, $handler:path) => {
+    ($name:ident, $version:expr, $access:ident, [$($refs:expr),*], $handler:path) => {
         ActionSpec {
             name: stringify!($name),
             version: $version,
             access: Access::$access,
-            target: $target,
+            refs: &[$($refs),*],
             handler: |context| Box::pin($handler(context)),
         }
     };
@@ -81,124 +92,133 @@ const SLB: &str = SLB_VERSION;
 const CAS: &str = CAS_VERSION;
 const RAM: &str = RAM_VERSION;
 const STS: &str = STS_VERSION;
-const LB: &str = "LoadBalancerId";
-const USER: &str = "UserName";
-const GROUP: &str = "GroupName";
-const POLICY: &str = "PolicyName";
-const ROLE: &str = "RoleName";
+const LB: Ref = Ref::new("LoadBalancerId", Kind::LoadBalancer);
+const DOMAIN: Ref = Ref::new("DomainExtensionId", Kind::DomainExtension);
+const VSG: Ref = Ref::new("VServerGroupId", Kind::VServerGroup);
+const CERT: Ref = Ref::new("ServerCertificateId", Kind::ServerCertificate);
+const CA_CERT: Ref = Ref::new("CACertificateId", Kind::CaCertificate);
+const TAGGED: Ref = Ref::new("ResourceId", Kind::Tagged);
+/// An SSL Certificates Service certificate, in its own actions and in SLB's uploads from it.
+const CAS_CERT: Ref = Ref::new("CertId", Kind::UserCertificate);
+const FROM_CAS: Ref = Ref::new("AliCloudCertificateId", Kind::UserCertificate);
+const USER: Ref = Ref::new("UserName", Kind::RamUser);
+const GROUP: Ref = Ref::new("GroupName", Kind::RamGroup);
+const POLICY: Ref = Ref::new("PolicyName", Kind::RamPolicy);
+const ROLE: Ref = Ref::new("RoleName", Kind::RamRole);
+const ROLE_ARN: Ref = Ref::new("RoleArn", Kind::RoleArn);
 
 #[rustfmt::skip]
 pub static ACTIONS: &[ActionSpec] = &[
     // SLB: certificates.
-    row!(UploadServerCertificate, SLB, Write, "ServerCertificateId", server::upload),
-    row!(DescribeServerCertificates, SLB, Read, "ServerCertificateId", server::describe),
-    row!(DeleteServerCertificate, SLB, Write, "ServerCertificateId", server::delete),
-    row!(SetServerCertificateName, SLB, Write, "ServerCertificateId", server::rename),
-    row!(UploadCACertificate, SLB, Write, "CACertificateId", ca::upload),
-    row!(DescribeCACertificates, SLB, Read, "CACertificateId", ca::describe),
-    row!(DeleteCACertificate, SLB, Write, "CACertificateId", ca::delete),
-    row!(SetCACertificateName, SLB, Write, "CACertificateId", ca::rename),
+    row!(UploadServerCertificate, SLB, Write, [CERT, FROM_CAS], server::upload),
+    row!(DescribeServerCertificates, SLB, Read, [CERT], server::describe),
+    row!(DeleteServerCertificate, SLB, Write, [CERT], server::delete),
+    row!(SetServerCertificateName, SLB, Write, [CERT], server::rename),
+    row!(UploadCACertificate, SLB, Write, [CA_CERT], ca::upload),
+    row!(DescribeCACertificates, SLB, Read, [CA_CERT], ca::describe),
+    row!(DeleteCACertificate, SLB, Write, [CA_CERT], ca::delete),
+    row!(SetCACertificateName, SLB, Write, [CA_CERT], ca::rename),
     // SLB: tags and regions.
-    row!(TagResources, SLB, Write, "ResourceId.1", tags::tag),
-    row!(UntagResources, SLB, Write, "ResourceId.1", tags::untag),
-    row!(ListTagResources, SLB, Read, "ResourceId.1", tags::list),
-    row!(DescribeRegions, SLB, Read, "RegionId", regions::describe),
+    row!(TagResources, SLB, Write, [TAGGED], tags::tag),
+    row!(UntagResources, SLB, Write, [TAGGED], tags::untag),
+    row!(ListTagResources, SLB, Read, [TAGGED], tags::list),
+    row!(DescribeRegions, SLB, Read, [], regions::describe),
     // SLB: load balancers.
-    row!(CreateLoadBalancer, SLB, Write, LB, lbs::create),
-    row!(DescribeLoadBalancers, SLB, Read, LB, lbs::describe),
-    row!(DescribeLoadBalancerAttribute, SLB, Read, LB, lbs::attribute),
-    row!(DeleteLoadBalancer, SLB, Write, LB, lbs::delete),
-    row!(SetLoadBalancerName, SLB, Write, LB, lbs::set_name),
-    row!(SetLoadBalancerStatus, SLB, Write, LB, lbs::set_status),
-    row!(SetLoadBalancerDeleteProtection, SLB, Write, LB, lbs::set_delete_protection),
-    row!(ModifyLoadBalancerInstanceSpec, SLB, Write, LB, lbs::modify_spec),
+    row!(CreateLoadBalancer, SLB, Write, [LB], lbs::create),
+    row!(DescribeLoadBalancers, SLB, Read, [LB], lbs::describe),
+    row!(DescribeLoadBalancerAttribute, SLB, Read, [LB], lbs::attribute),
+    row!(DeleteLoadBalancer, SLB, Write, [LB], lbs::delete),
+    row!(SetLoadBalancerName, SLB, Write, [LB], lbs::set_name),
+    row!(SetLoadBalancerStatus, SLB, Write, [LB], lbs::set_status),
+    row!(SetLoadBalancerDeleteProtection, SLB, Write, [LB], lbs::set_delete_protection),
+    row!(ModifyLoadBalancerInstanceSpec, SLB, Write, [LB], lbs::modify_spec),
     // SLB: listeners.
-    row!(CreateLoadBalancerHTTPSListener, SLB, Write, LB, listeners::create_https),
-    row!(CreateLoadBalancerHTTPListener, SLB, Write, LB, listeners::create_http),
-    row!(CreateLoadBalancerTCPListener, SLB, Write, LB, listeners::create_tcp),
-    row!(CreateLoadBalancerUDPListener, SLB, Write, LB, listeners::create_udp),
-    row!(SetLoadBalancerHTTPSListenerAttribute, SLB, Write, LB, listeners::set_https),
-    row!(SetLoadBalancerHTTPListenerAttribute, SLB, Write, LB, listeners::set_http),
-    row!(SetLoadBalancerTCPListenerAttribute, SLB, Write, LB, listeners::set_tcp),
-    row!(SetLoadBalancerUDPListenerAttribute, SLB, Write, LB, listeners::set_udp),
-    row!(DescribeLoadBalancerHTTPSListenerAttribute, SLB, Read, LB, listeners::describe_https),
-    row!(DescribeLoadBalancerHTTPListenerAttribute, SLB, Read, LB, listeners::describe_http),
-    row!(DescribeLoadBalancerTCPListenerAttribute, SLB, Read, LB, listeners::describe_tcp),
-    row!(DescribeLoadBalancerUDPListenerAttribute, SLB, Read, LB, listeners::describe_udp),
-    row!(StartLoadBalancerListener, SLB, Write, LB, listeners::start),
-    row!(StopLoadBalancerListener, SLB, Write, LB, listeners::stop),
-    row!(DeleteLoadBalancerListener, SLB, Write, LB, listeners::delete),
-    row!(DescribeLoadBalancerListeners, SLB, Read, "LoadBalancerId.1", listeners::list),
+    row!(CreateLoadBalancerHTTPSListener, SLB, Write, [LB, CERT, CA_CERT, VSG], listeners::create_https),
+    row!(CreateLoadBalancerHTTPListener, SLB, Write, [LB, VSG], listeners::create_http),
+    row!(CreateLoadBalancerTCPListener, SLB, Write, [LB, VSG], listeners::create_tcp),
+    row!(CreateLoadBalancerUDPListener, SLB, Write, [LB, VSG], listeners::create_udp),
+    row!(SetLoadBalancerHTTPSListenerAttribute, SLB, Write, [LB, CERT, CA_CERT, VSG], listeners::set_https),
+    row!(SetLoadBalancerHTTPListenerAttribute, SLB, Write, [LB, VSG], listeners::set_http),
+    row!(SetLoadBalancerTCPListenerAttribute, SLB, Write, [LB, VSG], listeners::set_tcp),
+    row!(SetLoadBalancerUDPListenerAttribute, SLB, Write, [LB, VSG], listeners::set_udp),
+    row!(DescribeLoadBalancerHTTPSListenerAttribute, SLB, Read, [LB], listeners::describe_https),
+    row!(DescribeLoadBalancerHTTPListenerAttribute, SLB, Read, [LB], listeners::describe_http),
+    row!(DescribeLoadBalancerTCPListenerAttribute, SLB, Read, [LB], listeners::describe_tcp),
+    row!(DescribeLoadBalancerUDPListenerAttribute, SLB, Read, [LB], listeners::describe_udp),
+    row!(StartLoadBalancerListener, SLB, Write, [LB], listeners::start),
+    row!(StopLoadBalancerListener, SLB, Write, [LB], listeners::stop),
+    row!(DeleteLoadBalancerListener, SLB, Write, [LB], listeners::delete),
+    row!(DescribeLoadBalancerListeners, SLB, Read, [LB], listeners::list),
     // SLB: domain extensions.
-    row!(CreateDomainExtension, SLB, Write, LB, domains::create),
-    row!(DescribeDomainExtensions, SLB, Read, LB, domains::describe),
-    row!(DescribeDomainExtensionAttribute, SLB, Read, "DomainExtensionId", domains::attribute),
-    row!(SetDomainExtensionAttribute, SLB, Write, "DomainExtensionId", domains::set),
-    row!(DeleteDomainExtension, SLB, Write, "DomainExtensionId", domains::delete),
+    row!(CreateDomainExtension, SLB, Write, [LB, CERT], domains::create),
+    row!(DescribeDomainExtensions, SLB, Read, [LB, DOMAIN], domains::describe),
+    row!(DescribeDomainExtensionAttribute, SLB, Read, [DOMAIN], domains::attribute),
+    row!(SetDomainExtensionAttribute, SLB, Write, [DOMAIN, CERT], domains::set),
+    row!(DeleteDomainExtension, SLB, Write, [DOMAIN], domains::delete),
     // SLB: backend servers and VServer groups.
-    row!(AddBackendServers, SLB, Write, LB, backends::add),
-    row!(RemoveBackendServers, SLB, Write, LB, backends::remove),
-    row!(SetBackendServers, SLB, Write, LB, backends::set),
-    row!(DescribeHealthStatus, SLB, Read, LB, backends::health),
-    row!(CreateVServerGroup, SLB, Write, LB, groups::create),
-    row!(DescribeVServerGroups, SLB, Read, LB, groups::describe),
-    row!(DescribeVServerGroupAttribute, SLB, Read, "VServerGroupId", groups::attribute),
-    row!(SetVServerGroupAttribute, SLB, Write, "VServerGroupId", groups::set),
-    row!(DeleteVServerGroup, SLB, Write, "VServerGroupId", groups::delete),
-    row!(AddVServerGroupBackendServers, SLB, Write, "VServerGroupId", groups::add_servers),
-    row!(RemoveVServerGroupBackendServers, SLB, Write, "VServerGroupId", groups::remove_servers),
+    row!(AddBackendServers, SLB, Write, [LB], backends::add),
+    row!(RemoveBackendServers, SLB, Write, [LB], backends::remove),
+    row!(SetBackendServers, SLB, Write, [LB], backends::set),
+    row!(DescribeHealthStatus, SLB, Read, [LB], backends::health),
+    row!(CreateVServerGroup, SLB, Write, [LB], groups::create),
+    row!(DescribeVServerGroups, SLB, Read, [LB], groups::describe),
+    row!(DescribeVServerGroupAttribute, SLB, Read, [VSG], groups::attribute),
+    row!(SetVServerGroupAttribute, SLB, Write, [VSG], groups::set),
+    row!(DeleteVServerGroup, SLB, Write, [VSG], groups::delete),
+    row!(AddVServerGroupBackendServers, SLB, Write, [VSG], groups::add_servers),
+    row!(RemoveVServerGroupBackendServers, SLB, Write, [VSG], groups::remove_servers),
     // SSL Certificates Service.
-    row!(UploadUserCertificate, CAS, Write, "CertId", user::upload),
-    row!(GetUserCertificateDetail, CAS, Read, "CertId", user::detail),
-    row!(ListUserCertificateOrder, CAS, Read, "CertId", user::list),
-    row!(DeleteUserCertificate, CAS, Write, "CertId", user::delete),
+    row!(UploadUserCertificate, CAS, Write, [CAS_CERT], user::upload),
+    row!(GetUserCertificateDetail, CAS, Read, [CAS_CERT], user::detail),
+    row!(ListUserCertificateOrder, CAS, Read, [CAS_CERT], user::list),
+    row!(DeleteUserCertificate, CAS, Write, [CAS_CERT], user::delete),
     // RAM: users and their AccessKeys.
-    row!(CreateUser, RAM, Write, USER, users::create),
-    row!(GetUser, RAM, Read, USER, users::get),
-    row!(ListUsers, RAM, Read, USER, users::list),
-    row!(UpdateUser, RAM, Write, USER, users::update),
-    row!(DeleteUser, RAM, Write, USER, users::delete),
-    row!(CreateAccessKey, RAM, Write, USER, access_keys::create),
-    row!(ListAccessKeys, RAM, Read, USER, access_keys::list),
-    row!(UpdateAccessKey, RAM, Write, USER, access_keys::update),
-    row!(DeleteAccessKey, RAM, Write, USER, access_keys::delete),
+    row!(CreateUser, RAM, Write, [USER], users::create),
+    row!(GetUser, RAM, Read, [USER], users::get),
+    row!(ListUsers, RAM, Read, [USER], users::list),
+    row!(UpdateUser, RAM, Write, [USER], users::update),
+    row!(DeleteUser, RAM, Write, [USER], users::delete),
+    row!(CreateAccessKey, RAM, Write, [USER], access_keys::create),
+    row!(ListAccessKeys, RAM, Read, [USER], access_keys::list),
+    row!(UpdateAccessKey, RAM, Write, [USER], access_keys::update),
+    row!(DeleteAccessKey, RAM, Write, [USER], access_keys::delete),
     // RAM: policies and their versions.
-    row!(CreatePolicy, RAM, Write, POLICY, policies::create),
-    row!(GetPolicy, RAM, Read, POLICY, policies::get),
-    row!(ListPolicies, RAM, Read, POLICY, policies::list),
-    row!(DeletePolicy, RAM, Write, POLICY, policies::delete),
-    row!(CreatePolicyVersion, RAM, Write, POLICY, policies::create_version),
-    row!(GetPolicyVersion, RAM, Read, POLICY, policies::get_version),
-    row!(ListPolicyVersions, RAM, Read, POLICY, policies::list_versions),
-    row!(DeletePolicyVersion, RAM, Write, POLICY, policies::delete_version),
-    row!(SetDefaultPolicyVersion, RAM, Write, POLICY, policies::set_default_version),
+    row!(CreatePolicy, RAM, Write, [POLICY], policies::create),
+    row!(GetPolicy, RAM, Read, [POLICY], policies::get),
+    row!(ListPolicies, RAM, Read, [POLICY], policies::list),
+    row!(DeletePolicy, RAM, Write, [POLICY], policies::delete),
+    row!(CreatePolicyVersion, RAM, Write, [POLICY], policies::create_version),
+    row!(GetPolicyVersion, RAM, Read, [POLICY], policies::get_version),
+    row!(ListPolicyVersions, RAM, Read, [POLICY], policies::list_versions),
+    row!(DeletePolicyVersion, RAM, Write, [POLICY], policies::delete_version),
+    row!(SetDefaultPolicyVersion, RAM, Write, [POLICY], policies::set_default_version),
     // RAM: who has which policy.
-    row!(AttachPolicyToUser, RAM, Write, USER, attachments::attach_to_user),
-    row!(DetachPolicyFromUser, RAM, Write, USER, attachments::detach_from_user),
-    row!(ListPoliciesForUser, RAM, Read, USER, attachments::list_for_user),
-    row!(AttachPolicyToGroup, RAM, Write, GROUP, attachments::attach_to_group),
-    row!(DetachPolicyFromGroup, RAM, Write, GROUP, attachments::detach_from_group),
-    row!(ListPoliciesForGroup, RAM, Read, GROUP, attachments::list_for_group),
-    row!(AttachPolicyToRole, RAM, Write, ROLE, attachments::attach_to_role),
-    row!(DetachPolicyFromRole, RAM, Write, ROLE, attachments::detach_from_role),
-    row!(ListPoliciesForRole, RAM, Read, ROLE, attachments::list_for_role),
+    row!(AttachPolicyToUser, RAM, Write, [USER], attachments::attach_to_user),
+    row!(DetachPolicyFromUser, RAM, Write, [USER], attachments::detach_from_user),
+    row!(ListPoliciesForUser, RAM, Read, [USER], attachments::list_for_user),
+    row!(AttachPolicyToGroup, RAM, Write, [GROUP], attachments::attach_to_group),
+    row!(DetachPolicyFromGroup, RAM, Write, [GROUP], attachments::detach_from_group),
+    row!(ListPoliciesForGroup, RAM, Read, [GROUP], attachments::list_for_group),
+    row!(AttachPolicyToRole, RAM, Write, [ROLE], attachments::attach_to_role),
+    row!(DetachPolicyFromRole, RAM, Write, [ROLE], attachments::detach_from_role),
+    row!(ListPoliciesForRole, RAM, Read, [ROLE], attachments::list_for_role),
     // RAM: groups.
-    row!(CreateGroup, RAM, Write, GROUP, ram_groups::create),
-    row!(GetGroup, RAM, Read, GROUP, ram_groups::get),
-    row!(ListGroups, RAM, Read, GROUP, ram_groups::list),
-    row!(DeleteGroup, RAM, Write, GROUP, ram_groups::delete),
-    row!(AddUserToGroup, RAM, Write, GROUP, ram_groups::add_user),
-    row!(RemoveUserFromGroup, RAM, Write, GROUP, ram_groups::remove_user),
-    row!(ListGroupsForUser, RAM, Read, USER, ram_groups::list_for_user),
-    row!(ListUsersForGroup, RAM, Read, GROUP, ram_groups::list_users),
+    row!(CreateGroup, RAM, Write, [GROUP], ram_groups::create),
+    row!(GetGroup, RAM, Read, [GROUP], ram_groups::get),
+    row!(ListGroups, RAM, Read, [GROUP], ram_groups::list),
+    row!(DeleteGroup, RAM, Write, [GROUP], ram_groups::delete),
+    row!(AddUserToGroup, RAM, Write, [GROUP], ram_groups::add_user),
+    row!(RemoveUserFromGroup, RAM, Write, [GROUP], ram_groups::remove_user),
+    row!(ListGroupsForUser, RAM, Read, [USER], ram_groups::list_for_user),
+    row!(ListUsersForGroup, RAM, Read, [GROUP], ram_groups::list_users),
     // RAM: roles.
-    row!(CreateRole, RAM, Write, ROLE, roles::create),
-    row!(GetRole, RAM, Read, ROLE, roles::get),
-    row!(ListRoles, RAM, Read, ROLE, roles::list),
-    row!(DeleteRole, RAM, Write, ROLE, roles::delete),
+    row!(CreateRole, RAM, Write, [ROLE], roles::create),
+    row!(GetRole, RAM, Read, [ROLE], roles::get),
+    row!(ListRoles, RAM, Read, [ROLE], roles::list),
+    row!(DeleteRole, RAM, Write, [ROLE], roles::delete),
     // STS.
-    row!(AssumeRole, STS, Write, "RoleArn", sts::assume_role),
-    row!(GetCallerIdentity, STS, Read, "RoleArn", sts::caller_identity),
+    row!(AssumeRole, STS, Write, [ROLE_ARN], sts::assume_role),
+    row!(GetCallerIdentity, STS, Read, [], sts::caller_identity),
 ];
 
 /// A product this endpoint serves, told apart by version.
@@ -381,10 +401,7 @@ async fn process(state: &AppState, request: &Request, request_id: &str) -> Outco
     };
     let mut audit = AuditRecord::new(request_id, action.name, &request.peer.to_string());
     audit.access_key_id = api::claimed_access_key(&request.headers, &params);
-    audit.resource_id = params
-        .non_empty(action.target)
-        .unwrap_or_default()
-        .to_owned();
+    audit.resource_id = action.audit_target(&params);
     outcome.action = Some(action);
     outcome.result = authenticated_run(state, request, &params, action, &mut audit).await;
     outcome.audit = Some(audit);
@@ -428,13 +445,18 @@ async fn authenticated_run(
         // Every action's version is a product's (the table test checks it).
         service: product(action.version).map_or("slb", |product| product.service),
         action: action.name,
-        target: action.target,
+        refs: action.refs,
     };
     let ram = state
         .directory
         .for_caller(state.store.as_ref(), &caller)
         .await?;
-    authorize::authorize(ram.as_deref(), &operation, params, &caller, &facts)?;
+    let lookup = authorize::Lookup {
+        store: state.store.as_ref(),
+        params,
+        host: api::host_id(&request.headers),
+    };
+    authorize::authorize(ram.as_deref(), &operation, &lookup, &caller, &facts).await?;
     let context = Context {
         store: state.store.as_ref(),
         vault: &state.vault,
@@ -488,7 +510,6 @@ mod tests {
                 .iter()
                 .any(|p| spec.name.starts_with(p));
             assert_eq!(spec.access == Access::Read, reads, "{spec:?}");
-            assert!(!spec.target.is_empty());
             assert!(product(spec.version).is_some(), "{spec:?}");
         }
     }

@@ -57,10 +57,7 @@ impl LocalCaller<'_> {
         let mut audit = AuditRecord::new(&crate::ids::request_id(), action.name, self.source);
         audit.account_id = account.account_id.clone();
         audit.principal = caller.principal.label();
-        audit.resource_id = params
-            .non_empty(action.target)
-            .unwrap_or_default()
-            .to_owned();
+        audit.resource_id = action.audit_target(&params);
         let now = crate::clock::now();
         let facts = Facts {
             source_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),

@@ -294,6 +294,27 @@ pub fn find(id: &str) -> Option<&'static Region> {
     REGIONS.iter().find(|region| region.id == id)
 }
 
+/// Where clients that send no RegionId and no regional host name are taken to be.
+pub const DEFAULT_REGION: &str = "cn-hangzhou";
+
+/// The region a request is about: `RegionId` if given (and known); else the region of a
+/// regional host name (`slb.<region>.aliyuncs.com`); else [`DEFAULT_REGION`]. Handlers whose
+/// clients leave RegionId out use it, and so does authorization, so both judge one region.
+pub fn of_request(
+    region_id: Option<&str>,
+    host: &str,
+) -> Result<&'static Region, crate::api::error::ApiError> {
+    if let Some(id) = region_id {
+        return find(id).ok_or_else(|| crate::api::error::ApiError::InvalidRegionId(id.to_owned()));
+    }
+    let host = host.split(':').next().unwrap_or_default();
+    let from_host = host
+        .strip_prefix("slb.")
+        .and_then(|rest| rest.strip_suffix(".aliyuncs.com"))
+        .and_then(find);
+    Ok(from_host.unwrap_or_else(|| find(DEFAULT_REGION).expect("a known region")))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -3,7 +3,8 @@
 //! every resource it names.
 
 use super::policy::{Decision, Request};
-use super::{AccountRam, Facts, Principal, resources};
+use super::resources::{self, Ref, Subject};
+use super::{AccountRam, Facts, Principal};
 use crate::api::error::{AccessError, ApiError};
 use crate::api::params::RpcParams;
 use crate::api::signature::Caller;
@@ -13,8 +14,15 @@ pub struct Operation<'a> {
     /// `slb`, `yundun-cert`, `ram`, `sts`.
     pub service: &'a str,
     pub action: &'a str,
-    /// The parameter naming what it acts on (the action table's target).
-    pub target: &'a str,
+    /// The parameters naming what it acts on (the action table's row).
+    pub refs: &'a [Ref],
+}
+
+/// What resolving a request's resources may read.
+pub struct Lookup<'a> {
+    pub store: &'a dyn crate::store::Store,
+    pub params: &'a RpcParams,
+    pub host: &'a str,
 }
 
 /// `OwnerId`, `ResourceOwnerId`, `OwnerAccount` and `ResourceOwnerAccount`, which every
@@ -38,13 +46,13 @@ pub fn check_owner(params: &RpcParams, caller: &Caller) -> Result<(), ApiError> 
     Ok(())
 }
 
-/// Whether the caller may do `operation` on every resource it names. The account's own key
-/// may do everything (`ram` is `None` for it: nothing was read), and anyone may ask who they
-/// are.
-pub fn authorize(
+/// Whether the caller may do `operation` on every resource it acts on, as
+/// [`resources::resolve`] finds them. The account's own key may do everything (`ram` is `None`
+/// for it: nothing was read), and anyone may ask who they are.
+pub async fn authorize(
     ram: Option<&AccountRam>,
     operation: &Operation<'_>,
-    params: &RpcParams,
+    lookup: &Lookup<'_>,
     caller: &Caller,
     facts: &Facts,
 ) -> Result<(), ApiError> {
@@ -55,16 +63,24 @@ pub fn authorize(
     let Some(ram) = ram else {
         return Err(AccessError::Forbidden.into());
     };
-    let qualified = format!("{}:{}", operation.service, operation.action);
-    for resource in resources::arns(
+    let subject = Subject {
+        store: lookup.store,
+        params: lookup.params,
+        account_id: &caller.account_id,
+        host: lookup.host,
+        ram: &ram.state,
+    };
+    let needs = resources::resolve(
+        &subject,
         operation.service,
-        operation.target,
-        params,
-        &caller.account_id,
-    ) {
+        operation.action,
+        operation.refs,
+    )
+    .await?;
+    for need in &needs {
         let request = Request {
-            action: &qualified,
-            resource: &resource,
+            action: &need.action,
+            resource: &need.resource,
             facts,
         };
         if ram.decide(&caller.principal, &request) != Decision::Allow {

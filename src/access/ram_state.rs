@@ -181,12 +181,17 @@ impl RamState {
         self.policies.iter_mut().find(|policy| policy.name == name)
     }
 
+    /// Role names are matched ignoring case, as RAM does (so they are unique ignoring case).
     pub fn role(&self, name: &str) -> Option<&Role> {
-        self.roles.iter().find(|role| role.name == name)
+        self.roles
+            .iter()
+            .find(|role| role.name.eq_ignore_ascii_case(name))
     }
 
     pub fn role_mut(&mut self, name: &str) -> Option<&mut Role> {
-        self.roles.iter_mut().find(|role| role.name == name)
+        self.roles
+            .iter_mut()
+            .find(|role| role.name.eq_ignore_ascii_case(name))
     }
 
     pub fn role_by_id(&self, id: &str) -> Option<&Role> {

@@ -192,6 +192,53 @@ impl RpcParams {
         self.non_empty(name).ok_or(ApiError::MissingParameter(name))
     }
 
+    /// `Prefix.N` (N = 1, 2, ...) in index order, gaps allowed (`ResourceId.1`, `ResourceId.3`);
+    /// empty values are skipped (some SDKs send them). `Prefix.01` is index 1, so it and
+    /// `Prefix.1` together are refused: one of them would otherwise go unseen by a check.
+    pub fn indexed(&self, prefix: &str) -> Result<Vec<&str>, ApiError> {
+        let mut items = std::collections::BTreeMap::new();
+        for (name, value) in self.all() {
+            let Some(index) = name
+                .strip_prefix(prefix)
+                .and_then(|rest| rest.strip_prefix('.'))
+            else {
+                continue;
+            };
+            let index = list_index(name, index)?;
+            if items.insert(index, value.as_str()).is_some() {
+                return Err(ApiError::InvalidParameter(format!(
+                    "The parameter {prefix}.{index} is given more than once (as {name} too)."
+                )));
+            }
+        }
+        Ok(items
+            .into_values()
+            .filter(|value| !value.is_empty())
+            .collect())
+    }
+
+    /// Every ID a list parameter names, in each form clients send: `Name.N` (indexed, see
+    /// [`Self::indexed`]), and `Name` as a JSON array (certd) or a comma-separated list. The
+    /// handlers and the authorization of a request read a list through this one function, so
+    /// that both see the same IDs.
+    pub fn ids(&self, name: &str) -> Result<Vec<&str>, ApiError> {
+        let mut ids = self.indexed(name)?;
+        let Some(plain) = self.non_empty(name) else {
+            return Ok(ids);
+        };
+        if plain.trim_start().starts_with('[') {
+            let list: Vec<&str> = serde_json::from_str(plain).map_err(|_| {
+                ApiError::InvalidParameter(format!(
+                    "The specified {name} is not a JSON array of strings."
+                ))
+            })?;
+            ids.extend(list.into_iter().map(str::trim).filter(|id| !id.is_empty()));
+        } else {
+            ids.extend(plain.split(',').map(str::trim).filter(|id| !id.is_empty()));
+        }
+        Ok(ids)
+    }
+
     /// The first non-empty parameter whose name starts with `prefix` (e.g. `Tag.`).
     pub fn first_with_prefix(&self, prefix: &str) -> Option<&str> {
         self.all()
@@ -207,6 +254,19 @@ impl Drop for RpcParams {
             zeroize::Zeroize::zeroize(value);
         }
     }
+}
+
+/// The N of a `Prefix.N` parameter: a whole number from 1.
+pub fn list_index(name: &str, index: &str) -> Result<usize, ApiError> {
+    index
+        .parse::<usize>()
+        .ok()
+        .filter(|n| *n >= 1 && index.bytes().all(|b| b.is_ascii_digit()))
+        .ok_or_else(|| {
+            ApiError::InvalidParameter(format!(
+                "The parameter name {name} is not valid: N must be 1 or more."
+            ))
+        })
 }
 
 fn is_form(content_type: &str) -> bool {
@@ -268,6 +328,38 @@ mod tests {
         assert!(RpcParams::parse(&name, b"", None).is_err());
         let many: Vec<String> = (0..=MAX_PARAMETERS).map(|n| format!("P{n}=1")).collect();
         assert!(RpcParams::parse(&many.join("&"), b"", None).is_err());
+    }
+
+    #[test]
+    fn lists_are_read_in_every_form() {
+        let ids = |query: &str| {
+            RpcParams::parse(query, b"", None)
+                .unwrap()
+                .ids("LoadBalancerId")
+                .map(|ids| ids.join(" "))
+        };
+        assert_eq!(ids("LoadBalancerId.3=c&LoadBalancerId.1=a").unwrap(), "a c");
+        assert_eq!(
+            ids("LoadBalancerId.02=b&LoadBalancerId.1=a").unwrap(),
+            "a b"
+        );
+        assert_eq!(ids("LoadBalancerId=a,%20b,,c").unwrap(), "a b c");
+        assert_eq!(ids("LoadBalancerId=%5B%22a%22,%22b%22%5D").unwrap(), "a b");
+        assert_eq!(ids("LoadBalancerId.1=a&LoadBalancerId=b").unwrap(), "a b");
+        assert_eq!(ids("LoadBalancerId.1=").unwrap(), "");
+        for refused in [
+            "LoadBalancerId.1=a&LoadBalancerId.01=b",
+            "LoadBalancerId.0=a",
+            "LoadBalancerId.x=a",
+            "LoadBalancerId.%2B1=a",
+            "LoadBalancerId=%5B1%5D",
+        ] {
+            assert_eq!(
+                ids(refused).unwrap_err().code(),
+                "InvalidParameter",
+                "{refused}"
+            );
+        }
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::api::error::ApiError;
-use crate::api::params::RpcParams;
+use crate::api::params::{RpcParams, list_index};
 use crate::regions::{self, Region};
 use crate::store::{Tag, TagFilter};
 
@@ -86,25 +86,16 @@ pub fn resource_group(params: &RpcParams) -> Result<Option<String>, ApiError> {
     Ok(Some(group.to_owned()))
 }
 
-/// A comma-separated list of IDs (Describe's `ServerCertificateId`, `CACertificateId`).
+/// A list of IDs in any of its forms ([`RpcParams::ids`]), at most `max` of them.
 pub fn id_list(params: &RpcParams, parameter: &str, max: usize) -> Result<Vec<String>, ApiError> {
-    let ids: Vec<String> = params
-        .non_empty(parameter)
-        .map(|list| {
-            list.split(',')
-                .map(str::trim)
-                .filter(|id| !id.is_empty())
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default();
+    let ids = params.ids(parameter)?;
     if ids.len() > max {
         return Err(ApiError::InvalidParameter(format!(
             "The specified {parameter} lists {} IDs; at most {max} are allowed.",
             ids.len()
         )));
     }
-    Ok(ids)
+    Ok(ids.into_iter().map(str::to_owned).collect())
 }
 
 /// A whole number `parameter` in `min..=max`: anything else (not a number, or out of range) is
@@ -126,35 +117,9 @@ pub fn bounded_number(
     }
 }
 
-/// `Prefix.N` (N = 1, 2, ...) in index order, e.g. `ResourceId.N` or `TagKey.N`; empty values
-/// are skipped (some SDKs send them).
+/// `Prefix.N` in index order ([`RpcParams::indexed`]), e.g. `ResourceId.N` or `TagKey.N`.
 pub fn repeated<'a>(params: &'a RpcParams, prefix: &str) -> Result<Vec<&'a str>, ApiError> {
-    let mut items = BTreeMap::new();
-    for (name, value) in params.all() {
-        let Some(index) = name
-            .strip_prefix(prefix)
-            .and_then(|rest| rest.strip_prefix('.'))
-        else {
-            continue;
-        };
-        let index = parse_index(name, index)?;
-        if !value.is_empty() {
-            items.insert(index, value.as_str());
-        }
-    }
-    Ok(items.into_values().collect())
-}
-
-fn parse_index(name: &str, index: &str) -> Result<usize, ApiError> {
-    index
-        .parse::<usize>()
-        .ok()
-        .filter(|n| *n >= 1)
-        .ok_or_else(|| {
-            ApiError::InvalidParameter(format!(
-                "The parameter name {name} is not valid: N must be 1 or more."
-            ))
-        })
+    params.indexed(prefix)
 }
 
 /// One `Tag.N.Key` and `Tag.N.Value`, either possibly absent.
@@ -177,7 +142,7 @@ fn prefixed_tag_pairs<'a>(
             continue;
         };
         let (index, field) = rest.split_once('.').unwrap_or((rest, ""));
-        let index = parse_index(name, index)?;
+        let index = list_index(name, index)?;
         let pair = pairs.entry(index).or_default();
         match field {
             "Key" => pair.0 = Some(value.as_str()).filter(|v| !v.is_empty()),

@@ -83,11 +83,9 @@ pub async fn assume_role(context: &Context<'_>) -> Result<Fields, ApiError> {
         .directory
         .account(context.store, &caller.account_id)
         .await?;
-    let role = ram
-        .state
-        .roles
-        .iter()
-        .find(|role| account_id == caller.account_id && role.name.eq_ignore_ascii_case(role_name))
+    let role = Some(&ram.state)
+        .filter(|_| account_id == caller.account_id)
+        .and_then(|state| state.role(role_name))
         .ok_or_else(|| ram::not_found(Entity::Role, arn))?;
     let maximum = i64::from(role.max_session_duration);
     let duration = requested.unwrap_or(DEFAULT_DURATION.min(maximum));

@@ -119,7 +119,8 @@ pub async fn delete(context: &Context<'_>) -> Result<Fields, ApiError> {
                 "You should detach all policies from the role before deleting the role.".into(),
             ));
         }
-        draft.state.roles.retain(|r| r.name != name);
+        let id = role.id.clone();
+        draft.state.roles.retain(|r| r.id != id);
         Ok(())
     })
     .await?;

@@ -19,9 +19,6 @@ use crate::regions::{self as known_regions, Region};
 use crate::store::load_balancers::{AddressPool, LoadBalancer, Owner};
 use crate::store::{Quota, StoreError};
 
-/// Where clients that send no RegionId and no regional host name are taken to be.
-const DEFAULT_REGION: &str = "cn-hangzhou";
-
 /// An edit that keeps racing with others on the same load balancer gives up after this many
 /// fresh starts.
 const MAX_EDIT_ATTEMPTS: usize = 16;
@@ -37,19 +34,10 @@ pub struct LoadBalancerLimits {
     pub address_pool: AddressPool,
 }
 
-/// `RegionId` if given (and known); else the region of a regional host name
-/// (`slb.<region>.aliyuncs.com`); else the default region. For actions whose clients leave
+/// The request's region ([`known_regions::of_request`]), for actions whose clients leave
 /// RegionId out although the reference requires it.
 pub fn region_or_default(context: &Context<'_>) -> Result<&'static Region, ApiError> {
-    if let Some(id) = context.params.non_empty("RegionId") {
-        return known_regions::find(id).ok_or_else(|| ApiError::InvalidRegionId(id.to_owned()));
-    }
-    let host = context.host.split(':').next().unwrap_or_default();
-    let from_host = host
-        .strip_prefix("slb.")
-        .and_then(|rest| rest.strip_suffix(".aliyuncs.com"))
-        .and_then(known_regions::find);
-    Ok(from_host.unwrap_or_else(|| known_regions::find(DEFAULT_REGION).expect("a known region")))
+    known_regions::of_request(context.params.non_empty("RegionId"), context.host)
 }
 
 /// The caller's account, and the region only if the request names one: a load balancer's ID

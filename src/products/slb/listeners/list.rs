@@ -20,29 +20,7 @@ const MAX_LOAD_BALANCER_IDS: usize = 10;
 
 /// `LoadBalancerId.N`, or (certd) `LoadBalancerId` as a JSON array or a comma list.
 fn load_balancer_ids(params: &RpcParams) -> Result<Vec<String>, ApiError> {
-    let mut ids: Vec<String> = fields::repeated(params, "LoadBalancerId")?
-        .into_iter()
-        .map(str::to_owned)
-        .collect();
-    if let Some(plain) = params.non_empty("LoadBalancerId") {
-        match serde_json::from_str::<Vec<String>>(plain) {
-            Ok(list) => ids.extend(list),
-            Err(_) => ids.extend(
-                plain
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_owned),
-            ),
-        }
-    }
-    if ids.len() > MAX_LOAD_BALANCER_IDS {
-        return Err(ApiError::InvalidParameter(format!(
-            "{} load balancer IDs are given; at most {MAX_LOAD_BALANCER_IDS} are allowed.",
-            ids.len()
-        )));
-    }
-    Ok(ids)
+    fields::id_list(params, "LoadBalancerId", MAX_LOAD_BALANCER_IDS)
 }
 
 fn next_token(offset: usize) -> String {
