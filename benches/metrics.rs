@@ -61,7 +61,15 @@ const PRIVATE_KEY: &str = include_str!("../tests/fixtures/pki/p256.sec1.key");
 /// Uploads from `clients` connections for 3 s on a fresh store, then reads the write metrics.
 async fn batches(dir: &std::path::Path, clients: usize) {
     let _ = std::fs::remove_dir_all(dir);
-    let server = Served::start(dir, &["--quota-server-certificates", "0"]);
+    let server = Served::start(
+        dir,
+        &[
+            "--quota-server-certificates",
+            "0",
+            "--metrics-token",
+            METRICS_TOKEN,
+        ],
+    );
     let address = server.address;
     wait_healthy(address).await;
     let credentials = common::read_credentials(dir);
@@ -141,7 +149,7 @@ fn median_bucket(before: &str, after: &str, commits: f64) -> String {
 }
 
 async fn measure(size: usize, dir: &std::path::Path, credentials: &Credentials) {
-    let server = Served::start(dir, &[]);
+    let server = Served::start(dir, &["--metrics-token", METRICS_TOKEN]);
     let address = server.address;
     wait_healthy(address).await;
     let (_, bytes) = scrape(address).await;
@@ -185,6 +193,9 @@ async fn measure(size: usize, dir: &std::path::Path, credentials: &Credentials) 
     );
 }
 
+/// The API's address serves `/metrics` only behind a token.
+const METRICS_TOKEN: &str = "bench-metrics-token";
+
 fn ms(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
 }
@@ -196,7 +207,12 @@ async fn scrape(address: SocketAddr) -> (Duration, String) {
         .await
         .expect("connect");
     stream
-        .write_all(b"GET /metrics HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
+        .write_all(
+            format!(
+                "GET /metrics HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {METRICS_TOKEN}\r\nConnection: close\r\n\r\n"
+            )
+            .as_bytes(),
+        )
         .await
         .expect("write");
     let mut answer = Vec::new();

@@ -187,11 +187,12 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         ));
     }
     let pages = Arc::new(Pages {
-        metrics: config
-            .metrics
-            .listen
-            .is_none()
-            .then(|| config.metrics.token.clone()),
+        // Tenant data on the API's address only behind a token; its own address may be a
+        // network of the operator's, and a token there is the operator's choice.
+        metrics: match config.metrics.listen {
+            None => config.metrics.token.clone(),
+            Some(_) => None,
+        },
         admin_token: config.admin_token.clone(),
     });
     let handler = move |request: Request| route(state.clone(), pages.clone(), request);
@@ -212,8 +213,8 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
 
 /// What the API's address serves besides the API.
 struct Pages {
-    /// `/metrics` is served here, with this token if any (`None`: it is elsewhere).
-    metrics: Option<Option<crate::crypto::Secret>>,
+    /// `/metrics` is served here, with this token (`None`: it is elsewhere, or not served).
+    metrics: Option<crate::crypto::Secret>,
     /// `POST /_slbcert/reset` is served, with this token (`None`: it is not).
     admin_token: Option<crate::crypto::Secret>,
 }
@@ -222,7 +223,7 @@ async fn route(state: Arc<AppState>, pages: Arc<Pages>, request: Request) -> Res
     match (&request.method, request.path.as_str()) {
         (&Method::GET | &Method::HEAD, "/healthz") => health(&state).await,
         (&Method::GET, "/metrics") if pages.metrics.is_some() => {
-            serve_metrics(state, pages.metrics.clone().flatten(), request).await
+            serve_metrics(state, pages.metrics.clone(), request).await
         }
         (&Method::POST, crate::admin::RESET) if pages.admin_token.is_some() => {
             let token = pages.admin_token.as_ref().expect("checked");

@@ -32,7 +32,9 @@ pub(super) struct ServeArgs {
     /// the API's address.
     #[arg(long, env = "SLBCERT_METRICS_LISTEN")]
     metrics_listen: Option<std::net::SocketAddr>,
-    /// Ask for `Authorization: Bearer TOKEN` on `/metrics`.
+    /// Ask for `Authorization: Bearer TOKEN` on `/metrics` (at least 16 characters). The
+    /// API's address serves `/metrics` only with it: the page names every account's
+    /// certificates and backends.
     #[arg(long, env = "SLBCERT_METRICS_TOKEN", hide_env_values = true)]
     metrics_token: Option<String>,
     /// Certificates given a `slbcert_certificate_expiry_seconds` series each per scrape, at
@@ -151,6 +153,8 @@ impl LoadBalancerArgs {
 impl ServeArgs {
     /// Serves until SIGTERM or SIGINT; an ephemeral data directory is removed afterwards.
     pub(super) async fn run(mut self) -> Result<(), super::BoxError> {
+        check_token("--metrics-token", self.metrics_token.as_deref())?;
+        check_token("--admin-token", self.admin_token.as_deref())?;
         let secret = match self.access_key_secret.take().map(zeroize::Zeroizing::new) {
             Some(text) => Some(crate::accounts::parse_access_key_secret(&text)?),
             None => None,
@@ -289,6 +293,24 @@ impl Drop for Ephemeral {
 }
 
 /// A request rate: a finite number above zero.
+/// The shortest bearer token `serve` takes: an empty or short one would open what it guards.
+pub const MIN_TOKEN_CHARS: usize = 16;
+
+/// A bearer token: at least [`MIN_TOKEN_CHARS`] printable characters without spaces. Checked
+/// after parsing, so that the refusal does not repeat it.
+fn check_token(flag: &str, token: Option<&str>) -> Result<(), String> {
+    let Some(text) = token else {
+        return Ok(());
+    };
+    let printable = text.chars().all(|c| c.is_ascii_graphic());
+    if text.chars().count() < MIN_TOKEN_CHARS || !printable {
+        return Err(format!(
+            "{flag}: a token must be at least {MIN_TOKEN_CHARS} printable characters without spaces"
+        ));
+    }
+    Ok(())
+}
+
 fn positive_rate(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(rate),

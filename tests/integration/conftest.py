@@ -111,6 +111,9 @@ def free_port():
         return s.getsockname()[1]
 
 
+METRICS_TOKEN = "metrics-token-of-the-tests"
+
+
 class Server:
     """One `slbcert serve` process on its own data directory."""
 
@@ -127,6 +130,9 @@ class Server:
         # do not contend for the same addresses and ports (test_data_plane.py turns it on).
         if "--data-plane" not in self.args:
             self.args += ["--data-plane", "off"]
+        # The API's address serves /metrics only behind a token (see metrics()).
+        if "--metrics-token" not in self.args and "--metrics-listen" not in self.args:
+            self.args += ["--metrics-token", METRICS_TOKEN]
         # A command to run the server under (strace, say); it must pass signals on.
         self.wrapper = list(wrapper)
         self.port = free_port()
@@ -144,6 +150,11 @@ class Server:
 
     def get(self, path, timeout=1):
         return requests.get(self.base_url + path, timeout=timeout, verify=self.ca_file or True)
+
+    def metrics(self):
+        """GET /metrics on the API's address, with the token every test server is given."""
+        return requests.get(self.base_url + "/metrics", timeout=5, verify=self.ca_file or True,
+                            headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
 
     def start(self):
         log = open(self.log_path, "ab")

@@ -196,7 +196,7 @@ def test_two_way_authentication(api, plane):
     from test_metrics import sample
 
     def counted():
-        metrics = plane.get("/metrics").text
+        metrics = plane.metrics().text
         assert sample(metrics, "slbcert_dataplane_tls_handshakes_total", outcome="refused") == 2
         assert sample(metrics, "slbcert_dataplane_tls_handshakes_total", outcome="ok") >= 1
         assert sample(metrics, "slbcert_dataplane_connections_total", protocol="https") >= 3
@@ -242,7 +242,7 @@ def test_weights_health_checks_and_no_backend(api, plane):
     # Interval 1 s, unhealthy after 2 failures.
     eventually(health_is({"i-heavy": "abnormal", "i-light": "normal"}), seconds=6)
     # /metrics says the same, per backend address.
-    metrics = plane.get("/metrics").text
+    metrics = plane.metrics().text
     for port, healthy in ((heavy.port, 0), (light.port, 1)):
         assert f'backend="127.0.0.1:{port}"' in metrics
         line = next(line for line in metrics.splitlines()

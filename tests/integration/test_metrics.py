@@ -9,7 +9,7 @@ import time
 import pytest
 import requests
 
-from conftest import ROOT, Server, free_port
+from conftest import BINARY, ROOT, Server, free_port
 from slb import Api, upload_expiring as upload
 
 ALERT_RULES = ROOT / "docs" / "prometheus" / "slbcert-alerts.yml"
@@ -41,7 +41,7 @@ def test_metrics_count_requests_and_tell_when_each_certificate_expires(server, a
     api("StartLoadBalancerListener", LoadBalancerId=lb, ListenerPort=443)
     with pytest.raises(Exception):
         api("DeleteServerCertificate", ServerCertificateId=soon)  # bound: refused
-    answer = server.get("/metrics")
+    answer = server.metrics()
     assert answer.status_code == 200
     assert answer.headers["Content-Type"].startswith("application/openmetrics-text")
     text = answer.text
@@ -76,7 +76,7 @@ def test_the_series_cap_keeps_the_soonest_and_the_counts_cover_every_certificate
         upload(api, 90, "far.example.com")
         other = server.create_account("other")
         upload(Api("v3", server, other), 40, "theirs.example.com")
-        text = server.get("/metrics").text
+        text = server.metrics().text
         series = [line for line in text.splitlines()
                   if line.startswith("slbcert_certificate_expiry_seconds{")]
         assert len(series) == 1 and f'certificate_id="{soon}"' in series[0], series
@@ -90,17 +90,50 @@ def test_the_series_cap_keeps_the_soonest_and_the_counts_cover_every_certificate
         server.stop()
 
 
+def test_the_api_address_shows_metrics_only_behind_a_token(tmp_path, server, account):
+    upload(Api("v3", server, account), 5, "tenant.example.com")
+    assert server.get("/metrics", timeout=5).status_code == 401
+    wrong = requests.get(server.base_url + "/metrics", timeout=5,
+                         headers={"Authorization": "Bearer metrics-token-of-the-test"})
+    assert wrong.status_code == 401 and account["AccountId"] not in wrong.text
+    assert account["AccountId"] in server.metrics().text
+    # Without a token the API's address does not serve the page at all.
+    (tmp_path / "bare").mkdir()
+    bare = Server(tmp_path / "bare")
+    at = bare.args.index("--metrics-token")
+    del bare.args[at:at + 2]
+    bare.start()
+    try:
+        answer = bare.get("/metrics", timeout=5)
+        assert answer.status_code == 404 and "slbcert_" not in answer.text
+    finally:
+        bare.stop()
+
+
+@pytest.mark.parametrize("flag", ["--metrics-token", "--admin-token"])
+@pytest.mark.parametrize("token", ["", "short-token"])
+def test_empty_or_short_tokens_refuse_to_start(tmp_path, flag, token):
+    out = subprocess.run([BINARY, "serve", "--listen", f"127.0.0.1:{free_port()}", "--data-dir",
+                          str(tmp_path / "data"), flag, token],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode != 0, out
+    assert f"{flag}: a token must be at least 16 printable characters" in out.stderr
+    assert not (tmp_path / "data").exists() or not any((tmp_path / "data").iterdir())
+    if token:
+        assert token not in out.stderr
+
+
 def test_metrics_on_their_own_address_behind_a_token(tmp_path):
     port = free_port()
     server = Server(tmp_path, args=["--metrics-listen", f"127.0.0.1:{port}",
-                                    "--metrics-token", "s3cret"]).start()
+                                    "--metrics-token", "s3cret-s3cret-s3cret"]).start()
     try:
-        assert server.get("/metrics").status_code == 404
+        assert server.metrics().status_code == 404
         url = f"http://127.0.0.1:{port}/metrics"
         assert requests.get(url, timeout=5).status_code == 401
         wrong = requests.get(url, headers={"Authorization": "Bearer nope"}, timeout=5)
         assert wrong.status_code == 401
-        right = requests.get(url, headers={"Authorization": "Bearer s3cret"}, timeout=5)
+        right = requests.get(url, headers={"Authorization": "Bearer s3cret-s3cret-s3cret"}, timeout=5)
         assert right.status_code == 200 and 'slbcert_certificates_expiring{within="7d"} 0' in right.text
         assert requests.get(f"http://127.0.0.1:{port}/", timeout=5).status_code == 404
     finally:
@@ -112,7 +145,7 @@ def test_metrics_on_their_own_address_behind_a_token(tmp_path):
 def test_a_real_prometheus_scrapes_the_expiry_and_the_readme_rule_fires(tmp_path):
     metrics_port, prometheus_port = free_port(), free_port()
     server = Server(tmp_path, args=["--metrics-listen", f"127.0.0.1:{metrics_port}",
-                                    "--metrics-token", "scrape-me"]).start()
+                                    "--metrics-token", "scrape-me-scrape-me"]).start()
     config = tmp_path / "prometheus.yml"
     config.write_text(f"""
 global:
@@ -121,7 +154,7 @@ global:
 rule_files: ["{ALERT_RULES}"]
 scrape_configs:
   - job_name: slbcert
-    authorization: {{credentials: scrape-me}}
+    authorization: {{credentials: scrape-me-scrape-me}}
     static_configs: [{{targets: ["127.0.0.1:{metrics_port}"]}}]
 """)
     prometheus = subprocess.Popen(
