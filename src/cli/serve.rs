@@ -1,9 +1,11 @@
 //! `serve`'s flags, and the configuration they make.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use super::Storage;
 use crate::accounts::FixedIdentity;
+use crate::dataplane::deny::{BackendDeny, Cidr};
 use crate::products::slb::LoadBalancerLimits;
 use crate::server::ServeConfig;
 use crate::store::load_balancers::AddressPool;
@@ -135,10 +137,15 @@ struct LoadBalancerArgs {
     #[arg(long, env = "SLBCERT_ADDRESS_POOL", default_value = "127.18.0.0/16",
           value_parser = AddressPool::from_cidr)]
     address_pool: AddressPool,
+    /// Address blocks no backend server may be in (comma-separated, or the flag again).
+    /// This server's own API and metrics addresses are refused whatever is given.
+    #[arg(long, env = "SLBCERT_BACKEND_DENY", value_delimiter = ',',
+          default_value = crate::dataplane::deny::DEFAULT_DENIED, value_parser = Cidr::parse)]
+    backend_deny: Vec<Cidr>,
 }
 
 impl LoadBalancerArgs {
-    fn limits(&self) -> LoadBalancerLimits {
+    fn limits(&self, backend_deny: Arc<BackendDeny>) -> LoadBalancerLimits {
         LoadBalancerLimits {
             per_region: (self.quota_load_balancers > 0).then_some(self.quota_load_balancers),
             listeners_per_load_balancer: self.max_listeners,
@@ -146,6 +153,7 @@ impl LoadBalancerArgs {
             backend_servers_per_load_balancer: self.max_backend_servers,
             backend_servers_per_call: self.max_backend_servers_per_call,
             address_pool: self.address_pool,
+            backend_deny,
         }
     }
 }
@@ -186,10 +194,19 @@ impl ServeArgs {
 
     /// What `serve` runs with, given the checked secret.
     fn config(self, access_key_secret: Option<crate::crypto::Secret>) -> ServeConfig {
+        // This server's own addresses: a backend there would relay to the API.
+        let own = std::iter::once(self.listen)
+            .chain(self.metrics_listen)
+            .collect();
+        let backend_deny = Arc::new(BackendDeny::new(
+            self.load_balancers.backend_deny.clone(),
+            own,
+        ));
         ServeConfig {
             data_plane: (self.data_plane == "on").then_some(crate::dataplane::Options {
                 port_offset: self.listener_port_offset,
                 max_connections_per_listener: self.listener_max_connections as usize,
+                backend_deny: backend_deny.clone(),
             }),
             tls: match (&self.tls_cert, &self.tls_key, self.tls) {
                 (Some(certificate), Some(key), _) => Some(crate::tls::Source::Files {
@@ -216,7 +233,7 @@ impl ServeArgs {
                 token: self.metrics_token.map(crate::crypto::Secret::new),
                 certificate_series: self.metrics_certificate_series,
             },
-            load_balancers: self.load_balancers.limits(),
+            load_balancers: self.load_balancers.limits(backend_deny),
             first_account: crate::accounts::FixedIdentity {
                 account_id: self.account_id,
                 access_key_id: self.access_key_id,

@@ -32,6 +32,8 @@ pub struct Options {
     pub port_offset: u16,
     /// Client connections per listener at most; more wait to be accepted.
     pub max_connections_per_listener: usize,
+    /// Backends never connected to.
+    pub backend_deny: Arc<super::deny::BackendDeny>,
 }
 
 /// What the data plane serves, and what it could not, for `GET /dataplane`.
@@ -292,7 +294,12 @@ impl DataPlane {
             Protocol::Https => Some(self.tls_config(load_balancer, listener).await?),
             _ => None,
         };
-        Ok(ListenerRuntime::new(load_balancer, listener, tls))
+        Ok(ListenerRuntime::new(
+            load_balancer,
+            listener,
+            tls,
+            &self.options.backend_deny,
+        ))
     }
 
     async fn tls_config(

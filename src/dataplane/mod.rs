@@ -4,6 +4,7 @@
 //! and a change rebuilds the listeners it touched. Connections keep the configuration they
 //! started with; new ones get the new one.
 
+pub mod deny;
 mod health;
 mod listeners;
 mod proxy;

@@ -2,6 +2,7 @@
 //! backends, scheduling, headers, timeouts, health checks and TLS. A snapshot: a change of the
 //! load balancer builds a new one, and connections keep the one they started with.
 
+use super::deny::BackendDeny;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -99,7 +100,8 @@ fn seconds(settings: &BTreeMap<String, Setting>, name: &str, default: u64) -> Du
 /// The servers a listener forwards to: its VServer group's (with their ports) or the default
 /// group's (on `BackendServerPort`). Servers without an address cannot be reached and are
 /// left out; so are those of weight 0.
-fn backends(load_balancer: &LoadBalancer, listener: &Listener) -> Vec<Backend> {
+/// Denied addresses (`serve --backend-deny`) are left out too.
+fn backends(load_balancer: &LoadBalancer, listener: &Listener, deny: &BackendDeny) -> Vec<Backend> {
     let settings = &listener.settings;
     let (servers, default_port): (&[BackendServer], Option<u16>) =
         match text(settings, "VServerGroupId") {
@@ -122,6 +124,10 @@ fn backends(load_balancer: &LoadBalancer, listener: &Listener) -> Vec<Backend> {
         .filter_map(|server| {
             let ip: IpAddr = server.server_ip.as_ref()?.parse().ok()?;
             let port = server.port.or(default_port)?;
+            if let Some(why) = deny.refusal(ip, Some(port)) {
+                tracing::warn!(load_balancer = %load_balancer.id, %why, "backend left out");
+                return None;
+            }
             let address = SocketAddr::new(ip, port);
             Some(Backend {
                 health: HealthKey {
@@ -183,9 +189,10 @@ impl ListenerRuntime {
         load_balancer: &LoadBalancer,
         listener: &Listener,
         tls: Option<Arc<ServerConfig>>,
+        deny: &BackendDeny,
     ) -> ListenerRuntime {
         let settings = &listener.settings;
-        let backends = backends(load_balancer, listener);
+        let backends = backends(load_balancer, listener, deny);
         let scheduler = match text(settings, "Scheduler") {
             Some("rr") => Scheduler::RoundRobin,
             Some("wlc") => Scheduler::WeightedLeastConnections,

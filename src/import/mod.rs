@@ -254,6 +254,7 @@ impl<'a> Uploader<'a> {
                         "127.18.0.0/16",
                     )
                     .expect("a valid block"),
+                    backend_deny: Default::default(),
                 },
             },
             account: account.clone(),

@@ -168,3 +168,23 @@ def test_role_names_are_unique_and_judged_ignoring_case(server, account):
     expect_failure(lambda: sts("AssumeRole", RoleSessionName="s",
                                RoleArn=f"acs:ram::{account['AccountId']}:role/deploy-admin"),
                    "NoPermission", 403)
+
+
+def test_backends_at_metadata_or_the_apis_own_address_are_refused(server, estate):
+    root, _, prod, _ = estate
+    metadata = [{"ServerId": "i-meta", "Type": "eni", "ServerIp": "169.254.169.254"}]
+    expect_failure(lambda: root("AddBackendServers", LoadBalancerId=prod,
+                                BackendServers=json.dumps(metadata)), "InvalidParameter", 400,
+                   contains="169.254.0.0/16")
+    relay = [{"ServerId": "i-relay", "Port": server.port, "ServerIp": "127.0.0.1"}]
+    expect_failure(lambda: root("CreateVServerGroup", LoadBalancerId=prod,
+                                VServerGroupName="relay", BackendServers=json.dumps(relay)),
+                   "InvalidParameter", 400, contains="this server's own address")
+    assert root("DescribeVServerGroups", LoadBalancerId=prod)["VServerGroups"]["VServerGroup"] \
+        == []
+    assert root("DescribeLoadBalancerAttribute", LoadBalancerId=prod)["BackendServers"][
+        "BackendServer"] == []
+    # The same address on another port is an ordinary backend.
+    relay[0]["Port"] = server.port + 1
+    root("CreateVServerGroup", LoadBalancerId=prod, VServerGroupName="ok",
+         BackendServers=json.dumps(relay))

@@ -138,6 +138,21 @@ pub fn parse(
         .collect()
 }
 
+/// Refuses servers at an address no backend may have (`serve --backend-deny`, this server's
+/// own addresses): a load balancer must not become a relay to them. Removals are not checked.
+pub fn refuse_denied(context: &Context<'_>, servers: &[BackendServer]) -> Result<(), ApiError> {
+    let deny = &context.limits.load_balancers.backend_deny;
+    for server in servers {
+        let Some(ip) = server.server_ip.as_ref().and_then(|ip| ip.parse().ok()) else {
+            continue;
+        };
+        if let Some(why) = deny.refusal(ip, server.port) {
+            return Err(invalid(format!("ServerIp {ip} is not allowed: {why}")));
+        }
+    }
+    Ok(())
+}
+
 /// The default server group's servers take the listener's port, never their own.
 fn without_ports(mut servers: Vec<BackendServer>) -> Vec<BackendServer> {
     servers.iter_mut().for_each(|server| server.port = None);
@@ -232,6 +247,7 @@ fn per_call(context: &Context<'_>) -> usize {
 pub async fn add(context: &Context<'_>) -> Result<Fields, ApiError> {
     let id = context.params.required("LoadBalancerId")?;
     let new = without_ports(parse(context.params, true, false, per_call(context))?);
+    refuse_denied(context, &new)?;
     let limit = context
         .limits
         .load_balancers
@@ -258,6 +274,7 @@ pub async fn remove(context: &Context<'_>) -> Result<Fields, ApiError> {
 pub async fn set(context: &Context<'_>) -> Result<Fields, ApiError> {
     let id = context.params.required("LoadBalancerId")?;
     let given = without_ports(parse(context.params, false, false, per_call(context))?);
+    refuse_denied(context, &given)?;
     let (load_balancer, ()) = edit(context, Lookup::Id(id), |lb| {
         reweigh(&mut lb.backend_servers, &given)
     })

@@ -32,6 +32,8 @@ pub struct LoadBalancerLimits {
     pub backend_servers_per_load_balancer: usize,
     pub backend_servers_per_call: usize,
     pub address_pool: AddressPool,
+    /// Backend addresses refused (`serve --backend-deny`, and this server's own).
+    pub backend_deny: std::sync::Arc<crate::dataplane::deny::BackendDeny>,
 }
 
 /// The request's region ([`known_regions::of_request`]), for actions whose clients leave

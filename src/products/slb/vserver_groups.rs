@@ -49,6 +49,7 @@ pub async fn create(context: &Context<'_>) -> Result<Fields, ApiError> {
     let id = params.required("LoadBalancerId")?;
     let name = group_name(params.non_empty("VServerGroupName"))?.unwrap_or_default();
     let servers = backends::parse(params, false, true, per_call(context))?;
+    backends::refuse_denied(context, &servers)?;
     let tags = fields::tags(params)?;
     let limit = context
         .limits
@@ -165,6 +166,7 @@ pub async fn set(context: &Context<'_>) -> Result<Fields, ApiError> {
     let id = params.required("VServerGroupId")?;
     let name = group_name(params.non_empty("VServerGroupName"))?;
     let given = backends::parse(params, false, false, per_call(context))?;
+    backends::refuse_denied(context, &given)?;
     let (_, group) = edit(context, holder(id), |load_balancer| {
         let group = group_mut(load_balancer, id)?;
         if let Some(name) = &name {
@@ -196,6 +198,7 @@ pub async fn delete(context: &Context<'_>) -> Result<Fields, ApiError> {
 pub async fn add_servers(context: &Context<'_>) -> Result<Fields, ApiError> {
     let id = context.params.required("VServerGroupId")?;
     let new = backends::parse(context.params, true, true, per_call(context))?;
+    backends::refuse_denied(context, &new)?;
     let limit = context
         .limits
         .load_balancers
