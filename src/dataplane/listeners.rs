@@ -440,8 +440,10 @@ async fn accept_loop(
                     match tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake).await {
                         Ok(Ok(tls)) => {
                             shared.traffic.handshake("ok");
-                            let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2".as_slice());
-                            proxy::serve_http(tls, peer, h2, current, shared).await
+                            let session = tls.get_ref().1;
+                            let h2 = session.alpn_protocol() == Some(b"h2".as_slice());
+                            let client = proxy::Peer::tls(peer, session.peer_certificates());
+                            proxy::serve_http(tls, client, h2, current, shared).await
                         }
                         Ok(Err(error)) => {
                             shared.traffic.handshake("refused");
@@ -453,7 +455,10 @@ async fn accept_loop(
                         }
                     }
                 }
-                (_, None) => proxy::serve_http(stream, peer, false, current, shared).await,
+                (_, None) => {
+                    let client = proxy::Peer::plain(peer);
+                    proxy::serve_http(stream, client, false, current, shared).await
+                }
             }
             drop(permit);
         });

@@ -67,11 +67,71 @@ impl Shared {
     }
 }
 
+/// Headers a listener may add: a client's own copies are always removed, so that a backend
+/// can trust what it finds (X-Forwarded-For is appended to, as SLB does).
+const ADDED_HEADERS: [&str; 9] = [
+    "x-forwarded-proto",
+    "slb-id",
+    "slb-ip",
+    "x-forwarded-port",
+    "x-forwarded-client-srcport",
+    "x-forwarded-clientcert-subjectdn",
+    "x-forwarded-clientcert-issuerdn",
+    "x-forwarded-clientcert-fingerprint",
+    "x-forwarded-clientcert-clientverify",
+];
+
+/// Who is on the other end of one client connection.
+pub struct Peer {
+    address: SocketAddr,
+    /// Over TLS: the certificate the client presented (verified by the handshake), if any.
+    certificate: Option<ClientCertificate>,
+    tls: bool,
+}
+
+/// What the client-certificate headers say.
+struct ClientCertificate {
+    subject: String,
+    issuer: String,
+    fingerprint: String,
+}
+
+impl Peer {
+    pub fn plain(address: SocketAddr) -> Peer {
+        Peer {
+            address,
+            certificate: None,
+            tls: false,
+        }
+    }
+
+    /// `chain` is what the handshake accepted: rustls verified it against the listener's CA
+    /// certificate, or refused the connection.
+    pub fn tls(
+        address: SocketAddr,
+        chain: Option<&[rustls::pki_types::CertificateDer<'_>]>,
+    ) -> Peer {
+        let certificate = chain.and_then(|chain| chain.first()).and_then(|leaf| {
+            let (_, parsed) = x509_parser::parse_x509_certificate(leaf.as_ref()).ok()?;
+            Some(ClientCertificate {
+                subject: parsed.subject().to_string(),
+                issuer: parsed.issuer().to_string(),
+                fingerprint: crate::pki::certificate::fingerprint(leaf.as_ref()),
+            })
+        });
+        Peer {
+            address,
+            certificate,
+            tls: true,
+        }
+    }
+}
+
 /// Serves one client connection (plain or TLS) of an HTTP or HTTPS listener: h2 when TLS
 /// agreed on it by ALPN, else HTTP/1.1 (SLB's HTTP listeners do not speak cleartext h2).
 pub async fn serve_http<S>(
     stream: S,
-    peer: SocketAddr,
+    client: Peer,
     h2: bool,
     runtime: Arc<ListenerRuntime>,
     shared: Arc<Shared>,
@@ -79,9 +139,11 @@ pub async fn serve_http<S>(
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let idle = runtime.idle_timeout;
+    let peer = client.address;
+    let client = Arc::new(client);
     let service = service_fn(move |request| {
-        let (runtime, shared) = (runtime.clone(), shared.clone());
-        async move { Ok::<_, Infallible>(forward(request, peer, &runtime, &shared).await) }
+        let (runtime, shared, client) = (runtime.clone(), shared.clone(), client.clone());
+        async move { Ok::<_, Infallible>(forward(request, &client, &runtime, &shared).await) }
     });
     let io = TokioIo::new(stream);
     let served = if h2 {
@@ -181,7 +243,7 @@ impl Drop for InFlight<'_> {
 
 async fn forward(
     mut request: Request<Incoming>,
-    peer: SocketAddr,
+    client: &Peer,
     runtime: &ListenerRuntime,
     shared: &Shared,
 ) -> Response<Body> {
@@ -194,12 +256,7 @@ async fn forward(
         return answer(StatusCode::SERVICE_UNAVAILABLE, "no healthy backend\n");
     };
     let backend = &runtime.backends[index];
-    let scheme = if runtime.tls.is_some() {
-        "https"
-    } else {
-        "http"
-    };
-    if prepare(&mut request, peer, runtime, backend, scheme).is_err() {
+    if prepare(&mut request, client, runtime, backend).is_err() {
         return answer(StatusCode::BAD_REQUEST, "the request target is not valid\n");
     }
     backend.active.fetch_add(1, Ordering::Relaxed);
@@ -268,11 +325,11 @@ struct InvalidTarget;
 /// hop-by-hop headers, and the forwarding headers the listener enables.
 fn prepare(
     request: &mut Request<Incoming>,
-    peer: SocketAddr,
+    client: &Peer,
     runtime: &ListenerRuntime,
     backend: &Backend,
-    scheme: &'static str,
 ) -> Result<(), InvalidTarget> {
+    let peer = client.address;
     let path = request
         .uri()
         .path_and_query()
@@ -289,6 +346,9 @@ fn prepare(
     *request.version_mut() = http::Version::HTTP_11;
     let headers = request.headers_mut();
     strip_hop_by_hop(headers);
+    for name in ADDED_HEADERS {
+        headers.remove(name);
+    }
     if !headers.contains_key(header::HOST)
         && let Some(value) = authority_host.and_then(|a| HeaderValue::from_str(&a).ok())
     {
@@ -301,7 +361,10 @@ fn prepare(
         }
     };
     if flags.proto {
-        set("x-forwarded-proto", scheme.to_owned());
+        set(
+            "x-forwarded-proto",
+            if client.tls { "https" } else { "http" }.into(),
+        );
     }
     if flags.slb_id {
         set("slb-id", runtime.load_balancer_id.clone());
@@ -314,6 +377,39 @@ fn prepare(
     }
     if flags.client_source_port {
         set("x-forwarded-client-srcport", peer.port().to_string());
+    }
+    if client.tls {
+        let certificate = client.certificate.as_ref();
+        if flags.client_cert_verify {
+            // The handshake refuses a certificate that does not verify: what reaches here
+            // verified, or there was none.
+            let verdict = if certificate.is_some() {
+                "SUCCESS"
+            } else {
+                "NONE"
+            };
+            set("x-forwarded-clientcert-clientverify", verdict.into());
+        }
+        if let Some(certificate) = certificate {
+            if flags.client_cert_subject {
+                set(
+                    "x-forwarded-clientcert-subjectdn",
+                    certificate.subject.clone(),
+                );
+            }
+            if flags.client_cert_issuer {
+                set(
+                    "x-forwarded-clientcert-issuerdn",
+                    certificate.issuer.clone(),
+                );
+            }
+            if flags.client_cert_fingerprint {
+                set(
+                    "x-forwarded-clientcert-fingerprint",
+                    certificate.fingerprint.clone(),
+                );
+            }
+        }
     }
     if flags.forwarded_for {
         let earlier = headers

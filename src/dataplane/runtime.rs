@@ -46,6 +46,11 @@ pub struct ForwardedHeaders {
     pub slb_ip: bool,
     pub port: bool,
     pub client_source_port: bool,
+    /// HTTPS: the client certificate's subject DN, issuer DN, fingerprint, verify result.
+    pub client_cert_subject: bool,
+    pub client_cert_issuer: bool,
+    pub client_cert_fingerprint: bool,
+    pub client_cert_verify: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -229,6 +234,10 @@ impl ListenerRuntime {
                 slb_ip: on(settings, "XForwardedFor_SLBIP"),
                 port: on(settings, "XForwardedFor_SLBPORT"),
                 client_source_port: on(settings, "XForwardedFor_ClientSrcPort"),
+                client_cert_subject: on(settings, "XForwardedFor_ClientCertSubjectDN"),
+                client_cert_issuer: on(settings, "XForwardedFor_ClientCertIssuerDN"),
+                client_cert_fingerprint: on(settings, "XForwardedFor_ClientCertFingerprint"),
+                client_cert_verify: on(settings, "XForwardedFor_ClientCertClientVerify"),
             },
             sticky,
             forward_to,

@@ -15,6 +15,7 @@ import pytest
 import certs
 from backends import EchoBackend, HttpBackend
 from conftest import Server, expect_failure
+from rawclient import RawClient
 from slb import Api, backends, upload_ca_certificate
 
 OFFSET = 20000
@@ -70,13 +71,15 @@ def served(address, sni, context=None):
     return ":".join(digest[i:i + 2] for i in range(0, 40, 2)), len(chain)
 
 
-def http_get(address, host, path="/", sni=None, tls=True, context=None):
-    """One HTTP/1.1 request; the status and the body."""
+def http_get(address, host, path="/", sni=None, tls=True, context=None, headers=()):
+    """One HTTP/1.1 request (with `headers`, pairs, besides Host); the status and the body."""
+    extra = "".join(f"{name}: {value}\r\n" for name, value in headers)
     with socket.create_connection(address, timeout=10) as raw:
         stream = (context or client_context()).wrap_socket(raw, server_hostname=sni or host) \
             if tls else raw
         with stream:
-            stream.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+            stream.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n{extra}Connection: close\r\n\r\n"
+                           .encode())
             data = b""
             while chunk := stream.recv(65536):
                 data += chunk
@@ -202,6 +205,70 @@ def test_two_way_authentication(api, plane):
         assert sample(metrics, "slbcert_dataplane_connections_total", protocol="https") >= 3
         assert sample(metrics, "slbcert_dataplane_open_connections", protocol="https") == 0
     eventually(counted)
+
+
+FORGED = [("SLB-ID", "lb-forged"), ("SLB-IP", "6.6.6.6"), ("X-Forwarded-Proto", "gopher"),
+          ("X-Forwarded-Port", "1"), ("X-Forwarded-Client-Srcport", "1"),
+          ("X-Forwarded-Clientcert-subjectdn", "CN=admin"),
+          ("X-Forwarded-Clientcert-issuerdn", "CN=Trusted CA"),
+          ("X-Forwarded-Clientcert-fingerprint", "00:11"),
+          ("X-Forwarded-Clientcert-clientverify", "SUCCESS")]
+
+
+def test_client_sent_forwarding_headers_are_replaced_or_removed(api, plane):
+    backend = HttpBackend("b1")
+    server_certificate = upload(api, "mtls.example.com")
+    ca_key = certs.ec_key()
+    ca = certs.make_cert(ca_key, cn="Client CA", sans=(), ca=True)
+    ca_id = api("UploadCACertificate", CACertificate=certs.cert_pem(ca))["CACertificateId"]
+    client_key = certs.ec_key()
+    client = certs.make_cert(client_key, cn="client", sans=(), issuer=ca, issuer_key=ca_key)
+    context = client_context(client, client_key)
+    # Every header on: each says what the listener knows, not what the client sent.
+    on = {name: "on" for name in ("XForwardedFor_SLBID", "XForwardedFor_SLBIP",
+                                  "XForwardedFor_proto", "XForwardedFor_SLBPORT",
+                                  "XForwardedFor_ClientSrcPort",
+                                  "XForwardedFor_ClientCertSubjectDN",
+                                  "XForwardedFor_ClientCertIssuerDN",
+                                  "XForwardedFor_ClientCertFingerprint",
+                                  "XForwardedFor_ClientCertClientVerify")}
+    lb, address = https_load_balancer(api, server_certificate, backend.port, CACertificateId=ca_id)
+    # The client-certificate flags are go-sdk's: the Python models leave them out.
+    raw = RawClient(plane.port, plane.credentials["AccessKeyId"],
+                    plane.credentials["AccessKeySecret"])
+    set_flags = raw.v1("SetLoadBalancerHTTPSListenerAttribute",
+                       {"LoadBalancerId": lb, "ListenerPort": "443", **on})
+    assert set_flags.status == 200, set_flags.text
+    api("AddBackendServers", LoadBalancerId=lb,
+        BackendServers=backends({"ServerId": "i-1", "ServerIp": "127.0.0.1"}))
+    api("StartLoadBalancerListener", LoadBalancerId=lb, ListenerPort=443)
+    status, _, body = eventually(lambda: http_get(address, "mtls.example.com", context=context,
+                                                  headers=FORGED))
+    assert status == 200
+    seen = json.loads(body)["headers"]
+    assert seen["slb-id"] == lb and seen["slb-ip"] == address[0]
+    assert (seen["x-forwarded-proto"], seen["x-forwarded-port"]) == ("https", "443")
+    assert seen["x-forwarded-client-srcport"] != "1"
+    assert seen["x-forwarded-clientcert-subjectdn"] == "CN=client"
+    assert seen["x-forwarded-clientcert-issuerdn"] == "CN=Client CA"
+    digest = hashlib.sha1(client.public_bytes(certs.serialization.Encoding.DER)).hexdigest()
+    assert seen["x-forwarded-clientcert-fingerprint"] == \
+        ":".join(digest[i:i + 2] for i in range(0, 40, 2))
+    assert seen["x-forwarded-clientcert-clientverify"] == "SUCCESS"
+    # Every header off: none of the client's copies reaches the backend.
+    set_flags = raw.v1("SetLoadBalancerHTTPSListenerAttribute",
+                       {"LoadBalancerId": lb, "ListenerPort": "443",
+                        **{name: "off" for name in on}})
+    assert set_flags.status == 200, set_flags.text
+
+    def plain():
+        status, _, body = http_get(address, "mtls.example.com", context=context, headers=FORGED)
+        seen = json.loads(body)["headers"]
+        assert status == 200 and "slb-id" not in seen, seen
+        return seen
+    seen = eventually(plain)
+    assert not {name.lower() for name, _ in FORGED} & set(seen), seen
+    backend.stop()
 
 
 def test_weights_health_checks_and_no_backend(api, plane):
