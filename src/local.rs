@@ -39,6 +39,18 @@ impl LocalCaller<'_> {
         name: &str,
         params: &[(&str, &str)],
     ) -> Result<Fields, ApiError> {
+        self.call_in(crate::products::SLB_VERSION, account, name, params)
+            .await
+    }
+
+    /// Runs action `name` of the product of `version` with `params` as `account`'s owner.
+    pub async fn call_in(
+        &self,
+        version: &str,
+        account: &Account,
+        name: &str,
+        params: &[(&str, &str)],
+    ) -> Result<Fields, ApiError> {
         // Zeroized when dropped: it may hold a private key.
         let body = Zeroizing::new(
             form_urlencoded::Serializer::new(String::new())
@@ -46,7 +58,7 @@ impl LocalCaller<'_> {
                 .finish(),
         );
         let params = RpcParams::parse("", body.as_bytes(), None)?;
-        let action = crate::dispatch::resolve(crate::products::SLB_VERSION, name)?;
+        let action = crate::dispatch::resolve(version, name)?;
         let caller = Caller {
             account_id: account.account_id.clone(),
             access_key_id: String::new(),

@@ -224,6 +224,7 @@ mod tests {
                 policies: vec![attachment(PolicyType::System, "AliyunSLBFullAccess")],
                 ..Role::default()
             }],
+            root_keys: None,
         };
         AccountRam::new(1, state)
     }

@@ -139,6 +139,11 @@ pub struct RamState {
     pub policies: Vec<CustomPolicy>,
     #[serde(default)]
     pub roles: Vec<Role>,
+    /// The account's own AccessKeys, once the account manages them (RAM's AccessKey actions
+    /// without UserName): then only these authenticate as the account, and only while
+    /// active. `None`: every root key the store holds is active, as `account create` made it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_keys: Option<Vec<UserKey>>,
 }
 
 impl RamState {

@@ -1,4 +1,4 @@
-//! The command line: `serve`, `account create`, `certificates expiring`, `import`,
+//! The command line: `serve`, `account create`, `account keys`, `certificates expiring`, `import`,
 //! `keys rotate`, `keys rewrap`, `migrate`. Other tools
 //! depend on these exact forms.
 
@@ -13,6 +13,7 @@ use crate::crypto::master_key;
 use crate::data_dir::{self, DataDir};
 use crate::ids;
 
+mod account_keys;
 mod serve;
 
 use serve::ServeArgs;
@@ -159,6 +160,8 @@ enum AccountCommand {
         #[arg(long)]
         json: bool,
     },
+    /// List, create, disable, enable or delete an account's own AccessKeys (two at most).
+    Keys(account_keys::AccountKeysArgs),
 }
 
 #[derive(Subcommand)]
@@ -246,6 +249,9 @@ async fn run(command: Command) -> Result<(), BoxError> {
                     json,
                 },
         } => create_account(&storage, &name, json).await,
+        Command::Account {
+            command: AccountCommand::Keys(args),
+        } => account_keys::run(args).await,
         Command::Certificates {
             command:
                 CertificatesCommand::Expiring {

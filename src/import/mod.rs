@@ -244,18 +244,7 @@ impl<'a> Uploader<'a> {
                 server_certificates_per_region: options.server_certificates_per_region,
                 ca_certificates_per_region: None,
                 // An upload touches no load balancer.
-                load_balancers: crate::products::slb::LoadBalancerLimits {
-                    per_region: Some(0),
-                    listeners_per_load_balancer: 0,
-                    domain_extensions_per_listener: 0,
-                    backend_servers_per_load_balancer: 0,
-                    backend_servers_per_call: 0,
-                    address_pool: crate::store::load_balancers::AddressPool::from_cidr(
-                        "127.18.0.0/16",
-                    )
-                    .expect("a valid block"),
-                    backend_deny: Default::default(),
-                },
+                load_balancers: crate::products::slb::LoadBalancerLimits::none(),
             },
             account: account.clone(),
         }

@@ -338,6 +338,8 @@ pub trait AccountStore: Send + Sync {
     /// certificates, load balancers, RAM state and users' keys, other accounts. The audit
     /// trail and used nonces stay. One transaction.
     async fn reset(&self, keep_account_id: &str, audit: AuditLine) -> Result<(), StoreError>;
+    /// The account's own (root) AccessKeys: their IDs and when each was made, oldest first.
+    async fn root_access_keys(&self, account_id: &str) -> Result<Vec<(String, i64)>, StoreError>;
     /// The account `account_id`, or with `None` the first `limit` accounts made.
     async fn accounts(
         &self,

@@ -24,7 +24,8 @@ pub struct RamChange {
     pub account_id: String,
     pub generation: i64,
     pub text: String,
-    /// Keys of users (`AccessKey::user_id` set).
+    /// Keys of users, and of the account itself (`user_id` unset) once it manages its own:
+    /// the document lists each, which the handler checked.
     pub added_keys: Vec<AccessKey>,
     pub removed_keys: Vec<String>,
 }

@@ -385,6 +385,15 @@ def test_ram_changes_made_through_one_node_hold_on_the_other_within_a_second(nod
         UserName="worker")
     refused_within_a_second(lambda: on_second("DescribeServerCertificates"), "Forbidden.RAM")
 
+    # The account's own second key, disabled through one node, is refused by the other.
+    made = ram("CreateAccessKey")["AccessKey"]
+    root_on_second = RamV3("slb", second, {"AccessKeyId": made["AccessKeyId"],
+                                           "AccessKeySecret": made["AccessKeySecret"]})
+    root_on_second("DescribeServerCertificates")
+    ram("UpdateAccessKey", UserAccessKeyId=made["AccessKeyId"], Status="Inactive")
+    refused_within_a_second(lambda: root_on_second("DescribeServerCertificates"),
+                            "InvalidAccessKeyId.Inactive")
+
     # A session made on one node works on the other (both hold the master key).
     ram("CreateRole", RoleName="reader", AssumeRolePolicyDocument=trust_account(account["AccountId"]))
     ram("AttachPolicyToRole", PolicyType="System", PolicyName="AliyunSLBReadOnlyAccess",

@@ -224,8 +224,9 @@ fn session_key(
     })
 }
 
-/// Who holds `key`: a user's key must still be there and active in the account's RAM state
-/// (read fresh: disabling a key takes effect at once, whatever the key cache holds).
+/// Who holds `key`: a user's key, or a root key once the account manages its own, must still
+/// be there and active in the account's RAM state (read fresh: disabling or deleting a key
+/// takes effect at once on every node, whatever their key caches hold).
 async fn principal(
     key: &KnownKey,
     access_key_id: &str,
@@ -235,10 +236,19 @@ async fn principal(
     if let Some(session) = &key.session {
         return Ok(Principal::RoleSession(session.clone()));
     }
+    let ram = directory.account(store, &key.account_id).await?;
     let Some(user_id) = &key.user_id else {
+        if let Some(root_keys) = &ram.state.root_keys {
+            let root_key = root_keys
+                .iter()
+                .find(|k| k.id == access_key_id)
+                .ok_or(ApiError::InvalidAccessKeyId)?;
+            if root_key.status != crate::access::ram_state::KeyStatus::Active {
+                return Err(AccessError::AccessKeyInactive.into());
+            }
+        }
         return Ok(Principal::Root);
     };
-    let ram = directory.account(store, &key.account_id).await?;
     let user = ram
         .state
         .user_by_id(user_id)

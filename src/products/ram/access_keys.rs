@@ -1,38 +1,108 @@
-//! CreateAccessKey, ListAccessKeys, UpdateAccessKey, DeleteAccessKey of RAM users. The secret
-//! is shown once, by CreateAccessKey, and stored sealed as every AccessKeySecret is.
+//! CreateAccessKey, ListAccessKeys, UpdateAccessKey, DeleteAccessKey of RAM users, and of the
+//! account itself when its own key calls them without UserName ([`super::root_keys`]). The
+//! secret is shown once, by CreateAccessKey, and stored sealed as every AccessKeySecret is.
 
 use serde_json::json;
 
 use super::model::{KeyStatus, MAX_KEYS_PER_USER, UserKey};
-use super::{change, date, limit, not_found, one, read, wrapped};
+use super::{change, date, limit, not_found, one, read, root_keys, wrapped};
+use crate::access::Principal;
 use crate::api::error::{AccessError, ApiError, Entity};
-use crate::crypto::{Binding, Secret};
+use crate::crypto::{Binding, Sealed, Secret};
 use crate::ids;
 use crate::products::{Context, Fields};
 use crate::store::AccessKey;
 
-/// The user named by `UserName`; RAM takes the caller's own user when it is missing.
-fn user_name<'a>(context: &'a Context<'_>) -> Result<&'a str, ApiError> {
+/// Whose keys an action manages.
+enum Holder<'a> {
+    User(&'a str),
+    /// The account's own keys: its own key called without UserName.
+    Account,
+}
+
+/// The user named by `UserName`; RAM takes the caller's own user when it is missing, and the
+/// account's own keys when the account's key calls.
+fn holder<'a>(context: &'a Context<'_>) -> Result<Holder<'a>, ApiError> {
     match context.params.non_empty("UserName") {
-        Some(name) => Ok(name),
+        Some(name) => Ok(Holder::User(name)),
         None => match &context.caller.principal {
-            crate::access::Principal::User { name, .. } => Ok(name),
-            _ => Err(ApiError::MissingParameter("UserName")),
+            Principal::User { name, .. } => Ok(Holder::User(name)),
+            Principal::Root => Ok(Holder::Account),
+            Principal::RoleSession(_) => Err(ApiError::MissingParameter("UserName")),
         },
     }
 }
 
+/// A new AccessKey pair, its secret sealed for the store.
+pub(super) struct NewKey {
+    pub id: String,
+    pub secret: Secret,
+    pub sealed: Sealed,
+}
+
+impl NewKey {
+    pub async fn make(context: &Context<'_>) -> Result<NewKey, ApiError> {
+        let id = ids::access_key_id();
+        let secret = Secret::new(ids::access_key_secret());
+        let binding = Binding::AccessKeySecret {
+            access_key_id: id.clone(),
+        };
+        let sealed = context
+            .vault
+            .seal(secret.expose().as_bytes(), &binding)
+            .await?;
+        Ok(NewKey { id, secret, sealed })
+    }
+
+    /// What CreateAccessKey answers: the only time the secret is shown.
+    pub fn shown(&self, key: &UserKey) -> Fields {
+        one(
+            "AccessKey",
+            json!({
+                "AccessKeyId": key.id,
+                "AccessKeySecret": self.secret.expose(),
+                "Status": key.status.as_str(),
+                "CreateDate": date(key.created_ms),
+            }),
+        )
+    }
+}
+
+/// A listing of keys, as ListAccessKeys answers it.
+pub(super) fn listed(keys: &[UserKey]) -> Fields {
+    let keys = keys
+        .iter()
+        .map(|key| {
+            json!({
+                "AccessKeyId": key.id,
+                "Status": key.status.as_str(),
+                "CreateDate": date(key.created_ms),
+            })
+        })
+        .collect();
+    wrapped("AccessKeys", "AccessKey", keys)
+}
+
+/// `Status`: Active or Inactive.
+fn status(context: &Context<'_>) -> Result<KeyStatus, ApiError> {
+    match context.params.required("Status")? {
+        "Active" => Ok(KeyStatus::Active),
+        "Inactive" => Ok(KeyStatus::Inactive),
+        other => Err(AccessError::InvalidParameter {
+            code: "Status.InvalidValue".into(),
+            message: format!("The parameter Status must be Active or Inactive: {other:?}."),
+        }
+        .into()),
+    }
+}
+
 pub async fn create(context: &Context<'_>) -> Result<Fields, ApiError> {
-    let name = user_name(context)?;
-    let access_key_id = ids::access_key_id();
-    let secret = Secret::new(ids::access_key_secret());
-    let binding = Binding::AccessKeySecret {
-        access_key_id: access_key_id.clone(),
+    let name = match holder(context)? {
+        Holder::User(name) => name,
+        Holder::Account => return root_keys::create(context).await,
     };
-    let sealed = context
-        .vault
-        .seal(secret.expose().as_bytes(), &binding)
-        .await?;
+    let new = NewKey::make(context).await?;
+    let (access_key_id, sealed) = (&new.id, &new.sealed);
     let key = change(context, name, |draft| {
         let now = draft.now_ms;
         let user = draft
@@ -55,57 +125,34 @@ pub async fn create(context: &Context<'_>) -> Result<Fields, ApiError> {
         draft.added_keys.push(AccessKey {
             access_key_id: access_key_id.clone(),
             account_id: context.caller.account_id.clone(),
-            sealed_secret: sealed.clone(),
+            sealed_secret: (*sealed).clone(),
             created_ms: now,
             user_id: Some(user_id),
         });
         Ok(key)
     })
     .await?;
-    Ok(one(
-        "AccessKey",
-        json!({
-            "AccessKeyId": key.id,
-            "AccessKeySecret": secret.expose(),
-            "Status": key.status.as_str(),
-            "CreateDate": date(key.created_ms),
-        }),
-    ))
+    Ok(new.shown(&key))
 }
 
 pub async fn list(context: &Context<'_>) -> Result<Fields, ApiError> {
-    let name = user_name(context)?;
+    let name = match holder(context)? {
+        Holder::User(name) => name,
+        Holder::Account => return root_keys::list(context).await,
+    };
     let state = read(context).await?;
     let user = state
         .user(name)
         .ok_or_else(|| not_found(Entity::User, name))?;
-    let keys = user
-        .keys
-        .iter()
-        .map(|key| {
-            json!({
-                "AccessKeyId": key.id,
-                "Status": key.status.as_str(),
-                "CreateDate": date(key.created_ms),
-            })
-        })
-        .collect();
-    Ok(wrapped("AccessKeys", "AccessKey", keys))
+    Ok(listed(&user.keys))
 }
 
 pub async fn update(context: &Context<'_>) -> Result<Fields, ApiError> {
-    let name = user_name(context)?;
     let id = context.params.required("UserAccessKeyId")?;
-    let status = match context.params.required("Status")? {
-        "Active" => KeyStatus::Active,
-        "Inactive" => KeyStatus::Inactive,
-        other => {
-            return Err(AccessError::InvalidParameter {
-                code: "Status.InvalidValue".into(),
-                message: format!("The parameter Status must be Active or Inactive: {other:?}."),
-            }
-            .into());
-        }
+    let status = status(context)?;
+    let name = match holder(context)? {
+        Holder::User(name) => name,
+        Holder::Account => return root_keys::update(context, id, status).await,
     };
     change(context, name, |draft| {
         let user = draft
@@ -125,8 +172,11 @@ pub async fn update(context: &Context<'_>) -> Result<Fields, ApiError> {
 }
 
 pub async fn delete(context: &Context<'_>) -> Result<Fields, ApiError> {
-    let name = user_name(context)?;
     let id = context.params.required("UserAccessKeyId")?;
+    let name = match holder(context)? {
+        Holder::User(name) => name,
+        Holder::Account => return root_keys::delete(context, id).await,
+    };
     change(context, name, |draft| {
         let user = draft
             .state

@@ -11,6 +11,7 @@ pub mod attachments;
 pub mod groups;
 pub mod policies;
 pub mod roles;
+mod root_keys;
 pub mod users;
 
 use serde_json::{Value, json};

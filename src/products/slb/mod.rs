@@ -36,6 +36,21 @@ pub struct LoadBalancerLimits {
     pub backend_deny: std::sync::Arc<crate::dataplane::deny::BackendDeny>,
 }
 
+impl LoadBalancerLimits {
+    /// For calls made in this process that touch no load balancer (`import`, `account keys`).
+    pub fn none() -> LoadBalancerLimits {
+        LoadBalancerLimits {
+            per_region: Some(0),
+            listeners_per_load_balancer: 0,
+            domain_extensions_per_listener: 0,
+            backend_servers_per_load_balancer: 0,
+            backend_servers_per_call: 0,
+            address_pool: AddressPool::from_cidr("127.18.0.0/16").expect("a valid block"),
+            backend_deny: Default::default(),
+        }
+    }
+}
+
 /// The request's region ([`known_regions::of_request`]), for actions whose clients leave
 /// RegionId out although the reference requires it.
 pub fn region_or_default(context: &Context<'_>) -> Result<&'static Region, ApiError> {

@@ -90,6 +90,26 @@ pub(super) async fn accounts(
         .collect()
 }
 
+pub(super) async fn root_access_keys(
+    db: &impl GenericClient,
+    account_id: &str,
+) -> Result<Vec<(String, i64)>, StoreError> {
+    let statement = db
+        .prepare_cached(
+            "SELECT access_key_id, created_ms FROM access_keys \
+             WHERE account_id = $1 AND user_id IS NULL ORDER BY created_ms, access_key_id",
+        )
+        .await
+        .map_err(database)?;
+    let rows = db
+        .query(&statement, &[&account_id])
+        .await
+        .map_err(database)?;
+    rows.iter()
+        .map(|row| Ok((column(row, 0)?, column(row, 1)?)))
+        .collect()
+}
+
 pub(super) async fn find_access_key(
     db: &impl GenericClient,
     access_key_id: &str,

@@ -209,6 +209,10 @@ impl AccountStore for PostgresStore {
     ) -> Result<Option<AccessKeyOwner>, StoreError> {
         accounts::find_access_key(&self.client().await?, access_key_id).await
     }
+
+    async fn root_access_keys(&self, account_id: &str) -> Result<Vec<(String, i64)>, StoreError> {
+        accounts::root_access_keys(&self.client().await?, account_id).await
+    }
 }
 
 #[async_trait]

@@ -81,8 +81,7 @@ impl RamStore for PostgresStore {
         for id in &change.removed_keys {
             transaction
                 .execute(
-                    "DELETE FROM access_keys WHERE access_key_id = $1 AND account_id = $2 \
-                     AND user_id IS NOT NULL",
+                    "DELETE FROM access_keys WHERE access_key_id = $1 AND account_id = $2",
                     &[id, &change.account_id],
                 )
                 .await

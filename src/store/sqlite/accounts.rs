@@ -81,6 +81,18 @@ pub(super) fn accounts(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+pub(super) fn root_access_keys(
+    db: &Connection,
+    account_id: &str,
+) -> Result<Vec<(String, i64)>, StoreError> {
+    let mut statement = db.prepare_cached(ROOT_ACCESS_KEYS)?;
+    let rows = statement.query_map(params![account_id], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+const ROOT_ACCESS_KEYS: &str = "SELECT access_key_id, created_ms FROM access_keys \
+     WHERE account_id = ?1 AND user_id IS NULL ORDER BY created_ms, access_key_id";
+
 pub(super) fn find_access_key(
     db: &Connection,
     access_key_id: &str,

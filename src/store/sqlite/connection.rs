@@ -127,6 +127,41 @@ impl ReaderPool {
     }
 }
 
+/// How often [`watch`] looks for commits of other processes.
+const WATCH_INTERVAL: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Advances `epoch` whenever a commit not made through this connection lands (SQLite's
+/// `data_version`): RAM caches then read again, so that a change another process made (the
+/// CLI's `account keys`) holds here within [`WATCH_INTERVAL`]. Ends with the store.
+pub(super) fn watch(
+    path: &Path,
+    epoch: std::sync::Weak<std::sync::atomic::AtomicU64>,
+) -> Result<(), StoreError> {
+    let connection = connect(path, true)?;
+    let version = |db: &Connection| -> Option<i64> {
+        db.query_row("PRAGMA data_version", [], |row| row.get(0))
+            .ok()
+    };
+    let mut seen = version(&connection);
+    std::thread::Builder::new()
+        .name("sqlite-watch".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(WATCH_INTERVAL);
+                let Some(epoch) = epoch.upgrade() else {
+                    return;
+                };
+                let now = version(&connection);
+                if now != seen {
+                    seen = now;
+                    epoch.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+                }
+            }
+        })
+        .map_err(|error| StoreError::Database(error.to_string()))?;
+    Ok(())
+}
+
 pub(super) fn connect(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
     let flags = if read_only {
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX

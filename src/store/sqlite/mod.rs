@@ -45,8 +45,9 @@ pub struct SqliteStore {
     appended: Arc<tokio::sync::Notify>,
     load_balancers_changed: Arc<tokio::sync::Notify>,
     write_stats: WriteStats,
-    /// Moves after each RAM change (one serving process per data directory).
-    ram_epoch: std::sync::atomic::AtomicU64,
+    /// Moves after each RAM change: this process's, and (seen by [`connection::watch`])
+    /// another process's, such as `account keys` run beside the server.
+    ram_epoch: Arc<std::sync::atomic::AtomicU64>,
     /// The live nonces an earlier process stored (this process's are in the signature layer's
     /// memory cache).
     earlier_nonces: nonces::Earlier,
@@ -85,6 +86,8 @@ impl SqliteStore {
             move || nonces.overdue() || refusals.overdue() || cursor.overdue()
         };
         writer::start_flusher(sender.downgrade(), overdue)?;
+        let ram_epoch = Arc::new(std::sync::atomic::AtomicU64::default());
+        connection::watch(&path, Arc::downgrade(&ram_epoch))?;
         Ok(SqliteStore {
             readers: Arc::new(connection::ReaderPool::new(path)),
             writer: sender,
@@ -94,7 +97,7 @@ impl SqliteStore {
             appended,
             load_balancers_changed: Arc::new(tokio::sync::Notify::new()),
             write_stats,
-            ram_epoch: Default::default(),
+            ram_epoch,
             earlier_nonces,
         })
     }
@@ -246,6 +249,12 @@ impl AccountStore for SqliteStore {
     ) -> Result<Option<AccessKeyOwner>, StoreError> {
         let access_key_id = access_key_id.to_owned();
         self.read(move |db| accounts::find_access_key(db, &access_key_id))
+            .await
+    }
+
+    async fn root_access_keys(&self, account_id: &str) -> Result<Vec<(String, i64)>, StoreError> {
+        let account_id = account_id.to_owned();
+        self.read(move |db| accounts::root_access_keys(db, &account_id))
             .await
     }
 }

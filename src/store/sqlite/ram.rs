@@ -47,8 +47,7 @@ fn replace(db: &Connection, change: &RamChange) -> Result<(), StoreError> {
     }
     for id in &change.removed_keys {
         db.execute_cached(
-            "DELETE FROM access_keys WHERE access_key_id = ?1 AND account_id = ?2 \
-             AND user_id IS NOT NULL",
+            "DELETE FROM access_keys WHERE access_key_id = ?1 AND account_id = ?2",
             params![id, change.account_id],
         )?;
     }
