@@ -59,6 +59,14 @@ impl StatusBoard {
     }
 }
 
+/// Why a listener is not served: for the operator's log, and for `GET /dataplane`, which
+/// answers without a signature and so names nothing of any account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Failure {
+    public: String,
+    detail: String,
+}
+
 /// What `serve` keeps of the data plane.
 pub struct Handle {
     pub health: Arc<HealthTable>,
@@ -82,8 +90,8 @@ pub struct DataPlane {
     running: HashMap<SocketAddr, Running>,
     /// Opened certificates by ID (an ID's certificate and key never change).
     certificates: HashMap<String, Arc<CertifiedKey>>,
-    /// Listeners that could not be bound, with why (logged once per reason).
-    failed: HashMap<SocketAddr, String>,
+    /// Listeners that could not be served, with why (logged once per reason).
+    failed: HashMap<SocketAddr, Failure>,
     status: Arc<StatusBoard>,
 }
 
@@ -190,7 +198,12 @@ impl DataPlane {
                 Ok(runtime) => Arc::new(runtime),
                 Err(error) => {
                     // A running listener keeps its last good configuration meanwhile.
-                    self.report(address, format!("cannot set up TLS: {error}"));
+                    let failure = Failure {
+                        // The detail names certificates, whose IDs hold account IDs.
+                        public: "cannot set up TLS with the listener's certificates".into(),
+                        detail: format!("cannot set up TLS: {error}"),
+                    };
+                    self.report(address, failure);
                     continue;
                 }
             };
@@ -234,8 +247,8 @@ impl DataPlane {
                     "protocol": listener.protocol.as_str(),
                     "state": if serving { "serving" } else { "failed" },
                 });
-                if let Some(reason) = self.failed.get(address) {
-                    entry["reason"] = reason.clone().into();
+                if let Some(failure) = self.failed.get(address) {
+                    entry["reason"] = failure.public.clone().into();
                 }
                 entry
             })
@@ -244,10 +257,10 @@ impl DataPlane {
         self.status.set(board);
     }
 
-    fn report(&mut self, address: SocketAddr, reason: String) {
-        if self.failed.get(&address) != Some(&reason) {
-            tracing::warn!(%address, %reason, "listener not served");
-            self.failed.insert(address, reason);
+    fn report(&mut self, address: SocketAddr, failure: Failure) {
+        if self.failed.get(&address) != Some(&failure) {
+            tracing::warn!(%address, reason = %failure.detail, "listener not served");
+            self.failed.insert(address, failure);
         }
     }
 
@@ -255,7 +268,12 @@ impl DataPlane {
         let socket = match TcpListener::bind(address).await {
             Ok(socket) => socket,
             Err(error) => {
-                self.report(address, format!("cannot bind: {error}"));
+                let reason = format!("cannot bind: {error}");
+                let failure = Failure {
+                    public: reason.clone(),
+                    detail: reason,
+                };
+                self.report(address, failure);
                 return;
             }
         };

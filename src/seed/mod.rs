@@ -49,7 +49,8 @@ pub struct SeedAccount {
     pub name: String,
     pub account_id: Option<String>,
     pub access_key_id: Option<String>,
-    pub access_key_secret: Option<String>,
+    /// Redacted in `Debug`, zeroized when dropped.
+    pub access_key_secret: Option<crate::crypto::Secret>,
     /// The region of this account's items that name none.
     #[serde(default = "default_region")]
     pub region: String,
@@ -167,10 +168,37 @@ pub fn identity(account: &SeedAccount) -> Result<FixedIdentity, String> {
             .transpose()?,
         access_key_secret: account
             .access_key_secret
-            .as_deref()
-            .map(parse_access_key_secret)
+            .as_ref()
+            .map(|secret| parse_access_key_secret(secret.expose()))
             .transpose()?,
     })
+}
+
+/// A parser's refusal without what it quotes of the file: its first line (the parsers go on
+/// to show the source lines around the fault), and `…` for each value it quotes, since the
+/// file holds AccessKeySecrets.
+fn unquoted(error: &impl std::fmt::Display) -> String {
+    let text = error.to_string();
+    let first = text.lines().next().unwrap_or_default();
+    let mut out = String::with_capacity(first.len());
+    let mut quote = None;
+    for c in first.chars() {
+        match quote {
+            Some(open) if c == open => {
+                out.push('…');
+                out.push(c);
+                quote = None;
+            }
+            Some(_) => {}
+            None => {
+                out.push(c);
+                if c == '"' || c == '`' {
+                    quote = Some(c);
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Reads `path` and checks everything that can be checked before anything is made.
@@ -181,9 +209,9 @@ pub fn load(path: &Path) -> Result<Loaded, String> {
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"));
     let seed: Seed = if is_json {
-        serde_json::from_str(&text).map_err(|error| format!("{shown}: {error}"))?
+        serde_json::from_str(&text).map_err(|error| format!("{shown}: {}", unquoted(&error)))?
     } else {
-        serde_saphyr::from_str(&text).map_err(|error| format!("{shown}: {error}"))?
+        serde_saphyr::from_str(&text).map_err(|error| format!("{shown}: {}", unquoted(&error)))?
     };
     let base = path.parent().unwrap_or(Path::new("."));
     let mut files = BTreeMap::new();
@@ -356,5 +384,59 @@ mod tests {
             checked(&twice),
             Err("accounts[0].certificates[1]: the name \"web\" is used twice".to_owned())
         );
+    }
+
+    #[test]
+    fn refusals_and_debug_output_never_show_a_secret() {
+        const SECRET: &str = "Sekrit0123456789abcdef";
+        let dir = tempfile::tempdir().unwrap();
+        let cases = [
+            (
+                "bad.yaml",
+                format!("accounts:\n  - access_key_secret: {SECRET}\n    name: [\n"),
+            ),
+            (
+                "bad2.yaml",
+                format!("accounts:\n  - access_key_secret: {{a: {SECRET}}}\n"),
+            ),
+            (
+                "bad.json",
+                format!("{{\"accounts\": [{{\"access_key_secret\": 1, \"name\": \"{SECRET}\", ]}}"),
+            ),
+            (
+                "bad2.json",
+                format!(
+                    "{{\"accounts\": [{{\"region\": 7, \"access_key_secret\": \"{SECRET}\"}}]}}"
+                ),
+            ),
+        ];
+        for (name, text) in cases {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            let refusal = load(&path).unwrap_err();
+            assert!(!refusal.contains(SECRET), "{refusal}");
+            assert!(refusal.contains("line"), "{refusal}");
+        }
+        let seed: Seed =
+            serde_saphyr::from_str(&format!("accounts:\n  - access_key_secret: {SECRET}\n"))
+                .unwrap();
+        assert!(!format!("{seed:?}").contains(SECRET));
+        assert_eq!(
+            seed.accounts[0]
+                .access_key_secret
+                .as_ref()
+                .unwrap()
+                .expose(),
+            SECRET
+        );
+    }
+
+    #[test]
+    fn quoted_values_are_left_out_of_parse_errors() {
+        assert_eq!(
+            unquoted(&"invalid type: string \"abc\", expected u16 at line 2\n  | context"),
+            "invalid type: string \"…\", expected u16 at line 2"
+        );
+        assert_eq!(unquoted(&"integer `42`"), "integer `…`");
     }
 }

@@ -441,6 +441,25 @@ def test_protocols_policies_sticky_sessions_and_idle_timeout(api):
     one.stop(), two.stop()
 
 
+def test_the_unsigned_status_page_names_no_account(api, plane):
+    """A P-521 key passes upload but not ring's signer: the listener fails, and /dataplane
+    says so without the certificate's ID (which holds the account's ID); the log has it."""
+    import requests
+    certificate = upload(api, "p521.example.com", key=certs.ec_key("P-521"))
+    lb, address = https_load_balancer(api, certificate, 8443)
+    api("StartLoadBalancerListener", LoadBalancerId=lb, ListenerPort=443)
+
+    def failed():
+        page = requests.get(f"{plane.base_url}/dataplane", timeout=5)
+        entry = {e["port"]: e for e in page.json()["listeners"]}[443]
+        assert entry["state"] == "failed", entry
+        return page.text
+    page = eventually(failed)
+    assert "cannot set up TLS" in page
+    assert certificate not in page and plane.credentials["AccountId"] not in page
+    assert certificate in plane.log()
+
+
 def test_a_listener_that_cannot_bind_is_reported_and_the_others_serve(api, plane):
     import requests
     echo = EchoBackend("echo")
