@@ -112,10 +112,17 @@ def test_the_api_address_shows_metrics_only_behind_a_token(tmp_path, server, acc
 
 @pytest.mark.parametrize("flag", ["--metrics-token", "--admin-token"])
 @pytest.mark.parametrize("token", ["", "short-token"])
-def test_empty_or_short_tokens_refuse_to_start(tmp_path, flag, token):
-    out = subprocess.run([BINARY, "serve", "--listen", f"127.0.0.1:{free_port()}", "--data-dir",
-                          str(tmp_path / "data"), flag, token],
-                         capture_output=True, text=True, timeout=30)
+@pytest.mark.parametrize("given", ["flag", "environment"])
+def test_empty_or_short_tokens_refuse_to_start(tmp_path, flag, token, given):
+    import os
+    env = dict(os.environ)
+    args = [BINARY, "serve", "--listen", f"127.0.0.1:{free_port()}", "--data-dir",
+            str(tmp_path / "data")]
+    if given == "flag":
+        args += [flag, token]
+    else:
+        env["SLBCERT_" + flag[2:].upper().replace("-", "_")] = token
+    out = subprocess.run(args, capture_output=True, text=True, timeout=30, env=env)
     assert out.returncode != 0, out
     assert f"{flag}: a token must be at least 16 printable characters" in out.stderr
     assert not (tmp_path / "data").exists() or not any((tmp_path / "data").iterdir())
