@@ -173,12 +173,17 @@ def test_the_bound_certificate_is_served_per_sni_and_a_rotation_within_a_second(
     backend.stop()
 
 
+def client_ca(api):
+    """A CA of client certificates, uploaded: the certificate, its key, its CACertificateId."""
+    ca_key = certs.ec_key()
+    ca = certs.make_cert(ca_key, cn="Client CA", sans=(), ca=True)
+    return ca, ca_key, api("UploadCACertificate", CACertificate=certs.cert_pem(ca))["CACertificateId"]
+
+
 def test_two_way_authentication(api, plane):
     backend = HttpBackend("b1")
     server_certificate = upload(api, "mtls.example.com")
-    ca_key = certs.ec_key()
-    ca = certs.make_cert(ca_key, cn="Client CA", sans=(), ca=True)
-    ca_id = api("UploadCACertificate", CACertificate=certs.cert_pem(ca))["CACertificateId"]
+    ca, ca_key, ca_id = client_ca(api)
     lb, address = https_load_balancer(api, server_certificate, backend.port, CACertificateId=ca_id)
     api("AddBackendServers", LoadBalancerId=lb,
         BackendServers=backends({"ServerId": "i-1", "ServerIp": "127.0.0.1"}))
@@ -218,9 +223,7 @@ FORGED = [("SLB-ID", "lb-forged"), ("SLB-IP", "6.6.6.6"), ("X-Forwarded-Proto", 
 def test_client_sent_forwarding_headers_are_replaced_or_removed(api, plane):
     backend = HttpBackend("b1")
     server_certificate = upload(api, "mtls.example.com")
-    ca_key = certs.ec_key()
-    ca = certs.make_cert(ca_key, cn="Client CA", sans=(), ca=True)
-    ca_id = api("UploadCACertificate", CACertificate=certs.cert_pem(ca))["CACertificateId"]
+    ca, ca_key, ca_id = client_ca(api)
     client_key = certs.ec_key()
     client = certs.make_cert(client_key, cn="client", sans=(), issuer=ca, issuer_key=ca_key)
     context = client_context(client, client_key)

@@ -83,6 +83,30 @@ pub(super) fn listed(keys: &[UserKey]) -> Fields {
     wrapped("AccessKeys", "AccessKey", keys)
 }
 
+/// Sets the status of key `id` of `keys`.
+pub(super) fn set_status(
+    keys: &mut [UserKey],
+    id: &str,
+    status: KeyStatus,
+) -> Result<(), ApiError> {
+    let key = keys
+        .iter_mut()
+        .find(|key| key.id == id)
+        .ok_or_else(|| not_found(Entity::UserAccessKey, id))?;
+    key.status = status;
+    Ok(())
+}
+
+/// Takes key `id` out of `keys`.
+pub(super) fn remove(keys: &mut Vec<UserKey>, id: &str) -> Result<(), ApiError> {
+    let before = keys.len();
+    keys.retain(|key| key.id != id);
+    if keys.len() == before {
+        return Err(not_found(Entity::UserAccessKey, id));
+    }
+    Ok(())
+}
+
 /// `Status`: Active or Inactive.
 fn status(context: &Context<'_>) -> Result<KeyStatus, ApiError> {
     match context.params.required("Status")? {
@@ -159,13 +183,7 @@ pub async fn update(context: &Context<'_>) -> Result<Fields, ApiError> {
             .state
             .user_mut(name)
             .ok_or_else(|| not_found(Entity::User, name))?;
-        let key = user
-            .keys
-            .iter_mut()
-            .find(|key| key.id == id)
-            .ok_or_else(|| not_found(Entity::UserAccessKey, id))?;
-        key.status = status;
-        Ok(())
+        set_status(&mut user.keys, id, status)
     })
     .await?;
     Ok(Fields::new())
@@ -182,11 +200,7 @@ pub async fn delete(context: &Context<'_>) -> Result<Fields, ApiError> {
             .state
             .user_mut(name)
             .ok_or_else(|| not_found(Entity::User, name))?;
-        let before = user.keys.len();
-        user.keys.retain(|key| key.id != id);
-        if user.keys.len() == before {
-            return Err(not_found(Entity::UserAccessKey, id));
-        }
+        remove(&mut user.keys, id)?;
         draft.removed_keys.push(id.to_owned());
         Ok(())
     })

@@ -6,10 +6,10 @@
 //! A store made before this holds root keys that the RAM state does not list: the first
 //! change takes the store's list as it is, every key active.
 
-use super::access_keys::{NewKey, listed};
+use super::access_keys::{NewKey, listed, remove, set_status};
 use super::model::{KeyStatus, UserKey};
-use super::{Draft, change, conflict, limit, not_found, read};
-use crate::api::error::{ApiError, Entity};
+use super::{Draft, change, conflict, limit, read};
+use crate::api::error::ApiError;
 use crate::products::{Context, Fields};
 use crate::store::AccessKey;
 
@@ -100,12 +100,7 @@ pub async fn update(
     }
     let stored = stored(context).await?;
     change(context, id, |draft| {
-        let key = keys(draft, &stored)
-            .iter_mut()
-            .find(|key| key.id == id)
-            .ok_or_else(|| not_found(Entity::UserAccessKey, id))?;
-        key.status = status;
-        Ok(())
+        set_status(keys(draft, &stored), id, status)
     })
     .await?;
     Ok(Fields::new())
@@ -115,12 +110,7 @@ pub async fn delete(context: &Context<'_>, id: &str) -> Result<Fields, ApiError>
     refuse_own(context, id)?;
     let stored = stored(context).await?;
     change(context, id, |draft| {
-        let keys = keys(draft, &stored);
-        let before = keys.len();
-        keys.retain(|key| key.id != id);
-        if keys.len() == before {
-            return Err(not_found(Entity::UserAccessKey, id));
-        }
+        remove(keys(draft, &stored), id)?;
         draft.removed_keys.push(id.to_owned());
         Ok(())
     })
