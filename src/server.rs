@@ -114,13 +114,14 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     let data_plane = config.data_plane.clone().map(|options| {
         crate::dataplane::DataPlane::start(store.clone(), vault.clone(), options, stopped.clone())
     });
-    let (health, traffic, data_plane_status) = match data_plane {
+    let (health, traffic, data_plane_status, data_plane_connections) = match data_plane {
         Some(handle) => (
             Some(handle.health),
             Some(handle.traffic),
             Some(handle.status),
+            Some(handle.connections),
         ),
-        None => (None, None, None),
+        None => (None, None, None, None),
     };
     let quota = |limit: u64| (limit > 0).then_some(limit);
     let verifier = Verifier::new(&vault);
@@ -196,6 +197,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         admin_token: config.admin_token.clone(),
     });
     let handler = move |request: Request| route(state.clone(), pages.clone(), request);
+    let grace = config.http.shutdown_grace;
     web::serve(
         listener,
         handler,
@@ -205,6 +207,18 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         stopped,
     )
     .await;
+    // The data plane's connections were told to stop with the API's: each has the same grace,
+    // then is cut.
+    if let Some(connections) = data_plane_connections {
+        connections.close();
+        let waited = tokio::time::timeout(
+            grace + std::time::Duration::from_secs(1),
+            connections.wait(),
+        );
+        if waited.await.is_err() {
+            tracing::warn!("data plane connections still open after the grace");
+        }
+    }
     // What the last requests stored goes to audit.log before the process ends.
     exporter.stop().await;
     tracing::info!("stopped");

@@ -96,6 +96,12 @@ pub(super) struct ServeArgs {
     #[arg(long, env = "SLBCERT_LISTENER_MAX_CONNECTIONS", default_value_t = 10_000,
           value_parser = clap::value_parser!(u32).range(1..))]
     listener_max_connections: u32,
+    /// Bytes an HTTP/2 stream of a served listener may hold of a response its client does not
+    /// read (at most 100 streams per connection, each also with a 16 KiB backend buffer): what
+    /// a slow or hostile reader can cost, about 3.5 MB per connection by default.
+    #[arg(long, env = "SLBCERT_LISTENER_H2_STREAM_BUFFER", default_value_t = 16 * 1024,
+          value_parser = clap::value_parser!(u32).range(4096..=16 * 1024 * 1024))]
+    listener_h2_stream_buffer: u32,
     /// Open client connections at most; near the cap, idle ones are closed first.
     #[arg(long, env = "SLBCERT_MAX_CONNECTIONS", default_value_t = 4096,
           value_parser = clap::value_parser!(u32).range(1..))]
@@ -207,6 +213,8 @@ impl ServeArgs {
                 port_offset: self.listener_port_offset,
                 max_connections_per_listener: self.listener_max_connections as usize,
                 backend_deny: backend_deny.clone(),
+                h2_stream_buffer: self.listener_h2_stream_buffer as usize,
+                shutdown_grace: std::time::Duration::from_secs(self.shutdown_grace),
             }),
             tls: match (&self.tls_cert, &self.tls_key, self.tls) {
                 (Some(certificate), Some(key), _) => Some(crate::tls::Source::Files {

@@ -34,6 +34,10 @@ pub struct Options {
     pub max_connections_per_listener: usize,
     /// Backends never connected to.
     pub backend_deny: Arc<super::deny::BackendDeny>,
+    /// What an h2 stream may hold of a response its client does not read (bytes).
+    pub h2_stream_buffer: usize,
+    /// How long a connection may go on once its listener stops or the server shuts down.
+    pub shutdown_grace: Duration,
 }
 
 /// What the data plane serves, and what it could not, for `GET /dataplane`.
@@ -72,6 +76,9 @@ pub struct Handle {
     pub health: Arc<HealthTable>,
     pub traffic: Traffic,
     pub status: Arc<StatusBoard>,
+    /// Every client connection of every listener: shutdown waits for them (each is cut after
+    /// its grace).
+    pub connections: tokio_util::task::TaskTracker,
 }
 
 /// One listener being served.
@@ -107,12 +114,14 @@ impl DataPlane {
         let health = Arc::new(HealthTable::default());
         let status = Arc::new(StatusBoard::default());
         let traffic = Traffic::default();
+        let shared = Shared::new(health.clone(), traffic.clone(), options.h2_stream_buffer);
+        let connections = shared.connections.clone();
         let plane = DataPlane {
             status: status.clone(),
             store,
             vault,
             options,
-            shared: Arc::new(Shared::new(health.clone(), traffic.clone())),
+            shared: Arc::new(shared),
             running: HashMap::new(),
             certificates: HashMap::new(),
             failed: HashMap::new(),
@@ -122,6 +131,7 @@ impl DataPlane {
             health,
             traffic,
             status,
+            connections,
         }
     }
 
@@ -281,6 +291,10 @@ impl DataPlane {
         tracing::info!(%address, listener = ?runtime, "listener started");
         let (runtime_sender, runtime_receiver) = watch::channel(runtime);
         let (stop, stopped) = watch::channel(false);
+        let stopped = proxy::Stop {
+            stopped,
+            grace: self.options.shutdown_grace,
+        };
         tokio::spawn(accept_loop(
             socket,
             runtime_receiver.clone(),
@@ -290,7 +304,7 @@ impl DataPlane {
         ));
         tokio::spawn(health_loop(
             runtime_receiver,
-            stopped,
+            stopped.stopped,
             self.shared.health.clone(),
         ));
         self.running.insert(
@@ -427,10 +441,11 @@ fn certificates_of(listener: &Listener) -> Vec<String> {
 async fn accept_loop(
     socket: TcpListener,
     runtime: watch::Receiver<Arc<ListenerRuntime>>,
-    mut stopped: watch::Receiver<bool>,
+    stop: proxy::Stop,
     shared: Arc<Shared>,
     slots: Arc<Semaphore>,
 ) {
+    let mut stopped = stop.stopped.clone();
     loop {
         let permit = tokio::select! {
             _ = stopped.changed() => return,
@@ -448,11 +463,13 @@ async fn accept_loop(
         };
         // The configuration of the moment: this connection keeps it to the end.
         let current = runtime.borrow().clone();
-        let shared = shared.clone();
-        tokio::spawn(async move {
+        let (shared, stop) = (shared.clone(), stop.clone());
+        // Tracked, so that shutdown waits for the connections (each bounded by its grace).
+        let connections = shared.connections.clone();
+        connections.spawn(async move {
             let _open = shared.traffic.accepted(current.protocol);
             match (current.protocol, current.tls.clone()) {
-                (Protocol::Tcp, _) => proxy::serve_tcp(stream, peer, current, shared).await,
+                (Protocol::Tcp, _) => proxy::serve_tcp(stream, peer, current, shared, stop).await,
                 (_, Some(config)) => {
                     let handshake = TlsAcceptor::from(config).accept(stream);
                     match tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake).await {
@@ -461,7 +478,7 @@ async fn accept_loop(
                             let session = tls.get_ref().1;
                             let h2 = session.alpn_protocol() == Some(b"h2".as_slice());
                             let client = proxy::Peer::tls(peer, session.peer_certificates());
-                            proxy::serve_http(tls, client, h2, current, shared).await
+                            proxy::serve_http(tls, client, h2, current, shared, stop).await
                         }
                         Ok(Err(error)) => {
                             shared.traffic.handshake("refused");
@@ -475,7 +492,7 @@ async fn accept_loop(
                 }
                 (_, None) => {
                     let client = proxy::Peer::plain(peer);
-                    proxy::serve_http(stream, client, false, current, shared).await
+                    proxy::serve_http(stream, client, false, current, shared, stop).await
                 }
             }
             drop(permit);

@@ -5,6 +5,7 @@
 //! started with; new ones get the new one.
 
 pub mod deny;
+mod edge;
 mod health;
 mod listeners;
 mod proxy;

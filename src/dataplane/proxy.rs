@@ -41,6 +41,10 @@ const HOP_BY_HOP: [&str; 8] = [
     "upgrade",
 ];
 const MAX_HEADER_BYTES: usize = 64 * 1024;
+/// Streams one h2 client connection may have open at once (RFC 9113 asks for 100 at least).
+const MAX_H2_STREAMS: u32 = 100;
+/// What a backend connection buffers of a response (at least hyper's 8 KiB).
+const BACKEND_READ_BUFFER: usize = 16 * 1024;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// What every listener's connections share: the client to backends and the health results.
@@ -48,17 +52,28 @@ pub struct Shared {
     client: Client<HttpConnector, Incoming>,
     pub health: Arc<HealthTable>,
     pub traffic: Traffic,
+    /// What an h2 stream may hold of a response its client does not read, in bytes.
+    h2_stream_buffer: usize,
+    /// Every client connection, for shutdown to wait for.
+    pub connections: tokio_util::task::TaskTracker,
 }
 
 impl Shared {
-    pub fn new(health: Arc<HealthTable>, traffic: Traffic) -> Shared {
+    pub fn new(health: Arc<HealthTable>, traffic: Traffic, h2_stream_buffer: usize) -> Shared {
         let mut connector = HttpConnector::new();
         connector.set_connect_timeout(Some(CONNECT_TIMEOUT));
         connector.set_nodelay(true);
         Shared {
-            client: Client::builder(TokioExecutor::new()).build(connector),
+            client: Client::builder(TokioExecutor::new())
+                // What a backend connection reads ahead of a client that does not read; also
+                // the largest response head a backend may send (nginx's proxy_buffer_size is
+                // 4 or 8 KiB).
+                .http1_max_buf_size(BACKEND_READ_BUFFER)
+                .build(connector),
             health,
             traffic,
+            h2_stream_buffer,
+            connections: tokio_util::task::TaskTracker::new(),
         }
     }
 
@@ -127,6 +142,40 @@ impl Peer {
     }
 }
 
+/// When a connection must end: once its listener stops (or the server shuts down), it gets
+/// `grace` to finish, then it is cut.
+#[derive(Clone)]
+pub struct Stop {
+    pub stopped: tokio::sync::watch::Receiver<bool>,
+    pub grace: Duration,
+}
+
+impl Stop {
+    /// Until the listener stops (its sender gone counts too).
+    async fn stopping(&mut self) {
+        let _ = self.stopped.wait_for(|stopped| *stopped).await;
+    }
+}
+
+/// Serves an HTTP connection until it ends; once the listener stops, it is asked to close
+/// (HTTP/1.1 after the request in flight, h2 with GOAWAY) and cut after the grace.
+async fn until_stopped<C>(connection: C, mut stop: Stop) -> Result<(), String>
+where
+    C: hyper_util::server::graceful::GracefulConnection,
+    C::Error: std::fmt::Display,
+{
+    tokio::pin!(connection);
+    tokio::select! {
+        result = connection.as_mut() => return result.map_err(|error| error.to_string()),
+        _ = stop.stopping() => {}
+    }
+    connection.as_mut().graceful_shutdown();
+    match tokio::time::timeout(stop.grace, connection).await {
+        Ok(result) => result.map_err(|error| error.to_string()),
+        Err(_) => Err("cut: the listener stopped and the grace ran out".into()),
+    }
+}
+
 /// Serves one client connection (plain or TLS) of an HTTP or HTTPS listener: h2 when TLS
 /// agreed on it by ALPN, else HTTP/1.1 (SLB's HTTP listeners do not speak cleartext h2).
 pub async fn serve_http<S>(
@@ -135,10 +184,12 @@ pub async fn serve_http<S>(
     h2: bool,
     runtime: Arc<ListenerRuntime>,
     shared: Arc<Shared>,
+    stop: Stop,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let idle = runtime.idle_timeout;
+    let stream_buffer = shared.h2_stream_buffer;
     let peer = client.address;
     let client = Arc::new(client);
     let service = service_fn(move |request| {
@@ -147,23 +198,26 @@ pub async fn serve_http<S>(
     });
     let io = TokioIo::new(stream);
     let served = if h2 {
-        hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+        let connection = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
             .timer(TokioTimer::new())
-            .max_concurrent_streams(128)
+            .max_concurrent_streams(MAX_H2_STREAMS)
+            // A peer may advertise any window and then not read: what each stream holds for
+            // it is bounded here, and the backend is not read further meanwhile.
+            .max_send_buf_size(stream_buffer)
             .max_header_list_size(MAX_HEADER_BYTES as u32)
             // A peer that stops answering pings within the idle timeout is gone.
             .keep_alive_interval(idle)
             .keep_alive_timeout(idle)
-            .serve_connection(io, service)
-            .await
+            .serve_connection(io, service);
+        until_stopped(connection, stop).await
     } else {
         // The header timer runs whenever a request is awaited: it is the idle timeout too.
-        hyper::server::conn::http1::Builder::new()
+        let connection = hyper::server::conn::http1::Builder::new()
             .timer(TokioTimer::new())
             .header_read_timeout(idle)
             .max_buf_size(MAX_HEADER_BYTES)
-            .serve_connection(io, service)
-            .await
+            .serve_connection(io, service);
+        until_stopped(connection, stop).await
     };
     if let Err(error) = served {
         tracing::debug!(%peer, %error, "client connection ended");
@@ -247,6 +301,9 @@ async fn forward(
     runtime: &ListenerRuntime,
     shared: &Shared,
 ) -> Response<Body> {
+    if let Some((status, why)) = super::edge::refusal(&request) {
+        return answer(status, why);
+    }
     if let Some(port) = runtime.forward_to {
         return redirect(&request, port);
     }
@@ -335,7 +392,7 @@ fn prepare(
         .path_and_query()
         .cloned()
         .unwrap_or_else(|| http::uri::PathAndQuery::from_static("/"));
-    let authority_host = request.uri().authority().map(|a| a.as_str().to_owned());
+    let host = super::edge::host(request);
     let uri = Uri::builder()
         .scheme(http::uri::Scheme::HTTP)
         .authority(backend.authority.clone())
@@ -349,10 +406,17 @@ fn prepare(
     for name in ADDED_HEADERS {
         headers.remove(name);
     }
-    if !headers.contains_key(header::HOST)
-        && let Some(value) = authority_host.and_then(|a| HeaderValue::from_str(&a).ok())
-    {
-        headers.insert(header::HOST, value);
+    match host {
+        Some(value) => {
+            headers.insert(header::HOST, value);
+        }
+        // HTTP/1.0 may send none: the backend is told the listener's address.
+        None => {
+            let listener = SocketAddr::new(runtime.address, runtime.port).to_string();
+            if let Ok(value) = HeaderValue::from_str(&listener) {
+                headers.insert(header::HOST, value);
+            }
+        }
     }
     let flags = runtime.headers;
     let mut set = |name: &'static str, value: String| {
@@ -412,11 +476,7 @@ fn prepare(
         }
     }
     if flags.forwarded_for {
-        let earlier = headers
-            .get("x-forwarded-for")
-            .and_then(|value| value.to_str().ok())
-            .map(str::to_owned);
-        let list = match earlier {
+        let list = match super::edge::forwarded_for(headers) {
             Some(list) => format!("{list}, {}", peer.ip()),
             None => peer.ip().to_string(),
         };
@@ -433,6 +493,7 @@ pub async fn serve_tcp(
     peer: SocketAddr,
     runtime: Arc<ListenerRuntime>,
     shared: Arc<Shared>,
+    mut stop: Stop,
 ) {
     let Some(index) = runtime.pick(|backend| shared.usable(&runtime, backend)) else {
         tracing::debug!(%peer, "no healthy backend; closing");
@@ -448,5 +509,14 @@ pub async fn serve_tcp(
         return;
     };
     let _ = upstream.set_nodelay(true);
-    let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+    let copy = tokio::io::copy_bidirectional(&mut client, &mut upstream);
+    tokio::pin!(copy);
+    tokio::select! {
+        _ = copy.as_mut() => return,
+        _ = stop.stopping() => {}
+    }
+    // Bytes have no request boundary to close at: the connection runs out the grace.
+    if tokio::time::timeout(stop.grace, copy).await.is_err() {
+        tracing::debug!(%peer, "cut: the listener stopped and the grace ran out");
+    }
 }

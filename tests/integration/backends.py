@@ -8,9 +8,20 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
+BIG = 8 * 1024 * 1024
+
+
+class QuietServer(ThreadingHTTPServer):
+    """Clients that hang up (the slow-reader tests close theirs) are not errors here."""
+    allow_reuse_address = True
+
+    def handle_error(self, request, client_address):
+        pass
+
+
 class HttpBackend:
     """Answers every request with JSON {"backend": name, "path", "headers"}; `/slow` waits a
-    second and a half first."""
+    second and a half first; `/big` answers BIG bytes instead."""
 
     def __init__(self, name, host="127.0.0.1", port=0):
         self.name, self.host = name, host
@@ -32,6 +43,18 @@ class HttpBackend:
                 self.end_headers()
 
             def do_GET(self):
+                if self.path.startswith("/big"):
+                    # 8 MiB, written as the proxy takes it (a slow reader's download).
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(BIG))
+                    self.end_headers()
+                    chunk = b"x" * 65536
+                    try:
+                        for _ in range(BIG // len(chunk)):
+                            self.wfile.write(chunk)
+                    except OSError:
+                        pass
+                    return
                 if self.path.startswith("/slow"):
                     time.sleep(1.5)
                 backend.requests += 1
@@ -43,8 +66,7 @@ class HttpBackend:
                 self.end_headers()
                 self.wfile.write(body)
 
-        ThreadingHTTPServer.allow_reuse_address = True
-        self.server = ThreadingHTTPServer((self.host, port), Handler)
+        self.server = QuietServer((self.host, port), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
