@@ -174,10 +174,12 @@ pub fn identity(account: &SeedAccount) -> Result<FixedIdentity, String> {
     })
 }
 
-/// A parser's refusal without what it quotes of the file: its first line (the parsers go on
-/// to show the source lines around the fault), and `…` for each value it quotes, since the
-/// file holds AccessKeySecrets.
+/// A parser's refusal without the values it quotes of the file: its first line (the parsers
+/// go on to show the source lines around the fault), with `…` for each quoted value (a string
+/// in `"…"`, a number or character in backticks), since the file holds AccessKeySecrets. Names
+/// (`unknown field `colour``) stay.
 fn unquoted(error: &impl std::fmt::Display) -> String {
+    const VALUE_KINDS: [&str; 5] = ["integer ", "point ", "character ", "boolean ", "value "];
     let text = error.to_string();
     let first = text.lines().next().unwrap_or_default();
     let mut out = String::with_capacity(first.len());
@@ -191,8 +193,10 @@ fn unquoted(error: &impl std::fmt::Display) -> String {
             }
             Some(_) => {}
             None => {
+                let value =
+                    c == '"' || (c == '`' && VALUE_KINDS.iter().any(|kind| out.ends_with(kind)));
                 out.push(c);
-                if c == '"' || c == '`' {
+                if value {
                     quote = Some(c);
                 }
             }
@@ -438,5 +442,9 @@ mod tests {
             "invalid type: string \"…\", expected u16 at line 2"
         );
         assert_eq!(unquoted(&"integer `42`"), "integer `…`");
+        assert_eq!(
+            unquoted(&"unknown field `colour`, expected `name`"),
+            "unknown field `colour`, expected `name`"
+        );
     }
 }
