@@ -23,9 +23,14 @@ pub enum TlsSetupError {
     Rustls(#[from] rustls::Error),
 }
 
+/// aws-lc-rs for listeners' handshakes: its RSA and ECDSA signing is several times faster
+/// than ring's (BENCHMARKS.md). Certificates are still checked with ring at upload.
 pub fn provider() -> Arc<CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
+    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
 }
+
+/// Sessions a listener remembers for resumption by session ID (TLS 1.2) or stateful ticket.
+const RESUMABLE_SESSIONS: usize = 4096;
 
 /// A server certificate's chain as uploaded and its key, ready to sign handshakes. The key's PEM
 /// is dropped (and wiped) once parsed.
@@ -125,6 +130,11 @@ pub fn server_config(
         }
     };
     let mut config = builder.with_cert_resolver(Arc::new(resolver));
+    // Resumption, per listener: each listener's configuration has its own cache and ticket
+    // keys (rotated by rustls every 6 hours), so a session of one listener never resumes on
+    // another, whose client CA may differ.
+    config.session_storage = rustls::server::ServerSessionMemoryCache::new(RESUMABLE_SESSIONS);
+    config.ticketer = rustls::crypto::aws_lc_rs::Ticketer::new()?;
     config.alpn_protocols = if http2 {
         vec![b"h2".to_vec(), b"http/1.1".to_vec()]
     } else {

@@ -5,6 +5,7 @@ import json
 import random
 import signal
 import socket
+import ssl
 import threading
 import time
 
@@ -309,3 +310,41 @@ def test_shutdown_waits_for_data_plane_connections_only_as_long_as_the_grace(tmp
     finally:
         server.stop()
         backend.stop()
+
+
+def test_sessions_resume_on_their_own_listener_only(api, plane):
+    """A resumed handshake skips the certificate signature; a session of one listener must not
+    let a client past another listener's client-CA check."""
+    from test_data_plane import client_ca
+    import certs
+    backend = HttpBackend("web")
+    server_certificate = upload(api, "edge.example.com")
+    ca, ca_key, ca_id = client_ca(api)
+    _, other_ca_key, other_ca_id = client_ca(api)
+    key = certs.ec_key()
+    client = certs.make_cert(key, cn="client", sans=(), issuer=ca, issuer_key=ca_key)
+    context = client_context(client, key)
+    addresses = []
+    for ca_certificate in (ca_id, other_ca_id):
+        created = api("CreateLoadBalancer")
+        api("CreateLoadBalancerHTTPSListener", LoadBalancerId=created["LoadBalancerId"],
+            ListenerPort=443, Bandwidth=-1, BackendServerPort=backend.port, HealthCheck="off",
+            ServerCertificateId=server_certificate, CACertificateId=ca_certificate)
+        api("StartLoadBalancerListener", LoadBalancerId=created["LoadBalancerId"],
+            ListenerPort=443)
+        addresses.append((created["Address"], 443 + OFFSET))
+    own, other = addresses
+
+    def handshake(address, session=None):
+        raw = socket.create_connection(address, timeout=10)
+        tls = context.wrap_socket(raw, server_hostname="edge.example.com", session=session)
+        reused, session = tls.session_reused, tls.session
+        tls.close()
+        return reused, session
+    reused, session = eventually(lambda: handshake(own))
+    assert not reused
+    assert handshake(own, session)[0], "the listener that issued the session resumes it"
+    # The other listener trusts another CA: the session does not get the client past it.
+    with pytest.raises((ssl.SSLError, ConnectionResetError, BrokenPipeError)):
+        eventually(lambda: handshake(other, session), seconds=3)
+    backend.stop()
