@@ -1,12 +1,16 @@
-//! The data plane against nginx, in the same run, with the same certificate and the same
-//! backend: TLS handshakes per second (each request on a new connection) and proxied requests
-//! per second (keep-alive), at 1, 16 and 64 connections, measured by wrk.
+//! The data plane against HAProxy and nginx, in the same run, with the same certificates and
+//! the same backend: TLS handshakes per second (each request on a new connection) and proxied
+//! keep-alive requests per second with their p99, at 1, 16 and 64 connections, for an RSA-2048
+//! and a P-256 certificate, measured by wrk in interleaved rounds (each cell's median is
+//! printed).
 //!
-//! `cargo bench --bench dataplane` needs `wrk` and `nginx` (Debian packages of those names);
-//! without them it says so and measures nothing. nginx serves as the backend of both proxies
-//! (a fixed 200 answer) and, separately configured, as the peer proxy. Everything shares the
-//! machine's cores. SLBCERT_BENCH_BIN runs another slbcert binary; SLBCERT_BENCH_SECONDS sets
-//! the length of each wrk run (default 5).
+//! `cargo bench --bench dataplane` needs `wrk`, `nginx`, `haproxy` and `openssl` (Debian
+//! packages wrk, nginx-light, haproxy, openssl); without them it says so and measures nothing.
+//! nginx serves as the backend of every proxy (a fixed 200 answer) and, separately configured,
+//! as a peer proxy; HAProxy runs with `nbthread 2`, nginx with a worker per core. Everything
+//! shares the machine's cores. SLBCERT_BENCH_BIN runs another slbcert binary;
+//! SLBCERT_BENCH_SECONDS sets the length of each wrk run (default 3), SLBCERT_BENCH_ROUNDS the
+//! rounds (default 3).
 
 mod common;
 
@@ -18,27 +22,39 @@ use common::{Connection, free_address, read_credentials, signed_query, wait_heal
 
 const LEVELS: [usize; 3] = [1, 16, 64];
 const OFFSET: u16 = 30000;
+const PROXIES: [&str; 3] = ["slbcert", "haproxy", "nginx"];
+/// The certificate types, as `openssl req -newkey` takes them.
+const KEYS: [(&str, &str); 2] = [("RSA-2048", "rsa:2048"), ("P-256", "ec")];
 
 fn main() {
-    for tool in ["wrk", "nginx"] {
+    for tool in ["wrk", "nginx", "haproxy", "openssl"] {
         if which(tool).is_none() {
-            println!("{tool} is not installed (apt-get install wrk nginx-light): nothing measured");
+            println!(
+                "{tool} is not installed (apt-get install wrk nginx-light haproxy openssl): nothing measured"
+            );
             return;
         }
     }
-    let seconds: u64 = std::env::var("SLBCERT_BENCH_SECONDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(5);
+    let number = |name: &str, default: u64| -> u64 {
+        std::env::var(name)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(default)
+    };
+    let seconds = number("SLBCERT_BENCH_SECONDS", 3);
+    let rounds = number("SLBCERT_BENCH_ROUNDS", 3);
     let directory = tempfile::tempdir().expect("temporary directory");
     let dir = directory.path();
-    let (certificate, key) = certificate();
-    std::fs::write(dir.join("cert.pem"), &certificate).expect("write certificate");
-    std::fs::write(dir.join("key.pem"), &key).expect("write key");
-
+    for (kind, spec) in KEYS {
+        certificate(dir, kind, spec);
+    }
     let backend_port = free_address().port();
-    let nginx_port = free_address().port();
-    let _nginx = Reaped(start_nginx(dir, backend_port, nginx_port));
+    // Per proxy, per certificate type: the address it serves.
+    let mut targets: Vec<(&str, &str, String)> = Vec::new();
+    let nginx_ports = KEYS.map(|_| free_address().port());
+    let _nginx = Reaped(start_nginx(dir, backend_port, &nginx_ports));
+    let haproxy_ports = KEYS.map(|_| free_address().port());
+    let _haproxy = Reaped(start_haproxy(dir, backend_port, &haproxy_ports));
 
     let api = free_address();
     let binary =
@@ -61,28 +77,90 @@ fn main() {
             .expect("start slbcert"),
     );
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let listener = runtime.block_on(async {
-        wait_healthy(api).await;
-        configure(api, &dir.join("data"), &certificate, &key, backend_port).await
-    });
-    wait_serving(&listener);
+    runtime.block_on(wait_healthy(api));
+    for (index, (kind, _)) in KEYS.iter().enumerate() {
+        let certificate = std::fs::read_to_string(dir.join(format!("{kind}.crt"))).expect("cert");
+        let key = std::fs::read_to_string(dir.join(format!("{kind}.key"))).expect("key");
+        let listener = runtime.block_on(configure(
+            api,
+            &dir.join("data"),
+            &certificate,
+            &key,
+            backend_port,
+        ));
+        targets.push(("slbcert", kind, listener));
+        targets.push((
+            "haproxy",
+            kind,
+            format!("127.0.0.1:{}", haproxy_ports[index]),
+        ));
+        targets.push(("nginx", kind, format!("127.0.0.1:{}", nginx_ports[index])));
+    }
+    for (_, _, address) in &targets {
+        wait_serving(address);
+    }
 
-    println!("| proxy | connections | handshakes/s | proxied requests/s | p99 ms (keep-alive) |");
-    println!("|---|---:|---:|---:|---:|");
-    for (name, target) in [
-        ("slbcert", listener.clone()),
-        ("nginx", format!("127.0.0.1:{nginx_port}")),
-    ] {
-        for connections in LEVELS {
-            let url = format!("https://{target}/");
-            let handshakes = wrk(&url, connections, seconds, true);
-            let requests = wrk(&url, connections, seconds, false);
-            println!(
-                "| {name} | {connections} | {:.0} | {:.0} | {:.2} |",
-                handshakes.0, requests.0, requests.1
-            );
+    // Every cell of every round, the proxies taking turns within each cell, so that a drift of
+    // the shared machine's speed falls on all of them alike.
+    let mut cells: std::collections::BTreeMap<(usize, usize, usize), Vec<(f64, f64, f64)>> =
+        Default::default();
+    for _ in 0..rounds {
+        for (k, (kind, _)) in KEYS.iter().enumerate() {
+            for (l, connections) in LEVELS.iter().enumerate() {
+                for (p, proxy) in PROXIES.iter().enumerate() {
+                    let (_, _, address) = targets
+                        .iter()
+                        .find(|(name, of, _)| name == proxy && of == kind)
+                        .expect("a target");
+                    let url = format!("https://{address}/");
+                    let handshakes = wrk(&url, *connections, seconds, true);
+                    let requests = wrk(&url, *connections, seconds, false);
+                    cells.entry((k, l, p)).or_default().push((
+                        handshakes.0,
+                        requests.0,
+                        requests.1,
+                    ));
+                }
+            }
         }
     }
+    println!(
+        "Median of {rounds} interleaved rounds of {seconds} s per cell; ratios are slbcert's."
+    );
+    println!();
+    println!(
+        "| certificate | connections | proxy | handshakes/s | proxied requests/s | p99 ms (keep-alive) |"
+    );
+    println!("|---|---:|---|---:|---:|---:|");
+    for (k, (kind, _)) in KEYS.iter().enumerate() {
+        for (l, connections) in LEVELS.iter().enumerate() {
+            let medians: Vec<(f64, f64, f64)> = (0..PROXIES.len())
+                .map(|p| median(&cells[&(k, l, p)]))
+                .collect();
+            for (p, proxy) in PROXIES.iter().enumerate() {
+                let (handshakes, requests, p99) = medians[p];
+                let ratio = |ours: f64, theirs: f64| match p {
+                    0 => String::new(),
+                    _ => format!(" ({:.2}x)", ours / theirs),
+                };
+                println!(
+                    "| {kind} | {connections} | {proxy} | {handshakes:.0}{} | {requests:.0}{} | {p99:.2} |",
+                    ratio(medians[0].0, handshakes),
+                    ratio(medians[0].1, requests),
+                );
+            }
+        }
+    }
+}
+
+/// Each figure's median over the rounds.
+fn median(samples: &[(f64, f64, f64)]) -> (f64, f64, f64) {
+    let of = |pick: fn(&(f64, f64, f64)) -> f64| {
+        let mut values: Vec<f64> = samples.iter().map(pick).collect();
+        values.sort_by(f64::total_cmp);
+        values[values.len() / 2]
+    };
+    (of(|s| s.0), of(|s| s.1), of(|s| s.2))
 }
 
 /// A child process stopped when the bench ends, however it ends, with its own children (nginx's
@@ -109,16 +187,73 @@ fn which(tool: &str) -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
-/// A P-256 certificate for www.example.org, self-signed.
-fn certificate() -> (String, String) {
-    let key = rcgen::KeyPair::generate().expect("key");
-    let params = rcgen::CertificateParams::new(vec!["www.example.org".to_owned()]).expect("params");
-    let certificate = params.self_signed(&key).expect("certificate");
-    (certificate.pem(), key.serialize_pem())
+/// A self-signed certificate for www.example.org of key type `spec` (`rsa:2048`, `ec`), as
+/// DIR/KIND.crt, DIR/KIND.key and, for HAProxy, both in DIR/KIND.pem.
+fn certificate(dir: &Path, kind: &str, spec: &str) {
+    let (crt, key) = (
+        dir.join(format!("{kind}.crt")),
+        dir.join(format!("{kind}.key")),
+    );
+    let mut command = Command::new("openssl");
+    command
+        .args([
+            "req",
+            "-x509",
+            "-nodes",
+            "-days",
+            "30",
+            "-subj",
+            "/CN=www.example.org",
+        ])
+        .args([
+            "-addext",
+            "subjectAltName=DNS:www.example.org",
+            "-newkey",
+            spec,
+        ]);
+    if spec == "ec" {
+        command.args(["-pkeyopt", "ec_paramgen_curve:P-256"]);
+    }
+    let status = command
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&crt)
+        .stderr(Stdio::null())
+        .status()
+        .expect("run openssl");
+    assert!(status.success(), "openssl req failed");
+    let both =
+        std::fs::read_to_string(&crt).expect("cert") + &std::fs::read_to_string(&key).expect("key");
+    std::fs::write(dir.join(format!("{kind}.pem")), both).expect("write pem");
 }
 
-/// nginx as the backend (a fixed answer) and as the peer TLS proxy in front of it.
-fn start_nginx(dir: &Path, backend_port: u16, proxy_port: u16) -> Child {
+/// nginx as the backend (a fixed answer) and as a peer TLS proxy in front of it, one port per
+/// certificate type.
+fn start_nginx(dir: &Path, backend_port: u16, proxy_ports: &[u16; 2]) -> Child {
+    let servers: String = KEYS
+        .iter()
+        .zip(proxy_ports)
+        .map(|((kind, _), port)| {
+            format!(
+                r#"
+  server {{
+    listen 127.0.0.1:{port} ssl http2;
+    keepalive_requests 1000000;
+    ssl_certificate {dir}/{kind}.crt;
+    ssl_certificate_key {dir}/{kind}.key;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    location / {{
+      proxy_pass http://backend;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header X-Forwarded-For $remote_addr;
+    }}
+  }}"#,
+                dir = dir.display()
+            )
+        })
+        .collect();
     let conf = format!(
         r#"worker_processes auto;
 pid {dir}/nginx.pid;
@@ -134,22 +269,7 @@ http {{
     listen 127.0.0.1:{backend_port};
     keepalive_requests 1000000;
     location / {{ return 200 "ok\n"; }}
-  }}
-  server {{
-    listen 127.0.0.1:{proxy_port} ssl http2;
-    keepalive_requests 1000000;
-    ssl_certificate {dir}/cert.pem;
-    ssl_certificate_key {dir}/key.pem;
-    ssl_protocols TLSv1.2 TLSv1.3;
-    ssl_session_cache off;
-    ssl_session_tickets off;
-    location / {{
-      proxy_pass http://backend;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header X-Forwarded-For $remote_addr;
-    }}
-  }}
+  }}{servers}
 }}
 "#,
         dir = dir.display()
@@ -161,7 +281,37 @@ http {{
         .stderr(Stdio::null())
         .spawn()
         .expect("start nginx");
-    std::thread::sleep(Duration::from_millis(500));
+    wait_serving(&format!("127.0.0.1:{backend_port}"));
+    child
+}
+
+/// HAProxy 2.6 with a thread per core, in front of the same backend, one port per certificate
+/// type; connections to the backend kept and reused, as slbcert and nginx do.
+fn start_haproxy(dir: &Path, backend_port: u16, ports: &[u16; 2]) -> Child {
+    let frontends: String = KEYS
+        .iter()
+        .zip(ports)
+        .map(|((kind, _), port)| {
+            format!(
+                "frontend {kind}\n  bind 127.0.0.1:{port} ssl crt {dir}/{kind}.pem alpn h2,http/1.1\n  default_backend nginx\n",
+                dir = dir.display()
+            )
+        })
+        .collect();
+    let conf = format!(
+        "global\n  nbthread 2\n  maxconn 20000\n\ndefaults\n  mode http\n  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\n  option forwardfor\n  http-reuse always\n\n{frontends}\nbackend nginx\n  server backend 127.0.0.1:{backend_port}\n"
+    );
+    std::fs::write(dir.join("haproxy.cfg"), conf).expect("haproxy.cfg");
+    let child = Command::new("haproxy")
+        .args(["-db", "-f"])
+        .arg(dir.join("haproxy.cfg"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start haproxy");
+    for port in ports {
+        wait_serving(&format!("127.0.0.1:{port}"));
+    }
     child
 }
 

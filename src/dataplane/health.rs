@@ -3,7 +3,8 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -18,10 +19,39 @@ pub struct HealthKey {
     pub backend: SocketAddr,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// One backend's verdict, shared by the table and the listener runtimes that forward to it:
+/// the proxy reads it per request without a lock or a lookup.
+#[derive(Debug, Default)]
+pub struct HealthCell(AtomicU8);
+
+const UNCHECKED: u8 = 0;
+const HEALTHY: u8 = 1;
+const UNHEALTHY: u8 = 2;
+
+impl HealthCell {
+    /// A backend not checked (yet, or ever) is healthy.
+    pub fn is_healthy(&self) -> bool {
+        self.0.load(Ordering::Relaxed) != UNHEALTHY
+    }
+
+    /// `None` if the backend has not been checked.
+    fn checked(&self) -> Option<bool> {
+        match self.0.load(Ordering::Relaxed) {
+            UNCHECKED => None,
+            verdict => Some(verdict == HEALTHY),
+        }
+    }
+
+    fn set(&self, healthy: bool) {
+        self.0
+            .store(if healthy { HEALTHY } else { UNHEALTHY }, Ordering::Relaxed);
+    }
+}
+
+#[derive(Debug, Default)]
 struct State {
-    healthy: bool,
-    /// Consecutive results against the current state.
+    cell: Arc<HealthCell>,
+    /// Consecutive results against the current verdict.
     streak: u32,
 }
 
@@ -32,34 +62,41 @@ pub struct HealthTable {
 }
 
 impl HealthTable {
+    /// The cell of `key`'s verdicts, for a runtime to keep.
+    pub fn cell(&self, key: &HealthKey) -> Arc<HealthCell> {
+        self.lock().entry(key.clone()).or_default().cell.clone()
+    }
+
     pub fn is_healthy(&self, key: &HealthKey) -> bool {
-        self.lock().get(key).is_none_or(|state| state.healthy)
+        self.lock()
+            .get(key)
+            .is_none_or(|state| state.cell.is_healthy())
     }
 
     /// `None` if the backend has not been checked.
     pub fn checked(&self, key: &HealthKey) -> Option<bool> {
-        self.lock().get(key).map(|state| state.healthy)
+        self.lock().get(key).and_then(|state| state.cell.checked())
     }
 
     /// Records one check: the first decides at once; then a backend changes state after
     /// `healthy_after` successes or `unhealthy_after` failures in a row.
     pub fn record(&self, key: &HealthKey, ok: bool, healthy_after: u32, unhealthy_after: u32) {
         let mut states = self.lock();
-        let state = states.entry(key.clone()).or_insert(State {
-            healthy: ok,
-            streak: 0,
-        });
-        if state.healthy == ok {
+        let state = states.entry(key.clone()).or_default();
+        let Some(healthy) = state.cell.checked() else {
+            state.cell.set(ok);
+            state.streak = 0;
+            return;
+        };
+        if healthy == ok {
             state.streak = 0;
             return;
         }
         state.streak += 1;
         let needed = if ok { healthy_after } else { unhealthy_after };
         if state.streak >= needed {
-            *state = State {
-                healthy: ok,
-                streak: 0,
-            };
+            state.cell.set(ok);
+            state.streak = 0;
             tracing::info!(backend = %key.backend, listener_port = key.listener_port,
                            healthy = ok, "backend health changed");
         }
@@ -69,7 +106,7 @@ impl HealthTable {
     pub fn snapshot(&self) -> Vec<(HealthKey, bool)> {
         self.lock()
             .iter()
-            .map(|(key, state)| (key.clone(), state.healthy))
+            .filter_map(|(key, state)| Some((key.clone(), state.cell.checked()?)))
             .collect()
     }
 

@@ -331,6 +331,7 @@ impl DataPlane {
             listener,
             tls,
             &self.options.backend_deny,
+            &self.shared.health,
         ))
     }
 

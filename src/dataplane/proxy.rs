@@ -78,7 +78,7 @@ impl Shared {
     }
 
     fn usable(&self, runtime: &ListenerRuntime, backend: &Backend) -> bool {
-        !runtime.health.enabled || self.health.is_healthy(&backend.health)
+        !runtime.health.enabled || backend.verdict.is_healthy()
     }
 }
 

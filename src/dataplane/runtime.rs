@@ -2,20 +2,19 @@
 //! backends, scheduling, headers, timeouts, health checks and TLS. A snapshot: a change of the
 //! load balancer builds a new one, and connections keep the one they started with.
 
-use super::deny::BackendDeny;
+use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rustls::ServerConfig;
 
-use super::health::{HealthCheck, HealthKey, HttpCheck};
+use super::deny::BackendDeny;
+use super::health::{HealthCell, HealthCheck, HealthKey, HealthTable, HttpCheck};
 use crate::store::load_balancers::{
     BackendServer, Listener, LoadBalancer, Protocol, Setting, int, text,
 };
-use std::collections::BTreeMap;
-use std::sync::Arc;
 
 #[derive(Debug)]
 pub struct Backend {
@@ -26,8 +25,10 @@ pub struct Backend {
     pub weight: u32,
     /// Requests or connections in flight (weighted least connections).
     pub active: AtomicUsize,
-    /// Where its health checks' verdicts are kept, made once: the proxy looks it up per request.
+    /// Where its health checks' verdicts are kept (the table's key, for the checks).
     pub health: HealthKey,
+    /// The verdict itself, which the proxy reads per request.
+    pub verdict: Arc<HealthCell>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -106,7 +107,12 @@ fn seconds(settings: &BTreeMap<String, Setting>, name: &str, default: u64) -> Du
 /// group's (on `BackendServerPort`). Servers without an address cannot be reached and are
 /// left out; so are those of weight 0.
 /// Denied addresses (`serve --backend-deny`) are left out too.
-fn backends(load_balancer: &LoadBalancer, listener: &Listener, deny: &BackendDeny) -> Vec<Backend> {
+fn backends(
+    load_balancer: &LoadBalancer,
+    listener: &Listener,
+    deny: &BackendDeny,
+    table: &HealthTable,
+) -> Vec<Backend> {
     let settings = &listener.settings;
     let (servers, default_port): (&[BackendServer], Option<u16>) =
         match text(settings, "VServerGroupId") {
@@ -134,13 +140,15 @@ fn backends(load_balancer: &LoadBalancer, listener: &Listener, deny: &BackendDen
                 return None;
             }
             let address = SocketAddr::new(ip, port);
+            let health = HealthKey {
+                load_balancer_id: load_balancer.id.clone(),
+                listener_port: listener.port,
+                protocol: listener.protocol.as_str(),
+                backend: address,
+            };
             Some(Backend {
-                health: HealthKey {
-                    load_balancer_id: load_balancer.id.clone(),
-                    listener_port: listener.port,
-                    protocol: listener.protocol.as_str(),
-                    backend: address,
-                },
+                verdict: table.cell(&health),
+                health,
                 server_id: server.server_id.clone(),
                 authority: address.to_string().parse().ok()?,
                 address,
@@ -195,9 +203,10 @@ impl ListenerRuntime {
         listener: &Listener,
         tls: Option<Arc<ServerConfig>>,
         deny: &BackendDeny,
+        table: &HealthTable,
     ) -> ListenerRuntime {
         let settings = &listener.settings;
-        let backends = backends(load_balancer, listener, deny);
+        let backends = backends(load_balancer, listener, deny, table);
         let scheduler = match text(settings, "Scheduler") {
             Some("rr") => Scheduler::RoundRobin,
             Some("wlc") => Scheduler::WeightedLeastConnections,
@@ -308,6 +317,7 @@ mod tests {
                     protocol: "http",
                     backend: SocketAddr::from(([127, 0, 0, 1], 8000 + i as u16)),
                 },
+                verdict: Default::default(),
                 weight,
                 active: AtomicUsize::new(0),
             })

@@ -445,10 +445,10 @@ def test_protocols_policies_sticky_sessions_and_idle_timeout(api):
 
 
 def test_the_unsigned_status_page_names_no_account(api, plane):
-    """A P-521 key passes upload but not ring's signer: the listener fails, and /dataplane
+    """An RSA-1024 key passes upload but not the TLS signer: the listener fails, and /dataplane
     says so without the certificate's ID (which holds the account's ID); the log has it."""
     import requests
-    certificate = upload(api, "p521.example.com", key=certs.ec_key("P-521"))
+    certificate = upload(api, "rsa1024.example.com", key=certs.rsa_key(1024))
     lb, address = https_load_balancer(api, certificate, 8443)
     api("StartLoadBalancerListener", LoadBalancerId=lb, ListenerPort=443)
 
