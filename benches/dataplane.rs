@@ -102,8 +102,7 @@ fn main() {
 
     // Every cell of every round, the proxies taking turns within each cell, so that a drift of
     // the shared machine's speed falls on all of them alike.
-    let mut cells: std::collections::BTreeMap<(usize, usize, usize), Vec<(f64, f64, f64)>> =
-        Default::default();
+    let mut cells: std::collections::BTreeMap<Cell, Vec<Sample>> = Default::default();
     for _ in 0..rounds {
         for (k, (kind, _)) in KEYS.iter().enumerate() {
             for (l, connections) in LEVELS.iter().enumerate() {
@@ -134,7 +133,7 @@ fn main() {
     println!("|---|---:|---|---:|---:|---:|");
     for (k, (kind, _)) in KEYS.iter().enumerate() {
         for (l, connections) in LEVELS.iter().enumerate() {
-            let medians: Vec<(f64, f64, f64)> = (0..PROXIES.len())
+            let medians: Vec<Sample> = (0..PROXIES.len())
                 .map(|p| median(&cells[&(k, l, p)]))
                 .collect();
             for (p, proxy) in PROXIES.iter().enumerate() {
@@ -153,9 +152,14 @@ fn main() {
     }
 }
 
+/// (certificate type, connections, proxy), by index.
+type Cell = (usize, usize, usize);
+/// Handshakes/s, keep-alive requests/s, keep-alive p99 ms.
+type Sample = (f64, f64, f64);
+
 /// Each figure's median over the rounds.
-fn median(samples: &[(f64, f64, f64)]) -> (f64, f64, f64) {
-    let of = |pick: fn(&(f64, f64, f64)) -> f64| {
+fn median(samples: &[Sample]) -> Sample {
+    let of = |pick: fn(&Sample) -> f64| {
         let mut values: Vec<f64> = samples.iter().map(pick).collect();
         values.sort_by(f64::total_cmp);
         values[values.len() / 2]
