@@ -1,8 +1,8 @@
 //! The data plane against HAProxy and nginx, in the same run, with the same certificates and
-//! the same backend: TLS handshakes per second (each request on a new connection) and proxied
-//! keep-alive requests per second with their p99, at 1, 16 and 64 connections, for an RSA-2048
-//! and a P-256 certificate, measured by wrk in interleaved rounds (each cell's median is
-//! printed).
+//! the same backend: new TLS handshakes per second (`openssl s_time -new`, no resumption, from
+//! 1, 16 and 64 clients at once) and proxied keep-alive requests per second with their p99 (wrk,
+//! 1, 16 and 64 connections), for an RSA-2048 and a P-256 certificate, in interleaved rounds
+//! (each cell's median is printed).
 //!
 //! `cargo bench --bench dataplane` needs `wrk`, `nginx`, `haproxy` and `openssl` (Debian
 //! packages wrk, nginx-light, haproxy, openssl); without them it says so and measures nothing.
@@ -10,7 +10,7 @@
 //! as a peer proxy; HAProxy runs with `nbthread 2`, nginx with a worker per core. Everything
 //! shares the machine's cores. SLBCERT_BENCH_BIN runs another slbcert binary;
 //! SLBCERT_BENCH_SECONDS sets the length of each wrk run (default 3), SLBCERT_BENCH_ROUNDS the
-//! rounds (default 3).
+//! rounds (default 3), SLBCERT_BENCH_ONLY=NAME measures one proxy alone (to profile it).
 
 mod common;
 
@@ -43,6 +43,8 @@ fn main() {
     };
     let seconds = number("SLBCERT_BENCH_SECONDS", 3);
     let rounds = number("SLBCERT_BENCH_ROUNDS", 3);
+    // SLBCERT_BENCH_ONLY=slbcert measures one proxy (to profile it); the others print 0.
+    let only = std::env::var("SLBCERT_BENCH_ONLY").ok();
     let directory = tempfile::tempdir().expect("temporary directory");
     let dir = directory.path();
     for (kind, spec) in KEYS {
@@ -107,18 +109,21 @@ fn main() {
         for (k, (kind, _)) in KEYS.iter().enumerate() {
             for (l, connections) in LEVELS.iter().enumerate() {
                 for (p, proxy) in PROXIES.iter().enumerate() {
+                    if !only.as_ref().is_none_or(|only| only.contains(*proxy)) {
+                        cells.entry((k, l, p)).or_default().push((0.0, 0.0, 0.0));
+                        continue;
+                    }
                     let (_, _, address) = targets
                         .iter()
                         .find(|(name, of, _)| name == proxy && of == kind)
                         .expect("a target");
                     let url = format!("https://{address}/");
-                    let handshakes = wrk(&url, *connections, seconds, true);
-                    let requests = wrk(&url, *connections, seconds, false);
-                    cells.entry((k, l, p)).or_default().push((
-                        handshakes.0,
-                        requests.0,
-                        requests.1,
-                    ));
+                    let handshakes = new_handshakes(address, *connections, seconds);
+                    let requests = wrk(&url, *connections, seconds);
+                    cells
+                        .entry((k, l, p))
+                        .or_default()
+                        .push((handshakes, requests.0, requests.1));
                 }
             }
         }
@@ -303,7 +308,7 @@ fn start_haproxy(dir: &Path, backend_port: u16, ports: &[u16; 2]) -> Child {
         })
         .collect();
     let conf = format!(
-        "global\n  nbthread 2\n  maxconn 20000\n\ndefaults\n  mode http\n  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\n  option forwardfor\n  http-reuse always\n\n{frontends}\nbackend nginx\n  server backend 127.0.0.1:{backend_port}\n"
+        "global\n  nbthread 2\n  maxconn 4096\n\ndefaults\n  mode http\n  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\n  option forwardfor\n  http-reuse always\n\n{frontends}\nbackend nginx\n  server backend 127.0.0.1:{backend_port}\n"
     );
     std::fs::write(dir.join("haproxy.cfg"), conf).expect("haproxy.cfg");
     let child = Command::new("haproxy")
@@ -388,17 +393,44 @@ fn wait_serving(address: &str) {
     panic!("the listener is not served");
 }
 
-/// wrk's requests per second and p99 latency (ms); `handshakes`: a new connection (and TLS
-/// handshake) for every request.
-fn wrk(url: &str, connections: usize, seconds: u64, handshakes: bool) -> (f64, f64) {
+/// Full TLS handshakes per second (no resumption: `openssl s_time -new`), from `clients`
+/// processes at once, each handshaking again and again for `seconds`.
+fn new_handshakes(address: &str, clients: usize, seconds: u64) -> f64 {
+    let children: Vec<Child> = (0..clients)
+        .map(|_| {
+            Command::new("openssl")
+                .args(["s_time", "-connect", address, "-new", "-time"])
+                .arg(seconds.to_string())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("run openssl s_time")
+        })
+        .collect();
+    children
+        .into_iter()
+        .map(|child| {
+            let out = child.wait_with_output().expect("openssl s_time");
+            let text = String::from_utf8_lossy(&out.stdout);
+            // "123 connections in 3.00s; 41.00 connections/user sec, …" then
+            // "123 connections in 4 real seconds, …": the first line's count over the wall time.
+            let count: f64 = text
+                .lines()
+                .find(|line| line.contains("connections in") && line.contains("real seconds"))
+                .and_then(|line| line.split_whitespace().next()?.parse().ok())
+                .unwrap_or(0.0);
+            count / seconds as f64
+        })
+        .sum()
+}
+
+/// wrk's keep-alive requests per second and p99 latency (ms).
+fn wrk(url: &str, connections: usize, seconds: u64) -> (f64, f64) {
     let threads = connections.min(2).to_string();
     let mut command = Command::new("wrk");
     command
         .args(["-t", &threads, "-c", &connections.to_string()])
         .args(["-d", &format!("{seconds}s"), "--latency"]);
-    if handshakes {
-        command.args(["-H", "Connection: close"]);
-    }
     let out = command.arg(url).output().expect("run wrk");
     let text = String::from_utf8_lossy(&out.stdout);
     let rate = text

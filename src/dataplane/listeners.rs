@@ -16,6 +16,7 @@ use super::proxy::{self, Shared};
 use super::runtime::ListenerRuntime;
 use super::tls::{self, SniResolver, TlsSetupError};
 use super::traffic::Traffic;
+use super::workers::Workers;
 use crate::crypto::{Binding, Vault};
 use crate::store::load_balancers::{Listener, ListenerStatus, LoadBalancer, Protocol, text};
 use crate::store::{CertificateKind, Scope, Store};
@@ -93,7 +94,7 @@ pub struct DataPlane {
     store: Arc<dyn Store>,
     vault: Arc<Vault>,
     options: Options,
-    shared: Arc<Shared>,
+    workers: Arc<Workers>,
     running: HashMap<SocketAddr, Running>,
     /// Opened certificates by ID (an ID's certificate and key never change).
     certificates: HashMap<String, Arc<CertifiedKey>>,
@@ -114,14 +115,21 @@ impl DataPlane {
         let health = Arc::new(HealthTable::default());
         let status = Arc::new(StatusBoard::default());
         let traffic = Traffic::default();
-        let shared = Shared::new(health.clone(), traffic.clone(), options.h2_stream_buffer);
-        let connections = shared.connections.clone();
+        let connections = tokio_util::task::TaskTracker::new();
+        let workers = Workers::start(worker_count(), || {
+            Shared::new(
+                health.clone(),
+                traffic.clone(),
+                options.h2_stream_buffer,
+                connections.clone(),
+            )
+        });
         let plane = DataPlane {
             status: status.clone(),
             store,
             vault,
             options,
-            shared: Arc::new(shared),
+            workers: Arc::new(workers),
             running: HashMap::new(),
             certificates: HashMap::new(),
             failed: HashMap::new(),
@@ -242,7 +250,10 @@ impl DataPlane {
                     .collect::<Vec<_>>()
             })
             .collect();
-        self.shared.health.retain(|key| health_keys.contains(key));
+        self.workers
+            .any()
+            .health
+            .retain(|key| health_keys.contains(key));
     }
 
     /// What is served and what failed, for `GET /dataplane`.
@@ -299,13 +310,13 @@ impl DataPlane {
             socket,
             runtime_receiver.clone(),
             stopped.clone(),
-            self.shared.clone(),
+            self.workers.clone(),
             Arc::new(Semaphore::new(self.options.max_connections_per_listener)),
         ));
         tokio::spawn(health_loop(
             runtime_receiver,
             stopped.stopped,
-            self.shared.health.clone(),
+            self.workers.any().health.clone(),
         ));
         self.running.insert(
             address,
@@ -331,7 +342,7 @@ impl DataPlane {
             listener,
             tls,
             &self.options.backend_deny,
-            &self.shared.health,
+            &self.workers.any().health,
         ))
     }
 
@@ -443,7 +454,7 @@ async fn accept_loop(
     socket: TcpListener,
     runtime: watch::Receiver<Arc<ListenerRuntime>>,
     stop: proxy::Stop,
-    shared: Arc<Shared>,
+    workers: Arc<Workers>,
     slots: Arc<Semaphore>,
 ) {
     let mut stopped = stop.stopped.clone();
@@ -464,41 +475,60 @@ async fn accept_loop(
         };
         // The configuration of the moment: this connection keeps it to the end.
         let current = runtime.borrow().clone();
-        let (shared, stop) = (shared.clone(), stop.clone());
+        let stop = stop.clone();
+        // Served by the next worker thread, on its own reactor.
+        let (worker, shared) = workers.next();
+        let shared = shared.clone();
+        let Ok(stream) = stream.into_std() else {
+            continue;
+        };
         // Tracked, so that shutdown waits for the connections (each bounded by its grace).
         let connections = shared.connections.clone();
-        connections.spawn(async move {
-            let _open = shared.traffic.accepted(current.protocol);
-            match (current.protocol, current.tls.clone()) {
-                (Protocol::Tcp, _) => proxy::serve_tcp(stream, peer, current, shared, stop).await,
-                (_, Some(config)) => {
-                    let handshake = TlsAcceptor::from(config).accept(stream);
-                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake).await {
-                        Ok(Ok(tls)) => {
-                            shared.traffic.handshake("ok");
-                            let session = tls.get_ref().1;
-                            let h2 = session.alpn_protocol() == Some(b"h2".as_slice());
-                            let client = proxy::Peer::tls(peer, session.peer_certificates());
-                            proxy::serve_http(tls, client, h2, current, shared, stop).await
-                        }
-                        Ok(Err(error)) => {
-                            shared.traffic.handshake("refused");
-                            tracing::debug!(%peer, %error, "TLS handshake refused")
-                        }
-                        Err(_) => {
-                            shared.traffic.handshake("timeout");
-                            tracing::debug!(%peer, "TLS handshake timed out")
+        connections.spawn_on(
+            async move {
+                let Ok(stream) = tokio::net::TcpStream::from_std(stream) else {
+                    return;
+                };
+                let _open = shared.traffic.accepted(current.protocol);
+                match (current.protocol, current.tls.clone()) {
+                    (Protocol::Tcp, _) => {
+                        proxy::serve_tcp(stream, peer, current, shared, stop).await
+                    }
+                    (_, Some(config)) => {
+                        let handshake = TlsAcceptor::from(config).accept(stream);
+                        match tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake).await {
+                            Ok(Ok(tls)) => {
+                                shared.traffic.handshake("ok");
+                                let session = tls.get_ref().1;
+                                let h2 = session.alpn_protocol() == Some(b"h2".as_slice());
+                                let client = proxy::Peer::tls(peer, session.peer_certificates());
+                                proxy::serve_http(tls, client, h2, current, shared, stop).await
+                            }
+                            Ok(Err(error)) => {
+                                shared.traffic.handshake("refused");
+                                tracing::debug!(%peer, %error, "TLS handshake refused")
+                            }
+                            Err(_) => {
+                                shared.traffic.handshake("timeout");
+                                tracing::debug!(%peer, "TLS handshake timed out")
+                            }
                         }
                     }
+                    (_, None) => {
+                        let client = proxy::Peer::plain(peer);
+                        proxy::serve_http(stream, client, false, current, shared, stop).await
+                    }
                 }
-                (_, None) => {
-                    let client = proxy::Peer::plain(peer);
-                    proxy::serve_http(stream, client, false, current, shared, stop).await
-                }
-            }
-            drop(permit);
-        });
+                drop(permit);
+            },
+            worker,
+        );
     }
+}
+
+/// Worker threads: one per core.
+fn worker_count() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// Checks the listener's backends every interval, with the configuration of the moment.

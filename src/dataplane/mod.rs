@@ -12,6 +12,7 @@ mod proxy;
 mod runtime;
 mod tls;
 mod traffic;
+mod workers;
 
 pub use health::{HealthKey, HealthTable};
 pub use listeners::{DataPlane, Handle, Options, StatusBoard};

@@ -59,7 +59,12 @@ pub struct Shared {
 }
 
 impl Shared {
-    pub fn new(health: Arc<HealthTable>, traffic: Traffic, h2_stream_buffer: usize) -> Shared {
+    pub fn new(
+        health: Arc<HealthTable>,
+        traffic: Traffic,
+        h2_stream_buffer: usize,
+        connections: tokio_util::task::TaskTracker,
+    ) -> Shared {
         let mut connector = HttpConnector::new();
         connector.set_connect_timeout(Some(CONNECT_TIMEOUT));
         connector.set_nodelay(true);
@@ -73,7 +78,7 @@ impl Shared {
             health,
             traffic,
             h2_stream_buffer,
-            connections: tokio_util::task::TaskTracker::new(),
+            connections,
         }
     }
 
