@@ -18,11 +18,12 @@ use crate::api::error::{AccessError, ApiError};
 use crate::api::params::RpcParams;
 use crate::api::response::{self, Format};
 use crate::api::signature::{self, Authority, SignedRequest};
-use crate::api::{self, PRODUCT_CAS, PRODUCT_RAM, PRODUCT_SLB, PRODUCT_STS};
+use crate::api::{self, PRODUCT_SLB};
 use crate::audit::{AuditRecord, RefusalQueue};
 use crate::http::{Request, Response};
 use crate::products::{
-    CAS_VERSION, Context, Fields, RAM_VERSION, SLB_VERSION, STS_VERSION, cas, ram, slb, sts,
+    CAS_VERSION, Context, Fields, RAM_VERSION, SLB_VERSION, STS_VERSION, cas, product, ram, slb,
+    sts,
 };
 use crate::state::AppState;
 use crate::{clock, ids};
@@ -220,42 +221,6 @@ pub static ACTIONS: &[ActionSpec] = &[
     row!(AssumeRole, STS, Write, [ROLE_ARN], sts::assume_role),
     row!(GetCallerIdentity, STS, Read, [], sts::caller_identity),
 ];
-
-/// A product this endpoint serves, told apart by version.
-struct Product {
-    version: &'static str,
-    /// The service code of policies' actions and ARNs (`slb:UploadServerCertificate`).
-    service: &'static str,
-    /// How error envelopes name it (`Recommend`).
-    envelope: &'static str,
-}
-
-const PRODUCTS: &[Product] = &[
-    Product {
-        version: SLB,
-        service: "slb",
-        envelope: PRODUCT_SLB,
-    },
-    Product {
-        version: CAS,
-        service: "yundun-cert",
-        envelope: PRODUCT_CAS,
-    },
-    Product {
-        version: RAM,
-        service: "ram",
-        envelope: PRODUCT_RAM,
-    },
-    Product {
-        version: STS,
-        service: "sts",
-        envelope: PRODUCT_STS,
-    },
-];
-
-fn product(version: &str) -> Option<&'static Product> {
-    PRODUCTS.iter().find(|product| product.version == version)
-}
 
 pub type Action = &'static ActionSpec;
 

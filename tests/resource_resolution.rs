@@ -237,12 +237,7 @@ async fn every_action_declares_what_it_acts_on_and_is_judged_on_it() {
     assert_eq!(named, actions, "the table names every action, and no other");
     for (name, query, expected) in table {
         let spec = ACTIONS.iter().find(|spec| spec.name == name).unwrap();
-        let service = match spec.version {
-            "2014-05-15" => "slb",
-            "2020-04-07" => "yundun-cert",
-            "2015-05-01" => "ram",
-            _ => "sts",
-        };
+        let service = slbcert::products::product(spec.version).unwrap().service;
         let params = RpcParams::parse(query, b"", None).unwrap();
         let subject = Subject {
             store: &store as &dyn Store,

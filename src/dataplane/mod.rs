@@ -4,10 +4,12 @@
 //! and a change rebuilds the listeners it touched. Connections keep the configuration they
 //! started with; new ones get the new one.
 
+mod accept;
 pub mod deny;
 mod edge;
 mod health;
 mod listeners;
+mod peer;
 mod proxy;
 mod runtime;
 mod tls;

@@ -22,6 +22,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
 use super::health::HealthTable;
+pub use super::peer::Peer;
 use super::runtime::{Backend, ListenerRuntime, Sticky};
 use super::traffic::Traffic;
 
@@ -100,52 +101,6 @@ const ADDED_HEADERS: [&str; 9] = [
     "x-forwarded-clientcert-fingerprint",
     "x-forwarded-clientcert-clientverify",
 ];
-
-/// Who is on the other end of one client connection.
-pub struct Peer {
-    address: SocketAddr,
-    /// Over TLS: the certificate the client presented (verified by the handshake), if any.
-    certificate: Option<ClientCertificate>,
-    tls: bool,
-}
-
-/// What the client-certificate headers say.
-struct ClientCertificate {
-    subject: String,
-    issuer: String,
-    fingerprint: String,
-}
-
-impl Peer {
-    pub fn plain(address: SocketAddr) -> Peer {
-        Peer {
-            address,
-            certificate: None,
-            tls: false,
-        }
-    }
-
-    /// `chain` is what the handshake accepted: rustls verified it against the listener's CA
-    /// certificate, or refused the connection.
-    pub fn tls(
-        address: SocketAddr,
-        chain: Option<&[rustls::pki_types::CertificateDer<'_>]>,
-    ) -> Peer {
-        let certificate = chain.and_then(|chain| chain.first()).and_then(|leaf| {
-            let (_, parsed) = x509_parser::parse_x509_certificate(leaf.as_ref()).ok()?;
-            Some(ClientCertificate {
-                subject: parsed.subject().to_string(),
-                issuer: parsed.issuer().to_string(),
-                fingerprint: crate::pki::certificate::fingerprint(leaf.as_ref()),
-            })
-        });
-        Peer {
-            address,
-            certificate,
-            tls: true,
-        }
-    }
-}
 
 /// When a connection must end: once its listener stops (or the server shuts down), it gets
 /// `grace` to finish, then it is cut.

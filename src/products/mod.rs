@@ -31,6 +31,43 @@ pub const RAM_VERSION: &str = "2015-05-01";
 /// Security Token Service: temporary credentials of roles.
 pub const STS_VERSION: &str = "2015-04-01";
 
+/// A product this endpoint serves, told apart by version.
+pub struct Product {
+    pub version: &'static str,
+    /// The service code of policies' actions and ARNs (`slb:UploadServerCertificate`).
+    pub service: &'static str,
+    /// How error envelopes name it (`Recommend`).
+    pub envelope: &'static str,
+}
+
+const PRODUCTS: &[Product] = &[
+    Product {
+        version: SLB_VERSION,
+        service: "slb",
+        envelope: crate::api::PRODUCT_SLB,
+    },
+    Product {
+        version: CAS_VERSION,
+        service: "yundun-cert",
+        envelope: crate::api::PRODUCT_CAS,
+    },
+    Product {
+        version: RAM_VERSION,
+        service: "ram",
+        envelope: crate::api::PRODUCT_RAM,
+    },
+    Product {
+        version: STS_VERSION,
+        service: "sts",
+        envelope: crate::api::PRODUCT_STS,
+    },
+];
+
+/// The product of an API version.
+pub fn product(version: &str) -> Option<&'static Product> {
+    PRODUCTS.iter().find(|product| product.version == version)
+}
+
 /// Settings that shape what actions allow.
 #[derive(Clone, Debug)]
 pub struct Limits {
