@@ -246,7 +246,7 @@ def test_client_sent_forwarding_headers_are_replaced_or_removed(api, plane):
         BackendServers=backends({"ServerId": "i-1", "ServerIp": "127.0.0.1"}))
     api("StartLoadBalancerListener", LoadBalancerId=lb, ListenerPort=443)
     status, _, body = eventually(lambda: http_get(address, "mtls.example.com", context=context,
-                                                  headers=FORGED))
+                                                  headers=FORGED), seconds=10)
     assert status == 200
     seen = json.loads(body)["headers"]
     assert seen["slb-id"] == lb and seen["slb-ip"] == address[0]
@@ -269,7 +269,7 @@ def test_client_sent_forwarding_headers_are_replaced_or_removed(api, plane):
         seen = json.loads(body)["headers"]
         assert status == 200 and "slb-id" not in seen, seen
         return seen
-    seen = eventually(plain)
+    seen = eventually(plain, seconds=10)
     assert not {name.lower() for name, _ in FORGED} & set(seen), seen
     backend.stop()
 
@@ -457,7 +457,7 @@ def test_the_unsigned_status_page_names_no_account(api, plane):
         entry = {e["port"]: e for e in page.json()["listeners"]}[443]
         assert entry["state"] == "failed", entry
         return page.text
-    page = eventually(failed)
+    page = eventually(failed, seconds=10)
     assert "cannot set up TLS" in page
     assert certificate not in page and plane.credentials["AccountId"] not in page
     assert certificate in plane.log()
