@@ -185,8 +185,8 @@ scrape_configs:
                           if a["labels"]["alertname"] == "CertificateExpiresWithin7Days"]
                 if value is not None and alerts and alerts[0]["state"] == "firing":
                     break
-            except requests.ConnectionError:
-                pass
+            except (requests.ConnectionError, requests.JSONDecodeError, KeyError):
+                pass  # Prometheus is starting: not listening yet, or answering 503 in text
             time.sleep(0.5)
         assert value is not None and 2 * 86400 < value <= 3 * 86400, \
             (tmp_path / "prometheus.log").read_text()[-2000:]
