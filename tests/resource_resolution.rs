@@ -309,7 +309,10 @@ async fn lists_in_odd_forms_and_unknown_regions_are_judged_or_refused() {
             format!("{BJ}:loadbalancer/lb-b")
         ]
     );
+    // Each ID costs a read before the handler could refuse the list: at most 100 are looked up.
+    let many: &'static str = format!("LoadBalancerId={}", ["lb-x"; 101].join(",")).leak();
     for (query, code) in [
+        (many, "InvalidParameter"),
         (
             "RegionId=cn-atlantis&LoadBalancerId=lb-a",
             "InvalidRegionId.NotFound",

@@ -156,7 +156,7 @@ pub async fn resolve(
         };
         match reference.kind {
             Kind::LoadBalancer | Kind::DomainExtension | Kind::VServerGroup => {
-                for id in params.ids(reference.parameter)? {
+                for id in bounded(params.ids(reference.parameter)?, reference.parameter)? {
                     let parent = match reference.kind {
                         Kind::LoadBalancer => subject.store.load_balancer(&owner, id).await?,
                         _ => subject.store.load_balancer_holding(&owner, id).await?,
@@ -222,6 +222,20 @@ pub async fn resolve(
     let mut seen = std::collections::HashSet::new();
     needs.retain(|need| seen.insert((need.action.clone(), need.resource.clone())));
     Ok(needs)
+}
+
+/// IDs looked up for one parameter at most: every action takes 20 or fewer, and each costs a
+/// read before the handler could refuse the list.
+const MAX_LOOKUPS: usize = 100;
+
+fn bounded<'p>(ids: Vec<&'p str>, parameter: &str) -> Result<Vec<&'p str>, ApiError> {
+    if ids.len() > MAX_LOOKUPS {
+        return Err(ApiError::InvalidParameter(format!(
+            "The specified {parameter} lists {} IDs; at most {MAX_LOOKUPS} are allowed.",
+            ids.len()
+        )));
+    }
+    Ok(ids)
 }
 
 fn fallback(requested: Option<&regions::Region>) -> String {
