@@ -6,7 +6,6 @@ import random
 import signal
 import socket
 import ssl
-import threading
 import time
 
 import h2.config
@@ -15,7 +14,7 @@ import h2.events
 import h2.settings
 import pytest
 
-from backends import HttpBackend
+from backends import EchoBackend, HttpBackend
 from conftest import Server
 from slb import Api, backends
 from test_data_plane import OFFSET, api, client_context, eventually, plane, upload  # noqa: F401
@@ -216,32 +215,16 @@ def test_h2_authority_wins_over_a_host_header(api, plane):
         tls.sendall(connection.data_to_send())
 
 
-class HoldingBackend:
-    """A TCP server that echoes whatever it receives, for as long as the client stays."""
+class HoldingBackend(EchoBackend):
+    """Echoes whatever it receives, unprefixed, for as long as the client stays."""
 
     def __init__(self):
-        self.socket = socket.socket()
-        self.socket.bind(("127.0.0.1", 0))
-        self.socket.listen()
-        self.port = self.socket.getsockname()[1]
-        threading.Thread(target=self._serve, daemon=True).start()
+        super().__init__("holding")
 
-    def _serve(self):
-        while True:
-            try:
-                connection, _ = self.socket.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._echo, args=(connection,), daemon=True).start()
-
-    @staticmethod
-    def _echo(connection):
+    def _echo(self, connection):
         with connection:
             while data := connection.recv(65536):
                 connection.sendall(data)
-
-    def stop(self):
-        self.socket.close()
 
 
 def graceful_plane(tmp_path, grace):
