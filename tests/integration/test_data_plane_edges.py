@@ -18,6 +18,7 @@ from backends import EchoBackend, HttpBackend
 from conftest import Server
 from slb import Api, backends
 from test_data_plane import OFFSET, api, client_context, eventually, plane, upload  # noqa: F401
+from test_hardening import read_response
 
 MIB = 1024 * 1024
 
@@ -120,21 +121,11 @@ def test_h2_slow_readers_cannot_grow_memory_without_bound(api, plane):
     backend.stop()
 
 
-def exchange(address, request, tls=False):
-    """Sends raw bytes; the status line and head of the answer."""
+def exchange(address, request):
+    """Sends raw bytes over plain TCP; the status of the answer (test_hardening's reader)."""
     with socket.create_connection(address, timeout=10) as raw:
-        stream = client_context().wrap_socket(raw, server_hostname="edge.example.com") \
-            if tls else raw
-        with stream:
-            stream.sendall(request)
-            data = b""
-            while b"\r\n\r\n" not in data:
-                chunk = stream.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-    head = data.partition(b"\r\n\r\n")[0].decode(errors="replace")
-    return int(head.split(" ")[1]) if head else None, head
+        raw.sendall(request)
+        return read_response(raw)[0]
 
 
 @pytest.fixture
@@ -160,7 +151,7 @@ def web(api):
 def test_requests_the_rfcs_refuse_are_answered_at_the_edge(web, request_bytes, status):
     backend, address = web
     before = backend.requests
-    assert exchange(address, request_bytes)[0] == status
+    assert exchange(address, request_bytes) == status
     assert backend.requests == before, "the backend saw it"
 
 
