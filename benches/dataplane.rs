@@ -2,23 +2,27 @@
 //! the same backend: new TLS handshakes per second (`openssl s_time -new`, no resumption, from
 //! 1, 16 and 64 clients at once) and proxied keep-alive requests per second with their p99 (wrk,
 //! 1, 16 and 64 connections), for an RSA-2048 and a P-256 certificate, in interleaved rounds
-//! (each cell's median is printed).
+//! (each cell's median is printed), with the CPU time each proxy's processes spent per
+//! handshake and per request (the rates depend on the clients sharing the cores; this does not).
 //!
 //! `cargo bench --bench dataplane` needs `wrk`, `nginx`, `haproxy` and `openssl` (Debian
 //! packages wrk, nginx-light, haproxy, openssl); without them it says so and measures nothing.
-//! nginx serves as the backend of every proxy (a fixed 200 answer) and, separately configured,
+//! nginx serves as the backend of every proxy (a fixed 200 answer) and, as other processes,
 //! as a peer proxy; HAProxy runs with `nbthread 2`, nginx with a worker per core. Everything
 //! shares the machine's cores. SLBCERT_BENCH_BIN runs another slbcert binary;
 //! SLBCERT_BENCH_SECONDS sets the length of each wrk run (default 3), SLBCERT_BENCH_ROUNDS the
 //! rounds (default 3), SLBCERT_BENCH_ONLY=NAME measures one proxy alone (to profile it).
 
 mod common;
+#[path = "dataplane/peers.rs"]
+mod peers;
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use common::{Connection, free_address, read_credentials, signed_query, wait_healthy};
+use peers::{Reaped, certificate, start_backend, start_haproxy, start_nginx, wait_serving, which};
 
 const LEVELS: [usize; 3] = [1, 16, 64];
 const OFFSET: u16 = 30000;
@@ -54,14 +58,15 @@ fn main() {
     // Per proxy, per certificate type: the address it serves.
     let mut targets: Vec<(&str, &str, String)> = Vec::new();
     let nginx_ports = KEYS.map(|_| free_address().port());
-    let _nginx = Reaped(start_nginx(dir, backend_port, &nginx_ports));
+    let _backend = start_backend(dir, backend_port);
+    let nginx = start_nginx(dir, backend_port, &nginx_ports);
     let haproxy_ports = KEYS.map(|_| free_address().port());
-    let _haproxy = Reaped(start_haproxy(dir, backend_port, &haproxy_ports));
+    let haproxy = start_haproxy(dir, backend_port, &haproxy_ports);
 
     let api = free_address();
     let binary =
         std::env::var("SLBCERT_BENCH_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_slbcert").into());
-    let _slbcert = Reaped(
+    let slbcert = Reaped(
         Command::new(binary)
             .args([
                 "serve",
@@ -110,20 +115,30 @@ fn main() {
             for (l, connections) in LEVELS.iter().enumerate() {
                 for (p, proxy) in PROXIES.iter().enumerate() {
                     if !only.as_ref().is_none_or(|only| only.contains(*proxy)) {
-                        cells.entry((k, l, p)).or_default().push((0.0, 0.0, 0.0));
+                        cells.entry((k, l, p)).or_default().push(Sample::default());
                         continue;
                     }
                     let (_, _, address) = targets
                         .iter()
                         .find(|(name, of, _)| name == proxy && of == kind)
                         .expect("a target");
+                    let process = [&slbcert, &haproxy, &nginx][p];
                     let url = format!("https://{address}/");
+                    let before = process.cpu();
                     let handshakes = new_handshakes(address, *connections, seconds);
+                    let handshake_cpu = process.cpu() - before;
                     let requests = wrk(&url, *connections, seconds);
-                    cells
-                        .entry((k, l, p))
-                        .or_default()
-                        .push((handshakes, requests.0, requests.1));
+                    let request_cpu = process.cpu() - before - handshake_cpu;
+                    let per = |cpu: Duration, rate: f64| {
+                        cpu.as_secs_f64() * 1e6 / (rate * seconds as f64)
+                    };
+                    cells.entry((k, l, p)).or_default().push(Sample {
+                        handshakes,
+                        requests: requests.0,
+                        p99: requests.1,
+                        handshake_cpu: per(handshake_cpu, handshakes),
+                        request_cpu: per(request_cpu, requests.0),
+                    });
                 }
             }
         }
@@ -133,24 +148,34 @@ fn main() {
     );
     println!();
     println!(
-        "| certificate | connections | proxy | handshakes/s | proxied requests/s | p99 ms (keep-alive) |"
+        "CPU µs per op is what the proxy's own processes spent (user + system, /proc) per handshake or request."
     );
-    println!("|---|---:|---|---:|---:|---:|");
+    println!();
+    println!(
+        "| certificate | connections | proxy | handshakes/s | CPU µs per handshake | proxied requests/s | CPU µs per request | p99 ms (keep-alive) |"
+    );
+    println!("|---|---:|---|---:|---:|---:|---:|---:|");
     for (k, (kind, _)) in KEYS.iter().enumerate() {
         for (l, connections) in LEVELS.iter().enumerate() {
             let medians: Vec<Sample> = (0..PROXIES.len())
                 .map(|p| median(&cells[&(k, l, p)]))
                 .collect();
+            let ours = &medians[0];
             for (p, proxy) in PROXIES.iter().enumerate() {
-                let (handshakes, requests, p99) = medians[p];
+                let m = &medians[p];
                 let ratio = |ours: f64, theirs: f64| match p {
                     0 => String::new(),
                     _ => format!(" ({:.2}x)", ours / theirs),
                 };
                 println!(
-                    "| {kind} | {connections} | {proxy} | {handshakes:.0}{} | {requests:.0}{} | {p99:.2} |",
-                    ratio(medians[0].0, handshakes),
-                    ratio(medians[0].1, requests),
+                    "| {kind} | {connections} | {proxy} | {:.0}{} | {:.0} | {:.0}{} | {:.1} | {:.2} |",
+                    m.handshakes,
+                    ratio(ours.handshakes, m.handshakes),
+                    m.handshake_cpu,
+                    m.requests,
+                    ratio(ours.requests, m.requests),
+                    m.request_cpu,
+                    m.p99,
                 );
             }
         }
@@ -159,8 +184,18 @@ fn main() {
 
 /// (certificate type, connections, proxy), by index.
 type Cell = (usize, usize, usize);
-/// Handshakes/s, keep-alive requests/s, keep-alive p99 ms.
-type Sample = (f64, f64, f64);
+
+/// One proxy's figures in one cell of one round.
+#[derive(Clone, Copy, Default)]
+struct Sample {
+    handshakes: f64,
+    requests: f64,
+    /// Of the keep-alive requests, in ms.
+    p99: f64,
+    /// The proxy's CPU time per handshake and per request, in µs.
+    handshake_cpu: f64,
+    request_cpu: f64,
+}
 
 /// Each figure's median over the rounds.
 fn median(samples: &[Sample]) -> Sample {
@@ -169,159 +204,13 @@ fn median(samples: &[Sample]) -> Sample {
         values.sort_by(f64::total_cmp);
         values[values.len() / 2]
     };
-    (of(|s| s.0), of(|s| s.1), of(|s| s.2))
-}
-
-/// A child process stopped when the bench ends, however it ends, with its own children (nginx's
-/// workers would otherwise outlive their master, holding our stdout).
-struct Reaped(Child);
-
-impl Drop for Reaped {
-    fn drop(&mut self) {
-        let pid = self.0.id().to_string();
-        // Its children first (nginx's workers), then itself.
-        let _ = Command::new("pkill").args(["-TERM", "-P", &pid]).status();
-        let _ = Command::new("kill").args(["-TERM", &pid]).status();
-        let _ = self.0.wait();
+    Sample {
+        handshakes: of(|s| s.handshakes),
+        requests: of(|s| s.requests),
+        p99: of(|s| s.p99),
+        handshake_cpu: of(|s| s.handshake_cpu),
+        request_cpu: of(|s| s.request_cpu),
     }
-}
-
-fn which(tool: &str) -> Option<String> {
-    let out = Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .output()
-        .ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
-}
-
-/// A self-signed certificate for www.example.org of key type `spec` (`rsa:2048`, `ec`), as
-/// DIR/KIND.crt, DIR/KIND.key and, for HAProxy, both in DIR/KIND.pem.
-fn certificate(dir: &Path, kind: &str, spec: &str) {
-    let (crt, key) = (
-        dir.join(format!("{kind}.crt")),
-        dir.join(format!("{kind}.key")),
-    );
-    let mut command = Command::new("openssl");
-    command
-        .args([
-            "req",
-            "-x509",
-            "-nodes",
-            "-days",
-            "30",
-            "-subj",
-            "/CN=www.example.org",
-        ])
-        .args([
-            "-addext",
-            "subjectAltName=DNS:www.example.org",
-            "-newkey",
-            spec,
-        ]);
-    if spec == "ec" {
-        command.args(["-pkeyopt", "ec_paramgen_curve:P-256"]);
-    }
-    let status = command
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&crt)
-        .stderr(Stdio::null())
-        .status()
-        .expect("run openssl");
-    assert!(status.success(), "openssl req failed");
-    let both =
-        std::fs::read_to_string(&crt).expect("cert") + &std::fs::read_to_string(&key).expect("key");
-    std::fs::write(dir.join(format!("{kind}.pem")), both).expect("write pem");
-}
-
-/// nginx as the backend (a fixed answer) and as a peer TLS proxy in front of it, one port per
-/// certificate type.
-fn start_nginx(dir: &Path, backend_port: u16, proxy_ports: &[u16; 2]) -> Child {
-    let servers: String = KEYS
-        .iter()
-        .zip(proxy_ports)
-        .map(|((kind, _), port)| {
-            format!(
-                r#"
-  server {{
-    listen 127.0.0.1:{port} ssl http2;
-    keepalive_requests 1000000;
-    ssl_certificate {dir}/{kind}.crt;
-    ssl_certificate_key {dir}/{kind}.key;
-    ssl_protocols TLSv1.2 TLSv1.3;
-    location / {{
-      proxy_pass http://backend;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header X-Forwarded-For $remote_addr;
-    }}
-  }}"#,
-                dir = dir.display()
-            )
-        })
-        .collect();
-    let conf = format!(
-        r#"worker_processes auto;
-pid {dir}/nginx.pid;
-error_log {dir}/nginx-error.log warn;
-daemon off;
-events {{ worker_connections 4096; }}
-http {{
-  access_log off;
-  client_body_temp_path {dir}/body;
-  proxy_temp_path {dir}/proxy;
-  upstream backend {{ server 127.0.0.1:{backend_port}; keepalive 128; }}
-  server {{
-    listen 127.0.0.1:{backend_port};
-    keepalive_requests 1000000;
-    location / {{ return 200 "ok\n"; }}
-  }}{servers}
-}}
-"#,
-        dir = dir.display()
-    );
-    std::fs::write(dir.join("nginx.conf"), conf).expect("nginx.conf");
-    let child = Command::new("nginx")
-        .args(["-e", "stderr", "-c"])
-        .arg(dir.join("nginx.conf"))
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start nginx");
-    wait_serving(&format!("127.0.0.1:{backend_port}"));
-    child
-}
-
-/// HAProxy 2.6 with a thread per core, in front of the same backend, one port per certificate
-/// type; connections to the backend kept and reused, as slbcert and nginx do.
-fn start_haproxy(dir: &Path, backend_port: u16, ports: &[u16; 2]) -> Child {
-    let frontends: String = KEYS
-        .iter()
-        .zip(ports)
-        .map(|((kind, _), port)| {
-            format!(
-                "frontend {kind}\n  bind 127.0.0.1:{port} ssl crt {dir}/{kind}.pem alpn h2,http/1.1\n  default_backend nginx\n",
-                dir = dir.display()
-            )
-        })
-        .collect();
-    let conf = format!(
-        "global\n  nbthread 2\n  maxconn 4096\n\ndefaults\n  mode http\n  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\n  option forwardfor\n  http-reuse always\n\n{frontends}\nbackend nginx\n  server backend 127.0.0.1:{backend_port}\n"
-    );
-    std::fs::write(dir.join("haproxy.cfg"), conf).expect("haproxy.cfg");
-    let child = Command::new("haproxy")
-        .args(["-db", "-f"])
-        .arg(dir.join("haproxy.cfg"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start haproxy");
-    for port in ports {
-        wait_serving(&format!("127.0.0.1:{port}"));
-    }
-    child
 }
 
 /// Uploads the certificate and makes an HTTPS listener (TLS 1.2 and 1.3, like nginx here) in
@@ -381,16 +270,6 @@ async fn configure(
     )
     .await;
     format!("{address}:{}", 443 + OFFSET)
-}
-
-fn wait_serving(address: &str) {
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(address).is_ok() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("the listener is not served");
 }
 
 /// Full TLS handshakes per second (no resumption: `openssl s_time -new`), from `clients`

@@ -70,7 +70,7 @@ pub fn host<B>(request: &Request<B>) -> Option<HeaderValue> {
 /// have sent several).
 pub fn forwarded_for(headers: &HeaderMap) -> Option<String> {
     let lines: Vec<&str> = headers
-        .get_all("x-forwarded-for")
+        .get_all(&super::headers::X_FORWARDED_FOR)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .map(str::trim)

@@ -7,6 +7,7 @@
 mod accept;
 pub mod deny;
 mod edge;
+mod headers;
 mod health;
 mod listeners;
 mod peer;

@@ -21,6 +21,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
+use super::headers::{self as names, strip_added, strip_hop_by_hop};
 use super::health::HealthTable;
 pub use super::peer::Peer;
 use super::runtime::{Backend, ListenerRuntime, Sticky};
@@ -30,17 +31,6 @@ pub type Body = BoxBody<Bytes, hyper::Error>;
 
 /// The cookie an `insert` sticky session sets, naming the backend.
 const STICKY_COOKIE: &str = "SERVERID";
-/// Headers of one connection, not to be forwarded (RFC 9110 §7.6.1).
-const HOP_BY_HOP: [&str; 8] = [
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "te",
-    "trailer",
-    "upgrade",
-];
 const MAX_HEADER_BYTES: usize = 64 * 1024;
 /// Streams one h2 client connection may have open at once (RFC 9113 asks for 100 at least).
 const MAX_H2_STREAMS: u32 = 100;
@@ -87,20 +77,6 @@ impl Shared {
         !runtime.health.enabled || backend.verdict.is_healthy()
     }
 }
-
-/// Headers a listener may add: a client's own copies are always removed, so that a backend
-/// can trust what it finds (X-Forwarded-For is appended to, as SLB does).
-const ADDED_HEADERS: [&str; 9] = [
-    "x-forwarded-proto",
-    "slb-id",
-    "slb-ip",
-    "x-forwarded-port",
-    "x-forwarded-client-srcport",
-    "x-forwarded-clientcert-subjectdn",
-    "x-forwarded-clientcert-issuerdn",
-    "x-forwarded-clientcert-fingerprint",
-    "x-forwarded-clientcert-clientverify",
-];
 
 /// When a connection must end: once its listener stops (or the server shuts down), it gets
 /// `grace` to finish, then it is cut.
@@ -318,23 +294,6 @@ fn redirect(request: &Request<Incoming>, port: u16) -> Response<Body> {
     }
 }
 
-fn strip_hop_by_hop(headers: &mut HeaderMap) {
-    // Headers a Connection header names are the connection's too.
-    let named: Vec<HeaderName> = headers
-        .get_all(header::CONNECTION)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
-        .collect();
-    for name in named {
-        headers.remove(name);
-    }
-    for name in HOP_BY_HOP {
-        headers.remove(name);
-    }
-}
-
 /// A request target that cannot be made the backend's.
 struct InvalidTarget;
 
@@ -363,9 +322,7 @@ fn prepare(
     *request.version_mut() = http::Version::HTTP_11;
     let headers = request.headers_mut();
     strip_hop_by_hop(headers);
-    for name in ADDED_HEADERS {
-        headers.remove(name);
-    }
+    strip_added(headers);
     match host {
         Some(value) => {
             headers.insert(header::HOST, value);
@@ -379,28 +336,28 @@ fn prepare(
         }
     }
     let flags = runtime.headers;
-    let mut set = |name: &'static str, value: String| {
-        if let Ok(value) = HeaderValue::from_str(&value) {
-            headers.insert(HeaderName::from_static(name), value);
+    let mut set = |name: &HeaderName, value: String| {
+        if let Ok(value) = HeaderValue::try_from(value) {
+            headers.insert(name.clone(), value);
         }
     };
     if flags.proto {
         set(
-            "x-forwarded-proto",
+            &names::X_FORWARDED_PROTO,
             if client.tls { "https" } else { "http" }.into(),
         );
     }
     if flags.slb_id {
-        set("slb-id", runtime.load_balancer_id.clone());
+        set(&names::SLB_ID, runtime.load_balancer_id.clone());
     }
     if flags.slb_ip {
-        set("slb-ip", runtime.address.to_string());
+        set(&names::SLB_IP, runtime.address.to_string());
     }
     if flags.port {
-        set("x-forwarded-port", runtime.port.to_string());
+        set(&names::X_FORWARDED_PORT, runtime.port.to_string());
     }
     if flags.client_source_port {
-        set("x-forwarded-client-srcport", peer.port().to_string());
+        set(&names::X_FORWARDED_CLIENT_SRCPORT, peer.port().to_string());
     }
     if client.tls {
         let certificate = client.certificate.as_ref();
@@ -412,24 +369,18 @@ fn prepare(
             } else {
                 "NONE"
             };
-            set("x-forwarded-clientcert-clientverify", verdict.into());
+            set(&names::CLIENT_CERT_VERIFY, verdict.into());
         }
         if let Some(certificate) = certificate {
             if flags.client_cert_subject {
-                set(
-                    "x-forwarded-clientcert-subjectdn",
-                    certificate.subject.clone(),
-                );
+                set(&names::CLIENT_CERT_SUBJECT, certificate.subject.clone());
             }
             if flags.client_cert_issuer {
-                set(
-                    "x-forwarded-clientcert-issuerdn",
-                    certificate.issuer.clone(),
-                );
+                set(&names::CLIENT_CERT_ISSUER, certificate.issuer.clone());
             }
             if flags.client_cert_fingerprint {
                 set(
-                    "x-forwarded-clientcert-fingerprint",
+                    &names::CLIENT_CERT_FINGERPRINT,
                     certificate.fingerprint.clone(),
                 );
             }
@@ -440,8 +391,8 @@ fn prepare(
             Some(list) => format!("{list}, {}", peer.ip()),
             None => peer.ip().to_string(),
         };
-        if let Ok(value) = HeaderValue::from_str(&list) {
-            headers.insert(HeaderName::from_static("x-forwarded-for"), value);
+        if let Ok(value) = HeaderValue::try_from(list) {
+            headers.insert(names::X_FORWARDED_FOR.clone(), value);
         }
     }
     Ok(())
