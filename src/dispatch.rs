@@ -85,7 +85,7 @@ macro_rules! row {
 use cas::user_certificates as user;
 use ram::{access_keys, attachments, groups as ram_groups, policies, roles, users};
 use slb::{
-    backends, ca_certificates as ca, domain_extensions as domains, listeners,
+    acls, backends, ca_certificates as ca, domain_extensions as domains, listeners,
     load_balancers as lbs, regions, server_certificates as server, tags, vserver_groups as groups,
 };
 
@@ -98,6 +98,7 @@ const DOMAIN: Ref = Ref::new("DomainExtensionId", Kind::DomainExtension);
 const VSG: Ref = Ref::new("VServerGroupId", Kind::VServerGroup);
 const CERT: Ref = Ref::new("ServerCertificateId", Kind::ServerCertificate);
 const CA_CERT: Ref = Ref::new("CACertificateId", Kind::CaCertificate);
+const ACL: Ref = Ref::new("AclId", Kind::Acl);
 const TAGGED: Ref = Ref::new("ResourceId", Kind::Tagged);
 /// An SSL Certificates Service certificate, in its own actions and in SLB's uploads from it.
 const CAS_CERT: Ref = Ref::new("CertId", Kind::UserCertificate);
@@ -134,18 +135,26 @@ pub static ACTIONS: &[ActionSpec] = &[
     row!(SetLoadBalancerDeleteProtection, SLB, Write, [LB], lbs::set_delete_protection),
     row!(ModifyLoadBalancerInstanceSpec, SLB, Write, [LB], lbs::modify_spec),
     // SLB: listeners.
-    row!(CreateLoadBalancerHTTPSListener, SLB, Write, [LB, CERT, CA_CERT, VSG], listeners::create_https),
-    row!(CreateLoadBalancerHTTPListener, SLB, Write, [LB, VSG], listeners::create_http),
-    row!(CreateLoadBalancerTCPListener, SLB, Write, [LB, VSG], listeners::create_tcp),
-    row!(CreateLoadBalancerUDPListener, SLB, Write, [LB, VSG], listeners::create_udp),
-    row!(SetLoadBalancerHTTPSListenerAttribute, SLB, Write, [LB, CERT, CA_CERT, VSG], listeners::set_https),
-    row!(SetLoadBalancerHTTPListenerAttribute, SLB, Write, [LB, VSG], listeners::set_http),
-    row!(SetLoadBalancerTCPListenerAttribute, SLB, Write, [LB, VSG], listeners::set_tcp),
-    row!(SetLoadBalancerUDPListenerAttribute, SLB, Write, [LB, VSG], listeners::set_udp),
+    row!(CreateLoadBalancerHTTPSListener, SLB, Write, [LB, CERT, CA_CERT, VSG, ACL], listeners::create_https),
+    row!(CreateLoadBalancerHTTPListener, SLB, Write, [LB, VSG, ACL], listeners::create_http),
+    row!(CreateLoadBalancerTCPListener, SLB, Write, [LB, VSG, ACL], listeners::create_tcp),
+    row!(CreateLoadBalancerUDPListener, SLB, Write, [LB, VSG, ACL], listeners::create_udp),
+    row!(SetLoadBalancerHTTPSListenerAttribute, SLB, Write, [LB, CERT, CA_CERT, VSG, ACL], listeners::set_https),
+    row!(SetLoadBalancerHTTPListenerAttribute, SLB, Write, [LB, VSG, ACL], listeners::set_http),
+    row!(SetLoadBalancerTCPListenerAttribute, SLB, Write, [LB, VSG, ACL], listeners::set_tcp),
+    row!(SetLoadBalancerUDPListenerAttribute, SLB, Write, [LB, VSG, ACL], listeners::set_udp),
     row!(DescribeLoadBalancerHTTPSListenerAttribute, SLB, Read, [LB], listeners::describe_https),
     row!(DescribeLoadBalancerHTTPListenerAttribute, SLB, Read, [LB], listeners::describe_http),
     row!(DescribeLoadBalancerTCPListenerAttribute, SLB, Read, [LB], listeners::describe_tcp),
     row!(DescribeLoadBalancerUDPListenerAttribute, SLB, Read, [LB], listeners::describe_udp),
+    // SLB: access control lists.
+    row!(CreateAccessControlList, SLB, Write, [ACL], acls::create),
+    row!(DeleteAccessControlList, SLB, Write, [ACL], acls::delete),
+    row!(SetAccessControlListAttribute, SLB, Write, [ACL], acls::set),
+    row!(DescribeAccessControlLists, SLB, Read, [ACL], acls::describe),
+    row!(DescribeAccessControlListAttribute, SLB, Read, [ACL], acls::attribute),
+    row!(AddAccessControlListEntry, SLB, Write, [ACL], acls::add_entries),
+    row!(RemoveAccessControlListEntry, SLB, Write, [ACL], acls::remove_entries),
     row!(StartLoadBalancerListener, SLB, Write, [LB], listeners::start),
     row!(StopLoadBalancerListener, SLB, Write, [LB], listeners::stop),
     row!(DeleteLoadBalancerListener, SLB, Write, [LB], listeners::delete),

@@ -77,6 +77,11 @@ pub fn domain_extension_id() -> String {
 }
 
 /// A VServer group's ID, like `rsp-cige6j5e7p`.
+/// An access control list's ID: `acl-` and 20 lower-case letters and digits.
+pub fn acl_id() -> String {
+    format!("acl-{}", random_string(LOWER_ALNUM, 20))
+}
+
 pub fn vserver_group_id() -> String {
     format!("rsp-{}", random_string(LOWER_ALNUM, 10))
 }

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod admin;
 pub mod api;
 pub mod audit;
+pub(crate) mod cidr;
 pub mod cli;
 pub mod clock;
 pub mod console;

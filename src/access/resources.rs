@@ -28,6 +28,8 @@ pub enum Kind {
     VServerGroup,
     ServerCertificate,
     CaCertificate,
+    /// An access control list (`AclId`, a comma list on listeners).
+    Acl,
     /// `ResourceId.N` of the type `ResourceType` says (tags).
     Tagged,
     /// An SSL Certificates Service certificate.
@@ -60,6 +62,7 @@ impl Kind {
             Kind::VServerGroup => "vservergroup",
             Kind::ServerCertificate | Kind::UserCertificate => "certificate",
             Kind::CaCertificate => "cacertificate",
+            Kind::Acl => "acl",
             Kind::Tagged => "*",
             Kind::RamUser => "user",
             Kind::RamGroup => "group",
@@ -80,6 +83,7 @@ impl Kind {
                 "slb:DescribeLoadBalancerAttribute"
             }
             Kind::ServerCertificate | Kind::CaCertificate => "slb:DescribeServerCertificates",
+            Kind::Acl => "slb:DescribeAccessControlListAttribute",
         }
     }
 }
@@ -261,7 +265,7 @@ fn arns_of(subject: &Subject<'_>, reference: &Ref, region: &str) -> Result<Vec<S
                 .map(|id| format!("acs:slb:{region}:{account}:{type_name}/{id}"))
                 .collect()
         }
-        Kind::ServerCertificate | Kind::CaCertificate => params
+        Kind::ServerCertificate | Kind::CaCertificate | Kind::Acl => params
             .ids(reference.parameter)?
             .into_iter()
             .map(|id| format!("acs:slb:{region}:{account}:{}/{id}", kind.arn_type()))

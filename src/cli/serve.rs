@@ -138,6 +138,12 @@ struct LoadBalancerArgs {
         default_value_t = 20
     )]
     max_backend_servers_per_call: usize,
+    /// Access control lists per account per region; 0 means unlimited.
+    #[arg(long, env = "SLBCERT_QUOTA_ACLS", default_value_t = 50)]
+    quota_acls: u64,
+    /// Entries per access control list.
+    #[arg(long, env = "SLBCERT_MAX_ACL_ENTRIES", default_value_t = 300)]
+    max_acl_entries: usize,
     /// Addresses handed out to load balancers (a CIDR block; loopback by default, so that
     /// their listeners can be served on this machine).
     #[arg(long, env = "SLBCERT_ADDRESS_POOL", default_value = "127.18.0.0/16",
@@ -158,6 +164,8 @@ impl LoadBalancerArgs {
             domain_extensions_per_listener: self.max_domain_extensions,
             backend_servers_per_load_balancer: self.max_backend_servers,
             backend_servers_per_call: self.max_backend_servers_per_call,
+            acls_per_region: (self.quota_acls > 0).then_some(self.quota_acls),
+            entries_per_acl: self.max_acl_entries,
             address_pool: self.address_pool,
             backend_deny,
         }

@@ -3,67 +3,12 @@
 //! a backend pointed at would turn into a relay that satisfies `acs:SourceIp` conditions.
 //! The API refuses such backends; the data plane leaves out any it still finds.
 
-use std::fmt;
 use std::net::{IpAddr, SocketAddr};
+
+pub use crate::cidr::Cidr;
 
 /// `169.254.0.0/16`, `fe80::/10`.
 pub const DEFAULT_DENIED: &str = "169.254.0.0/16,fe80::/10";
-
-/// A block of addresses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Cidr {
-    network: IpAddr,
-    prefix: u8,
-}
-
-impl Cidr {
-    /// `a.b.c.d/n`, `x::y/n`, or a bare address (all of its bits).
-    pub fn parse(text: &str) -> Result<Cidr, String> {
-        let (address, prefix) = match text.split_once('/') {
-            Some((address, prefix)) => (address, Some(prefix)),
-            None => (text, None),
-        };
-        let network: IpAddr = address
-            .trim()
-            .parse()
-            .map_err(|_| format!("{text:?} is not an address block like 169.254.0.0/16"))?;
-        let bits = if network.is_ipv4() { 32 } else { 128 };
-        let prefix = match prefix {
-            None => bits,
-            Some(prefix) => prefix
-                .trim()
-                .parse::<u8>()
-                .ok()
-                .filter(|prefix| *prefix <= bits)
-                .ok_or_else(|| format!("{text:?}: the prefix length must be 0 to {bits}"))?,
-        };
-        Ok(Cidr { network, prefix })
-    }
-
-    pub fn contains(&self, ip: IpAddr) -> bool {
-        match (self.network, ip.to_canonical()) {
-            (IpAddr::V4(network), IpAddr::V4(ip)) => {
-                let mask = u32::MAX
-                    .checked_shl(32 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u32::from(network) & mask == u32::from(ip) & mask
-            }
-            (IpAddr::V6(network), IpAddr::V6(ip)) => {
-                let mask = u128::MAX
-                    .checked_shl(128 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u128::from(network) & mask == u128::from(ip) & mask
-            }
-            _ => false,
-        }
-    }
-}
-
-impl fmt::Display for Cidr {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.network, self.prefix)
-    }
-}
 
 /// The denied blocks, and this server's own listening addresses.
 #[derive(Clone, Debug, Default)]

@@ -11,13 +11,16 @@ use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 
 use super::accept::{accept_loop, worker_count};
+use super::acl;
 use super::health::HealthTable;
 use super::proxy::{self, Shared};
 use super::runtime::ListenerRuntime;
+pub use super::status::StatusBoard;
 use super::tls::{self, SniResolver, TlsSetupError};
 use super::traffic::Traffic;
 use super::workers::Workers;
 use crate::crypto::{Binding, Vault};
+use crate::store::acls::Acl;
 use crate::store::load_balancers::{Listener, ListenerStatus, LoadBalancer, Protocol, text};
 use crate::store::{CertificateKind, Scope, Store};
 
@@ -38,29 +41,6 @@ pub struct Options {
     pub h2_stream_buffer: usize,
     /// How long a connection may go on once its listener stops or the server shuts down.
     pub shutdown_grace: Duration,
-}
-
-/// What the data plane serves, and what it could not, for `GET /dataplane`.
-#[derive(Default)]
-pub struct StatusBoard {
-    listeners: std::sync::Mutex<Vec<serde_json::Value>>,
-}
-
-impl StatusBoard {
-    /// `{"listeners": [{"address", "port", "protocol", "state", "reason"?}]}`. No load balancer
-    /// IDs: the endpoint answers without a signature, and IDs are each account's own.
-    pub fn report(&self) -> serde_json::Value {
-        let listeners = self
-            .listeners
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
-        serde_json::json!({ "listeners": listeners })
-    }
-
-    fn set(&self, listeners: Vec<serde_json::Value>) {
-        *self.listeners.lock().unwrap_or_else(|p| p.into_inner()) = listeners;
-    }
 }
 
 /// Why a listener is not served: for the operator's log, and for `GET /dataplane`, which
@@ -154,9 +134,17 @@ impl DataPlane {
             let retry = !self.failed.is_empty() && last_full.elapsed() >= Duration::from_secs(1);
             let due = retry || last_full.elapsed() >= RESYNC;
             if generation.is_some() && (generation != seen || due) {
-                match self.store.all_load_balancers().await {
-                    Ok(load_balancers) => {
-                        self.reconcile(&load_balancers).await;
+                let read = async {
+                    let load_balancers = self.store.all_load_balancers().await?;
+                    Ok::<_, crate::store::StoreError>((
+                        load_balancers,
+                        self.store.all_acls().await?,
+                    ))
+                };
+                match read.await {
+                    Ok((load_balancers, acls)) => {
+                        let acls = acls.iter().map(|acl| (acl.id.as_str(), acl)).collect();
+                        self.reconcile(&load_balancers, &acls).await;
                         seen = generation;
                         last_full = Instant::now();
                     }
@@ -174,7 +162,7 @@ impl DataPlane {
         }
     }
 
-    async fn reconcile(&mut self, load_balancers: &[LoadBalancer]) {
+    async fn reconcile(&mut self, load_balancers: &[LoadBalancer], acls: &HashMap<&str, &Acl>) {
         let mut wanted: HashMap<SocketAddr, (&LoadBalancer, &Listener)> = HashMap::new();
         for load_balancer in load_balancers.iter().filter(|lb| lb.status == "active") {
             for listener in &load_balancer.listeners {
@@ -203,7 +191,7 @@ impl DataPlane {
         let mut referenced = Vec::new();
         for (&address, &(load_balancer, listener)) in &wanted {
             referenced.extend(certificates_of(listener));
-            let source = source_of(load_balancer, listener);
+            let source = source_of(load_balancer, listener) + &acl::source_of(listener, acls);
             if self
                 .running
                 .get(&address)
@@ -212,7 +200,10 @@ impl DataPlane {
                 continue;
             }
             let runtime = match self.runtime(load_balancer, listener).await {
-                Ok(runtime) => Arc::new(runtime),
+                Ok(mut runtime) => {
+                    runtime.admit = acl::filter_of(listener, acls);
+                    Arc::new(runtime)
+                }
                 Err(error) => {
                     // A running listener keeps its last good configuration meanwhile.
                     let failure = Failure {

@@ -5,6 +5,7 @@
 //! started with; new ones get the new one.
 
 mod accept;
+mod acl;
 pub mod deny;
 mod edge;
 mod headers;
@@ -13,6 +14,7 @@ mod listeners;
 mod peer;
 mod proxy;
 mod runtime;
+mod status;
 mod tls;
 mod traffic;
 mod workers;

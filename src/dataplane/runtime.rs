@@ -81,6 +81,8 @@ pub struct ListenerRuntime {
     pub request_timeout: Duration,
     pub health: HealthCheck,
     pub tls: Option<Arc<ServerConfig>>,
+    /// Whose connections are accepted (`AclStatus=on`); `None` lets everyone in.
+    pub admit: Option<super::acl::SourceFilter>,
 }
 
 impl std::fmt::Debug for ListenerRuntime {
@@ -254,6 +256,7 @@ impl ListenerRuntime {
             request_timeout: seconds(settings, "RequestTimeout", 60),
             health: health_check(listener),
             tls,
+            admit: None,
         }
     }
 
@@ -346,6 +349,7 @@ mod tests {
                 port: None,
             },
             tls: None,
+            admit: None,
         }
     }
 

@@ -190,6 +190,21 @@ impl LoadBalancer {
         references
     }
 
+    /// The access control lists its listeners name (`AclId`, one ID or a comma list), each once.
+    pub fn acl_references(&self) -> Vec<&str> {
+        let mut ids: Vec<&str> = self
+            .listeners
+            .iter()
+            .filter_map(|listener| text(&listener.settings, "AclId"))
+            .flat_map(|ids| ids.split(','))
+            .map(str::trim)
+            .filter(|id| !id.is_empty())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
     /// IDs of domain extensions and VServer groups, which actions name without their load
     /// balancer.
     pub fn child_ids(&self) -> Vec<&str> {

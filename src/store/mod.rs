@@ -6,6 +6,7 @@
 //! Every certificate operation is scoped to an account and a region ([`Scope`]): a row of
 //! another account or region is indistinguishable from a missing one.
 
+pub mod acls;
 mod certificates;
 pub mod load_balancers;
 pub mod postgres;
@@ -61,6 +62,9 @@ pub enum StoreError {
     /// A certificate is still named by a listener or domain extension.
     #[error("certificate {0} is in use")]
     InUse(String),
+    /// An edit names an access control list that is not in its scope.
+    #[error("no access control list {0}")]
+    MissingAcl(String),
     /// An edit names a certificate that is not there (or not of that kind).
     #[error("no {kind:?} certificate {id}")]
     MissingCertificate { kind: CertificateKind, id: String },
@@ -418,9 +422,11 @@ pub trait NonceStore: Send + Sync {
 
 /// What `AccountStore::reset` deletes, in this order (children before their parents); the
 /// last two keep the given account and its root keys.
-pub const RESET_STATEMENTS: [&str; 11] = [
+pub const RESET_STATEMENTS: [&str; 13] = [
     "DELETE FROM certificate_tags",
     "DELETE FROM certificate_references",
+    "DELETE FROM acl_references",
+    "DELETE FROM acls",
     "DELETE FROM load_balancer_children",
     "DELETE FROM load_balancers",
     "DELETE FROM certificate_keys",
@@ -442,6 +448,7 @@ pub trait Store:
     + KeyringStore
     + NonceStore
     + LoadBalancerStore
+    + acls::AclStore
     + RamStore
     + AuditStore
     + Send

@@ -89,6 +89,8 @@ class EchoBackend:
         self.socket.bind((host, 0))
         self.socket.listen()
         self.port = self.socket.getsockname()[1]
+        # Connections accepted so far.
+        self.accepted = 0
         threading.Thread(target=self._serve, daemon=True).start()
 
     def _serve(self):
@@ -97,6 +99,7 @@ class EchoBackend:
                 connection, _ = self.socket.accept()
             except OSError:
                 return
+            self.accepted += 1
             threading.Thread(target=self._echo, args=(connection,), daemon=True).start()
 
     def _echo(self, connection):

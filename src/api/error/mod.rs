@@ -3,9 +3,11 @@
 use http::StatusCode;
 
 mod access;
+mod acl;
 mod validation;
 
 pub use access::{AccessError, Entity};
+pub use acl::AclError;
 pub use validation::{
     CA_CERTIFICATE_UPLOAD, SERVER_CERTIFICATE_UPLOAD, USER_CERTIFICATE_UPLOAD, UploadParameters,
 };
@@ -116,6 +118,8 @@ pub enum ApiError {
     /// Who may do what: tokens, keys, policies, throttling, RAM and STS.
     #[error(transparent)]
     Access(#[from] AccessError),
+    #[error(transparent)]
+    Acl(#[from] AclError),
 
     // Ours.
     #[error("internal error")]
@@ -173,6 +177,7 @@ impl ApiError {
             ApiError::ModifySpecNotAllowed(_) => "ModifySpecNotAllowed".into(),
             ApiError::OperationBusy => "OperationBusy".into(),
             ApiError::Access(error) => error.code(),
+            ApiError::Acl(error) => error.code().into(),
             ApiError::Internal => "InternalError".into(),
             ApiError::ServiceUnavailable | ApiError::StorageUnavailable(_) => {
                 "ServiceUnavailable".into()
@@ -191,6 +196,7 @@ impl ApiError {
             | ApiError::BackendServerNotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Protocol(status, _) => *status,
             ApiError::Access(error) => error.status(),
+            ApiError::Acl(error) => error.status(),
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::ServiceUnavailable | ApiError::StorageUnavailable(_) => {
                 StatusCode::SERVICE_UNAVAILABLE
@@ -311,6 +317,7 @@ impl ApiError {
                 "The specified resource is being changed by other requests; try again.".into()
             }
             ApiError::Access(error) => error.message(),
+            ApiError::Acl(error) => error.message(),
             ApiError::Internal => {
                 "The request processing has failed due to some unknown error.".into()
             }
@@ -350,6 +357,7 @@ impl From<StoreError> for ApiError {
                 crate::store::CertificateKind::Server => ApiError::ServerCertificateNotFound(id),
                 crate::store::CertificateKind::Ca => ApiError::CaCertificateNotFound(id),
             },
+            StoreError::MissingAcl(id) => AclError::NotExist(id).into(),
             // The client learns what kind of fault, not the paths or SQLite's words.
             fault @ StoreError::Unavailable { .. } => {
                 tracing::error!(error = %fault, "storage fault; nothing was changed");

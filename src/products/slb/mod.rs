@@ -1,6 +1,7 @@
 //! Server Load Balancer (2014-05-15): certificates, load balancers, listeners, domain
 //! extensions, backend servers, VServer groups, tags and regions.
 
+pub mod acls;
 pub mod backends;
 pub mod ca_certificates;
 mod certificates;
@@ -31,6 +32,9 @@ pub struct LoadBalancerLimits {
     pub domain_extensions_per_listener: usize,
     pub backend_servers_per_load_balancer: usize,
     pub backend_servers_per_call: usize,
+    /// Access control lists per account per region, and entries per list.
+    pub acls_per_region: Quota,
+    pub entries_per_acl: usize,
     pub address_pool: AddressPool,
     /// Backend addresses refused (`serve --backend-deny`, and this server's own).
     pub backend_deny: std::sync::Arc<crate::dataplane::deny::BackendDeny>,
@@ -45,6 +49,8 @@ impl LoadBalancerLimits {
             domain_extensions_per_listener: 0,
             backend_servers_per_load_balancer: 0,
             backend_servers_per_call: 0,
+            acls_per_region: Some(0),
+            entries_per_acl: 0,
             address_pool: AddressPool::from_cidr("127.18.0.0/16").expect("a valid block"),
             backend_deny: Default::default(),
         }

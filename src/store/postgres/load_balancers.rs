@@ -74,7 +74,7 @@ async fn insert(
     Ok(load_balancer)
 }
 
-async fn advance_generation(db: &Transaction<'_>) -> Result<(), StoreError> {
+pub(super) async fn advance_generation(db: &Transaction<'_>) -> Result<(), StoreError> {
     db.execute(
         "UPDATE load_balancer_generation SET value = value + 1 WHERE id = 1",
         &[],
@@ -145,6 +145,12 @@ async fn index(db: &Transaction<'_>, load_balancer: &LoadBalancer) -> Result<(),
     )
     .await
     .map_err(database)?;
+    db.execute(
+        "DELETE FROM acl_references WHERE load_balancer_id = $1",
+        &[id],
+    )
+    .await
+    .map_err(database)?;
     let children: Vec<&str> = load_balancer.child_ids();
     if !children.is_empty() {
         db.execute(
@@ -182,6 +188,34 @@ async fn index(db: &Transaction<'_>, load_balancer: &LoadBalancer) -> Result<(),
             "INSERT INTO certificate_references (certificate_id, load_balancer_id) \
              VALUES ($1, $2) ON CONFLICT DO NOTHING",
             &[&certificate_id, id],
+        )
+        .await
+        .map_err(
+            |error| match violated(&error, &SqlState::FOREIGN_KEY_VIOLATION) {
+                Some(_) => missing(),
+                None => database(error),
+            },
+        )?;
+    }
+    for acl_id in load_balancer.acl_references() {
+        let missing = || StoreError::MissingAcl(acl_id.to_owned());
+        // KEY SHARE, as for certificates: a delete of the list on another node either waits
+        // for this commit and sees the reference, or went first and this finds no row.
+        let found = db
+            .query_opt(
+                "SELECT 1 FROM acls WHERE id = $1 AND account_id = $2 AND region_id = $3 \
+                 FOR KEY SHARE",
+                &[&acl_id, &load_balancer.account_id, &load_balancer.region_id],
+            )
+            .await
+            .map_err(database)?;
+        if found.is_none() {
+            return Err(missing());
+        }
+        db.execute(
+            "INSERT INTO acl_references (acl_id, load_balancer_id) VALUES ($1, $2) \
+             ON CONFLICT DO NOTHING",
+            &[&acl_id, id],
         )
         .await
         .map_err(

@@ -9,6 +9,7 @@
 //! nodes must follow (load balancers, the keyring) are announced with NOTIFY at commit.
 
 mod accounts;
+mod acls;
 mod audit;
 mod background;
 mod certificates;

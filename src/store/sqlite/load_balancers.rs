@@ -61,7 +61,7 @@ fn insert(
     Ok(load_balancer)
 }
 
-fn advance_generation(db: &Connection) -> Result<(), StoreError> {
+pub(super) fn advance_generation(db: &Connection) -> Result<(), StoreError> {
     db.prepare_cached("UPDATE load_balancer_generation SET value = value + 1 WHERE id = 1")?
         .execute([])?;
     Ok(())
@@ -133,6 +133,10 @@ fn index(db: &Connection, load_balancer: &LoadBalancer) -> Result<(), StoreError
         "DELETE FROM certificate_references WHERE load_balancer_id = ?1",
         params![id],
     )?;
+    db.execute_cached(
+        "DELETE FROM acl_references WHERE load_balancer_id = ?1",
+        params![id],
+    )?;
     let mut child = db.prepare_cached(
         "INSERT INTO load_balancer_children (child_id, load_balancer_id) VALUES (?1, ?2)",
     )?;
@@ -155,6 +159,22 @@ fn index(db: &Connection, load_balancer: &LoadBalancer) -> Result<(), StoreError
             });
         }
         reference.execute(params![certificate_id, id])?;
+    }
+    let mut acl = db.prepare_cached(
+        "SELECT 1 FROM acls WHERE id = ?1 AND account_id = ?2 AND region_id = ?3",
+    )?;
+    let mut acl_reference = db.prepare_cached(
+        "INSERT OR IGNORE INTO acl_references (acl_id, load_balancer_id) VALUES (?1, ?2)",
+    )?;
+    for acl_id in load_balancer.acl_references() {
+        if !acl.exists(params![
+            acl_id,
+            load_balancer.account_id,
+            load_balancer.region_id
+        ])? {
+            return Err(StoreError::MissingAcl(acl_id.to_owned()));
+        }
+        acl_reference.execute(params![acl_id, id])?;
     }
     Ok(())
 }

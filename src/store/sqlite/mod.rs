@@ -5,6 +5,7 @@
 //! thanks to WAL, never wait for the writer.
 
 mod accounts;
+mod acls;
 mod audit;
 mod certificates;
 mod connection;

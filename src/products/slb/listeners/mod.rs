@@ -102,6 +102,8 @@ impl Bindings {
     }
 }
 
+const MAX_ACLS_PER_LISTENER: usize = 3;
+
 /// Cross-field rules of a listener's settings, after Create or Set applied them.
 fn check(load_balancer: &LoadBalancer, listener: &Listener) -> Result<(), ApiError> {
     let settings = &listener.settings;
@@ -131,6 +133,13 @@ fn check(load_balancer: &LoadBalancer, listener: &Listener) -> Result<(), ApiErr
                 return Err(ApiError::MissingParameter(needed));
             }
         }
+    }
+    // The store refuses an ID that is not a list of this account and region (AclNotExist).
+    let acls = acl_ids(listener).len();
+    if acls > MAX_ACLS_PER_LISTENER {
+        return Err(ApiError::InvalidParameter(format!(
+            "The specified AclId names {acls} access control lists; a listener takes at most {MAX_ACLS_PER_LISTENER}."
+        )));
     }
     if listener.protocol == Protocol::Https && listener.server_certificate_id.is_none() {
         return Err(ApiError::InvalidParameter(

@@ -1,0 +1,110 @@
+//! Access control lists on running listeners: whether a client's address may connect at all.
+//! Checked on accept, before any byte is read or proxied (no TLS handshake, no backend
+//! connection), with the lists of the moment the listener's configuration was built; a change
+//! of a list advances the load balancer generation, and the listener is rebuilt at once.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use crate::cidr::Cidr;
+use crate::store::acls::Acl;
+use crate::store::load_balancers::{Listener, text};
+
+/// A listener's filter of client addresses (`AclStatus=on`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SourceFilter {
+    /// `white`: only addresses in a block; `black`: only addresses in none.
+    Lists { white: bool, blocks: Vec<Cidr> },
+    /// The listener names a list that is not there (the store refuses this; a hand-edited
+    /// database could still hold it): no one is let in.
+    Closed,
+}
+
+impl SourceFilter {
+    pub fn admits(&self, ip: IpAddr) -> bool {
+        match self {
+            SourceFilter::Lists { white, blocks } => {
+                let listed = blocks.iter().any(|block| block.contains(ip));
+                listed == *white
+            }
+            SourceFilter::Closed => false,
+        }
+    }
+}
+
+/// The IDs a listener's `AclId` names (one ID, or a comma list).
+fn named(listener: &Listener) -> Vec<&str> {
+    text(&listener.settings, "AclId")
+        .map(|ids| {
+            ids.split(',')
+                .map(str::trim)
+                .filter(|id| !id.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The filter of a listener with `AclStatus=on`; `None` when it filters nothing, which is also
+/// the case of lists with no entries at all (SLB: an empty list has no effect in either mode).
+pub fn filter_of(listener: &Listener, acls: &HashMap<&str, &Acl>) -> Option<SourceFilter> {
+    if text(&listener.settings, "AclStatus") != Some("on") {
+        return None;
+    }
+    let white = text(&listener.settings, "AclType") != Some("black");
+    let mut blocks = Vec::new();
+    for id in named(listener) {
+        let Some(acl) = acls.get(id) else {
+            return Some(SourceFilter::Closed);
+        };
+        blocks.extend(
+            acl.entries
+                .iter()
+                .filter_map(|e| Cidr::parse(&e.entry).ok()),
+        );
+    }
+    (!blocks.is_empty()).then_some(SourceFilter::Lists { white, blocks })
+}
+
+/// What of the lists a listener's configuration depends on: a change rebuilds it.
+pub fn source_of(listener: &Listener, acls: &HashMap<&str, &Acl>) -> String {
+    named(listener)
+        .iter()
+        .map(|id| match acls.get(id) {
+            Some(acl) => format!("{id}@{}", acl.revision),
+            None => format!("{id}@missing"),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn blocks(list: &[&str]) -> Vec<Cidr> {
+        list.iter()
+            .map(|b| Cidr::parse(b).expect("a block"))
+            .collect()
+    }
+
+    #[test]
+    fn white_lists_admit_only_their_blocks_and_black_lists_all_others() {
+        let white = SourceFilter::Lists {
+            white: true,
+            blocks: blocks(&["127.0.0.2/32", "10.0.0.0/8"]),
+        };
+        let black = SourceFilter::Lists {
+            white: false,
+            blocks: blocks(&["127.0.0.2/32"]),
+        };
+        let ip = |text: &str| text.parse::<IpAddr>().expect("an address");
+        assert!(white.admits(ip("127.0.0.2")));
+        assert!(white.admits(ip("10.9.8.7")));
+        assert!(!white.admits(ip("127.0.0.3")));
+        assert!(!black.admits(ip("127.0.0.2")));
+        assert!(black.admits(ip("127.0.0.3")));
+        // An IPv4 client on an IPv6 socket is judged by its IPv4 address.
+        assert!(!black.admits(ip("::ffff:127.0.0.2")));
+        assert!(!SourceFilter::Closed.admits(ip("127.0.0.2")));
+    }
+}

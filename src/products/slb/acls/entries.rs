@@ -1,0 +1,230 @@
+//! The entries of an access control list (Add/RemoveAccessControlListEntry), and
+//! DescribeAccessControlListAttribute, which shows them with the listeners that use the list.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Summary, edit, find};
+use crate::api::error::{AclError, ApiError};
+use crate::cidr::Cidr;
+use crate::products::fields;
+use crate::products::slb::settings;
+use crate::products::{Context, Fields, to_fields};
+use crate::store::acls::{Acl, AclEntry};
+use crate::store::load_balancers::Owner;
+
+/// Entries one Add or Remove call may name.
+const MAX_PER_CALL: usize = 50;
+const MAX_COMMENT_CHARS: usize = 100;
+const DEFAULT_PAGE_SIZE: u64 = 10;
+const MAX_PAGE_SIZE: u64 = 50;
+
+#[derive(Deserialize)]
+struct Given {
+    entry: String,
+    #[serde(default)]
+    comment: Option<String>,
+}
+
+/// `AclEntrys`: a JSON array of `{"entry": CIDR, "comment": text}`; old Terraform sends it with
+/// single quotes, which are read as double ones when strict JSON does not parse. Entries are
+/// canonical (`10.1.2.3/8` is `10.0.0.0/8`, a bare address is its /32 or /128), of the list's
+/// IP version, each once.
+fn parse(acl: &Acl, text: &str) -> Result<Vec<AclEntry>, ApiError> {
+    let given: Vec<Given> = serde_json::from_str(text)
+        .or_else(|_| serde_json::from_str(&text.replace('\'', "\"")))
+        .map_err(|_| {
+            AclError::EntryIllegal(
+                r#"AclEntrys must be a JSON array like [{"entry":"10.0.0.0/8","comment":"office"}]"#
+                    .into(),
+            )
+        })?;
+    if given.is_empty() {
+        return Err(AclError::EntryIllegal("AclEntrys lists no entry".into()).into());
+    }
+    if given.len() > MAX_PER_CALL {
+        return Err(AclError::EntryExceedLimit(format!(
+            "{} entries in one call; at most {MAX_PER_CALL} are allowed",
+            given.len()
+        ))
+        .into());
+    }
+    let mut entries: Vec<AclEntry> = Vec::new();
+    for item in given {
+        let block = Cidr::parse(item.entry.trim())
+            .map_err(|_| AclError::EntryIllegal(format!("{:?} is not a CIDR block", item.entry)))?
+            .network();
+        if block.is_ipv4() != (acl.ip_version == "ipv4") {
+            return Err(AclError::EntryOtherVersion(format!(
+                "{block} in an {} list",
+                acl.ip_version
+            ))
+            .into());
+        }
+        let comment = item.comment.unwrap_or_default();
+        if comment.chars().count() > MAX_COMMENT_CHARS || comment.chars().any(char::is_control) {
+            return Err(AclError::EntryIllegal(format!(
+                "the comment of {block} is longer than {MAX_COMMENT_CHARS} characters or holds control characters"
+            ))
+            .into());
+        }
+        let entry = block.to_string();
+        if !entries.iter().any(|e| e.entry == entry) {
+            entries.push(AclEntry { entry, comment });
+        }
+    }
+    Ok(entries)
+}
+
+pub async fn add_entries(context: &Context<'_>) -> Result<Fields, ApiError> {
+    let text = context.params.required("AclEntrys")?;
+    let limit = context.limits.load_balancers.entries_per_acl;
+    edit(context, |acl| {
+        let added = parse(acl, text)?;
+        if let Some(taken) = added
+            .iter()
+            .find(|new| acl.entries.iter().any(|old| old.entry == new.entry))
+        {
+            return Err(AclError::EntryExists(taken.entry.clone()).into());
+        }
+        let total = acl.entries.len() + added.len();
+        if total > limit {
+            return Err(AclError::EntryExceedLimit(format!(
+                "the list would hold {total} entries; at most {limit} are allowed"
+            ))
+            .into());
+        }
+        acl.entries.extend(added);
+        Ok(())
+    })
+    .await?;
+    Ok(Fields::new())
+}
+
+pub async fn remove_entries(context: &Context<'_>) -> Result<Fields, ApiError> {
+    let text = context.params.required("AclEntrys")?;
+    edit(context, |acl| {
+        let removed = parse(acl, text)?;
+        if let Some(absent) = removed
+            .iter()
+            .find(|gone| !acl.entries.iter().any(|e| e.entry == gone.entry))
+        {
+            return Err(AclError::EntryIllegal(format!(
+                "{} is not in the access control list",
+                absent.entry
+            ))
+            .into());
+        }
+        acl.entries
+            .retain(|entry| !removed.iter().any(|gone| gone.entry == entry.entry));
+        Ok(())
+    })
+    .await?;
+    Ok(Fields::new())
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct EntryView {
+    #[serde(rename = "AclEntryIP")]
+    acl_entry_ip: String,
+    acl_entry_comment: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Entries {
+    acl_entry: Vec<EntryView>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct RelatedListener {
+    load_balancer_id: String,
+    listener_port: u16,
+    protocol: &'static str,
+    acl_type: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct RelatedListeners {
+    related_listener: Vec<RelatedListener>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Attribute {
+    #[serde(flatten)]
+    summary: Summary,
+    total_acl_entry: usize,
+    acl_entrys: Entries,
+    related_listeners: RelatedListeners,
+}
+
+/// The listeners of this account that name the list.
+async fn related(context: &Context<'_>, acl: &Acl) -> Result<Vec<RelatedListener>, ApiError> {
+    let owner = Owner {
+        account_id: acl.account_id.clone(),
+        region_id: Some(acl.region_id.clone()),
+    };
+    let mut related = Vec::new();
+    for id in context.store.acl_users(&acl.id).await? {
+        let Some(load_balancer) = context.store.load_balancer(&owner, &id).await? else {
+            continue;
+        };
+        for listener in &load_balancer.listeners {
+            let named = settings::text(&listener.settings, "AclId")
+                .is_some_and(|ids| ids.split(',').any(|named| named == acl.id));
+            if named {
+                related.push(RelatedListener {
+                    load_balancer_id: load_balancer.id.clone(),
+                    listener_port: listener.port,
+                    protocol: listener.protocol.as_str(),
+                    acl_type: settings::text(&listener.settings, "AclType")
+                        .unwrap_or_default()
+                        .to_owned(),
+                });
+            }
+        }
+    }
+    Ok(related)
+}
+
+/// Every entry unless `Page` or `PageSize` is given (clients that read the whole list in one
+/// call, as older Terraform does, get all of it); `AclEntryComment` filters by comment.
+pub async fn attribute(context: &Context<'_>) -> Result<Fields, ApiError> {
+    let params = context.params;
+    let acl = find(context).await?;
+    let comment = params.non_empty("AclEntryComment");
+    let matching: Vec<&AclEntry> = acl
+        .entries
+        .iter()
+        .filter(|entry| comment.is_none_or(|c| entry.comment == c))
+        .collect();
+    let paged = params.non_empty("Page").is_some() || params.non_empty("PageSize").is_some();
+    let (page, size) = if paged {
+        (
+            fields::bounded_number(params, "Page", 1, (1, u32::MAX as u64))?,
+            fields::bounded_number(params, "PageSize", DEFAULT_PAGE_SIZE, (1, MAX_PAGE_SIZE))?,
+        )
+    } else {
+        (1, matching.len().max(1) as u64)
+    };
+    let shown = matching
+        .iter()
+        .skip(((page - 1) * size) as usize)
+        .take(size as usize)
+        .map(|entry| EntryView {
+            acl_entry_ip: entry.entry.clone(),
+            acl_entry_comment: entry.comment.clone(),
+        })
+        .collect();
+    Ok(to_fields(Attribute {
+        summary: Summary::of(&acl),
+        total_acl_entry: matching.len(),
+        acl_entrys: Entries { acl_entry: shown },
+        related_listeners: RelatedListeners {
+            related_listener: related(context, &acl).await?,
+        },
+    }))
+}
