@@ -87,6 +87,7 @@ use ram::{access_keys, attachments, groups as ram_groups, policies, roles, users
 use slb::{
     acls, backends, ca_certificates as ca, domain_extensions as domains, listeners,
     load_balancers as lbs, regions, server_certificates as server, tags, vserver_groups as groups,
+    zones,
 };
 
 const SLB: &str = SLB_VERSION;
@@ -125,6 +126,8 @@ pub static ACTIONS: &[ActionSpec] = &[
     row!(UntagResources, SLB, Write, [TAGGED], tags::untag),
     row!(ListTagResources, SLB, Read, [TAGGED], tags::list),
     row!(DescribeRegions, SLB, Read, [], regions::describe),
+    row!(DescribeZones, SLB, Read, [], zones::describe),
+    row!(DescribeAvailableResource, SLB, Read, [], zones::available),
     // SLB: load balancers.
     row!(CreateLoadBalancer, SLB, Write, [LB], lbs::create),
     row!(DescribeLoadBalancers, SLB, Read, [LB], lbs::describe),
@@ -134,6 +137,10 @@ pub static ACTIONS: &[ActionSpec] = &[
     row!(SetLoadBalancerStatus, SLB, Write, [LB], lbs::set_status),
     row!(SetLoadBalancerDeleteProtection, SLB, Write, [LB], lbs::set_delete_protection),
     row!(ModifyLoadBalancerInstanceSpec, SLB, Write, [LB], lbs::modify_spec),
+    row!(ModifyLoadBalancerInternetSpec, SLB, Write, [LB], lbs::internet_spec),
+    row!(ModifyLoadBalancerPayType, SLB, Write, [LB], lbs::pay_type),
+    row!(ModifyLoadBalancerInstanceChargeType, SLB, Write, [LB], lbs::instance_charge_type),
+    row!(SetLoadBalancerModificationProtection, SLB, Write, [LB], lbs::modification_protection),
     // SLB: listeners.
     row!(CreateLoadBalancerHTTPSListener, SLB, Write, [LB, CERT, CA_CERT, VSG, ACL], listeners::create_https),
     row!(CreateLoadBalancerHTTPListener, SLB, Write, [LB, VSG, ACL], listeners::create_http),

@@ -13,6 +13,7 @@ pub mod server_certificates;
 mod settings;
 pub mod tags;
 pub mod vserver_groups;
+pub mod zones;
 
 use crate::api::error::ApiError;
 use crate::products::Context;

@@ -2,8 +2,10 @@
 //! actions of a load balancer's own attributes; DescribeLoadBalancers is in [`list`].
 
 mod list;
+mod modify;
 
 pub use list::describe;
+pub use modify::{instance_charge_type, internet_spec, modification_protection, pay_type};
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;

@@ -1,0 +1,128 @@
+"""In-place changes of a load balancer (internet spec, pay type, charge type, modification
+protection) and the zone actions, through both official SDKs: what Terraform's
+alicloud_slb_load_balancer, its alicloud_slb_zones data source and the Kubernetes cloud
+controller call."""
+
+import pytest
+
+from conftest import expect_failure
+from slb import Api
+
+
+@pytest.fixture(params=["v1", "v3"])
+def api(request, server, account):
+    return Api(request.param, server, account)
+
+
+def attribute(api, lb):
+    return api("DescribeLoadBalancerAttribute", LoadBalancerId=lb)
+
+
+def test_internet_spec_and_pay_type(api):
+    lb = api("CreateLoadBalancer")["LoadBalancerId"]
+    answer = api("ModifyLoadBalancerInternetSpec", LoadBalancerId=lb,
+                 InternetChargeType="paybybandwidth", Bandwidth=20)
+    assert "OrderId" not in answer
+    seen = attribute(api, lb)
+    assert (seen["InternetChargeType"], seen["Bandwidth"]) == ("paybybandwidth", 20)
+    expect_failure(lambda: api("ModifyLoadBalancerInternetSpec", LoadBalancerId=lb,
+                               Bandwidth=5001), "InvalidParameter")
+    expect_failure(lambda: api("ModifyLoadBalancerInternetSpec", LoadBalancerId=lb,
+                               InternetChargeType="free"), "InvalidParameter")
+    expect_failure(lambda: api("ModifyLoadBalancerInternetSpec", LoadBalancerId=lb),
+                   "InvalidParameter")
+    assert attribute(api, lb)["Bandwidth"] == 20
+
+    expect_failure(lambda: api("ModifyLoadBalancerPayType", LoadBalancerId=lb,
+                               PayType="PayOnDemand"), "InvalidParameter")
+    expect_failure(lambda: api("ModifyLoadBalancerPayType", LoadBalancerId=lb, PayType="PrePay",
+                               PricingCycle="year", Duration=4), "InvalidParameter")
+    assert attribute(api, lb)["PayType"] == "PayOnDemand"
+    answer = api("ModifyLoadBalancerPayType", LoadBalancerId=lb, PayType="PrePay",
+                 PricingCycle="month", Duration=3)
+    assert isinstance(answer["OrderId"], int)
+    assert attribute(api, lb)["PayType"] == "PrePay"
+    # A subscription's change is an order too.
+    answer = api("ModifyLoadBalancerInternetSpec", LoadBalancerId=lb, Bandwidth=30)
+    assert isinstance(answer["OrderId"], int)
+    expect_failure(lambda: api("ModifyLoadBalancerPayType", LoadBalancerId="lb-missing",
+                               PayType="PrePay"), "InvalidLoadBalancerId.NotFound", status=404)
+
+
+def test_charge_type_becomes_pay_by_clcu(api):
+    lb = api("CreateLoadBalancer", LoadBalancerSpec="slb.s2.small",
+             InternetChargeType="paybybandwidth")["LoadBalancerId"]
+    expect_failure(lambda: api("ModifyLoadBalancerInstanceChargeType", LoadBalancerId=lb,
+                               InstanceChargeType="PayBySpec"), "InvalidParameter")
+    expect_failure(lambda: api("ModifyLoadBalancerInstanceChargeType", LoadBalancerId=lb,
+                               InstanceChargeType="PayByCLCU",
+                               InternetChargeType="paybybandwidth"), "InvalidParameter")
+    api("ModifyLoadBalancerInstanceChargeType", LoadBalancerId=lb, InstanceChargeType="PayByCLCU")
+    seen = attribute(api, lb)
+    assert (seen["InstanceChargeType"], seen["LoadBalancerSpec"], seen["InternetChargeType"]) == \
+        ("PayByCLCU", "slb.lcu.elastic", "paybytraffic")
+
+
+def test_modification_protection_is_kept_and_does_not_stop_the_api(api):
+    lb = api("CreateLoadBalancer")["LoadBalancerId"]
+    assert attribute(api, lb)["ModificationProtectionStatus"] == "NonProtection"
+    expect_failure(lambda: api("SetLoadBalancerModificationProtection", LoadBalancerId=lb,
+                               ModificationProtectionStatus="ConsoleProtection",
+                               ModificationProtectionReason="1 starts with a digit"),
+                   "InvalidParameter")
+    api("SetLoadBalancerModificationProtection", LoadBalancerId=lb,
+        ModificationProtectionStatus="ConsoleProtection",
+        ModificationProtectionReason="managed.by-k8s")
+    seen = attribute(api, lb)
+    assert (seen["ModificationProtectionStatus"], seen["ModificationProtectionReason"]) == \
+        ("ConsoleProtection", "managed.by-k8s")
+    # Console protection guards the console only: the API still changes the load balancer.
+    api("SetLoadBalancerName", LoadBalancerId=lb, LoadBalancerName="renamed")
+    assert attribute(api, lb)["LoadBalancerName"] == "renamed"
+    api("SetLoadBalancerModificationProtection", LoadBalancerId=lb,
+        ModificationProtectionStatus="NonProtection")
+    seen = attribute(api, lb)
+    assert seen["ModificationProtectionStatus"] == "NonProtection"
+    assert "ModificationProtectionReason" not in seen
+
+
+def test_another_accounts_load_balancer_cannot_be_changed(server, account, other_account):
+    mine = Api("v3", server, account)
+    lb = mine("CreateLoadBalancer")["LoadBalancerId"]
+    theirs = Api("v3", server, other_account)
+    for action, params in [
+        ("ModifyLoadBalancerInternetSpec", {"Bandwidth": 10}),
+        ("ModifyLoadBalancerPayType", {"PayType": "PrePay"}),
+        ("ModifyLoadBalancerInstanceChargeType", {"InstanceChargeType": "PayByCLCU"}),
+        ("SetLoadBalancerModificationProtection",
+         {"ModificationProtectionStatus": "ConsoleProtection"}),
+    ]:
+        expect_failure(lambda: theirs(action, LoadBalancerId=lb, **params),
+                       "InvalidLoadBalancerId.NotFound", status=404)
+    seen = attribute(mine, lb)
+    assert (seen["PayType"], seen["InstanceChargeType"], seen["ModificationProtectionStatus"]) == \
+        ("PayOnDemand", "PayBySpec", "NonProtection")
+
+
+def test_zones_and_available_resources(api):
+    zones = api("DescribeZones")["Zones"]["Zone"]
+    assert [zone["ZoneId"] for zone in zones] == ["cn-hangzhou-a", "cn-hangzhou-b"]
+    assert zones[0]["SlaveZones"]["SlaveZone"][0]["ZoneId"] == "cn-hangzhou-b"
+    assert all(zone["LocalName"] for zone in zones)
+    # The zones a load balancer is created in by default are among them.
+    lb = api("CreateLoadBalancer")["LoadBalancerId"]
+    seen = attribute(api, lb)
+    assert (seen["MasterZoneId"], seen["SlaveZoneId"]) == ("cn-hangzhou-a", "cn-hangzhou-b")
+
+    everything = api("DescribeAvailableResource")["AvailableResources"]["AvailableResource"]
+    assert [r["MasterZoneId"] for r in everything] == ["cn-hangzhou-a", "cn-hangzhou-b"]
+    assert len(everything[0]["SupportResources"]["SupportResource"]) == 6
+    vpc = api("DescribeAvailableResource", AddressType="vpc", AddressIPVersion="ipv4")
+    assert vpc["AvailableResources"]["AvailableResource"][0]["SupportResources"] == {
+        "SupportResource": [{"AddressType": "vpc", "AddressIPVersion": "ipv4"}]}
+    # The model's text spells it with a dash too.
+    dashed = api("DescribeAvailableResource", AddressType="classic-internet")
+    first = dashed["AvailableResources"]["AvailableResource"][0]["SupportResources"]
+    assert {r["AddressType"] for r in first["SupportResource"]} == {"classic_internet"}
+    expect_failure(lambda: api("DescribeAvailableResource", AddressType="public"),
+                   "InvalidParameter")
