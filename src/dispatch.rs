@@ -162,6 +162,11 @@ pub static ACTIONS: &[ActionSpec] = &[
     row!(DescribeAccessControlListAttribute, SLB, Read, [ACL], acls::attribute),
     row!(AddAccessControlListEntry, SLB, Write, [ACL], acls::add_entries),
     row!(RemoveAccessControlListEntry, SLB, Write, [ACL], acls::remove_entries),
+    // SLB: the legacy listener whitelist.
+    row!(SetListenerAccessControlStatus, SLB, Write, [LB], listeners::whitelist::set_status),
+    row!(AddListenerWhiteListItem, SLB, Write, [LB], listeners::whitelist::add_items),
+    row!(RemoveListenerWhiteListItem, SLB, Write, [LB], listeners::whitelist::remove_items),
+    row!(DescribeListenerAccessControlAttribute, SLB, Read, [LB], listeners::whitelist::describe),
     row!(StartLoadBalancerListener, SLB, Write, [LB], listeners::start),
     row!(StopLoadBalancerListener, SLB, Write, [LB], listeners::stop),
     row!(DeleteLoadBalancerListener, SLB, Write, [LB], listeners::delete),

@@ -41,10 +41,8 @@ pub(super) async fn accept_loop(
         // The configuration of the moment: this connection keeps it to the end.
         let current = runtime.borrow().clone();
         // An access control list refuses before any byte is read: the connection is closed.
-        if let Some(filter) = &current.admit
-            && !filter.admits(peer.ip())
-        {
-            tracing::debug!(%peer, "refused by the listener's access control list");
+        if !current.admit.iter().all(|filter| filter.admits(peer.ip())) {
+            tracing::debug!(%peer, "refused by the listener's access control");
             continue;
         }
         let stop = stop.clone();

@@ -44,9 +44,34 @@ fn named(listener: &Listener) -> Vec<&str> {
         .unwrap_or_default()
 }
 
+/// What a client must pass to connect: the listener's access control lists and its legacy
+/// whitelist, each if on (all of them, when both are).
+pub fn filters_of(listener: &Listener, acls: &HashMap<&str, &Acl>) -> Vec<SourceFilter> {
+    acl_filter(listener, acls)
+        .into_iter()
+        .chain(whitelist_filter(listener))
+        .collect()
+}
+
+/// The legacy whitelist (`AccessControlStatus=open_white_list`, `SourceItems`); an empty one
+/// lets everyone in, like an empty list.
+fn whitelist_filter(listener: &Listener) -> Option<SourceFilter> {
+    if text(&listener.settings, "AccessControlStatus") != Some("open_white_list") {
+        return None;
+    }
+    let blocks: Vec<Cidr> = text(&listener.settings, "SourceItems")?
+        .split(',')
+        .filter_map(|item| Cidr::parse(item).ok())
+        .collect();
+    (!blocks.is_empty()).then_some(SourceFilter::Lists {
+        white: true,
+        blocks,
+    })
+}
+
 /// The filter of a listener with `AclStatus=on`; `None` when it filters nothing, which is also
 /// the case of lists with no entries at all (SLB: an empty list has no effect in either mode).
-pub fn filter_of(listener: &Listener, acls: &HashMap<&str, &Acl>) -> Option<SourceFilter> {
+fn acl_filter(listener: &Listener, acls: &HashMap<&str, &Acl>) -> Option<SourceFilter> {
     if text(&listener.settings, "AclStatus") != Some("on") {
         return None;
     }

@@ -201,7 +201,7 @@ impl DataPlane {
             }
             let runtime = match self.runtime(load_balancer, listener).await {
                 Ok(mut runtime) => {
-                    runtime.admit = acl::filter_of(listener, acls);
+                    runtime.admit = acl::filters_of(listener, acls);
                     Arc::new(runtime)
                 }
                 Err(error) => {

@@ -81,8 +81,9 @@ pub struct ListenerRuntime {
     pub request_timeout: Duration,
     pub health: HealthCheck,
     pub tls: Option<Arc<ServerConfig>>,
-    /// Whose connections are accepted (`AclStatus=on`); `None` lets everyone in.
-    pub admit: Option<super::acl::SourceFilter>,
+    /// What a client's address must pass to connect (access control lists, the legacy
+    /// whitelist); none lets everyone in.
+    pub admit: Vec<super::acl::SourceFilter>,
 }
 
 impl std::fmt::Debug for ListenerRuntime {
@@ -256,7 +257,7 @@ impl ListenerRuntime {
             request_timeout: seconds(settings, "RequestTimeout", 60),
             health: health_check(listener),
             tls,
-            admit: None,
+            admit: Vec::new(),
         }
     }
 
@@ -349,7 +350,7 @@ mod tests {
                 port: None,
             },
             tls: None,
-            admit: None,
+            admit: Vec::new(),
         }
     }
 

@@ -275,3 +275,63 @@ def test_a_refused_client_gets_no_tls_handshake(plane):
     assert eventually(lambda: handshake("127.0.0.6")).startswith("TLS")
     with pytest.raises((ssl.SSLError, ConnectionResetError, OSError)):
         handshake("127.0.0.5")
+
+
+def test_the_legacy_whitelist_through_both_sdks(api):
+    lb = api("CreateLoadBalancer")["LoadBalancerId"]
+    api("CreateLoadBalancerTCPListener", LoadBalancerId=lb, ListenerPort=80, Bandwidth=-1,
+        BackendServerPort=80)
+    seen = api("DescribeListenerAccessControlAttribute", LoadBalancerId=lb, ListenerPort=80)
+    assert (seen["AccessControlStatus"], seen["SourceItems"]) == ("close", "")
+    api("SetListenerAccessControlStatus", LoadBalancerId=lb, ListenerPort=80,
+        AccessControlStatus="open_white_list")
+    api("AddListenerWhiteListItem", LoadBalancerId=lb, ListenerPort=80,
+        SourceItems="192.0.2.1, 10.1.0.0/16,192.0.2.1")
+    for everyone in ("0.0.0.0", "0.0.0.0/0"):
+        expect_failure(lambda: api("AddListenerWhiteListItem", LoadBalancerId=lb,
+                                   ListenerPort=80, SourceItems=everyone), "InvalidParameter")
+    expect_failure(lambda: api("AddListenerWhiteListItem", LoadBalancerId=lb, ListenerPort=80,
+                               SourceItems="10.0.0.300"), "InvalidParameter")
+    seen = api("DescribeListenerAccessControlAttribute", LoadBalancerId=lb, ListenerPort=80)
+    assert (seen["AccessControlStatus"], seen["SourceItems"]) == \
+        ("open_white_list", "192.0.2.1/32,10.1.0.0/16")
+    api("RemoveListenerWhiteListItem", LoadBalancerId=lb, ListenerPort=80,
+        SourceItems="192.0.2.1")
+    seen = api("DescribeListenerAccessControlAttribute", LoadBalancerId=lb, ListenerPort=80)
+    assert seen["SourceItems"] == "10.1.0.0/16"
+    expect_failure(lambda: api("SetListenerAccessControlStatus", LoadBalancerId=lb,
+                               ListenerPort=80, AccessControlStatus="open"), "InvalidParameter")
+    expect_failure(lambda: api("DescribeListenerAccessControlAttribute", LoadBalancerId=lb,
+                               ListenerPort=81), "ListenerNotFound", status=404)
+
+
+def test_the_legacy_whitelist_is_enforced(plane):
+    api = Api("v3", plane, plane.credentials)
+    echo = EchoBackend("echo")
+    created = api("CreateLoadBalancer")
+    lb, address = created["LoadBalancerId"], (created["Address"], 7100 + OFFSET)
+    api("CreateLoadBalancerTCPListener", LoadBalancerId=lb, ListenerPort=7100, Bandwidth=-1,
+        BackendServerPort=echo.port, HealthCheckSwitch="off")
+    api("AddBackendServers", LoadBalancerId=lb,
+        BackendServers=backends({"ServerId": "i-1", "ServerIp": "127.0.0.1"}))
+    api("AddListenerWhiteListItem", LoadBalancerId=lb, ListenerPort=7100,
+        SourceItems="127.0.0.2")
+    api("StartLoadBalancerListener", LoadBalancerId=lb, ListenerPort=7100)
+
+    def everyone():
+        assert echoed_from("127.0.0.3", address) == b"echo:ping"
+
+    # Listed items matter only while the whitelist is open.
+    eventually(everyone)
+    api("SetListenerAccessControlStatus", LoadBalancerId=lb, ListenerPort=7100,
+        AccessControlStatus="open_white_list")
+
+    def listed_only():
+        assert echoed_from("127.0.0.2", address) == b"echo:ping"
+        assert echoed_from("127.0.0.3", address) == b""
+
+    within_a_second(listed_only)
+    api("SetListenerAccessControlStatus", LoadBalancerId=lb, ListenerPort=7100,
+        AccessControlStatus="close")
+    within_a_second(everyone)
+    echo.stop()

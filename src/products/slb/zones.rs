@@ -68,7 +68,12 @@ struct Zones {
 pub async fn describe(context: &Context<'_>) -> Result<Fields, ApiError> {
     let region = region_or_default(context)?;
     let language = language(context)?;
-    let zone = |letter: &str| (format!("{}-{letter}", region.id), zone_name(region, letter, language));
+    let zone = |letter: &str| {
+        (
+            format!("{}-{letter}", region.id),
+            zone_name(region, letter, language),
+        )
+    };
     let zones = ZONES
         .iter()
         .map(|(master, slave)| {

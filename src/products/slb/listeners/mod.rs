@@ -2,6 +2,7 @@
 //! Start, Stop and Delete. DescribeLoadBalancerListeners, with token paging, is in [`list`].
 
 mod list;
+pub mod whitelist;
 
 pub use list::list;
 
@@ -319,7 +320,10 @@ async fn describe(context: &Context<'_>, protocol: Protocol) -> Result<Fields, A
 }
 
 /// The one listener on `ListenerPort` (of `ListenerProtocol`, if given).
-fn the_listener(load_balancer: &LoadBalancer, params: &RpcParams) -> Result<usize, ApiError> {
+pub(super) fn the_listener(
+    load_balancer: &LoadBalancer,
+    params: &RpcParams,
+) -> Result<usize, ApiError> {
     let port = port(params)?;
     let protocol = protocol_filter(params)?;
     let matching: Vec<usize> = load_balancer
