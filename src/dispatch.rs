@@ -189,6 +189,7 @@ pub static ACTIONS: &[ActionSpec] = &[
     row!(DeleteVServerGroup, SLB, Write, [VSG], groups::delete),
     row!(AddVServerGroupBackendServers, SLB, Write, [VSG], groups::add_servers),
     row!(RemoveVServerGroupBackendServers, SLB, Write, [VSG], groups::remove_servers),
+    row!(ModifyVServerGroupBackendServers, SLB, Write, [VSG], groups::modify_servers),
     // SSL Certificates Service.
     row!(UploadUserCertificate, CAS, Write, [CAS_CERT], user::upload),
     row!(GetUserCertificateDetail, CAS, Read, [CAS_CERT], user::detail),

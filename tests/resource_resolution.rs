@@ -186,6 +186,8 @@ fn table() -> Vec<(&'static str, &'static str, Vec<String>)> {
             vec![format!("{SH}:vservergroup/rsp-prod"), prod_lb.clone()]),
         ("RemoveVServerGroupBackendServers", "VServerGroupId=rsp-prod",
             vec![format!("{SH}:vservergroup/rsp-prod"), prod_lb.clone()]),
+        ("ModifyVServerGroupBackendServers", "VServerGroupId=rsp-prod",
+            vec![format!("{SH}:vservergroup/rsp-prod"), prod_lb.clone()]),
         ("UploadUserCertificate", "", vec![format!("{CAS}:certificate/*")]),
         ("GetUserCertificateDetail", "CertId=7", vec![format!("{CAS}:certificate/7")]),
         ("ListUserCertificateOrder", "", vec![format!("{CAS}:certificate/*")]),

@@ -126,3 +126,32 @@ def test_zones_and_available_resources(api):
     assert {r["AddressType"] for r in first["SupportResource"]} == {"classic_internet"}
     expect_failure(lambda: api("DescribeAvailableResource", AddressType="public"),
                    "InvalidParameter")
+
+
+def test_vserver_group_servers_are_replaced_in_one_call(api):
+    import json
+    lb = api("CreateLoadBalancer")["LoadBalancerId"]
+    servers = [{"ServerId": "i-a", "ServerIp": "10.0.0.1", "Port": 80, "Weight": 100},
+               {"ServerId": "i-b", "ServerIp": "10.0.0.2", "Port": 80, "Weight": 50}]
+    group = api("CreateVServerGroup", LoadBalancerId=lb, VServerGroupName="web",
+                BackendServers=json.dumps(servers))["VServerGroupId"]
+    answer = api("ModifyVServerGroupBackendServers", VServerGroupId=group,
+                 OldBackendServers=json.dumps([servers[1]]),
+                 NewBackendServers=json.dumps([{"ServerId": "i-b", "ServerIp": "10.0.0.2",
+                                                "Port": 8080, "Weight": 70}]))
+    assert answer["VServerGroupId"] == group
+    seen = api("DescribeVServerGroupAttribute", VServerGroupId=group)
+    ports = {(s["ServerId"], s["Port"], s["Weight"]) for s in seen["BackendServers"]["BackendServer"]}
+    assert ports == {("i-a", 80, 100), ("i-b", 8080, 70)}
+    # An old server that is not in the group changes nothing.
+    expect_failure(lambda: api("ModifyVServerGroupBackendServers", VServerGroupId=group,
+                               OldBackendServers=json.dumps([{"ServerId": "i-z", "Port": 80}]),
+                               NewBackendServers=json.dumps([{"ServerId": "i-y",
+                                                              "ServerIp": "10.0.0.9",
+                                                              "Port": 80}])),
+                   "InvalidServerId.NotFound", status=404)
+    expect_failure(lambda: api("ModifyVServerGroupBackendServers", VServerGroupId=group,
+                               OldBackendServers=json.dumps([servers[0]])),
+                   "MissingNewBackendServers")
+    after = api("DescribeVServerGroupAttribute", VServerGroupId=group)
+    assert len(after["BackendServers"]["BackendServer"]) == 2

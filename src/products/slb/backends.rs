@@ -117,9 +117,20 @@ pub fn parse(
     port_required: bool,
     per_call: usize,
 ) -> Result<Vec<BackendServer>, ApiError> {
-    let Some(json) = params.non_empty("BackendServers") else {
+    parse_named(params, "BackendServers", required, port_required, per_call)
+}
+
+/// [`parse`] of the list in `parameter` (ModifyVServerGroupBackendServers has two).
+pub fn parse_named(
+    params: &RpcParams,
+    parameter: &'static str,
+    required: bool,
+    port_required: bool,
+    per_call: usize,
+) -> Result<Vec<BackendServer>, ApiError> {
+    let Some(json) = params.non_empty(parameter) else {
         return if required {
-            Err(ApiError::MissingParameter("BackendServers"))
+            Err(ApiError::MissingParameter(parameter))
         } else {
             Ok(Vec::new())
         };

@@ -225,3 +225,33 @@ pub async fn remove_servers(context: &Context<'_>) -> Result<Fields, ApiError> {
     .await?;
     Ok(answer(&group, false))
 }
+
+/// Replaces `OldBackendServers` (each must be in the group) by `NewBackendServers`, in one
+/// change: what Ansible's footmark calls to move a group to other servers or ports.
+pub async fn modify_servers(context: &Context<'_>) -> Result<Fields, ApiError> {
+    let id = context.params.required("VServerGroupId")?;
+    let per_call = per_call(context);
+    let old = backends::parse_named(context.params, "OldBackendServers", true, true, per_call)?;
+    let new = backends::parse_named(context.params, "NewBackendServers", true, true, per_call)?;
+    backends::refuse_denied(context, &new)?;
+    let limit = context
+        .limits
+        .load_balancers
+        .backend_servers_per_load_balancer;
+    let (_, group) = edit(context, holder(id), |load_balancer| {
+        let group = group_mut(load_balancer, id)?;
+        if let Some(missing) = old
+            .iter()
+            .find(|gone| !group.servers.iter().any(|server| names(gone, server)))
+        {
+            return Err(ApiError::BackendServerNotFound(missing.server_id.clone()));
+        }
+        group
+            .servers
+            .retain(|server| !old.iter().any(|gone| names(gone, server)));
+        add_to(&mut group.servers, &new, limit)?;
+        Ok(group.clone())
+    })
+    .await?;
+    Ok(answer(&group, false))
+}
