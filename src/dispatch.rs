@@ -86,8 +86,8 @@ use cas::user_certificates as user;
 use ram::{access_keys, attachments, groups as ram_groups, policies, roles, users};
 use slb::{
     acls, backends, ca_certificates as ca, domain_extensions as domains, listeners,
-    load_balancers as lbs, regions, server_certificates as server, tags, vserver_groups as groups,
-    zones,
+    load_balancers as lbs, regions, rules, server_certificates as server, tags,
+    vserver_groups as groups, zones,
 };
 
 const SLB: &str = SLB_VERSION;
@@ -100,6 +100,9 @@ const VSG: Ref = Ref::new("VServerGroupId", Kind::VServerGroup);
 const CERT: Ref = Ref::new("ServerCertificateId", Kind::ServerCertificate);
 const CA_CERT: Ref = Ref::new("CACertificateId", Kind::CaCertificate);
 const ACL: Ref = Ref::new("AclId", Kind::Acl);
+const RULE: Ref = Ref::new("RuleId", Kind::Rule);
+const RULES: Ref = Ref::new("RuleIds", Kind::Rule);
+const VSG_IN_RULES: Ref = Ref::new("RuleList", Kind::RuleListGroups);
 const TAGGED: Ref = Ref::new("ResourceId", Kind::Tagged);
 /// An SSL Certificates Service certificate, in its own actions and in SLB's uploads from it.
 const CAS_CERT: Ref = Ref::new("CertId", Kind::UserCertificate);
@@ -162,6 +165,12 @@ pub static ACTIONS: &[ActionSpec] = &[
     row!(DescribeAccessControlListAttribute, SLB, Read, [ACL], acls::attribute),
     row!(AddAccessControlListEntry, SLB, Write, [ACL], acls::add_entries),
     row!(RemoveAccessControlListEntry, SLB, Write, [ACL], acls::remove_entries),
+    // SLB: forwarding rules.
+    row!(CreateRules, SLB, Write, [LB, VSG_IN_RULES], rules::create),
+    row!(DeleteRules, SLB, Write, [RULES], rules::delete),
+    row!(SetRule, SLB, Write, [RULE, VSG], rules::set),
+    row!(DescribeRules, SLB, Read, [LB], rules::describe),
+    row!(DescribeRuleAttribute, SLB, Read, [RULE], rules::attribute),
     // SLB: the legacy listener whitelist.
     row!(SetListenerAccessControlStatus, SLB, Write, [LB], listeners::whitelist::set_status),
     row!(AddListenerWhiteListItem, SLB, Write, [LB], listeners::whitelist::add_items),

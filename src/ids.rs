@@ -82,6 +82,11 @@ pub fn acl_id() -> String {
     format!("acl-{}", random_string(LOWER_ALNUM, 20))
 }
 
+/// A forwarding rule's ID: `rule-` and 20 lower-case letters and digits.
+pub fn rule_id() -> String {
+    format!("rule-{}", random_string(LOWER_ALNUM, 20))
+}
+
 pub fn vserver_group_id() -> String {
     format!("rsp-{}", random_string(LOWER_ALNUM, 10))
 }

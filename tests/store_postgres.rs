@@ -223,6 +223,7 @@ async fn a_delete_and_a_binding_on_two_nodes_never_both_commit() {
             ca_certificate_id: None,
             settings: BTreeMap::new(),
             domain_extensions: vec![],
+            rules: vec![],
             tags: vec![],
         }];
         let (deleting, binding) = (first.clone(), second.clone());

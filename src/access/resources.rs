@@ -14,7 +14,7 @@
 
 use super::ram_state::RamState;
 use crate::api::error::ApiError;
-use crate::api::params::RpcParams;
+use crate::api::params::{RpcParams, lenient_json};
 use crate::regions;
 use crate::store::Store;
 use crate::store::load_balancers::{LoadBalancer, Owner};
@@ -26,6 +26,10 @@ pub enum Kind {
     /// Children of a load balancer: judged as themselves and as their load balancer.
     DomainExtension,
     VServerGroup,
+    /// A forwarding rule (`RuleId`, or the list `RuleIds`).
+    Rule,
+    /// The VServer groups the rules of a `RuleList` send traffic to.
+    RuleListGroups,
     ServerCertificate,
     CaCertificate,
     /// An access control list (`AclId`, a comma list on listeners).
@@ -59,7 +63,8 @@ impl Kind {
         match self {
             Kind::LoadBalancer => "loadbalancer",
             Kind::DomainExtension => "domainextension",
-            Kind::VServerGroup => "vservergroup",
+            Kind::VServerGroup | Kind::RuleListGroups => "vservergroup",
+            Kind::Rule => "rule",
             Kind::ServerCertificate | Kind::UserCertificate => "certificate",
             Kind::CaCertificate => "cacertificate",
             Kind::Acl => "acl",
@@ -79,9 +84,12 @@ impl Kind {
             Kind::RamGroup => "ram:GetGroup",
             Kind::RamPolicy => "ram:GetPolicy",
             Kind::RamRole | Kind::RoleArn => "ram:GetRole",
-            Kind::LoadBalancer | Kind::DomainExtension | Kind::VServerGroup | Kind::Tagged => {
-                "slb:DescribeLoadBalancerAttribute"
-            }
+            Kind::LoadBalancer
+            | Kind::DomainExtension
+            | Kind::VServerGroup
+            | Kind::Rule
+            | Kind::RuleListGroups
+            | Kind::Tagged => "slb:DescribeLoadBalancerAttribute",
             Kind::ServerCertificate | Kind::CaCertificate => "slb:DescribeServerCertificates",
             Kind::Acl => "slb:DescribeAccessControlListAttribute",
         }
@@ -159,8 +167,12 @@ pub async fn resolve(
             false => reference.kind.read_action().to_owned(),
         };
         match reference.kind {
-            Kind::LoadBalancer | Kind::DomainExtension | Kind::VServerGroup => {
-                for id in bounded(params.ids(reference.parameter)?, reference.parameter)? {
+            Kind::LoadBalancer
+            | Kind::DomainExtension
+            | Kind::VServerGroup
+            | Kind::Rule
+            | Kind::RuleListGroups => {
+                for id in bounded(ids_of(params, reference)?, reference.parameter)? {
                     let parent = match reference.kind {
                         Kind::LoadBalancer => subject.store.load_balancer(&owner, id).await?,
                         _ => subject.store.load_balancer_holding(&owner, id).await?,
@@ -226,6 +238,35 @@ pub async fn resolve(
     let mut seen = std::collections::HashSet::new();
     needs.retain(|need| seen.insert((need.action.clone(), need.resource.clone())));
     Ok(needs)
+}
+
+/// The IDs a reference names: a list parameter's, or the `VServerGroupId`s of a `RuleList`
+/// (decoded as its handler decodes it).
+fn ids_of<'p>(params: &'p RpcParams, reference: &Ref) -> Result<Vec<&'p str>, ApiError> {
+    if reference.kind != Kind::RuleListGroups {
+        return params.ids(reference.parameter);
+    }
+    let Some(text) = params.non_empty(reference.parameter) else {
+        return Ok(Vec::new());
+    };
+    let rules: Vec<serde_json::Value> = lenient_json(text).unwrap_or_default();
+    let mut ids = Vec::new();
+    for rule in &rules {
+        if let Some(id) = rule.get("VServerGroupId").and_then(|id| id.as_str()) {
+            // A slice of the parameter, as every other ID is.
+            match text.find(id) {
+                Some(at) => ids.push(&text[at..at + id.len()]),
+                // An ID spelled with escapes would be judged as another string than the one
+                // the handler acts on.
+                None => {
+                    return Err(ApiError::InvalidParameter(
+                        "The specified RuleList holds a VServerGroupId with escapes.".into(),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(ids)
 }
 
 /// IDs looked up for one parameter at most: every action takes 20 or fewer, and each costs a

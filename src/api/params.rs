@@ -227,12 +227,25 @@ impl RpcParams {
             return Ok(ids);
         };
         if plain.trim_start().starts_with('[') {
-            let list: Vec<&str> = serde_json::from_str(plain).map_err(|_| {
-                ApiError::InvalidParameter(format!(
-                    "The specified {name} is not a JSON array of strings."
-                ))
-            })?;
-            ids.extend(list.into_iter().map(str::trim).filter(|id| !id.is_empty()));
+            // Old Terraform quotes with ' (`['rule-a']`): read as ", the IDs are the same.
+            let list: Vec<String> = serde_json::from_str(plain)
+                .or_else(|_| serde_json::from_str(&plain.replace('\'', "\"")))
+                .map_err(|_| {
+                    ApiError::InvalidParameter(format!(
+                        "The specified {name} is not a JSON array of strings."
+                    ))
+                })?;
+            // Each ID is a slice of the parameter: IDs hold no quote or escape to unescape.
+            for id in list.iter().map(|id| id.trim()).filter(|id| !id.is_empty()) {
+                match plain.find(id) {
+                    Some(at) => ids.push(&plain[at..at + id.len()]),
+                    None => {
+                        return Err(ApiError::InvalidParameter(format!(
+                            "The specified {name} holds an ID with escapes."
+                        )));
+                    }
+                }
+            }
         } else {
             ids.extend(plain.split(',').map(str::trim).filter(|id| !id.is_empty()));
         }
@@ -254,6 +267,15 @@ impl Drop for RpcParams {
             zeroize::Zeroize::zeroize(value);
         }
     }
+}
+
+/// A JSON parameter, or old Terraform's single-quoted pseudo-JSON (`[{'RuleName':'a'}]`) read
+/// with `"` for `'`: the handlers and the authorization of a request decode JSON lists (RuleList,
+/// AclEntrys) through this one function.
+pub fn lenient_json<T: serde::de::DeserializeOwned>(text: &str) -> Option<T> {
+    serde_json::from_str(text)
+        .or_else(|_| serde_json::from_str(&text.replace('\'', "\"")))
+        .ok()
 }
 
 /// The N of a `Prefix.N` parameter: a whole number from 1.

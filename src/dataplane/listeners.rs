@@ -233,10 +233,10 @@ impl DataPlane {
             .values()
             .flat_map(|running| {
                 let runtime = running.runtime.borrow().clone();
-                runtime
-                    .backends
-                    .iter()
-                    .map(|b| b.health.clone())
+                let pools =
+                    std::iter::once(&*runtime).chain(runtime.routes.iter().map(|r| &*r.pool));
+                pools
+                    .flat_map(|pool| pool.backends.iter().map(|b| b.health.clone()))
                     .collect::<Vec<_>>()
             })
             .collect();
@@ -448,16 +448,21 @@ async fn health_loop(
 ) {
     loop {
         let current = runtime.borrow().clone();
-        if current.health.enabled {
-            let checks = current.backends.iter().map(|backend| {
-                let (key, spec) = (backend.health.clone(), current.health.clone());
-                let address = backend.address;
-                async move { (key, super::health::check(address, &spec).await) }
-            });
-            for (key, ok) in futures_join_all(checks).await {
-                let spec = &current.health;
-                health.record(&key, ok, spec.healthy_threshold, spec.unhealthy_threshold);
+        // The listener's backends, and those of its forwarding rules' pools (a rule may check
+        // its own way, or not at all).
+        let pools = std::iter::once(&*current).chain(current.routes.iter().map(|r| &*r.pool));
+        let mut targets = Vec::new();
+        for pool in pools.filter(|pool| pool.health.enabled) {
+            for backend in &pool.backends {
+                targets.push((backend.health.clone(), backend.address, pool.health.clone()));
             }
+        }
+        let checks = targets.into_iter().map(|(key, address, spec)| async move {
+            let ok = super::health::check(address, &spec).await;
+            (key, ok, spec)
+        });
+        for (key, ok, spec) in futures_join_all(checks).await {
+            health.record(&key, ok, spec.healthy_threshold, spec.unhealthy_threshold);
         }
         tokio::select! {
             _ = tokio::time::sleep(current.health.interval) => {}

@@ -13,6 +13,7 @@ mod health;
 mod listeners;
 mod peer;
 mod proxy;
+mod routes;
 mod runtime;
 mod status;
 mod tls;

@@ -243,6 +243,14 @@ async fn forward(
     if let Some(port) = runtime.forward_to {
         return redirect(&request, port);
     }
+    let runtime = match super::routes::choose(
+        &runtime.routes,
+        host(&request).as_deref(),
+        request.uri().path(),
+    ) {
+        Some(route) => &*route.pool,
+        None => runtime,
+    };
     let sticky = sticky_choice(runtime, shared, request.headers());
     let Some(index) = sticky.or_else(|| runtime.pick(|backend| shared.usable(runtime, backend)))
     else {

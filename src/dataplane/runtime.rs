@@ -81,6 +81,8 @@ pub struct ListenerRuntime {
     pub request_timeout: Duration,
     pub health: HealthCheck,
     pub tls: Option<Arc<ServerConfig>>,
+    /// Forwarding rules, each with the pool it sends matching requests to.
+    pub routes: Vec<super::routes::Route>,
     /// What a client's address must pass to connect (access control lists, the legacy
     /// whitelist); none lets everyone in.
     pub admit: Vec<super::acl::SourceFilter>,
@@ -210,6 +212,18 @@ impl ListenerRuntime {
     ) -> ListenerRuntime {
         let settings = &listener.settings;
         let backends = backends(load_balancer, listener, deny, table);
+        let routes = listener
+            .rules
+            .iter()
+            .map(|rule| {
+                let own = super::routes::listener_of_rule(listener, rule);
+                super::routes::Route {
+                    domain: rule.domain.clone(),
+                    url: rule.url.clone(),
+                    pool: Arc::new(ListenerRuntime::new(load_balancer, &own, None, deny, table)),
+                }
+            })
+            .collect();
         let scheduler = match text(settings, "Scheduler") {
             Some("rr") => Scheduler::RoundRobin,
             Some("wlc") => Scheduler::WeightedLeastConnections,
@@ -258,6 +272,7 @@ impl ListenerRuntime {
             health: health_check(listener),
             tls,
             admit: Vec::new(),
+            routes,
         }
     }
 
@@ -304,10 +319,18 @@ impl ListenerRuntime {
 }
 
 #[cfg(test)]
+impl ListenerRuntime {
+    /// A listener with one backend, for other modules' tests.
+    pub fn for_tests() -> ListenerRuntime {
+        tests::runtime_with(Scheduler::RoundRobin, &[1])
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
-    fn runtime_with(scheduler: Scheduler, weights: &[u32]) -> ListenerRuntime {
+    pub(super) fn runtime_with(scheduler: Scheduler, weights: &[u32]) -> ListenerRuntime {
         let backends: Vec<Backend> = weights
             .iter()
             .enumerate()
@@ -351,6 +374,7 @@ mod tests {
             },
             tls: None,
             admit: Vec::new(),
+            routes: Vec::new(),
         }
     }
 

@@ -121,6 +121,24 @@ pub struct Listener {
     pub settings: BTreeMap<String, Setting>,
     pub domain_extensions: Vec<DomainExtension>,
     pub tags: Vec<Tag>,
+    /// Forwarding rules (HTTP and HTTPS), in creation order; documents stored before rules
+    /// existed have none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<Rule>,
+}
+
+/// A forwarding rule: requests whose host matches `domain` and whose path starts with `url`
+/// go to the VServer group.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rule {
+    pub id: String,
+    pub name: String,
+    pub domain: Option<String>,
+    pub url: Option<String>,
+    pub vserver_group_id: String,
+    /// `ListenerSync` and, when it is `off`, the rule's own scheduler, stickiness and health
+    /// check settings, by wire name.
+    pub settings: BTreeMap<String, Setting>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -205,14 +223,19 @@ impl LoadBalancer {
         ids
     }
 
-    /// IDs of domain extensions and VServer groups, which actions name without their load
+    /// IDs of domain extensions, forwarding rules and VServer groups, which actions name without their load
     /// balancer.
     pub fn child_ids(&self) -> Vec<&str> {
         let extensions = self
             .listeners
             .iter()
             .flat_map(|listener| listener.domain_extensions.iter().map(|e| e.id.as_str()));
+        let rules = self
+            .listeners
+            .iter()
+            .flat_map(|listener| listener.rules.iter().map(|rule| rule.id.as_str()));
         extensions
+            .chain(rules)
             .chain(self.vserver_groups.iter().map(|group| group.id.as_str()))
             .collect()
     }

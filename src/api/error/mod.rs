@@ -98,6 +98,11 @@ pub enum ApiError {
     DomainExtensionNumberOverLimit(String),
     #[error("VServer group {0:?} not found")]
     VServerGroupNotFound(String),
+    #[error("forwarding rule {0:?} not found")]
+    RuleNotFound(String),
+    /// Two forwarding rules of one listener with the same domain and URL.
+    #[error("domain and URL taken")]
+    DomainExist,
     #[error("delete protection is on")]
     DeleteProtectionIsOn,
     #[error("too many backend servers: {0}")]
@@ -169,6 +174,8 @@ impl ApiError {
             ApiError::DomainExtensionNotFound(_) => "InvalidParameter.DomainExtensionId".into(),
             ApiError::DomainExtensionNumberOverLimit(_) => "DomainExtensionNumberOverLimit".into(),
             ApiError::VServerGroupNotFound(_) => "InvalidParameter".into(),
+            ApiError::RuleNotFound(_) => "InvalidRuleId.NotFound".into(),
+            ApiError::DomainExist => "DomainExist".into(),
             ApiError::DeleteProtectionIsOn => "OperationDenied.DeleteProtectionIsOn".into(),
             ApiError::TooManyBackendServers(_) => "TooManyBackendServers".into(),
             ApiError::BackendServerNotFound(_) => "InvalidServerId.NotFound".into(),
@@ -193,6 +200,7 @@ impl ApiError {
             ApiError::LoadBalancerNotFound(_)
             | ApiError::ListenerNotFound(_)
             | ApiError::VServerGroupNotFound(_)
+            | ApiError::RuleNotFound(_)
             | ApiError::BackendServerNotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Protocol(status, _) => *status,
             ApiError::Access(error) => error.status(),
@@ -296,6 +304,10 @@ impl ApiError {
             }
             ApiError::VServerGroupNotFound(id) => {
                 format!("The specified VServerGroupId does not exist: {id:?}.")
+            }
+            ApiError::RuleNotFound(id) => format!("The specified RuleId {id:?} does not exist."),
+            ApiError::DomainExist => {
+                "A rule with the same Domain and Url already exists on this listener.".into()
             }
             ApiError::DeleteProtectionIsOn => {
                 "The loadbalancer can't be deleted due to DeleteProtection is enabled.".into()

@@ -9,6 +9,7 @@ pub mod domain_extensions;
 pub mod listeners;
 pub mod load_balancers;
 pub mod regions;
+pub mod rules;
 pub mod server_certificates;
 mod settings;
 pub mod tags;

@@ -83,6 +83,21 @@ fn users(load_balancer: &LoadBalancer, group_id: &str) -> Vec<Value> {
         .collect()
 }
 
+/// The forwarding rules that send traffic to `group_id`.
+fn rule_users(load_balancer: &LoadBalancer, group_id: &str) -> Vec<Value> {
+    load_balancer
+        .listeners
+        .iter()
+        .flat_map(|listener| listener.rules.iter())
+        .filter(|rule| rule.vserver_group_id == group_id)
+        .map(|rule| {
+            json!({ "RuleId": rule.id, "RuleName": rule.name,
+                    "Domain": rule.domain.clone().unwrap_or_default(),
+                    "Url": rule.url.clone().unwrap_or_default() })
+        })
+        .collect()
+}
+
 pub async fn describe(context: &Context<'_>) -> Result<Fields, ApiError> {
     let params = context.params;
     let id = params.required("LoadBalancerId")?;
@@ -113,7 +128,10 @@ pub async fn describe(context: &Context<'_>) -> Result<Fields, ApiError> {
                     );
                 }
                 if include_rules {
-                    associated.insert("Rules".into(), json!({ "Rule": [] }));
+                    associated.insert(
+                        "Rules".into(),
+                        json!({ "Rule": rule_users(&load_balancer, &group.id) }),
+                    );
                 }
                 item["AssociatedObjects"] = Value::Object(associated);
             }
@@ -182,9 +200,9 @@ pub async fn set(context: &Context<'_>) -> Result<Fields, ApiError> {
 pub async fn delete(context: &Context<'_>) -> Result<Fields, ApiError> {
     let id = context.params.required("VServerGroupId")?;
     edit(context, holder(id), |load_balancer| {
-        if !users(load_balancer, id).is_empty() {
+        if !users(load_balancer, id).is_empty() || !rule_users(load_balancer, id).is_empty() {
             return Err(ApiError::OperationNotAllowed(format!(
-                "The VServer group {id} is used by a listener; point the listener elsewhere first."
+                "The VServer group {id} is used by a listener or a forwarding rule; point them elsewhere first."
             )));
         }
         group_mut(load_balancer, id)?;

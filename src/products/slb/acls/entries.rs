@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Summary, edit, find};
 use crate::api::error::{AclError, ApiError};
+use crate::api::params::lenient_json;
 use crate::cidr::Cidr;
 use crate::products::fields;
 use crate::products::slb::settings;
@@ -30,14 +31,12 @@ struct Given {
 /// canonical (`10.1.2.3/8` is `10.0.0.0/8`, a bare address is its /32 or /128), of the list's
 /// IP version, each once.
 fn parse(acl: &Acl, text: &str) -> Result<Vec<AclEntry>, ApiError> {
-    let given: Vec<Given> = serde_json::from_str(text)
-        .or_else(|_| serde_json::from_str(&text.replace('\'', "\"")))
-        .map_err(|_| {
-            AclError::EntryIllegal(
-                r#"AclEntrys must be a JSON array like [{"entry":"10.0.0.0/8","comment":"office"}]"#
-                    .into(),
-            )
-        })?;
+    let given: Vec<Given> = lenient_json(text).ok_or_else(|| {
+        AclError::EntryIllegal(
+            r#"AclEntrys must be a JSON array like [{"entry":"10.0.0.0/8","comment":"office"}]"#
+                .into(),
+        )
+    })?;
     if given.is_empty() {
         return Err(AclError::EntryIllegal("AclEntrys lists no entry".into()).into());
     }

@@ -199,6 +199,7 @@ async fn create(context: &Context<'_>, protocol: Protocol) -> Result<Fields, Api
             settings: settings.clone(),
             domain_extensions: Vec::new(),
             tags: tags.clone(),
+            rules: Vec::new(),
         };
         Bindings::parse(params, protocol)?.apply(load_balancer, &mut listener)?;
         check(load_balancer, &listener)?;
@@ -312,7 +313,17 @@ async fn describe(context: &Context<'_>, protocol: Protocol) -> Result<Fields, A
     }
     if matches!(protocol, Protocol::Http | Protocol::Https) {
         out.insert("SecurityStatus".into(), "normal".into());
-        out.insert("Rules".into(), json!({ "Rule": [] }));
+        let rules: Vec<Value> = listener
+            .rules
+            .iter()
+            .map(|rule| {
+                json!({ "RuleId": rule.id, "RuleName": rule.name,
+                        "Domain": rule.domain.clone().unwrap_or_default(),
+                        "Url": rule.url.clone().unwrap_or_default(),
+                        "VServerGroupId": rule.vserver_group_id })
+            })
+            .collect();
+        out.insert("Rules".into(), json!({ "Rule": rules }));
     }
     out.insert("AclIds".into(), json!({ "AclId": acl_ids(listener) }));
     out.insert("Tags".into(), json!({ "Tag": tag_list(&listener.tags) }));
