@@ -86,8 +86,8 @@ use cas::user_certificates as user;
 use ram::{access_keys, attachments, groups as ram_groups, policies, roles, users};
 use slb::{
     acls, backends, ca_certificates as ca, domain_extensions as domains, listeners,
-    load_balancers as lbs, regions, rules, server_certificates as server, tags,
-    vserver_groups as groups, zones,
+    load_balancers as lbs, master_slave_groups as msgs, regions, rules,
+    server_certificates as server, tags, vserver_groups as groups, zones,
 };
 
 const SLB: &str = SLB_VERSION;
@@ -101,6 +101,7 @@ const CERT: Ref = Ref::new("ServerCertificateId", Kind::ServerCertificate);
 const CA_CERT: Ref = Ref::new("CACertificateId", Kind::CaCertificate);
 const ACL: Ref = Ref::new("AclId", Kind::Acl);
 const RULE: Ref = Ref::new("RuleId", Kind::Rule);
+const MSG: Ref = Ref::new("MasterSlaveServerGroupId", Kind::MasterSlaveGroup);
 const RULES: Ref = Ref::new("RuleIds", Kind::Rule);
 const VSG_IN_RULES: Ref = Ref::new("RuleList", Kind::RuleListGroups);
 const TAGGED: Ref = Ref::new("ResourceId", Kind::Tagged);
@@ -147,12 +148,12 @@ pub static ACTIONS: &[ActionSpec] = &[
     // SLB: listeners.
     row!(CreateLoadBalancerHTTPSListener, SLB, Write, [LB, CERT, CA_CERT, VSG, ACL], listeners::create_https),
     row!(CreateLoadBalancerHTTPListener, SLB, Write, [LB, VSG, ACL], listeners::create_http),
-    row!(CreateLoadBalancerTCPListener, SLB, Write, [LB, VSG, ACL], listeners::create_tcp),
-    row!(CreateLoadBalancerUDPListener, SLB, Write, [LB, VSG, ACL], listeners::create_udp),
+    row!(CreateLoadBalancerTCPListener, SLB, Write, [LB, VSG, ACL, MSG], listeners::create_tcp),
+    row!(CreateLoadBalancerUDPListener, SLB, Write, [LB, VSG, ACL, MSG], listeners::create_udp),
     row!(SetLoadBalancerHTTPSListenerAttribute, SLB, Write, [LB, CERT, CA_CERT, VSG, ACL], listeners::set_https),
     row!(SetLoadBalancerHTTPListenerAttribute, SLB, Write, [LB, VSG, ACL], listeners::set_http),
-    row!(SetLoadBalancerTCPListenerAttribute, SLB, Write, [LB, VSG, ACL], listeners::set_tcp),
-    row!(SetLoadBalancerUDPListenerAttribute, SLB, Write, [LB, VSG, ACL], listeners::set_udp),
+    row!(SetLoadBalancerTCPListenerAttribute, SLB, Write, [LB, VSG, ACL, MSG], listeners::set_tcp),
+    row!(SetLoadBalancerUDPListenerAttribute, SLB, Write, [LB, VSG, ACL, MSG], listeners::set_udp),
     row!(DescribeLoadBalancerHTTPSListenerAttribute, SLB, Read, [LB], listeners::describe_https),
     row!(DescribeLoadBalancerHTTPListenerAttribute, SLB, Read, [LB], listeners::describe_http),
     row!(DescribeLoadBalancerTCPListenerAttribute, SLB, Read, [LB], listeners::describe_tcp),
@@ -165,6 +166,11 @@ pub static ACTIONS: &[ActionSpec] = &[
     row!(DescribeAccessControlListAttribute, SLB, Read, [ACL], acls::attribute),
     row!(AddAccessControlListEntry, SLB, Write, [ACL], acls::add_entries),
     row!(RemoveAccessControlListEntry, SLB, Write, [ACL], acls::remove_entries),
+    // SLB: primary/secondary server groups.
+    row!(CreateMasterSlaveServerGroup, SLB, Write, [LB], msgs::create),
+    row!(DeleteMasterSlaveServerGroup, SLB, Write, [MSG], msgs::delete),
+    row!(DescribeMasterSlaveServerGroups, SLB, Read, [LB], msgs::describe),
+    row!(DescribeMasterSlaveServerGroupAttribute, SLB, Read, [MSG], msgs::attribute),
     // SLB: forwarding rules.
     row!(CreateRules, SLB, Write, [LB, VSG_IN_RULES], rules::create),
     row!(DeleteRules, SLB, Write, [RULES], rules::delete),

@@ -139,6 +139,7 @@ fn load_balancer(id: &str) -> LoadBalancer {
         listeners: vec![],
         backend_servers: vec![],
         vserver_groups: vec![],
+        master_slave_groups: vec![],
     }
 }
 

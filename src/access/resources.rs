@@ -28,6 +28,7 @@ pub enum Kind {
     VServerGroup,
     /// A forwarding rule (`RuleId`, or the list `RuleIds`).
     Rule,
+    MasterSlaveGroup,
     /// The VServer groups the rules of a `RuleList` send traffic to.
     RuleListGroups,
     ServerCertificate,
@@ -65,6 +66,7 @@ impl Kind {
             Kind::DomainExtension => "domainextension",
             Kind::VServerGroup | Kind::RuleListGroups => "vservergroup",
             Kind::Rule => "rule",
+            Kind::MasterSlaveGroup => "masterslaveservergroup",
             Kind::ServerCertificate | Kind::UserCertificate => "certificate",
             Kind::CaCertificate => "cacertificate",
             Kind::Acl => "acl",
@@ -89,6 +91,7 @@ impl Kind {
             | Kind::VServerGroup
             | Kind::Rule
             | Kind::RuleListGroups
+            | Kind::MasterSlaveGroup
             | Kind::Tagged => "slb:DescribeLoadBalancerAttribute",
             Kind::ServerCertificate | Kind::CaCertificate => "slb:DescribeServerCertificates",
             Kind::Acl => "slb:DescribeAccessControlListAttribute",
@@ -171,7 +174,8 @@ pub async fn resolve(
             | Kind::DomainExtension
             | Kind::VServerGroup
             | Kind::Rule
-            | Kind::RuleListGroups => {
+            | Kind::RuleListGroups
+            | Kind::MasterSlaveGroup => {
                 for id in bounded(ids_of(params, reference)?, reference.parameter)? {
                     let parent = match reference.kind {
                         Kind::LoadBalancer => subject.store.load_balancer(&owner, id).await?,

@@ -36,6 +36,8 @@ pub enum Scheduler {
     WeightedRoundRobin,
     RoundRobin,
     WeightedLeastConnections,
+    /// The first usable backend (a master-slave group's master while it is healthy).
+    Failover,
 }
 
 /// The headers a listener adds to forwarded requests (slb-listeners.md §12).
@@ -119,8 +121,26 @@ fn backends(
     table: &HealthTable,
 ) -> Vec<Backend> {
     let settings = &listener.settings;
+    // A master-slave group's servers, master first: the failover scheduler takes the first
+    // usable one.
+    let master_slave: Option<Vec<BackendServer>> =
+        text(settings, "MasterSlaveServerGroupId").map(|group| {
+            let mut servers: Vec<_> = load_balancer
+                .master_slave_groups
+                .iter()
+                .find(|g| g.id == group)
+                .map_or(&[][..], |g| g.servers.as_slice())
+                .iter()
+                .collect();
+            servers.sort_by_key(|entry| entry.slave);
+            servers
+                .into_iter()
+                .map(|entry| entry.server.clone())
+                .collect()
+        });
     let (servers, default_port): (&[BackendServer], Option<u16>) =
         match text(settings, "VServerGroupId") {
+            _ if master_slave.is_some() => (master_slave.as_deref().unwrap_or_default(), None),
             Some(group) => (
                 load_balancer
                     .vserver_groups
@@ -225,6 +245,7 @@ impl ListenerRuntime {
             })
             .collect();
         let scheduler = match text(settings, "Scheduler") {
+            _ if settings.contains_key("MasterSlaveServerGroupId") => Scheduler::Failover,
             Some("rr") => Scheduler::RoundRobin,
             Some("wlc") => Scheduler::WeightedLeastConnections,
             _ => Scheduler::WeightedRoundRobin,
@@ -286,6 +307,7 @@ impl ListenerRuntime {
             return None;
         }
         match self.scheduler {
+            Scheduler::Failover => Some(candidates[0]),
             Scheduler::RoundRobin => {
                 let turn = self.next.fetch_add(1, Ordering::Relaxed);
                 Some(candidates[turn % candidates.len()])

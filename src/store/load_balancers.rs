@@ -36,6 +36,9 @@ pub struct LoadBalancer {
     /// The default server group.
     pub backend_servers: Vec<BackendServer>,
     pub vserver_groups: Vec<VServerGroup>,
+    /// Primary/secondary groups (TCP and UDP listeners); documents stored before them have none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub master_slave_groups: Vec<MasterSlaveGroup>,
 }
 
 /// A parameter's value, as typed on the wire (`Bandwidth` is a number, `Scheduler` a string).
@@ -169,6 +172,25 @@ pub struct VServerGroup {
     pub tags: Vec<Tag>,
 }
 
+/// A primary/secondary group: one master and one slave, which takes traffic only while the
+/// master fails its health checks.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MasterSlaveGroup {
+    pub id: String,
+    pub name: String,
+    pub created_ms: i64,
+    /// In the order given.
+    pub servers: Vec<MasterSlaveServer>,
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MasterSlaveServer {
+    #[serde(flatten)]
+    pub server: BackendServer,
+    pub slave: bool,
+}
+
 impl LoadBalancer {
     /// The stored form (one JSON document per load balancer, in either backend).
     pub fn to_document(&self) -> String {
@@ -237,6 +259,11 @@ impl LoadBalancer {
         extensions
             .chain(rules)
             .chain(self.vserver_groups.iter().map(|group| group.id.as_str()))
+            .chain(
+                self.master_slave_groups
+                    .iter()
+                    .map(|group| group.id.as_str()),
+            )
             .collect()
     }
 }

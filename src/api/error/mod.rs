@@ -100,6 +100,9 @@ pub enum ApiError {
     VServerGroupNotFound(String),
     #[error("forwarding rule {0:?} not found")]
     RuleNotFound(String),
+    /// A listener given both a VServer group and a master-slave server group.
+    #[error("two kinds of server group")]
+    ServerGroupMissMatch,
     /// Two forwarding rules of one listener with the same domain and URL.
     #[error("domain and URL taken")]
     DomainExist,
@@ -176,6 +179,9 @@ impl ApiError {
             ApiError::VServerGroupNotFound(_) => "InvalidParameter".into(),
             ApiError::RuleNotFound(_) => "InvalidRuleId.NotFound".into(),
             ApiError::DomainExist => "DomainExist".into(),
+            ApiError::ServerGroupMissMatch => {
+                "Abs.VServerGroupIdAndMasterSlaveServerGroupId.MissMatch".into()
+            }
             ApiError::DeleteProtectionIsOn => "OperationDenied.DeleteProtectionIsOn".into(),
             ApiError::TooManyBackendServers(_) => "TooManyBackendServers".into(),
             ApiError::BackendServerNotFound(_) => "InvalidServerId.NotFound".into(),
@@ -309,6 +315,7 @@ impl ApiError {
             ApiError::DomainExist => {
                 "A rule with the same Domain and Url already exists on this listener.".into()
             }
+            ApiError::ServerGroupMissMatch => "A listener forwards to a VServer group or to a master-slave server group, not both.".into(),
             ApiError::DeleteProtectionIsOn => {
                 "The loadbalancer can't be deleted due to DeleteProtection is enabled.".into()
             }

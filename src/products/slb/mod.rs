@@ -8,6 +8,7 @@ mod certificates;
 pub mod domain_extensions;
 pub mod listeners;
 pub mod load_balancers;
+pub mod master_slave_groups;
 pub mod regions;
 pub mod rules;
 pub mod server_certificates;

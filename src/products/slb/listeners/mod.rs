@@ -110,11 +110,27 @@ fn check(load_balancer: &LoadBalancer, listener: &Listener) -> Result<(), ApiErr
     let settings = &listener.settings;
     // A listener that redirects to HTTPS has no backends of its own.
     let forwarding = settings::text(settings, "ListenerForward") == Some("on");
+    let master_slave = settings::text(settings, "MasterSlaveServerGroupId");
     if !forwarding
         && !settings.contains_key("BackendServerPort")
         && !settings.contains_key("VServerGroupId")
+        && master_slave.is_none()
     {
         return Err(ApiError::MissingParameter("BackendServerPort"));
+    }
+    if let Some(group) = master_slave {
+        if settings.contains_key("VServerGroupId") {
+            return Err(ApiError::ServerGroupMissMatch);
+        }
+        if !load_balancer
+            .master_slave_groups
+            .iter()
+            .any(|g| g.id == group)
+        {
+            return Err(ApiError::InvalidParameter(format!(
+                "The specified MasterSlaveGroupId does not exist: {group:?}."
+            )));
+        }
     }
     if settings::text(settings, "StickySession") == Some("on") {
         match settings::text(settings, "StickySessionType") {
@@ -238,6 +254,12 @@ async fn set(context: &Context<'_>, protocol: Protocol) -> Result<Fields, ApiErr
             ));
         }
         listener.settings.extend(given.clone());
+        if params
+            .non_empty("MasterSlaveServerGroup")
+            .is_some_and(|v| v.eq_ignore_ascii_case("off"))
+        {
+            listener.settings.remove("MasterSlaveServerGroupId");
+        }
         Bindings::parse(params, protocol)?.apply(load_balancer, &mut listener)?;
         check(load_balancer, &listener)?;
         load_balancer.listeners[index] = listener;

@@ -167,6 +167,7 @@ pub async fn create(context: &Context<'_>) -> Result<Fields, ApiError> {
         listeners: Vec::new(),
         backend_servers: Vec::new(),
         vserver_groups: Vec::new(),
+        master_slave_groups: Vec::new(),
     };
     let limits = &context.limits.load_balancers;
     let line = context.audit.success(&load_balancer.id, None);
