@@ -85,7 +85,7 @@ macro_rules! row {
 use cas::user_certificates as user;
 use ram::{access_keys, attachments, groups as ram_groups, policies, roles, users};
 use slb::{
-    acls, backends, ca_certificates as ca, domain_extensions as domains, listeners,
+    acls, backends, ca_certificates as ca, domain_extensions as domains, legacy_tags, listeners,
     load_balancers as lbs, master_slave_groups as msgs, regions, rules,
     server_certificates as server, tags, vserver_groups as groups, zones,
 };
@@ -129,6 +129,9 @@ pub static ACTIONS: &[ActionSpec] = &[
     row!(TagResources, SLB, Write, [TAGGED], tags::tag),
     row!(UntagResources, SLB, Write, [TAGGED], tags::untag),
     row!(ListTagResources, SLB, Read, [TAGGED], tags::list),
+    row!(AddTags, SLB, Write, [LB], legacy_tags::add),
+    row!(RemoveTags, SLB, Write, [LB], legacy_tags::remove),
+    row!(DescribeTags, SLB, Read, [LB], legacy_tags::describe),
     row!(DescribeRegions, SLB, Read, [], regions::describe),
     row!(DescribeZones, SLB, Read, [], zones::describe),
     row!(DescribeAvailableResource, SLB, Read, [], zones::available),

@@ -256,7 +256,7 @@ pub fn tag_filters(params: &RpcParams) -> Result<Vec<TagFilter>, ApiError> {
         .collect()
 }
 
-fn check_tag_key(key: &str) -> Result<(), ApiError> {
+pub fn check_tag_key(key: &str) -> Result<(), ApiError> {
     match tag_text_problem(key, MAX_TAG_KEY_CHARS, true) {
         None => Ok(()),
         Some(problem) => Err(ApiError::InvalidTagKey(format!(
@@ -265,7 +265,7 @@ fn check_tag_key(key: &str) -> Result<(), ApiError> {
     }
 }
 
-fn check_tag_value(value: &str) -> Result<(), ApiError> {
+pub fn check_tag_value(value: &str) -> Result<(), ApiError> {
     match tag_text_problem(value, MAX_TAG_VALUE_CHARS, false) {
         None => Ok(()),
         Some(problem) => Err(ApiError::InvalidTagValue(format!(

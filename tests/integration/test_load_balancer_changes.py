@@ -155,3 +155,33 @@ def test_vserver_group_servers_are_replaced_in_one_call(api):
                    "MissingNewBackendServers")
     after = api("DescribeVServerGroupAttribute", VServerGroupId=group)
     assert len(after["BackendServers"]["BackendServer"]) == 2
+
+
+def test_legacy_tags_share_the_tags_of_tag_resources(api):
+    import json
+    first = api("CreateLoadBalancer")["LoadBalancerId"]
+    second = api("CreateLoadBalancer")["LoadBalancerId"]
+    tags = json.dumps([{"TagKey": "env", "TagValue": "prod"}, {"TagKey": "team", "TagValue": "a"}])
+    api("AddTags", LoadBalancerId=first, Tags=tags)
+    api("AddTags", LoadBalancerId=second, Tags=json.dumps([{"TagKey": "env", "TagValue": "prod"}]))
+    # Given again, a key's value is replaced.
+    api("AddTags", LoadBalancerId=first, Tags=json.dumps([{"TagKey": "team", "TagValue": "b"}]))
+    sets = api("DescribeTags")["TagSets"]["TagSet"]
+    assert {(s["TagKey"], s["TagValue"], s["InstanceCount"]) for s in sets} == \
+        {("env", "prod", 2), ("team", "b", 1)}
+    mine = api("DescribeTags", LoadBalancerId=first, Tags=json.dumps([{"TagKey": "team"}]))
+    assert mine["TotalCount"] == 2
+    # The same tags as TagResources sets: DescribeLoadBalancerAttribute shows them.
+    pairs = {(t["TagKey"], t["TagValue"]) for t in attribute(api, first)["Tags"]["Tag"]}
+    assert pairs == {("env", "prod"), ("team", "b")}
+
+    six = json.dumps([{"TagKey": f"k{n}", "TagValue": "v"} for n in range(6)])
+    expect_failure(lambda: api("AddTags", LoadBalancerId=first, Tags=six), "InvalidParameter")
+    expect_failure(lambda: api("AddTags", LoadBalancerId=first,
+                               Tags=json.dumps([{"TagKey": "aliyun:x", "TagValue": "v"}])),
+                   "InvalidTagKey.Malformed")
+    api("RemoveTags", LoadBalancerId=first, Tags=json.dumps([{"TagKey": "team"}]))
+    api("RemoveTags", LoadBalancerId=second,
+        Tags=json.dumps([{"TagKey": "env", "TagValue": "other"}]))
+    sets = api("DescribeTags", DistinctKey="true")["TagSets"]["TagSet"]
+    assert [(s["TagKey"], s["InstanceCount"]) for s in sets] == [("env", 2)]

@@ -6,6 +6,7 @@ pub mod backends;
 pub mod ca_certificates;
 mod certificates;
 pub mod domain_extensions;
+pub mod legacy_tags;
 pub mod listeners;
 pub mod load_balancers;
 pub mod master_slave_groups;
