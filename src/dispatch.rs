@@ -86,7 +86,7 @@ use cas::user_certificates as user;
 use ram::{access_keys, attachments, groups as ram_groups, policies, roles, users};
 use slb::{
     acls, backends, ca_certificates as ca, domain_extensions as domains, legacy_tags, listeners,
-    load_balancers as lbs, master_slave_groups as msgs, regions, rules,
+    load_balancers as lbs, master_slave_groups as msgs, regions, resource_groups, rules,
     server_certificates as server, tags, vserver_groups as groups, zones,
 };
 
@@ -105,6 +105,8 @@ const MSG: Ref = Ref::new("MasterSlaveServerGroupId", Kind::MasterSlaveGroup);
 const RULES: Ref = Ref::new("RuleIds", Kind::Rule);
 const VSG_IN_RULES: Ref = Ref::new("RuleList", Kind::RuleListGroups);
 const TAGGED: Ref = Ref::new("ResourceId", Kind::Tagged);
+/// MoveResourceGroup's one resource, of the type `ResourceType` says.
+const MOVED: Ref = Ref::new("ResourceId", Kind::Moved);
 /// An SSL Certificates Service certificate, in its own actions and in SLB's uploads from it.
 const CAS_CERT: Ref = Ref::new("CertId", Kind::UserCertificate);
 const FROM_CAS: Ref = Ref::new("AliCloudCertificateId", Kind::UserCertificate);
@@ -129,6 +131,7 @@ pub static ACTIONS: &[ActionSpec] = &[
     row!(TagResources, SLB, Write, [TAGGED], tags::tag),
     row!(UntagResources, SLB, Write, [TAGGED], tags::untag),
     row!(ListTagResources, SLB, Read, [TAGGED], tags::list),
+    row!(MoveResourceGroup, SLB, Write, [MOVED], resource_groups::move_resource),
     row!(AddTags, SLB, Write, [LB], legacy_tags::add),
     row!(RemoveTags, SLB, Write, [LB], legacy_tags::remove),
     row!(DescribeTags, SLB, Read, [LB], legacy_tags::describe),

@@ -106,6 +106,8 @@ fn table() -> Vec<(&'static str, &'static str, Vec<String>)> {
         ("UntagResources", "RegionId=cn-beijing&ResourceType=certificate&ResourceId.2=c",
             vec![format!("{BJ}:certificate/c")]),
         ("ListTagResources", "RegionId=cn-beijing&ResourceType=instance", vec![format!("{BJ}:*")]),
+        ("MoveResourceGroup", "RegionId=cn-beijing&ResourceType=acl&ResourceId=acl-a&NewResourceGroupId=rg-b",
+            vec![format!("{BJ}:acl/acl-a")]),
         ("AddTags", "LoadBalancerId=lb-prod", vec![prod_lb.clone()]),
         ("RemoveTags", "LoadBalancerId=lb-prod", vec![prod_lb.clone()]),
         ("DescribeTags", "RegionId=cn-beijing", vec![lb(BJ, "*")]),

@@ -37,6 +37,8 @@ pub enum Kind {
     Acl,
     /// `ResourceId.N` of the type `ResourceType` says (tags).
     Tagged,
+    /// `ResourceId` of the type `ResourceType` says (MoveResourceGroup).
+    Moved,
     /// An SSL Certificates Service certificate.
     UserCertificate,
     RamUser,
@@ -70,7 +72,7 @@ impl Kind {
             Kind::ServerCertificate | Kind::UserCertificate => "certificate",
             Kind::CaCertificate => "cacertificate",
             Kind::Acl => "acl",
-            Kind::Tagged => "*",
+            Kind::Tagged | Kind::Moved => "*",
             Kind::RamUser => "user",
             Kind::RamGroup => "group",
             Kind::RamPolicy => "policy",
@@ -92,7 +94,8 @@ impl Kind {
             | Kind::Rule
             | Kind::RuleListGroups
             | Kind::MasterSlaveGroup
-            | Kind::Tagged => "slb:DescribeLoadBalancerAttribute",
+            | Kind::Tagged
+            | Kind::Moved => "slb:DescribeLoadBalancerAttribute",
             Kind::ServerCertificate | Kind::CaCertificate => "slb:DescribeServerCertificates",
             Kind::Acl => "slb:DescribeAccessControlListAttribute",
         }
@@ -298,15 +301,17 @@ fn arns_of(subject: &Subject<'_>, reference: &Ref, region: &str) -> Result<Vec<S
     let kind = reference.kind;
     let service = kind.service();
     Ok(match kind {
-        Kind::Tagged => {
+        Kind::Tagged | Kind::Moved => {
             let type_name = match params.non_empty("ResourceType") {
                 Some("instance") => "loadbalancer",
                 Some(other) => other,
                 None => "*",
             };
-            params
-                .indexed(reference.parameter)?
-                .into_iter()
+            let ids = match kind {
+                Kind::Tagged => params.indexed(reference.parameter)?,
+                _ => params.non_empty(reference.parameter).into_iter().collect(),
+            };
+            ids.into_iter()
                 .map(|id| format!("acs:slb:{region}:{account}:{type_name}/{id}"))
                 .collect()
         }

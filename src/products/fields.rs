@@ -68,7 +68,15 @@ fn is_cjk(c: char) -> bool {
 
 /// `ResourceGroupId`: `rg-` followed by lower-case letters and digits.
 pub fn resource_group(params: &RpcParams) -> Result<Option<String>, ApiError> {
-    let Some(group) = params.non_empty("ResourceGroupId") else {
+    resource_group_named(params, "ResourceGroupId")
+}
+
+/// A resource group ID in `parameter`, checked as [`resource_group`] checks `ResourceGroupId`.
+pub fn resource_group_named(
+    params: &RpcParams,
+    parameter: &str,
+) -> Result<Option<String>, ApiError> {
+    let Some(group) = params.non_empty(parameter) else {
         return Ok(None);
     };
     let valid = group.len() <= 64
@@ -80,7 +88,7 @@ pub fn resource_group(params: &RpcParams) -> Result<Option<String>, ApiError> {
         });
     if !valid {
         return Err(ApiError::InvalidParameter(format!(
-            "The specified ResourceGroupId {group:?} is not valid; it looks like rg-acfmxazb4ph6aiy."
+            "The specified {parameter} {group:?} is not valid; it looks like rg-acfmxazb4ph6aiy."
         )));
     }
     Ok(Some(group.to_owned()))

@@ -185,3 +185,21 @@ def test_legacy_tags_share_the_tags_of_tag_resources(api):
         Tags=json.dumps([{"TagKey": "env", "TagValue": "other"}]))
     sets = api("DescribeTags", DistinctKey="true")["TagSets"]["TagSet"]
     assert [(s["TagKey"], s["InstanceCount"]) for s in sets] == [("env", 2)]
+
+
+def test_load_balancers_and_acls_move_between_resource_groups(api):
+    lb = api("CreateLoadBalancer")["LoadBalancerId"]
+    api("MoveResourceGroup", ResourceType="loadbalancer", ResourceId=lb,
+        NewResourceGroupId="rg-aek2moved")
+    assert attribute(api, lb)["ResourceGroupId"] == "rg-aek2moved"
+    acl = api("CreateAccessControlList", AclName="moving")["AclId"]
+    api("MoveResourceGroup", ResourceType="acl", ResourceId=acl, NewResourceGroupId="rg-aek2acl")
+    seen = api("DescribeAccessControlListAttribute", AclId=acl)
+    assert seen["ResourceGroupId"] == "rg-aek2acl"
+    expect_failure(lambda: api("MoveResourceGroup", ResourceType="loadbalancer", ResourceId=lb,
+                               NewResourceGroupId="not-a-group"), "InvalidParameter")
+    expect_failure(lambda: api("MoveResourceGroup", ResourceType="disk", ResourceId=lb,
+                               NewResourceGroupId="rg-aek2moved"), "InvalidParameter")
+    expect_failure(lambda: api("MoveResourceGroup", ResourceType="acl", ResourceId="acl-none",
+                               NewResourceGroupId="rg-aek2moved"), "AclNotExist", status=404)
+    assert attribute(api, lb)["ResourceGroupId"] == "rg-aek2moved"

@@ -11,6 +11,7 @@ pub mod listeners;
 pub mod load_balancers;
 pub mod master_slave_groups;
 pub mod regions;
+pub mod resource_groups;
 pub mod rules;
 pub mod server_certificates;
 mod settings;

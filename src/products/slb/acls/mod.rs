@@ -150,6 +150,25 @@ pub async fn delete(context: &Context<'_>) -> Result<Fields, ApiError> {
     Err(ApiError::OperationBusy)
 }
 
+/// MoveResourceGroup of the list `id`.
+pub async fn move_to(context: &Context<'_>, id: &str, group: &str) -> Result<(), ApiError> {
+    let _turn = context.edit_locks.lock(id).await;
+    let scope = scope(context)?;
+    for _ in 0..MAX_EDIT_ATTEMPTS {
+        let Some(mut acl) = context.store.acl(&scope, id).await? else {
+            return Err(AclError::NotExist(id.to_owned()).into());
+        };
+        acl.resource_group_id = group.to_owned();
+        let line = context.audit.success(&acl.id, None);
+        match context.store.replace_acl(acl.clone(), line).await {
+            Ok(_) => return Ok(()),
+            Err(StoreError::Stale) => continue,
+            Err(other) => return Err(refusal(other, &acl)),
+        }
+    }
+    Err(ApiError::OperationBusy)
+}
+
 pub async fn set(context: &Context<'_>) -> Result<Fields, ApiError> {
     let name = acl_name(context.params.required("AclName")?)?;
     edit(context, |acl| {
