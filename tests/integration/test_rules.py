@@ -155,3 +155,28 @@ def test_requests_are_routed_by_host_and_path_and_set_rule_moves_them(plane):  #
     eventually(all_default, seconds=1.0)
     for backend in (default, images, shop):
         backend.stop()
+
+
+def test_dry_run_validates_and_changes_nothing(server, account):
+    api = Api("v3", server, account)
+    lb = api("CreateLoadBalancer")["LoadBalancerId"]
+    http_listener(api, lb)
+    pool = group(api, lb, "web", 8080)
+    rule_list = json.dumps([{"RuleName": "r", "Url": "/a", "VServerGroupId": pool}])
+    failure = expect_failure(lambda: api("CreateRules", LoadBalancerId=lb, ListenerPort=80,
+                                         RuleList=rule_list, DryRun=True), "DryRunOperation")
+    assert "DryRun" in failure.message
+    assert api("DescribeRules", LoadBalancerId=lb, ListenerPort=80)["Rules"]["Rule"] == []
+    expect_failure(lambda: api("SetLoadBalancerHTTPListenerAttribute", LoadBalancerId=lb,
+                               ListenerPort=80, Scheduler="rr", DryRun=True), "DryRunOperation")
+    seen = api("DescribeLoadBalancerHTTPListenerAttribute", LoadBalancerId=lb, ListenerPort=80)
+    assert seen["Scheduler"] == "wrr"
+    # A request that would fail answers its own error, dry run or not.
+    expect_failure(lambda: api("SetLoadBalancerHTTPListenerAttribute", LoadBalancerId=lb,
+                               ListenerPort=80, Scheduler="fastest", DryRun=True),
+                   "InvalidParameter")
+    rule = api("CreateRules", LoadBalancerId=lb, ListenerPort=80,
+               RuleList=rule_list)["Rules"]["Rule"][0]["RuleId"]
+    expect_failure(lambda: api("SetRule", RuleId=rule, RuleName="renamed", DryRun=True),
+                   "DryRunOperation")
+    assert api("DescribeRuleAttribute", RuleId=rule)["RuleName"] == "r"

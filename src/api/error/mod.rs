@@ -100,6 +100,9 @@ pub enum ApiError {
     VServerGroupNotFound(String),
     #[error("forwarding rule {0:?} not found")]
     RuleNotFound(String),
+    /// `DryRun=true` and the request passed validation: nothing was changed.
+    #[error("dry run")]
+    DryRunOperation,
     /// A listener given both a VServer group and a master-slave server group.
     #[error("two kinds of server group")]
     ServerGroupMissMatch,
@@ -179,6 +182,7 @@ impl ApiError {
             ApiError::VServerGroupNotFound(_) => "InvalidParameter".into(),
             ApiError::RuleNotFound(_) => "InvalidRuleId.NotFound".into(),
             ApiError::DomainExist => "DomainExist".into(),
+            ApiError::DryRunOperation => "DryRunOperation".into(),
             ApiError::ServerGroupMissMatch => {
                 "Abs.VServerGroupIdAndMasterSlaveServerGroupId.MissMatch".into()
             }
@@ -314,6 +318,9 @@ impl ApiError {
             ApiError::RuleNotFound(id) => format!("The specified RuleId {id:?} does not exist."),
             ApiError::DomainExist => {
                 "A rule with the same Domain and Url already exists on this listener.".into()
+            }
+            ApiError::DryRunOperation => {
+                "Request validation has been passed with DryRun flag set.".into()
             }
             ApiError::ServerGroupMissMatch => "A listener forwards to a VServer group or to a master-slave server group, not both.".into(),
             ApiError::DeleteProtectionIsOn => {

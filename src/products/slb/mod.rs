@@ -111,6 +111,18 @@ pub async fn find(context: &Context<'_>, lookup: Lookup<'_>) -> Result<LoadBalan
     }
 }
 
+/// `DryRun=true`: the change is validated and not made (`DryRunOperation`).
+fn dry_run(context: &Context<'_>) -> Result<bool, ApiError> {
+    match context.params.non_empty("DryRun") {
+        None => Ok(false),
+        Some(v) if v.eq_ignore_ascii_case("true") => Ok(true),
+        Some(v) if v.eq_ignore_ascii_case("false") => Ok(false),
+        Some(v) => Err(ApiError::InvalidParameter(format!(
+            "The specified DryRun {v:?} is not valid: use true or false."
+        ))),
+    }
+}
+
 /// Reads the load balancer, applies `change` and writes it back, after the edits of it that
 /// came first in this process, and starting again from a fresh read if another process's
 /// change came in between. `change` refuses with the client's error.
@@ -123,10 +135,14 @@ pub async fn edit<T>(
         Lookup::Id(id) => id.to_owned(),
         Lookup::Child(..) => find(context, lookup).await?.id,
     };
+    let dry_run = dry_run(context)?;
     let _turn = context.edit_locks.lock(&load_balancer_id).await;
     for _ in 0..MAX_EDIT_ATTEMPTS {
         let mut load_balancer = find(context, lookup).await?;
         let output = change(&mut load_balancer)?;
+        if dry_run {
+            return Err(ApiError::DryRunOperation);
+        }
         let line = context.audit.success(&load_balancer.id, None);
         match context
             .store
