@@ -203,3 +203,15 @@ def test_load_balancers_and_acls_move_between_resource_groups(api):
     expect_failure(lambda: api("MoveResourceGroup", ResourceType="acl", ResourceId="acl-none",
                                NewResourceGroupId="rg-aek2moved"), "AclNotExist", status=404)
     assert attribute(api, lb)["ResourceGroupId"] == "rg-aek2moved"
+
+
+def test_udp_health_check_request_and_answer_in_the_sdks_spelling(api):
+    lb = api("CreateLoadBalancer")["LoadBalancerId"]
+    api("CreateLoadBalancerUDPListener", LoadBalancerId=lb, ListenerPort=53, Bandwidth=-1,
+        BackendServerPort=53, healthCheckReq="ping", healthCheckExp="pong")
+    seen = api("DescribeLoadBalancerUDPListenerAttribute", LoadBalancerId=lb, ListenerPort=53)
+    assert (seen["HealthCheckReq"], seen["HealthCheckExp"]) == ("ping", "pong")
+    api("SetLoadBalancerUDPListenerAttribute", LoadBalancerId=lb, ListenerPort=53,
+        healthCheckReq="hello")
+    seen = api("DescribeLoadBalancerUDPListenerAttribute", LoadBalancerId=lb, ListenerPort=53)
+    assert (seen["HealthCheckReq"], seen["HealthCheckExp"]) == ("hello", "pong")

@@ -118,8 +118,9 @@ pub static LISTENER_FIELDS: &[Field] = &[
     field("HealthCheckDomain", K::Text(80), WEB, D::Text("")),
     field("HealthCheckDomain", K::Text(80), TCP, D::None),
     field("HealthCheckHttpVersion", K::Enum(&["http1.0", "http1.1"]), HEALTH_URI, D::None),
-    field("HealthCheckReq", K::Text(64), UDP, D::None),
-    field("HealthCheckExp", K::Text(64), UDP, D::None),
+    // Both SDKs spell them in lower camel case.
+    field("HealthCheckReq", K::Text(64), UDP, D::None).aliased(&["healthCheckReq"]),
+    field("HealthCheckExp", K::Text(64), UDP, D::None).aliased(&["healthCheckExp"]),
     field("HealthCheckConnectPort", K::Int(1, 65535), ALL, D::None),
     field("HealthyThreshold", K::Int(2, 10), ALL, D::Int(3)),
     field("UnhealthyThreshold", K::Int(2, 10), ALL, D::Int(3)),
