@@ -130,6 +130,8 @@ pub struct HealthCheck {
     pub unhealthy_threshold: u32,
     /// `None`: a TCP connect is the check.
     pub http: Option<HttpCheck>,
+    /// UDP listeners: a datagram is the check.
+    pub udp: Option<UdpCheck>,
     /// Checks this port instead of the backend's.
     pub port: Option<u16>,
 }
@@ -144,9 +146,45 @@ pub struct HttpCheck {
     pub classes: Vec<u8>,
 }
 
+/// A UDP listener's check (`healthCheckReq`, `healthCheckExp`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UdpCheck {
+    pub request: Vec<u8>,
+    /// What the answer must hold; `None`: any answer, or silence, passes (a closed port
+    /// answers ICMP unreachable, which fails).
+    pub expect: Option<Vec<u8>>,
+}
+
+async fn check_udp(target: SocketAddr, check: &UdpCheck, timeout: Duration) -> bool {
+    let local: SocketAddr = match target {
+        SocketAddr::V4(_) => ([0, 0, 0, 0], 0).into(),
+        SocketAddr::V6(_) => (std::net::Ipv6Addr::UNSPECIFIED, 0).into(),
+    };
+    let Ok(socket) = tokio::net::UdpSocket::bind(local).await else {
+        return false;
+    };
+    if socket.connect(target).await.is_err() || socket.send(&check.request).await.is_err() {
+        return false;
+    }
+    let mut answer = vec![0u8; 2048];
+    match tokio::time::timeout(timeout, socket.recv(&mut answer)).await {
+        Ok(Ok(length)) => check.expect.as_ref().is_none_or(|expect| {
+            answer[..length]
+                .windows(expect.len().max(1))
+                .any(|window| window == expect.as_slice())
+        }),
+        // ICMP port unreachable.
+        Ok(Err(_)) => false,
+        Err(_) => check.expect.is_none(),
+    }
+}
+
 /// One check of one backend.
 pub async fn check(backend: SocketAddr, spec: &HealthCheck) -> bool {
     let target = SocketAddr::new(backend.ip(), spec.port.unwrap_or(backend.port()));
+    if let Some(udp) = &spec.udp {
+        return check_udp(target, udp, spec.timeout).await;
+    }
     let attempt = async {
         let mut stream = TcpStream::connect(target).await.ok()?;
         let Some(http) = &spec.http else {

@@ -61,6 +61,12 @@ pub struct Handle {
     pub connections: tokio_util::task::TaskTracker,
 }
 
+/// A listener's bound socket.
+enum Socket {
+    Tcp(TcpListener),
+    Udp(tokio::net::UdpSocket),
+}
+
 /// One listener being served.
 struct Running {
     /// What the runtime was built from; a listener whose source is unchanged is left alone.
@@ -166,9 +172,7 @@ impl DataPlane {
         let mut wanted: HashMap<SocketAddr, (&LoadBalancer, &Listener)> = HashMap::new();
         for load_balancer in load_balancers.iter().filter(|lb| lb.status == "active") {
             for listener in &load_balancer.listeners {
-                // UDP is not served (yet): see the README.
-                if listener.status != ListenerStatus::Running || listener.protocol == Protocol::Udp
-                {
+                if listener.status != ListenerStatus::Running {
                     continue;
                 }
                 let Some(port) = listener.port.checked_add(self.options.port_offset) else {
@@ -276,7 +280,11 @@ impl DataPlane {
     }
 
     async fn spawn(&mut self, address: SocketAddr, source: String, runtime: Arc<ListenerRuntime>) {
-        let socket = match TcpListener::bind(address).await {
+        let bound = match runtime.protocol {
+            Protocol::Udp => tokio::net::UdpSocket::bind(address).await.map(Socket::Udp),
+            _ => TcpListener::bind(address).await.map(Socket::Tcp),
+        };
+        let socket = match bound {
             Ok(socket) => socket,
             Err(error) => {
                 let reason = format!("cannot bind: {error}");
@@ -296,14 +304,24 @@ impl DataPlane {
             stopped,
             grace: self.options.shutdown_grace,
         };
-        tokio::spawn(accept_loop(
-            socket,
-            runtime_receiver.clone(),
-            stopped.clone(),
-            self.workers.clone(),
-            Arc::new(Semaphore::new(self.options.max_connections_per_listener)),
-        ));
-        tokio::spawn(health_loop(
+        let limit = self.options.max_connections_per_listener;
+        match socket {
+            Socket::Tcp(socket) => tokio::spawn(accept_loop(
+                socket,
+                runtime_receiver.clone(),
+                stopped.clone(),
+                self.workers.clone(),
+                Arc::new(Semaphore::new(limit)),
+            )),
+            Socket::Udp(socket) => tokio::spawn(super::udp::serve(
+                socket,
+                runtime_receiver.clone(),
+                stopped.clone(),
+                self.workers.any().clone(),
+                limit,
+            )),
+        };
+        tokio::spawn(super::health_loop::run(
             runtime_receiver,
             stopped.stopped,
             self.workers.any().health.clone(),
@@ -438,52 +456,4 @@ fn certificates_of(listener: &Listener) -> Vec<String> {
                 .map(|e| e.server_certificate_id.clone()),
         )
         .collect()
-}
-
-/// Checks the listener's backends every interval, with the configuration of the moment.
-async fn health_loop(
-    runtime: watch::Receiver<Arc<ListenerRuntime>>,
-    mut stopped: watch::Receiver<bool>,
-    health: Arc<HealthTable>,
-) {
-    loop {
-        let current = runtime.borrow().clone();
-        // The listener's backends, and those of its forwarding rules' pools (a rule may check
-        // its own way, or not at all).
-        let pools = std::iter::once(&*current).chain(current.routes.iter().map(|r| &*r.pool));
-        let mut targets = Vec::new();
-        for pool in pools.filter(|pool| pool.health.enabled) {
-            for backend in &pool.backends {
-                targets.push((backend.health.clone(), backend.address, pool.health.clone()));
-            }
-        }
-        let checks = targets.into_iter().map(|(key, address, spec)| async move {
-            let ok = super::health::check(address, &spec).await;
-            (key, ok, spec)
-        });
-        for (key, ok, spec) in futures_join_all(checks).await {
-            health.record(&key, ok, spec.healthy_threshold, spec.unhealthy_threshold);
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(current.health.interval) => {}
-            _ = stopped.changed() => return,
-        }
-    }
-}
-
-/// Runs the checks of one round at once.
-async fn futures_join_all<F: std::future::Future + Send + 'static>(
-    futures: impl Iterator<Item = F>,
-) -> Vec<F::Output>
-where
-    F::Output: Send + 'static,
-{
-    let handles: Vec<_> = futures.map(tokio::spawn).collect();
-    let mut results = Vec::with_capacity(handles.len());
-    for handle in handles {
-        if let Ok(result) = handle.await {
-            results.push(result);
-        }
-    }
-    results
 }

@@ -10,6 +10,7 @@ pub mod deny;
 mod edge;
 mod headers;
 mod health;
+mod health_loop;
 mod listeners;
 mod peer;
 mod proxy;
@@ -18,6 +19,7 @@ mod runtime;
 mod status;
 mod tls;
 mod traffic;
+mod udp;
 mod workers;
 
 pub use health::{HealthKey, HealthTable};

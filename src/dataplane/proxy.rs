@@ -73,7 +73,7 @@ impl Shared {
         }
     }
 
-    fn usable(&self, runtime: &ListenerRuntime, backend: &Backend) -> bool {
+    pub(super) fn usable(&self, runtime: &ListenerRuntime, backend: &Backend) -> bool {
         !runtime.health.enabled || backend.verdict.is_healthy()
     }
 }

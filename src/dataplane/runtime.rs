@@ -11,7 +11,7 @@ use std::time::Duration;
 use rustls::ServerConfig;
 
 use super::deny::BackendDeny;
-use super::health::{HealthCell, HealthCheck, HealthKey, HealthTable, HttpCheck};
+use super::health::{HealthCell, HealthCheck, HealthKey, HealthTable, HttpCheck, UdpCheck};
 use crate::store::load_balancers::{
     BackendServer, Listener, LoadBalancer, Protocol, Setting, int, text,
 };
@@ -219,6 +219,13 @@ fn health_check(listener: &Listener) -> HealthCheck {
             classes,
         }),
         port: int(settings, "HealthCheckConnectPort").map(|p| p as u16),
+        udp: (listener.protocol == Protocol::Udp).then(|| UdpCheck {
+            request: text(settings, "HealthCheckReq")
+                .unwrap_or("slbcert-health-check")
+                .as_bytes()
+                .to_vec(),
+            expect: text(settings, "HealthCheckExp").map(|e| e.as_bytes().to_vec()),
+        }),
     }
 }
 
@@ -393,6 +400,7 @@ mod tests {
                 unhealthy_threshold: 3,
                 http: None,
                 port: None,
+                udp: None,
             },
             tls: None,
             admit: Vec::new(),

@@ -109,3 +109,33 @@ class EchoBackend:
 
     def stop(self):
         self.socket.close()
+
+
+class UdpEchoBackend:
+    """A UDP server that answers each datagram with its name and the datagram, and `pong` to a
+    health check's `ping`; it counts the datagrams it received."""
+
+    def __init__(self, name, host="127.0.0.1"):
+        self.name = name
+        self.received = 0
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.socket.bind((host, 0))
+        self.port = self.socket.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                data, peer = self.socket.recvfrom(65535)
+            except OSError:
+                return
+            answer = b"pong" if data == b"ping" else self.name.encode() + b":" + data
+            if data != b"ping":
+                self.received += 1
+            try:
+                self.socket.sendto(answer, peer)
+            except OSError:
+                return
+
+    def stop(self):
+        self.socket.close()
