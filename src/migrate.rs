@@ -67,10 +67,13 @@ const TABLES: &[Table] = &[
     same("load_balancer_children", "child_id, load_balancer_id"),
     same("certificate_references", "certificate_id, load_balancer_id"),
     same(
-        "acls",
-        "seq, id, account_id, region_id, name, revision, document",
+        "region_resources",
+        "seq, kind, id, account_id, region_id, name, revision, document",
     ),
-    same("acl_references", "acl_id, load_balancer_id"),
+    same(
+        "region_resource_references",
+        "resource_id, load_balancer_id",
+    ),
     Table {
         name: "audit_records",
         target: "audit_records",
@@ -84,7 +87,7 @@ const SERIALS: &[(&str, &str)] = &[
     ("certificates", "seq"),
     ("user_certificates", "seq"),
     ("load_balancers", "seq"),
-    ("acls", "seq"),
+    ("region_resources", "seq"),
     ("audit_records", "id"),
 ];
 

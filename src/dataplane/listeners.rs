@@ -144,7 +144,7 @@ impl DataPlane {
                     let load_balancers = self.store.all_load_balancers().await?;
                     Ok::<_, crate::store::StoreError>((
                         load_balancers,
-                        self.store.all_acls().await?,
+                        crate::store::region_resources::all::<Acl>(&*self.store).await?,
                     ))
                 };
                 match read.await {

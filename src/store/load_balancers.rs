@@ -9,6 +9,7 @@ use std::net::Ipv4Addr;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+use super::region_resources::ResourceKind;
 use super::{CertificateKind, Quota, Scope, StoreError, Tag};
 use crate::audit::AuditLine;
 
@@ -230,19 +231,26 @@ impl LoadBalancer {
         references
     }
 
-    /// The access control lists its listeners name (`AclId`, one ID or a comma list), each once.
-    pub fn acl_references(&self) -> Vec<&str> {
-        let mut ids: Vec<&str> = self
-            .listeners
-            .iter()
-            .filter_map(|listener| text(&listener.settings, "AclId"))
-            .flat_map(|ids| ids.split(','))
-            .map(str::trim)
-            .filter(|id| !id.is_empty())
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
-        ids
+    /// The region resources its listeners name, each once: access control lists (`AclId`, one
+    /// ID or a comma list) and custom TLS cipher policies (`TLSCipherPolicy` of a `tls-` ID).
+    pub fn resource_references(&self) -> Vec<(ResourceKind, &str)> {
+        let mut references: Vec<(ResourceKind, &str)> = Vec::new();
+        for listener in &self.listeners {
+            let acls = text(&listener.settings, "AclId")
+                .into_iter()
+                .flat_map(|ids| ids.split(','))
+                .map(str::trim)
+                .filter(|id| !id.is_empty());
+            references.extend(acls.map(|id| (ResourceKind::Acl, id)));
+            if let Some(policy) = text(&listener.settings, "TLSCipherPolicy")
+                .filter(|policy| policy.starts_with("tls-"))
+            {
+                references.push((ResourceKind::TlsCipherPolicy, policy));
+            }
+        }
+        references.sort_unstable();
+        references.dedup();
+        references
     }
 
     /// IDs of domain extensions, forwarding rules and VServer groups, which actions name without their load

@@ -11,6 +11,7 @@ mod certificates;
 pub mod load_balancers;
 pub mod postgres;
 pub mod ram;
+pub mod region_resources;
 pub mod sqlite;
 pub mod user_certificates;
 pub mod write_stats;
@@ -62,9 +63,13 @@ pub enum StoreError {
     /// A certificate is still named by a listener or domain extension.
     #[error("certificate {0} is in use")]
     InUse(String),
-    /// An edit names an access control list that is not in its scope.
-    #[error("no access control list {0}")]
-    MissingAcl(String),
+    /// An edit names a region resource (an access control list, a TLS cipher policy) that is
+    /// not in its scope.
+    #[error("no {} {id}", kind.as_str())]
+    MissingResource {
+        kind: region_resources::ResourceKind,
+        id: String,
+    },
     /// An edit names a certificate that is not there (or not of that kind).
     #[error("no {kind:?} certificate {id}")]
     MissingCertificate { kind: CertificateKind, id: String },
@@ -425,8 +430,8 @@ pub trait NonceStore: Send + Sync {
 pub const RESET_STATEMENTS: [&str; 13] = [
     "DELETE FROM certificate_tags",
     "DELETE FROM certificate_references",
-    "DELETE FROM acl_references",
-    "DELETE FROM acls",
+    "DELETE FROM region_resource_references",
+    "DELETE FROM region_resources",
     "DELETE FROM load_balancer_children",
     "DELETE FROM load_balancers",
     "DELETE FROM certificate_keys",
@@ -448,7 +453,7 @@ pub trait Store:
     + KeyringStore
     + NonceStore
     + LoadBalancerStore
-    + acls::AclStore
+    + region_resources::RegionResourceStore
     + RamStore
     + AuditStore
     + Send

@@ -14,6 +14,7 @@ pub use validation::{
 
 use crate::crypto::VaultError;
 use crate::store::StoreError;
+use crate::store::region_resources::ResourceKind;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ApiError {
@@ -100,6 +101,8 @@ pub enum ApiError {
     VServerGroupNotFound(String),
     #[error("forwarding rule {0:?} not found")]
     RuleNotFound(String),
+    #[error("TLS cipher policy {0:?} not found")]
+    TlsCipherPolicyNotFound(String),
     /// `DryRun=true` and the request passed validation: nothing was changed.
     #[error("dry run")]
     DryRunOperation,
@@ -183,6 +186,7 @@ impl ApiError {
             ApiError::RuleNotFound(_) => "InvalidRuleId.NotFound".into(),
             ApiError::DomainExist => "DomainExist".into(),
             ApiError::DryRunOperation => "DryRunOperation".into(),
+            ApiError::TlsCipherPolicyNotFound(_) => "TLSCipherPolicyId.NotFound".into(),
             ApiError::ServerGroupMissMatch => {
                 "Abs.VServerGroupIdAndMasterSlaveServerGroupId.MissMatch".into()
             }
@@ -211,6 +215,7 @@ impl ApiError {
             | ApiError::ListenerNotFound(_)
             | ApiError::VServerGroupNotFound(_)
             | ApiError::RuleNotFound(_)
+            | ApiError::TlsCipherPolicyNotFound(_)
             | ApiError::BackendServerNotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Protocol(status, _) => *status,
             ApiError::Access(error) => error.status(),
@@ -322,6 +327,9 @@ impl ApiError {
             ApiError::DryRunOperation => {
                 "Request validation has been passed with DryRun flag set.".into()
             }
+            ApiError::TlsCipherPolicyNotFound(id) => {
+                format!("The specified TLSCipherPolicyId {id:?} does not exist.")
+            }
             ApiError::ServerGroupMissMatch => "A listener forwards to a VServer group or to a master-slave server group, not both.".into(),
             ApiError::DeleteProtectionIsOn => {
                 "The loadbalancer can't be deleted due to DeleteProtection is enabled.".into()
@@ -383,7 +391,10 @@ impl From<StoreError> for ApiError {
                 crate::store::CertificateKind::Server => ApiError::ServerCertificateNotFound(id),
                 crate::store::CertificateKind::Ca => ApiError::CaCertificateNotFound(id),
             },
-            StoreError::MissingAcl(id) => AclError::NotExist(id).into(),
+            StoreError::MissingResource { kind, id } => match kind {
+                ResourceKind::Acl => AclError::NotExist(id).into(),
+                ResourceKind::TlsCipherPolicy => ApiError::TlsCipherPolicyNotFound(id),
+            },
             // The client learns what kind of fault, not the paths or SQLite's words.
             fault @ StoreError::Unavailable { .. } => {
                 tracing::error!(error = %fault, "storage fault; nothing was changed");

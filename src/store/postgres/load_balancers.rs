@@ -146,7 +146,7 @@ async fn index(db: &Transaction<'_>, load_balancer: &LoadBalancer) -> Result<(),
     .await
     .map_err(database)?;
     db.execute(
-        "DELETE FROM acl_references WHERE load_balancer_id = $1",
+        "DELETE FROM region_resource_references WHERE load_balancer_id = $1",
         &[id],
     )
     .await
@@ -197,15 +197,23 @@ async fn index(db: &Transaction<'_>, load_balancer: &LoadBalancer) -> Result<(),
             },
         )?;
     }
-    for acl_id in load_balancer.acl_references() {
-        let missing = || StoreError::MissingAcl(acl_id.to_owned());
-        // KEY SHARE, as for certificates: a delete of the list on another node either waits
-        // for this commit and sees the reference, or went first and this finds no row.
+    for (kind, resource_id) in load_balancer.resource_references() {
+        let missing = || StoreError::MissingResource {
+            kind,
+            id: resource_id.to_owned(),
+        };
+        // KEY SHARE, as for certificates: a delete of the resource on another node either
+        // waits for this commit and sees the reference, or went first and this finds no row.
         let found = db
             .query_opt(
-                "SELECT 1 FROM acls WHERE id = $1 AND account_id = $2 AND region_id = $3 \
-                 FOR KEY SHARE",
-                &[&acl_id, &load_balancer.account_id, &load_balancer.region_id],
+                "SELECT 1 FROM region_resources WHERE id = $1 AND kind = $2 AND account_id = $3 \
+                 AND region_id = $4 FOR KEY SHARE",
+                &[
+                    &resource_id,
+                    &kind.as_str(),
+                    &load_balancer.account_id,
+                    &load_balancer.region_id,
+                ],
             )
             .await
             .map_err(database)?;
@@ -213,9 +221,9 @@ async fn index(db: &Transaction<'_>, load_balancer: &LoadBalancer) -> Result<(),
             return Err(missing());
         }
         db.execute(
-            "INSERT INTO acl_references (acl_id, load_balancer_id) VALUES ($1, $2) \
-             ON CONFLICT DO NOTHING",
-            &[&acl_id, id],
+            "INSERT INTO region_resource_references (resource_id, load_balancer_id) \
+             VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            &[&resource_id, id],
         )
         .await
         .map_err(

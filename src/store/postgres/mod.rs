@@ -9,7 +9,6 @@
 //! nodes must follow (load balancers, the keyring) are announced with NOTIFY at commit.
 
 mod accounts;
-mod acls;
 mod audit;
 mod background;
 mod certificates;
@@ -18,6 +17,7 @@ mod keyring;
 mod load_balancers;
 mod migrations;
 mod ram;
+mod region_resources;
 mod sql;
 mod tags;
 mod user_certificates;

@@ -19,7 +19,7 @@ const MIGRATIONS: [&str; 9] = [
     include_str!("migrations/0006_nonce_log.sql"),
     include_str!("migrations/0007_ram.sql"),
     include_str!("migrations/0008_expiry_index.sql"),
-    include_str!("migrations/0009_acls.sql"),
+    include_str!("migrations/0009_region_resources.sql"),
 ];
 /// Other writers are our own short CLI commands (account create, keys rotate and rewrap): past
 /// this wait the database counts as locked, and the request answers 503 well within the SDKs'

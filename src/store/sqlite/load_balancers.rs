@@ -134,7 +134,7 @@ fn index(db: &Connection, load_balancer: &LoadBalancer) -> Result<(), StoreError
         params![id],
     )?;
     db.execute_cached(
-        "DELETE FROM acl_references WHERE load_balancer_id = ?1",
+        "DELETE FROM region_resource_references WHERE load_balancer_id = ?1",
         params![id],
     )?;
     let mut child = db.prepare_cached(
@@ -160,21 +160,23 @@ fn index(db: &Connection, load_balancer: &LoadBalancer) -> Result<(), StoreError
         }
         reference.execute(params![certificate_id, id])?;
     }
-    let mut acl = db.prepare_cached(
-        "SELECT 1 FROM acls WHERE id = ?1 AND account_id = ?2 AND region_id = ?3",
+    let mut resource = db.prepare_cached(
+        "SELECT 1 FROM region_resources WHERE id = ?1 AND kind = ?2 AND account_id = ?3 \
+         AND region_id = ?4",
     )?;
-    let mut acl_reference = db.prepare_cached(
-        "INSERT OR IGNORE INTO acl_references (acl_id, load_balancer_id) VALUES (?1, ?2)",
+    let mut resource_reference = db.prepare_cached(
+        "INSERT OR IGNORE INTO region_resource_references (resource_id, load_balancer_id) \
+         VALUES (?1, ?2)",
     )?;
-    for acl_id in load_balancer.acl_references() {
-        if !acl.exists(params![
-            acl_id,
-            load_balancer.account_id,
-            load_balancer.region_id
-        ])? {
-            return Err(StoreError::MissingAcl(acl_id.to_owned()));
+    for (kind, resource_id) in load_balancer.resource_references() {
+        let scope = (&load_balancer.account_id, &load_balancer.region_id);
+        if !resource.exists(params![resource_id, kind.as_str(), scope.0, scope.1])? {
+            return Err(StoreError::MissingResource {
+                kind,
+                id: resource_id.to_owned(),
+            });
         }
-        acl_reference.execute(params![acl_id, id])?;
+        resource_reference.execute(params![resource_id, id])?;
     }
     Ok(())
 }

@@ -5,7 +5,6 @@
 //! thanks to WAL, never wait for the writer.
 
 mod accounts;
-mod acls;
 mod audit;
 mod certificates;
 mod connection;
@@ -13,6 +12,7 @@ mod keyring;
 mod load_balancers;
 mod nonces;
 mod ram;
+mod region_resources;
 mod tags;
 mod user_certificates;
 mod writer;

@@ -167,7 +167,7 @@ async fn related(context: &Context<'_>, acl: &Acl) -> Result<Vec<RelatedListener
         region_id: Some(acl.region_id.clone()),
     };
     let mut related = Vec::new();
-    for id in context.store.acl_users(&acl.id).await? {
+    for id in context.store.resource_users(&acl.id).await? {
         let Some(load_balancer) = context.store.load_balancer(&owner, &id).await? else {
             continue;
         };

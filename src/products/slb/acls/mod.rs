@@ -16,6 +16,7 @@ use crate::ids;
 use crate::products::fields;
 use crate::products::{Context, Fields, to_fields};
 use crate::store::acls::Acl;
+use crate::store::region_resources as resources;
 use crate::store::{Scope, StoreError, TagFilter};
 
 const MAX_NAME_CHARS: usize = 80;
@@ -59,9 +60,7 @@ fn scope(context: &Context<'_>) -> Result<Scope, ApiError> {
 /// The list `AclId` names in the caller's scope; another account's answers like a missing one.
 async fn find(context: &Context<'_>) -> Result<Acl, ApiError> {
     let id = context.params.required("AclId")?;
-    context
-        .store
-        .acl(&scope(context)?, id)
+    resources::get::<Acl>(context.store, &scope(context)?, id)
         .await?
         .ok_or_else(|| AclError::NotExist(id.to_owned()).into())
 }
@@ -91,7 +90,7 @@ async fn edit(
         let mut acl = find(context).await?;
         change(&mut acl)?;
         let line = context.audit.success(&acl.id, None);
-        match context.store.replace_acl(acl.clone(), line).await {
+        match resources::replace(context.store, acl.clone(), line).await {
             Ok(written) => return Ok(written),
             Err(StoreError::Stale) => continue,
             Err(other) => return Err(refusal(other, &acl)),
@@ -129,7 +128,7 @@ pub async fn create(context: &Context<'_>) -> Result<Fields, ApiError> {
     };
     let line = context.audit.success(&acl.id, None);
     let quota = context.limits.load_balancers.acls_per_region;
-    match context.store.insert_acl(acl.clone(), quota, line).await {
+    match resources::insert(context.store, acl.clone(), quota, line).await {
         Ok(stored) => Ok(to_fields(Created { acl_id: stored.id })),
         Err(error) => Err(refusal(error, &acl)),
     }
@@ -141,7 +140,7 @@ pub async fn delete(context: &Context<'_>) -> Result<Fields, ApiError> {
     for _ in 0..MAX_EDIT_ATTEMPTS {
         let acl = find(context).await?;
         let line = context.audit.success(&acl.id, None);
-        match context.store.delete_acl(&acl, line).await {
+        match resources::delete(context.store, &acl, line).await {
             Ok(()) => return Ok(Fields::new()),
             Err(StoreError::Stale) => continue,
             Err(other) => return Err(refusal(other, &acl)),
@@ -155,12 +154,12 @@ pub async fn move_to(context: &Context<'_>, id: &str, group: &str) -> Result<(),
     let _turn = context.edit_locks.lock(id).await;
     let scope = scope(context)?;
     for _ in 0..MAX_EDIT_ATTEMPTS {
-        let Some(mut acl) = context.store.acl(&scope, id).await? else {
+        let Some(mut acl) = resources::get::<Acl>(context.store, &scope, id).await? else {
             return Err(AclError::NotExist(id.to_owned()).into());
         };
         acl.resource_group_id = group.to_owned();
         let line = context.audit.success(&acl.id, None);
-        match context.store.replace_acl(acl.clone(), line).await {
+        match resources::replace(context.store, acl.clone(), line).await {
             Ok(_) => return Ok(()),
             Err(StoreError::Stale) => continue,
             Err(other) => return Err(refusal(other, &acl)),
@@ -233,9 +232,7 @@ pub async fn describe(context: &Context<'_>) -> Result<Fields, ApiError> {
     let page_number = fields::bounded_number(params, "PageNumber", 1, (1, u32::MAX as u64))?;
     let page_size =
         fields::bounded_number(params, "PageSize", DEFAULT_PAGE_SIZE, (1, MAX_PAGE_SIZE))?;
-    let matching: Vec<Acl> = context
-        .store
-        .list_acls(&scope(context)?)
+    let matching: Vec<Acl> = resources::list::<Acl>(context.store, &scope(context)?)
         .await?
         .into_iter()
         .filter(|acl| name.is_none_or(|name| acl.name.contains(name)))
