@@ -87,7 +87,7 @@ use ram::{access_keys, attachments, groups as ram_groups, policies, roles, users
 use slb::{
     acls, backends, ca_certificates as ca, domain_extensions as domains, legacy_tags, listeners,
     load_balancers as lbs, master_slave_groups as msgs, regions, resource_groups, rules,
-    server_certificates as server, tags, vserver_groups as groups, zones,
+    server_certificates as server, tags, tls_policies, vserver_groups as groups, zones,
 };
 
 const SLB: &str = SLB_VERSION;
@@ -100,6 +100,8 @@ const VSG: Ref = Ref::new("VServerGroupId", Kind::VServerGroup);
 const CERT: Ref = Ref::new("ServerCertificateId", Kind::ServerCertificate);
 const CA_CERT: Ref = Ref::new("CACertificateId", Kind::CaCertificate);
 const ACL: Ref = Ref::new("AclId", Kind::Acl);
+const TLS_POLICY: Ref = Ref::new("TLSCipherPolicyId", Kind::TlsCipherPolicy);
+const LISTENER_TLS_POLICY: Ref = Ref::new("TLSCipherPolicy", Kind::ListenerTlsPolicy);
 const RULE: Ref = Ref::new("RuleId", Kind::Rule);
 const MSG: Ref = Ref::new("MasterSlaveServerGroupId", Kind::MasterSlaveGroup);
 const RULES: Ref = Ref::new("RuleIds", Kind::Rule);
@@ -152,11 +154,11 @@ pub static ACTIONS: &[ActionSpec] = &[
     row!(ModifyLoadBalancerInstanceChargeType, SLB, Write, [LB], lbs::instance_charge_type),
     row!(SetLoadBalancerModificationProtection, SLB, Write, [LB], lbs::modification_protection),
     // SLB: listeners.
-    row!(CreateLoadBalancerHTTPSListener, SLB, Write, [LB, CERT, CA_CERT, VSG, ACL], listeners::create_https),
+    row!(CreateLoadBalancerHTTPSListener, SLB, Write, [LB, CERT, CA_CERT, VSG, ACL, LISTENER_TLS_POLICY], listeners::create_https),
     row!(CreateLoadBalancerHTTPListener, SLB, Write, [LB, VSG, ACL], listeners::create_http),
     row!(CreateLoadBalancerTCPListener, SLB, Write, [LB, VSG, ACL, MSG], listeners::create_tcp),
     row!(CreateLoadBalancerUDPListener, SLB, Write, [LB, VSG, ACL, MSG], listeners::create_udp),
-    row!(SetLoadBalancerHTTPSListenerAttribute, SLB, Write, [LB, CERT, CA_CERT, VSG, ACL], listeners::set_https),
+    row!(SetLoadBalancerHTTPSListenerAttribute, SLB, Write, [LB, CERT, CA_CERT, VSG, ACL, LISTENER_TLS_POLICY], listeners::set_https),
     row!(SetLoadBalancerHTTPListenerAttribute, SLB, Write, [LB, VSG, ACL], listeners::set_http),
     row!(SetLoadBalancerTCPListenerAttribute, SLB, Write, [LB, VSG, ACL, MSG], listeners::set_tcp),
     row!(SetLoadBalancerUDPListenerAttribute, SLB, Write, [LB, VSG, ACL, MSG], listeners::set_udp),
@@ -177,6 +179,11 @@ pub static ACTIONS: &[ActionSpec] = &[
     row!(DeleteMasterSlaveServerGroup, SLB, Write, [MSG], msgs::delete),
     row!(DescribeMasterSlaveServerGroups, SLB, Read, [LB], msgs::describe),
     row!(DescribeMasterSlaveServerGroupAttribute, SLB, Read, [MSG], msgs::attribute),
+    // SLB: custom TLS cipher policies.
+    row!(CreateTLSCipherPolicy, SLB, Write, [TLS_POLICY], tls_policies::create),
+    row!(SetTLSCipherPolicyAttribute, SLB, Write, [TLS_POLICY], tls_policies::set),
+    row!(DeleteTLSCipherPolicy, SLB, Write, [TLS_POLICY], tls_policies::delete),
+    row!(ListTLSCipherPolicies, SLB, Read, [TLS_POLICY], tls_policies::list),
     // SLB: forwarding rules.
     row!(CreateRules, SLB, Write, [LB, VSG_IN_RULES], rules::create),
     row!(DeleteRules, SLB, Write, [RULES], rules::delete),

@@ -87,6 +87,11 @@ pub fn rule_id() -> String {
     format!("rule-{}", random_string(LOWER_ALNUM, 20))
 }
 
+/// A custom TLS cipher policy's ID: `tls-` and 20 lower-case letters and digits.
+pub fn tls_policy_id() -> String {
+    format!("tls-{}", random_string(LOWER_ALNUM, 20))
+}
+
 pub fn vserver_group_id() -> String {
     format!("rsp-{}", random_string(LOWER_ALNUM, 10))
 }

@@ -7,6 +7,7 @@ pub mod admin;
 pub mod api;
 pub mod audit;
 pub(crate) mod cidr;
+pub(crate) mod cipher_policies;
 pub mod cli;
 pub mod clock;
 pub mod console;

@@ -35,6 +35,11 @@ pub enum Kind {
     CaCertificate,
     /// An access control list (`AclId`, a comma list on listeners).
     Acl,
+    /// A custom TLS cipher policy (`TLSCipherPolicyId`).
+    TlsCipherPolicy,
+    /// A listener's `TLSCipherPolicy`: a custom policy's ID is judged; a built-in name is not
+    /// a resource.
+    ListenerTlsPolicy,
     /// `ResourceId.N` of the type `ResourceType` says (tags).
     Tagged,
     /// `ResourceId` of the type `ResourceType` says (MoveResourceGroup).
@@ -72,6 +77,7 @@ impl Kind {
             Kind::ServerCertificate | Kind::UserCertificate => "certificate",
             Kind::CaCertificate => "cacertificate",
             Kind::Acl => "acl",
+            Kind::TlsCipherPolicy | Kind::ListenerTlsPolicy => "tlscipherpolicy",
             Kind::Tagged | Kind::Moved => "*",
             Kind::RamUser => "user",
             Kind::RamGroup => "group",
@@ -98,6 +104,7 @@ impl Kind {
             | Kind::Moved => "slb:DescribeLoadBalancerAttribute",
             Kind::ServerCertificate | Kind::CaCertificate => "slb:DescribeServerCertificates",
             Kind::Acl => "slb:DescribeAccessControlListAttribute",
+            Kind::TlsCipherPolicy | Kind::ListenerTlsPolicy => "slb:ListTLSCipherPolicies",
         }
     }
 }
@@ -315,7 +322,13 @@ fn arns_of(subject: &Subject<'_>, reference: &Ref, region: &str) -> Result<Vec<S
                 .map(|id| format!("acs:slb:{region}:{account}:{type_name}/{id}"))
                 .collect()
         }
-        Kind::ServerCertificate | Kind::CaCertificate | Kind::Acl => params
+        Kind::ListenerTlsPolicy => params
+            .non_empty(reference.parameter)
+            .filter(|policy| policy.starts_with("tls-"))
+            .map(|id| format!("acs:slb:{region}:{account}:{}/{id}", kind.arn_type()))
+            .into_iter()
+            .collect(),
+        Kind::ServerCertificate | Kind::CaCertificate | Kind::Acl | Kind::TlsCipherPolicy => params
             .ids(reference.parameter)?
             .into_iter()
             .map(|id| format!("acs:slb:{region}:{account}:{}/{id}", kind.arn_type()))

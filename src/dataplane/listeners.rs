@@ -22,6 +22,8 @@ use super::workers::Workers;
 use crate::crypto::{Binding, Vault};
 use crate::store::acls::Acl;
 use crate::store::load_balancers::{Listener, ListenerStatus, LoadBalancer, Protocol, text};
+use crate::store::region_resources as resources;
+use crate::store::tls_policies::TlsCipherPolicy;
 use crate::store::{CertificateKind, Scope, Store};
 
 /// How often the data plane asks whether the control plane changed anything.
@@ -81,6 +83,8 @@ pub struct DataPlane {
     options: Options,
     workers: Arc<Workers>,
     running: HashMap<SocketAddr, Running>,
+    /// Custom TLS cipher policies by ID, as of the last reconcile.
+    tls_policies: HashMap<String, TlsCipherPolicy>,
     /// Opened certificates by ID (an ID's certificate and key never change).
     certificates: HashMap<String, Arc<CertifiedKey>>,
     /// Listeners that could not be served, with why (logged once per reason).
@@ -117,6 +121,7 @@ impl DataPlane {
             workers: Arc::new(workers),
             running: HashMap::new(),
             certificates: HashMap::new(),
+            tls_policies: HashMap::new(),
             failed: HashMap::new(),
         };
         tokio::spawn(plane.run(shutdown));
@@ -141,14 +146,17 @@ impl DataPlane {
             let due = retry || last_full.elapsed() >= RESYNC;
             if generation.is_some() && (generation != seen || due) {
                 let read = async {
-                    let load_balancers = self.store.all_load_balancers().await?;
+                    let store = &*self.store;
                     Ok::<_, crate::store::StoreError>((
-                        load_balancers,
-                        crate::store::region_resources::all::<Acl>(&*self.store).await?,
+                        store.all_load_balancers().await?,
+                        resources::all::<Acl>(store).await?,
+                        resources::all::<TlsCipherPolicy>(store).await?,
                     ))
                 };
                 match read.await {
-                    Ok((load_balancers, acls)) => {
+                    Ok((load_balancers, acls, policies)) => {
+                        self.tls_policies =
+                            policies.into_iter().map(|p| (p.id.clone(), p)).collect();
                         let acls = acls.iter().map(|acl| (acl.id.as_str(), acl)).collect();
                         self.reconcile(&load_balancers, &acls).await;
                         seen = generation;
@@ -195,7 +203,9 @@ impl DataPlane {
         let mut referenced = Vec::new();
         for (&address, &(load_balancer, listener)) in &wanted {
             referenced.extend(certificates_of(listener));
-            let source = source_of(load_balancer, listener) + &acl::source_of(listener, acls);
+            let source = source_of(load_balancer, listener)
+                + &acl::source_of(listener, acls)
+                + &self.policy_source(listener);
             if self
                 .running
                 .get(&address)
@@ -336,6 +346,15 @@ impl DataPlane {
         );
     }
 
+    /// The revision of the custom TLS cipher policy a listener names: a change rebuilds it.
+    fn policy_source(&self, listener: &Listener) -> String {
+        text(&listener.settings, "TLSCipherPolicy")
+            .and_then(|policy| self.tls_policies.get(policy))
+            .map_or(String::new(), |policy| {
+                format!("{}@{}", policy.id, policy.revision)
+            })
+    }
+
     async fn runtime(
         &mut self,
         load_balancer: &LoadBalancer,
@@ -383,13 +402,23 @@ impl DataPlane {
             None => None,
         };
         let policy = text(&listener.settings, "TLSCipherPolicy").unwrap_or_default();
+        let offer = match self.tls_policies.get(policy) {
+            Some(custom) => tls::Offer::Custom {
+                versions: crate::cipher_policies::protocol_versions(&custom.versions),
+                suites: crate::cipher_policies::suites(&custom.ciphers),
+            },
+            None if policy.starts_with("tls-") => {
+                return Err(TlsSetupError::Policy(policy.to_owned()));
+            }
+            None => tls::Offer::Builtin(policy.to_owned()),
+        };
         let http2 = text(&listener.settings, "EnableHttp2") != Some("off");
         tls::server_config(
             SniResolver {
                 default,
                 extensions,
             },
-            policy,
+            &offer,
             http2,
             client_ca
                 .as_ref()

@@ -19,6 +19,8 @@ pub enum TlsSetupError {
     Key(String),
     #[error("CA certificate {0} cannot verify clients: {1}")]
     ClientCa(String, String),
+    #[error("TLS cipher policy {0} is not there")]
+    Policy(String),
     #[error("{0}")]
     Rustls(#[from] rustls::Error),
 }
@@ -90,28 +92,53 @@ impl ResolvesServerCert for SniResolver {
     }
 }
 
-/// The protocol versions of a `TLSCipherPolicy`. rustls speaks TLS 1.2 and 1.3 only, so the
-/// policies that also allow TLS 1.0 and 1.1 get TLS 1.2; every TLS 1.2 suite rustls offers is
-/// an ECDHE one, so `_strict` changes nothing more.
-pub fn versions(policy: &str) -> &'static [&'static SupportedProtocolVersion] {
-    static TLS12: &[&SupportedProtocolVersion] = &[&rustls::version::TLS12];
-    static BOTH: &[&SupportedProtocolVersion] = &[&rustls::version::TLS12, &rustls::version::TLS13];
-    match policy {
-        "tls_cipher_policy_1_2_strict_with_1_3" => BOTH,
-        _ => TLS12,
+/// What a listener's handshakes offer: a built-in `TLSCipherPolicy` (rustls speaks TLS 1.2
+/// and 1.3 only, so the built-ins differ in whether 1.3 is offered; every TLS 1.2 suite rustls
+/// has is an ECDHE one, so `_strict` changes nothing more), or a custom policy's exact versions
+/// and suites.
+pub enum Offer {
+    Builtin(String),
+    Custom {
+        versions: Vec<rustls::ProtocolVersion>,
+        suites: Vec<rustls::CipherSuite>,
+    },
+}
+
+impl Offer {
+    fn versions(&self) -> Vec<&'static SupportedProtocolVersion> {
+        match self {
+            Offer::Builtin(policy) if policy == "tls_cipher_policy_1_2_strict_with_1_3" => {
+                vec![&rustls::version::TLS12, &rustls::version::TLS13]
+            }
+            Offer::Builtin(_) => vec![&rustls::version::TLS12],
+            Offer::Custom { versions, .. } => rustls::ALL_VERSIONS
+                .iter()
+                .copied()
+                .filter(|v| versions.contains(&v.version))
+                .collect(),
+        }
+    }
+
+    fn provider(&self) -> Arc<CryptoProvider> {
+        let mut provider = rustls::crypto::aws_lc_rs::default_provider();
+        if let Offer::Custom { suites, .. } = self {
+            provider
+                .cipher_suites
+                .retain(|suite| suites.contains(&suite.suite()));
+        }
+        Arc::new(provider)
     }
 }
 
-/// A listener's server configuration.
 pub fn server_config(
     resolver: SniResolver,
-    policy: &str,
+    offer: &Offer,
     http2: bool,
     client_ca: Option<(&str, &str)>,
 ) -> Result<Arc<ServerConfig>, TlsSetupError> {
-    let provider = provider();
+    let provider = offer.provider();
     let builder = ServerConfig::builder_with_provider(provider.clone())
-        .with_protocol_versions(versions(policy))?;
+        .with_protocol_versions(&offer.versions())?;
     let builder = match client_ca {
         None => builder.with_no_client_auth(),
         Some((id, pem)) => {

@@ -13,6 +13,7 @@ pub mod postgres;
 pub mod ram;
 pub mod region_resources;
 pub mod sqlite;
+pub mod tls_policies;
 pub mod user_certificates;
 pub mod write_stats;
 

@@ -16,6 +16,7 @@ pub mod rules;
 pub mod server_certificates;
 mod settings;
 pub mod tags;
+pub mod tls_policies;
 pub mod vserver_groups;
 pub mod zones;
 

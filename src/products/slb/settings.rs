@@ -19,6 +19,9 @@ pub enum Kind {
     Text(usize),
     /// A comma-separated list of these.
     EnumList(&'static [&'static str]),
+    /// One of these, or the ID of a resource with this prefix (`tls-…`), which the store
+    /// checks exists.
+    EnumOrId(&'static [&'static str], &'static str),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -142,7 +145,7 @@ pub static LISTENER_FIELDS: &[Field] = &[
     field("XForwardedFor_ClientCertClientVerify", K::Enum(ON_OFF), HTTPS, D::Text("off")),
     field("IdleTimeout", K::Int(1, 60), WEB, D::Int(15)),
     field("RequestTimeout", K::Int(1, 180), WEB, D::Int(60)),
-    field("TLSCipherPolicy", K::Enum(TLS_POLICIES), HTTPS, D::Text("tls_cipher_policy_1_0")),
+    field("TLSCipherPolicy", K::EnumOrId(TLS_POLICIES, "tls-"), HTTPS, D::Text("tls_cipher_policy_1_0")),
     field("EnableHttp2", K::Enum(ON_OFF), HTTPS, D::Text("on")),
     field("ListenerForward", K::Enum(ON_OFF), HTTP, D::Text("off")),
     field("ForwardPort", K::Int(1, 65535), HTTP, D::None),
@@ -198,6 +201,24 @@ pub fn parse_value(name: &str, kind: Kind, text: &str) -> Result<Setting, ApiErr
         K::Enum(values) => canonical(values, text)
             .map(|value| Setting::Text(value.to_owned()))
             .ok_or_else(|| invalid(format!("use one of {}", values.join(", ")))),
+        K::EnumOrId(values, prefix) => {
+            let id = text.strip_prefix(prefix).is_some_and(|rest| {
+                !rest.is_empty()
+                    && rest.len() <= 60
+                    && rest
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            });
+            canonical(values, text)
+                .map(|value| Setting::Text(value.to_owned()))
+                .or_else(|| id.then(|| Setting::Text(text.to_owned())))
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "use one of {} or the ID of a policy ({prefix}…)",
+                        values.join(", ")
+                    ))
+                })
+        }
         K::EnumList(values) => {
             let items: Option<Vec<&str>> = text
                 .split(',')
