@@ -86,7 +86,7 @@ use cas::user_certificates as user;
 use ram::{access_keys, attachments, groups as ram_groups, policies, roles, users};
 use slb::{
     acls, backends, ca_certificates as ca, domain_extensions as domains, legacy_tags, listeners,
-    load_balancers as lbs, master_slave_groups as msgs, regions, resource_groups, rules,
+    load_balancers as lbs, logging, master_slave_groups as msgs, regions, resource_groups, rules,
     server_certificates as server, tags, tls_policies, vserver_groups as groups, zones,
 };
 
@@ -179,6 +179,13 @@ pub static ACTIONS: &[ActionSpec] = &[
     row!(DeleteMasterSlaveServerGroup, SLB, Write, [MSG], msgs::delete),
     row!(DescribeMasterSlaveServerGroups, SLB, Read, [LB], msgs::describe),
     row!(DescribeMasterSlaveServerGroupAttribute, SLB, Read, [MSG], msgs::attribute),
+    // SLB: where logs would go.
+    row!(SetAccessLogsDownloadAttribute, SLB, Write, [LB], logging::set_access_logs),
+    row!(DeleteAccessLogsDownloadAttribute, SLB, Write, [LB], logging::delete_access_logs),
+    row!(DescribeAccessLogsDownloadAttribute, SLB, Read, [LB], logging::describe_access_logs),
+    row!(EnableHighDefinationMonitor, SLB, Write, [], logging::enable_monitor),
+    row!(ModifyHighDefinationMonitor, SLB, Write, [], logging::modify_monitor),
+    row!(DescribeHighDefinationMonitor, SLB, Read, [], logging::describe_monitor),
     // SLB: custom TLS cipher policies.
     row!(CreateTLSCipherPolicy, SLB, Write, [TLS_POLICY], tls_policies::create),
     row!(SetTLSCipherPolicyAttribute, SLB, Write, [TLS_POLICY], tls_policies::set),

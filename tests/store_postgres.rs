@@ -140,6 +140,7 @@ fn load_balancer(id: &str) -> LoadBalancer {
         backend_servers: vec![],
         vserver_groups: vec![],
         master_slave_groups: vec![],
+        access_log: None,
     }
 }
 

@@ -40,6 +40,16 @@ pub struct LoadBalancer {
     /// Primary/secondary groups (TCP and UDP listeners); documents stored before them have none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub master_slave_groups: Vec<MasterSlaveGroup>,
+    /// Where its layer-7 access logs would be delivered (SetAccessLogsDownloadAttribute).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_log: Option<LogDestination>,
+}
+
+/// A Log Service project and logstore.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogDestination {
+    pub project: String,
+    pub store: String,
 }
 
 /// A parameter's value, as typed on the wire (`Bandwidth` is a number, `Scheduler` a string).

@@ -9,6 +9,7 @@
 pub mod acls;
 mod certificates;
 pub mod load_balancers;
+pub mod monitoring;
 pub mod postgres;
 pub mod ram;
 pub mod region_resources;

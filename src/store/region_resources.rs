@@ -19,6 +19,8 @@ use crate::audit::AuditLine;
 pub enum ResourceKind {
     Acl,
     TlsCipherPolicy,
+    /// The region's high-definition monitoring settings (one per account and region).
+    HdMonitor,
 }
 
 impl ResourceKind {
@@ -26,6 +28,7 @@ impl ResourceKind {
         match self {
             ResourceKind::Acl => "acl",
             ResourceKind::TlsCipherPolicy => "tls",
+            ResourceKind::HdMonitor => "hdmonitor",
         }
     }
 }

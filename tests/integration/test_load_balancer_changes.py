@@ -215,3 +215,43 @@ def test_udp_health_check_request_and_answer_in_the_sdks_spelling(api):
         healthCheckReq="hello")
     seen = api("DescribeLoadBalancerUDPListenerAttribute", LoadBalancerId=lb, ListenerPort=53)
     assert (seen["HealthCheckReq"], seen["HealthCheckExp"]) == ("hello", "pong")
+
+
+def test_access_log_destinations_are_kept_per_load_balancer(api):
+    import json
+    lb = api("CreateLoadBalancer")["LoadBalancerId"]
+    # The help's example spells one key in lower camel case.
+    attribute_json = json.dumps([{"logProject": "my-project", "LogStore": "my_store",
+                                  "LoadBalancerId": lb}])
+    api("SetAccessLogsDownloadAttribute", LoadBalancerId=lb, LogsDownloadAttributes=attribute_json)
+    expect_failure(lambda: api("SetAccessLogsDownloadAttribute", LoadBalancerId=lb,
+                               LogsDownloadAttributes=attribute_json), "Operation.NotAllowed",
+                   contains="already exists")
+    seen = api("DescribeAccessLogsDownloadAttribute", LoadBalancerId=lb, LogType="layer7")
+    assert seen["TotalCount"] == 1
+    entry = seen["LogsDownloadAttributes"]["LogsDownloadAttribute"][0]
+    assert (entry["LoadBalancerId"], entry["LogProject"], entry["LogStore"], entry["LogType"]) == \
+        (lb, "my-project", "my_store", "layer7")
+    bad = json.dumps([{"LogProject": "Upper", "LogStore": "s1"}])
+    other = api("CreateLoadBalancer")["LoadBalancerId"]
+    expect_failure(lambda: api("SetAccessLogsDownloadAttribute", LoadBalancerId=other,
+                               LogsDownloadAttributes=bad), "InvalidParameter")
+    api("DeleteAccessLogsDownloadAttribute", LoadBalancerId=lb,
+        LogsDownloadAttributes=attribute_json)
+    assert api("DescribeAccessLogsDownloadAttribute")["TotalCount"] == 0
+
+
+def test_high_definition_monitoring_is_kept_per_region(api):
+    assert api("DescribeHighDefinationMonitor")["Success"] == "false"
+    expect_failure(lambda: api("ModifyHighDefinationMonitor", LogProject="proj-a",
+                               LogStore="store-a"), "Operation.NotAllowed")
+    assert api("EnableHighDefinationMonitor", LogProject="proj-a",
+               LogStore="store-a")["Success"] == "true"
+    expect_failure(lambda: api("EnableHighDefinationMonitor", LogProject="proj-a",
+                               LogStore="store-a"), "Operation.NotAllowed")
+    api("ModifyHighDefinationMonitor", LogProject="proj-b", LogStore="store_b")
+    seen = api("DescribeHighDefinationMonitor")
+    assert (seen["Success"], seen["LogProject"], seen["LogStore"]) == \
+        ("true", "proj-b", "store_b")
+    expect_failure(lambda: api("ModifyHighDefinationMonitor", LogProject="x",
+                               LogStore="store_b"), "InvalidParameter")

@@ -394,6 +394,8 @@ impl From<StoreError> for ApiError {
             StoreError::MissingResource { kind, id } => match kind {
                 ResourceKind::Acl => AclError::NotExist(id).into(),
                 ResourceKind::TlsCipherPolicy => ApiError::TlsCipherPolicyNotFound(id),
+                // Listeners never name it.
+                ResourceKind::HdMonitor => ApiError::ResourceNotFound(id),
             },
             // The client learns what kind of fault, not the paths or SQLite's words.
             fault @ StoreError::Unavailable { .. } => {

@@ -9,6 +9,7 @@ pub mod domain_extensions;
 pub mod legacy_tags;
 pub mod listeners;
 pub mod load_balancers;
+pub mod logging;
 pub mod master_slave_groups;
 pub mod regions;
 pub mod resource_groups;

@@ -168,6 +168,7 @@ pub async fn create(context: &Context<'_>) -> Result<Fields, ApiError> {
         backend_servers: Vec::new(),
         vserver_groups: Vec::new(),
         master_slave_groups: Vec::new(),
+        access_log: None,
     };
     let limits = &context.limits.load_balancers;
     let line = context.audit.success(&load_balancer.id, None);
