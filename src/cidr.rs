@@ -61,6 +61,21 @@ impl Cidr {
         }
     }
 
+    /// The first and last address of the block, as numbers (IPv4 or IPv6).
+    pub fn range(&self) -> (u128, u128) {
+        let (start, bits) = match self.network().network {
+            IpAddr::V4(ip) => (u128::from(u32::from(ip)), 32),
+            IpAddr::V6(ip) => (u128::from(ip), 128),
+        };
+        let host_bits = bits - u32::from(self.prefix);
+        let span = if host_bits >= 128 {
+            u128::MAX
+        } else {
+            (1u128 << host_bits) - 1
+        };
+        (start, start.saturating_add(span))
+    }
+
     pub fn contains(&self, ip: IpAddr) -> bool {
         match (self.network, ip.to_canonical()) {
             (IpAddr::V4(network), IpAddr::V4(ip)) => {

@@ -198,20 +198,6 @@ impl Reaped {
             .map(|out| String::from_utf8_lossy(&out.stdout).into_owned())
             .unwrap_or_default();
         let pids = std::iter::once(pid).chain(children.lines().filter_map(|l| l.parse().ok()));
-        pids.map(process_cpu).sum()
+        pids.map(crate::common::cpu_time).sum()
     }
-}
-
-/// utime + stime of /proc/PID/stat (fields 14 and 15, after the parenthesised name).
-fn process_cpu(pid: u32) -> Duration {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let ticks: u64 = after_name
-        .split_whitespace()
-        .skip(11)
-        .take(2)
-        .filter_map(|field| field.parse::<u64>().ok())
-        .sum();
-    // USER_HZ is 100 on Linux.
-    Duration::from_millis(ticks * 10)
 }

@@ -10,11 +10,51 @@ use crate::cidr::Cidr;
 use crate::store::acls::Acl;
 use crate::store::load_balancers::{Listener, text};
 
+/// Blocks of addresses as sorted, merged ranges (IPv4 and IPv6 apart): a lookup is a binary
+/// search, whatever the number of entries (a linear scan of 1,000 entries cost a fifth of the
+/// rate of new connections).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Blocks {
+    v4: Vec<(u128, u128)>,
+    v6: Vec<(u128, u128)>,
+}
+
+impl Blocks {
+    pub fn new(blocks: &[Cidr]) -> Blocks {
+        let merged = |mut ranges: Vec<(u128, u128)>| {
+            ranges.sort_unstable();
+            let mut out: Vec<(u128, u128)> = Vec::with_capacity(ranges.len());
+            for (start, end) in ranges {
+                match out.last_mut() {
+                    Some(last) if start <= last.1.saturating_add(1) => last.1 = last.1.max(end),
+                    _ => out.push((start, end)),
+                }
+            }
+            out
+        };
+        let (v4, v6): (Vec<&Cidr>, Vec<&Cidr>) = blocks.iter().partition(|b| b.is_ipv4());
+        Blocks {
+            v4: merged(v4.iter().map(|b| b.range()).collect()),
+            v6: merged(v6.iter().map(|b| b.range()).collect()),
+        }
+    }
+
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let (ranges, number) = match ip.to_canonical() {
+            IpAddr::V4(ip) => (&self.v4, u128::from(u32::from(ip))),
+            IpAddr::V6(ip) => (&self.v6, u128::from(ip)),
+        };
+        // The last range starting at or before the address.
+        let after = ranges.partition_point(|(start, _)| *start <= number);
+        after > 0 && ranges[after - 1].1 >= number
+    }
+}
+
 /// A listener's filter of client addresses (`AclStatus=on`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SourceFilter {
     /// `white`: only addresses in a block; `black`: only addresses in none.
-    Lists { white: bool, blocks: Vec<Cidr> },
+    Lists { white: bool, blocks: Blocks },
     /// The listener names a list that is not there (the store refuses this; a hand-edited
     /// database could still hold it): no one is let in.
     Closed,
@@ -23,10 +63,7 @@ pub enum SourceFilter {
 impl SourceFilter {
     pub fn admits(&self, ip: IpAddr) -> bool {
         match self {
-            SourceFilter::Lists { white, blocks } => {
-                let listed = blocks.iter().any(|block| block.contains(ip));
-                listed == *white
-            }
+            SourceFilter::Lists { white, blocks } => blocks.contains(ip) == *white,
             SourceFilter::Closed => false,
         }
     }
@@ -63,9 +100,9 @@ fn whitelist_filter(listener: &Listener) -> Option<SourceFilter> {
         .split(',')
         .filter_map(|item| Cidr::parse(item).ok())
         .collect();
-    (!blocks.is_empty()).then_some(SourceFilter::Lists {
+    (!blocks.is_empty()).then(|| SourceFilter::Lists {
         white: true,
-        blocks,
+        blocks: Blocks::new(&blocks),
     })
 }
 
@@ -87,7 +124,10 @@ fn acl_filter(listener: &Listener, acls: &HashMap<&str, &Acl>) -> Option<SourceF
                 .filter_map(|e| Cidr::parse(&e.entry).ok()),
         );
     }
-    (!blocks.is_empty()).then_some(SourceFilter::Lists { white, blocks })
+    (!blocks.is_empty()).then(|| SourceFilter::Lists {
+        white,
+        blocks: Blocks::new(&blocks),
+    })
 }
 
 /// What of the lists a listener's configuration depends on: a change rebuilds it.
@@ -106,10 +146,52 @@ pub fn source_of(listener: &Listener, acls: &HashMap<&str, &Acl>) -> String {
 mod tests {
     use super::*;
 
-    fn blocks(list: &[&str]) -> Vec<Cidr> {
-        list.iter()
+    fn blocks(list: &[&str]) -> Blocks {
+        let cidrs: Vec<Cidr> = list
+            .iter()
             .map(|b| Cidr::parse(b).expect("a block"))
-            .collect()
+            .collect();
+        Blocks::new(&cidrs)
+    }
+
+    #[test]
+    fn ranges_merge_and_find_every_address_a_scan_would() {
+        let list = [
+            "10.0.0.0/24",
+            "10.0.1.0/24",
+            "10.0.0.128/25",
+            "192.0.2.7",
+            "2001:db8::/32",
+            "0.0.0.0/0",
+        ];
+        let probes = [
+            "10.0.0.5",
+            "10.0.1.255",
+            "10.0.2.0",
+            "192.0.2.7",
+            "192.0.2.8",
+            "2001:db8::1",
+            "2001:db9::",
+            "::ffff:10.0.0.1",
+            "255.255.255.255",
+        ];
+        for take in 1..=list.len() {
+            let cidrs: Vec<Cidr> = list[..take]
+                .iter()
+                .map(|b| Cidr::parse(b).unwrap())
+                .collect();
+            let ranges = Blocks::new(&cidrs);
+            for probe in probes {
+                let ip: IpAddr = probe.parse().unwrap();
+                let scanned = cidrs.iter().any(|c| c.contains(ip));
+                assert_eq!(
+                    ranges.contains(ip),
+                    scanned,
+                    "{probe} in {:?}",
+                    &list[..take]
+                );
+            }
+        }
     }
 
     #[test]

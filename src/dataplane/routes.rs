@@ -41,16 +41,20 @@ pub fn listener_of_rule(
     own
 }
 
-/// How well `domain` matches `host`: exact first, then wildcards by length.
+/// How well `domain` (lower case) matches `host` (any case): exact first, then wildcards by
+/// length. Compared without allocating: this runs for every rule on every request.
 fn rank(domain: &str, host: &str) -> Option<(u8, usize)> {
     match domain.strip_prefix("*.") {
         Some(suffix) => {
-            let under = host.len() > suffix.len() + 1
-                && host.ends_with(suffix)
-                && host.as_bytes()[host.len() - suffix.len() - 1] == b'.';
+            let split = host.len().checked_sub(suffix.len() + 1)?;
+            let under = split > 0
+                && host.as_bytes()[split] == b'.'
+                && host.as_bytes()[split + 1..].eq_ignore_ascii_case(suffix.as_bytes());
             under.then_some((1, suffix.len()))
         }
-        None => (domain == host).then_some((2, domain.len())),
+        None => domain
+            .eq_ignore_ascii_case(host)
+            .then_some((2, domain.len())),
     }
 }
 
@@ -77,8 +81,7 @@ pub fn choose<'a>(routes: &'a [Route], host: Option<&str>, path: &str) -> Option
     if routes.is_empty() {
         return None;
     }
-    let host = host.map(str::to_ascii_lowercase);
-    if let Some(host) = &host {
+    if let Some(host) = host {
         let best = routes
             .iter()
             .filter_map(|route| Some((rank(route.domain.as_deref()?, host)?, route)))
