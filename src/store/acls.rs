@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::region_resources::{RegionResource, ResourceKind};
-use super::{Scope, Tag};
+use super::Tag;
+use super::region_resources::{ResourceKind, region_resource};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Acl {
@@ -30,29 +30,4 @@ pub struct AclEntry {
     pub comment: String,
 }
 
-impl RegionResource for Acl {
-    const KIND: ResourceKind = ResourceKind::Acl;
-
-    fn id(&self) -> &str {
-        &self.id
-    }
-
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn scope(&self) -> Scope {
-        Scope {
-            account_id: self.account_id.clone(),
-            region_id: self.region_id.clone(),
-        }
-    }
-
-    fn revision(&self) -> i64 {
-        self.revision
-    }
-
-    fn set_revision(&mut self, revision: i64) {
-        self.revision = revision;
-    }
-}
+region_resource!(Acl, ResourceKind::Acl);

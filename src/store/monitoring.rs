@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::region_resources::{RegionResource, ResourceKind};
+use super::region_resources::{ResourceKind, region_resource};
 use super::{Scope, Tag};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -17,6 +17,8 @@ pub struct HdMonitor {
     pub revision: i64,
     /// `hdmonitor-<account>-<region>`: the one of its scope.
     pub id: String,
+    /// Always `hd-monitor`: a second of the scope is refused as a duplicate name.
+    pub name: String,
 }
 
 impl HdMonitor {
@@ -25,30 +27,4 @@ impl HdMonitor {
     }
 }
 
-impl RegionResource for HdMonitor {
-    const KIND: ResourceKind = ResourceKind::HdMonitor;
-
-    fn id(&self) -> &str {
-        &self.id
-    }
-
-    /// One per scope: the name is constant, so a second is refused as a duplicate name.
-    fn name(&self) -> &str {
-        "hd-monitor"
-    }
-
-    fn scope(&self) -> Scope {
-        Scope {
-            account_id: self.account_id.clone(),
-            region_id: self.region_id.clone(),
-        }
-    }
-
-    fn revision(&self) -> i64 {
-        self.revision
-    }
-
-    fn set_revision(&mut self, revision: i64) {
-        self.revision = revision;
-    }
-}
+region_resource!(HdMonitor, ResourceKind::HdMonitor);

@@ -98,6 +98,40 @@ pub trait RegionResource: Serialize + DeserializeOwned + Clone + Send + Sync {
     fn set_revision(&mut self, revision: i64);
 }
 
+/// Implements [`RegionResource`] for a type with `id`, `name`, `account_id`, `region_id` and
+/// `revision` fields.
+macro_rules! region_resource {
+    ($type:ty, $kind:expr) => {
+        impl $crate::store::region_resources::RegionResource for $type {
+            const KIND: $crate::store::region_resources::ResourceKind = $kind;
+
+            fn id(&self) -> &str {
+                &self.id
+            }
+
+            fn name(&self) -> &str {
+                &self.name
+            }
+
+            fn scope(&self) -> $crate::store::Scope {
+                $crate::store::Scope {
+                    account_id: self.account_id.clone(),
+                    region_id: self.region_id.clone(),
+                }
+            }
+
+            fn revision(&self) -> i64 {
+                self.revision
+            }
+
+            fn set_revision(&mut self, revision: i64) {
+                self.revision = revision;
+            }
+        }
+    };
+}
+pub(crate) use region_resource;
+
 fn record<T: RegionResource>(value: &T) -> Record {
     Record {
         kind: T::KIND,

@@ -3,8 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Scope;
-use super::region_resources::{RegionResource, ResourceKind};
+use super::region_resources::{ResourceKind, region_resource};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TlsCipherPolicy {
@@ -20,29 +19,4 @@ pub struct TlsCipherPolicy {
     pub revision: i64,
 }
 
-impl RegionResource for TlsCipherPolicy {
-    const KIND: ResourceKind = ResourceKind::TlsCipherPolicy;
-
-    fn id(&self) -> &str {
-        &self.id
-    }
-
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn scope(&self) -> Scope {
-        Scope {
-            account_id: self.account_id.clone(),
-            region_id: self.region_id.clone(),
-        }
-    }
-
-    fn revision(&self) -> i64 {
-        self.revision
-    }
-
-    fn set_revision(&mut self, revision: i64) {
-        self.revision = revision;
-    }
-}
+region_resource!(TlsCipherPolicy, ResourceKind::TlsCipherPolicy);

@@ -202,6 +202,7 @@ pub async fn enable_monitor(context: &Context<'_>) -> Result<Fields, ApiError> {
     let scope = scope(context)?;
     let monitor = HdMonitor {
         id: HdMonitor::id_of(&scope),
+        name: "hd-monitor".into(),
         account_id: scope.account_id,
         region_id: scope.region_id,
         project: wanted.project,
