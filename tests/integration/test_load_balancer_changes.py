@@ -255,3 +255,28 @@ def test_high_definition_monitoring_is_kept_per_region(api):
         ("true", "proj-b", "store_b")
     expect_failure(lambda: api("ModifyHighDefinationMonitor", LogProject="x",
                                LogStore="store_b"), "InvalidParameter")
+
+
+def test_vserver_groups_are_tagged_as_terraform_tags_them(server, account, other_account):
+    import json
+    api = Api("v3", server, account)
+    lb = api("CreateLoadBalancer")["LoadBalancerId"]
+    group = api("CreateVServerGroup", LoadBalancerId=lb, VServerGroupName="web",
+                BackendServers=json.dumps([{"ServerId": "i-1", "Port": 80}]))["VServerGroupId"]
+    api("TagResources", ResourceType="vservergroup", ResourceId=[group],
+        Tag=[{"Key": "env", "Value": "prod"}, {"Key": "app", "Value": "web"}])
+    listed = api("ListTagResources", ResourceType="vservergroup", ResourceId=[group])
+    rows = listed["TagResources"]["TagResource"]
+    assert [(r["ResourceId"], r["ResourceType"], r["TagKey"], r["TagValue"]) for r in rows] == [
+        (group, "vservergroup", "app", "web"), (group, "vservergroup", "env", "prod")]
+    seen = api("DescribeVServerGroupAttribute", VServerGroupId=group)
+    assert {t["TagKey"] for t in seen["Tags"]["Tag"]} == {"app", "env"}
+    api("UntagResources", ResourceType="vservergroup", ResourceId=[group], TagKey=["app"])
+    rows = api("ListTagResources", ResourceType="vservergroup")["TagResources"]["TagResource"]
+    assert [(r["TagKey"], r["TagValue"]) for r in rows] == [("env", "prod")]
+    # The load balancer's own tags are apart.
+    assert api("ListTagResources", ResourceType="instance")["TagResources"]["TagResource"] == []
+    theirs = Api("v3", server, other_account)
+    expect_failure(lambda: theirs("TagResources", ResourceType="vservergroup", ResourceId=[group],
+                                  Tag=[{"Key": "x", "Value": "y"}]),
+                   "InvalidResourceId.NotFound")

@@ -1,5 +1,6 @@
 //! TagResources, UntagResources and ListTagResources for `ResourceType=certificate` (server and
-//! CA certificates alike) and `ResourceType=instance` (load balancers).
+//! CA certificates alike), `ResourceType=instance` (load balancers) and
+//! `ResourceType=vservergroup` (as Terraform's alicloud_slb_server_group tags them).
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -10,7 +11,7 @@ use super::certificates::scope;
 use crate::api::error::ApiError;
 use crate::products::fields::{self, MAX_RESOURCES, MAX_TAGS};
 use crate::products::{Context, Fields};
-use crate::store::load_balancers::Owner;
+use crate::store::load_balancers::{LoadBalancer, Owner};
 use crate::store::{Scope, StoreError, Tag, TagCursor, TagQuery, TaggedResource};
 
 /// ListTagResources answers this many tags per page.
@@ -33,6 +34,8 @@ enum Kind {
     Certificate,
     /// Load balancers.
     Instance,
+    /// VServer groups, inside their load balancers.
+    VServerGroup,
     /// A type this server has no resources of.
     Other,
 }
@@ -50,6 +53,7 @@ fn target(context: &Context<'_>) -> Result<(Scope, Kind), ApiError> {
     let kind = match resource_type {
         "certificate" => Kind::Certificate,
         "instance" => Kind::Instance,
+        "vservergroup" => Kind::VServerGroup,
         _ => Kind::Other,
     };
     Ok((scope(context, region), kind))
@@ -79,8 +83,8 @@ pub async fn tag(context: &Context<'_>) -> Result<Fields, ApiError> {
     }
     match kind {
         Kind::Certificate => {}
-        Kind::Instance => {
-            return edit_instances(context, &scope, &ids, |resource_tags| {
+        Kind::Instance | Kind::VServerGroup => {
+            return edit_instances(context, &scope, kind, &ids, |resource_tags| {
                 for tag in &tags {
                     resource_tags.retain(|t| t.key != tag.key);
                     resource_tags.push(tag.clone());
@@ -131,8 +135,8 @@ pub async fn untag(context: &Context<'_>) -> Result<Fields, ApiError> {
     };
     match kind {
         Kind::Certificate => {}
-        Kind::Instance => {
-            return edit_instances(context, &scope, &ids, |resource_tags| {
+        Kind::Instance | Kind::VServerGroup => {
+            return edit_instances(context, &scope, kind, &ids, |resource_tags| {
                 resource_tags.retain(|t| keys.as_ref().is_some_and(|keys| !keys.contains(&t.key)));
             })
             .await;
@@ -161,7 +165,7 @@ pub async fn list(context: &Context<'_>) -> Result<Fields, ApiError> {
     };
     let mut rows = match kind {
         Kind::Certificate => context.store.list_certificate_tags(&scope, &query).await?,
-        Kind::Instance => instance_tags(context, &scope, &query).await?,
+        Kind::Instance | Kind::VServerGroup => instance_tags(context, &scope, kind, &query).await?,
         Kind::Other => Vec::new(),
     };
     let more = rows.len() > PAGE_SIZE;
@@ -176,7 +180,11 @@ pub async fn list(context: &Context<'_>) -> Result<Fields, ApiError> {
         .map(|row| {
             json!({
                 "ResourceId": row.resource_id,
-                "ResourceType": if kind == Kind::Instance { "instance" } else { "certificate" },
+                "ResourceType": match kind {
+                    Kind::Instance => "instance",
+                    Kind::VServerGroup => "vservergroup",
+                    _ => "certificate",
+                },
                 "TagKey": row.tag.key,
                 "TagValue": row.tag.value,
             })
@@ -186,11 +194,28 @@ pub async fn list(context: &Context<'_>) -> Result<Fields, ApiError> {
     Ok(fields)
 }
 
-/// Changes the tags of every load balancer of `ids`, all or nothing; a load balancer left with
-/// more than [`MAX_TAGS`] tags refuses the whole call.
+/// The tags of resource `id` of `kind` in this load balancer, if it holds it.
+fn tags_in<'a>(
+    load_balancer: &'a mut LoadBalancer,
+    kind: Kind,
+    id: &str,
+) -> Option<&'a mut Vec<Tag>> {
+    match kind {
+        Kind::Instance => (load_balancer.id == id).then_some(&mut load_balancer.tags),
+        _ => load_balancer
+            .vserver_groups
+            .iter_mut()
+            .find(|group| group.id == id)
+            .map(|group| &mut group.tags),
+    }
+}
+
+/// Changes the tags of every load balancer (or VServer group) of `ids`, all or nothing; one
+/// left with more than [`MAX_TAGS`] tags refuses the whole call.
 async fn edit_instances(
     context: &Context<'_>,
     scope: &Scope,
+    kind: Kind,
     ids: &[String],
     change: impl Fn(&mut Vec<Tag>),
 ) -> Result<Fields, ApiError> {
@@ -198,29 +223,42 @@ async fn edit_instances(
         account_id: scope.account_id.clone(),
         region_id: Some(scope.region_id.clone()),
     };
-    // In one order, so that two calls naming the same load balancers cannot wait for each other.
-    // A load balancer named twice is edited once.
-    let mut unique: Vec<&String> = ids.iter().collect();
-    unique.sort();
-    unique.dedup();
-    let mut turns = Vec::with_capacity(unique.len());
-    for id in &unique {
+    // The load balancers that hold them, in one order, so that two calls naming the same ones
+    // cannot wait for each other; each is edited once.
+    let mut holders: Vec<String> = Vec::new();
+    for id in ids {
+        let holder = match kind {
+            Kind::Instance => context.store.load_balancer(&owner, id).await?,
+            _ => context.store.load_balancer_holding(&owner, id).await?,
+        };
+        let holder = holder.ok_or_else(|| ApiError::ResourceNotFound(id.clone()))?;
+        holders.push(holder.id);
+    }
+    holders.sort();
+    holders.dedup();
+    let mut turns = Vec::with_capacity(holders.len());
+    for id in &holders {
         turns.push(context.edit_locks.lock(id).await);
     }
     for _ in 0..MAX_EDIT_ATTEMPTS {
-        let mut edited = Vec::with_capacity(unique.len());
-        for &id in &unique {
+        let mut edited = Vec::with_capacity(holders.len());
+        for holder in &holders {
             let mut load_balancer = context
                 .store
-                .load_balancer(&owner, id)
+                .load_balancer(&owner, holder)
                 .await?
-                .ok_or_else(|| ApiError::ResourceNotFound(id.clone()))?;
-            change(&mut load_balancer.tags);
-            if load_balancer.tags.len() > MAX_TAGS {
-                return Err(ApiError::TagCountLimit(format!(
-                    "{id} would have {} tags; at most {MAX_TAGS} are allowed",
-                    load_balancer.tags.len()
-                )));
+                .ok_or_else(|| ApiError::ResourceNotFound(holder.clone()))?;
+            for id in ids {
+                let Some(tags) = tags_in(&mut load_balancer, kind, id) else {
+                    continue;
+                };
+                change(tags);
+                if tags.len() > MAX_TAGS {
+                    return Err(ApiError::TagCountLimit(format!(
+                        "{id} would have {} tags; at most {MAX_TAGS} are allowed",
+                        tags.len()
+                    )));
+                }
             }
             edited.push(load_balancer);
         }
@@ -235,28 +273,38 @@ async fn edit_instances(
     Err(ApiError::OperationBusy)
 }
 
-/// ListTagResources over load balancers: in creation order, then key order; the cursor's
-/// `seq` is the load balancer's position in that order.
+/// ListTagResources over load balancers (or their VServer groups): in creation order, then key
+/// order; the cursor's `seq` is the resource's position in that order.
 async fn instance_tags(
     context: &Context<'_>,
     scope: &Scope,
+    kind: Kind,
     query: &TagQuery,
 ) -> Result<Vec<TaggedResource>, ApiError> {
     let load_balancers = context.store.list_load_balancers(scope).await?;
+    let resources: Vec<(&String, &Vec<Tag>)> = match kind {
+        Kind::Instance => load_balancers.iter().map(|lb| (&lb.id, &lb.tags)).collect(),
+        _ => load_balancers
+            .iter()
+            .flat_map(|lb| lb.vserver_groups.iter().map(|g| (&g.id, &g.tags)))
+            .collect(),
+    };
     let mut rows = Vec::new();
-    for (seq, load_balancer) in load_balancers.iter().enumerate() {
+    for (seq, (id, tags)) in resources.into_iter().enumerate() {
         let seq = seq as i64;
-        let listed =
-            query.resource_ids.is_empty() || query.resource_ids.contains(&load_balancer.id);
+        let listed = query.resource_ids.is_empty() || query.resource_ids.contains(id);
         let carries = query.tags.iter().all(|filter| {
-            load_balancer.tags.iter().any(|tag| {
+            tags.iter().any(|tag| {
                 tag.key == filter.key && filter.value.as_ref().is_none_or(|v| *v == tag.value)
             })
         });
         if !listed || !carries {
             continue;
         }
-        for tag in &load_balancer.tags {
+        // In key order, which the cursor follows (a group's tags are kept as created).
+        let mut sorted: Vec<&Tag> = tags.iter().collect();
+        sorted.sort_by(|a, b| a.key.cmp(&b.key));
+        for tag in sorted {
             let cursor = TagCursor {
                 seq,
                 key: tag.key.clone(),
@@ -267,7 +315,7 @@ async fn instance_tags(
                 .is_none_or(|a| (cursor.seq, &cursor.key) > (a.seq, &a.key));
             if after && rows.len() < query.limit {
                 rows.push(TaggedResource {
-                    resource_id: load_balancer.id.clone(),
+                    resource_id: id.clone(),
                     tag: tag.clone(),
                     cursor,
                 });
