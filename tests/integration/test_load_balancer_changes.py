@@ -280,3 +280,31 @@ def test_vserver_groups_are_tagged_as_terraform_tags_them(server, account, other
     expect_failure(lambda: theirs("TagResources", ResourceType="vservergroup", ResourceId=[group],
                                   Tag=[{"Key": "x", "Value": "y"}]),
                    "InvalidResourceId.NotFound")
+
+
+def test_acls_and_master_slave_groups_are_tagged(server, account):
+    import json
+    api = Api("v3", server, account)
+    acl = api("CreateAccessControlList", AclName="office",
+              Tag=[{"Key": "team", "Value": "edge"}])["AclId"]
+    api("TagResources", ResourceType="acl", ResourceId=[acl], Tag=[{"Key": "env", "Value": "prod"}])
+    rows = api("ListTagResources", ResourceType="acl")["TagResources"]["TagResource"]
+    assert [(r["ResourceId"], r["ResourceType"], r["TagKey"]) for r in rows] == [
+        (acl, "acl", "env"), (acl, "acl", "team")]
+    api("UntagResources", ResourceType="acl", ResourceId=[acl], TagKey=["team"])
+    seen = api("DescribeAccessControlListAttribute", AclId=acl)
+    assert seen["Tags"]["Tag"] == [{"TagKey": "env", "TagValue": "prod"}]
+    expect_failure(lambda: api("TagResources", ResourceType="acl", ResourceId=[acl, "acl-none"],
+                               Tag=[{"Key": "x", "Value": "y"}]), "InvalidResourceId.NotFound")
+    assert len(api("ListTagResources", ResourceType="acl")["TagResources"]["TagResource"]) == 1
+
+    lb = api("CreateLoadBalancer")["LoadBalancerId"]
+    servers = json.dumps([{"ServerId": "i-a", "Port": 80, "ServerType": "Master"},
+                          {"ServerId": "i-b", "Port": 80, "ServerType": "Slave"}])
+    group = api("CreateMasterSlaveServerGroup", LoadBalancerId=lb,
+                MasterSlaveBackendServers=servers)["MasterSlaveServerGroupId"]
+    api("TagResources", ResourceType="masterslaveservergroup", ResourceId=[group],
+        Tag=[{"Key": "tier", "Value": "db"}])
+    rows = api("ListTagResources", ResourceType="masterslaveservergroup",
+               ResourceId=[group])["TagResources"]["TagResource"]
+    assert [(r["ResourceId"], r["TagKey"], r["TagValue"]) for r in rows] == [(group, "tier", "db")]

@@ -1,6 +1,7 @@
 //! TagResources, UntagResources and ListTagResources for `ResourceType=certificate` (server and
 //! CA certificates alike), `ResourceType=instance` (load balancers) and
-//! `ResourceType=vservergroup` (as Terraform's alicloud_slb_server_group tags them).
+//! `ResourceType=vservergroup` (as Terraform's alicloud_slb_server_group tags them) and
+//! `masterslaveservergroup`.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -11,7 +12,9 @@ use super::certificates::scope;
 use crate::api::error::ApiError;
 use crate::products::fields::{self, MAX_RESOURCES, MAX_TAGS};
 use crate::products::{Context, Fields};
+use crate::store::acls::Acl;
 use crate::store::load_balancers::{LoadBalancer, Owner};
+use crate::store::region_resources as resources;
 use crate::store::{Scope, StoreError, Tag, TagCursor, TagQuery, TaggedResource};
 
 /// ListTagResources answers this many tags per page.
@@ -36,6 +39,10 @@ enum Kind {
     Instance,
     /// VServer groups, inside their load balancers.
     VServerGroup,
+    /// Master-slave server groups, inside their load balancers.
+    MasterSlaveGroup,
+    /// Access control lists.
+    Acl,
     /// A type this server has no resources of.
     Other,
 }
@@ -54,6 +61,8 @@ fn target(context: &Context<'_>) -> Result<(Scope, Kind), ApiError> {
         "certificate" => Kind::Certificate,
         "instance" => Kind::Instance,
         "vservergroup" => Kind::VServerGroup,
+        "masterslaveservergroup" => Kind::MasterSlaveGroup,
+        "acl" => Kind::Acl,
         _ => Kind::Other,
     };
     Ok((scope(context, region), kind))
@@ -83,7 +92,17 @@ pub async fn tag(context: &Context<'_>) -> Result<Fields, ApiError> {
     }
     match kind {
         Kind::Certificate => {}
-        Kind::Instance | Kind::VServerGroup => {
+        Kind::Acl => {
+            return edit_acls(context, &scope, &ids, |resource_tags| {
+                for tag in &tags {
+                    resource_tags.retain(|t| t.key != tag.key);
+                    resource_tags.push(tag.clone());
+                }
+                resource_tags.sort_by(|a, b| a.key.cmp(&b.key));
+            })
+            .await;
+        }
+        Kind::Instance | Kind::VServerGroup | Kind::MasterSlaveGroup => {
             return edit_instances(context, &scope, kind, &ids, |resource_tags| {
                 for tag in &tags {
                     resource_tags.retain(|t| t.key != tag.key);
@@ -135,7 +154,13 @@ pub async fn untag(context: &Context<'_>) -> Result<Fields, ApiError> {
     };
     match kind {
         Kind::Certificate => {}
-        Kind::Instance | Kind::VServerGroup => {
+        Kind::Acl => {
+            return edit_acls(context, &scope, &ids, |resource_tags| {
+                resource_tags.retain(|t| keys.as_ref().is_some_and(|keys| !keys.contains(&t.key)));
+            })
+            .await;
+        }
+        Kind::Instance | Kind::VServerGroup | Kind::MasterSlaveGroup => {
             return edit_instances(context, &scope, kind, &ids, |resource_tags| {
                 resource_tags.retain(|t| keys.as_ref().is_some_and(|keys| !keys.contains(&t.key)));
             })
@@ -165,7 +190,9 @@ pub async fn list(context: &Context<'_>) -> Result<Fields, ApiError> {
     };
     let mut rows = match kind {
         Kind::Certificate => context.store.list_certificate_tags(&scope, &query).await?,
-        Kind::Instance | Kind::VServerGroup => instance_tags(context, &scope, kind, &query).await?,
+        Kind::Instance | Kind::VServerGroup | Kind::MasterSlaveGroup | Kind::Acl => {
+            instance_tags(context, &scope, kind, &query).await?
+        }
         Kind::Other => Vec::new(),
     };
     let more = rows.len() > PAGE_SIZE;
@@ -183,6 +210,8 @@ pub async fn list(context: &Context<'_>) -> Result<Fields, ApiError> {
                 "ResourceType": match kind {
                     Kind::Instance => "instance",
                     Kind::VServerGroup => "vservergroup",
+                    Kind::MasterSlaveGroup => "masterslaveservergroup",
+                    Kind::Acl => "acl",
                     _ => "certificate",
                 },
                 "TagKey": row.tag.key,
@@ -202,6 +231,11 @@ fn tags_in<'a>(
 ) -> Option<&'a mut Vec<Tag>> {
     match kind {
         Kind::Instance => (load_balancer.id == id).then_some(&mut load_balancer.tags),
+        Kind::MasterSlaveGroup => load_balancer
+            .master_slave_groups
+            .iter_mut()
+            .find(|group| group.id == id)
+            .map(|group| &mut group.tags),
         _ => load_balancer
             .vserver_groups
             .iter_mut()
@@ -273,6 +307,53 @@ async fn edit_instances(
     Err(ApiError::OperationBusy)
 }
 
+/// Changes the tags of every access control list of `ids`: all are read and checked first, so
+/// that a missing one or one over the limit changes nothing.
+async fn edit_acls(
+    context: &Context<'_>,
+    scope: &Scope,
+    ids: &[String],
+    change: impl Fn(&mut Vec<Tag>),
+) -> Result<Fields, ApiError> {
+    let mut unique: Vec<&String> = ids.iter().collect();
+    unique.sort();
+    unique.dedup();
+    let mut turns = Vec::with_capacity(unique.len());
+    for id in &unique {
+        turns.push(context.edit_locks.lock(id).await);
+    }
+    for _ in 0..MAX_EDIT_ATTEMPTS {
+        let mut edited = Vec::with_capacity(unique.len());
+        for &id in &unique {
+            let mut acl = resources::get::<Acl>(context.store, scope, id)
+                .await?
+                .ok_or_else(|| ApiError::ResourceNotFound(id.clone()))?;
+            change(&mut acl.tags);
+            if acl.tags.len() > MAX_TAGS {
+                return Err(ApiError::TagCountLimit(format!(
+                    "{id} would have {} tags; at most {MAX_TAGS} are allowed",
+                    acl.tags.len()
+                )));
+            }
+            edited.push(acl);
+        }
+        let mut stale = false;
+        for acl in edited {
+            let line = context.audit.success(&acl.id, None);
+            match resources::replace(context.store, acl, line).await {
+                Ok(_) => {}
+                Err(StoreError::Stale) => stale = true,
+                Err(StoreError::NotFound(id)) => return Err(ApiError::ResourceNotFound(id)),
+                Err(other) => return Err(other.into()),
+            }
+        }
+        if !stale {
+            return Ok(Fields::new());
+        }
+    }
+    Err(ApiError::OperationBusy)
+}
+
 /// ListTagResources over load balancers (or their VServer groups): in creation order, then key
 /// order; the cursor's `seq` is the resource's position in that order.
 async fn instance_tags(
@@ -281,9 +362,21 @@ async fn instance_tags(
     kind: Kind,
     query: &TagQuery,
 ) -> Result<Vec<TaggedResource>, ApiError> {
-    let load_balancers = context.store.list_load_balancers(scope).await?;
+    let load_balancers = match kind {
+        Kind::Acl => Vec::new(),
+        _ => context.store.list_load_balancers(scope).await?,
+    };
+    let acls = match kind {
+        Kind::Acl => resources::list::<Acl>(context.store, scope).await?,
+        _ => Vec::new(),
+    };
     let resources: Vec<(&String, &Vec<Tag>)> = match kind {
         Kind::Instance => load_balancers.iter().map(|lb| (&lb.id, &lb.tags)).collect(),
+        Kind::Acl => acls.iter().map(|acl| (&acl.id, &acl.tags)).collect(),
+        Kind::MasterSlaveGroup => load_balancers
+            .iter()
+            .flat_map(|lb| lb.master_slave_groups.iter().map(|g| (&g.id, &g.tags)))
+            .collect(),
         _ => load_balancers
             .iter()
             .flat_map(|lb| lb.vserver_groups.iter().map(|g| (&g.id, &g.tags)))
