@@ -3,19 +3,17 @@ list lets in only its blocks, a black list keeps them out, before any byte is pr
 change applies within a second."""
 
 import json
-import random
 import re
 import socket
 import ssl
-import time
 
 import pytest
 
 from backends import EchoBackend
 from conftest import V3, Server, expect_failure
 from slb import Api, backends
+from test_data_plane import OFFSET, eventually, plane  # noqa: F401
 
-OFFSET = 21000
 
 
 @pytest.fixture(params=["v1", "v3"])
@@ -161,15 +159,6 @@ def test_the_quota_of_lists_per_region(tmp_path):
         server.stop()
 
 
-@pytest.fixture
-def plane(tmp_path):
-    pool = f"127.{random.randint(100, 250)}.{random.randint(0, 255)}.0/24"
-    server = Server(tmp_path, args=["--data-plane", "on", "--listener-port-offset", str(OFFSET),
-                                    "--address-pool", pool]).start()
-    yield server
-    server.stop()
-
-
 def echoed_from(source, address):
     """What the listener answers to `ping` from `source`; b"" when it closes at once."""
     with socket.create_connection(address, timeout=5, source_address=(source, 0)) as connection:
@@ -180,24 +169,7 @@ def echoed_from(source, address):
             return b""
 
 
-def within_a_second(check, seconds=1.0):
-    """`check()` once it stops failing, within `seconds` (changes apply within a second)."""
-    deadline = time.time() + seconds
-    while True:
-        try:
-            return check()
-        except (AssertionError, OSError):
-            if time.time() > deadline:
-                raise
-            time.sleep(0.05)
-
-
-def eventually(check):
-    """A listener that was just started comes up within 10 s on a loaded machine."""
-    return within_a_second(check, seconds=10.0)
-
-
-def test_white_and_black_lists_filter_clients_live(plane):
+def test_white_and_black_lists_filter_clients_live(plane):  # noqa: F811
     api = Api("v3", plane, plane.credentials)
     echo = EchoBackend("echo")
     acl = api("CreateAccessControlList", AclName="office")["AclId"]
@@ -215,7 +187,7 @@ def test_white_and_black_lists_filter_clients_live(plane):
         assert echoed_from("127.0.0.2", address) == b"echo:ping"
         assert echoed_from("127.0.0.3", address) == b""
 
-    eventually(white)
+    eventually(white, seconds=10.0)
     # The refused client never reached the backend: after a refused connection and an admitted
     # one, the backend accepted one more connection, not two.
     before = echo.accepted
@@ -230,7 +202,7 @@ def test_white_and_black_lists_filter_clients_live(plane):
         assert echoed_from("127.0.0.2", address) == b""
         assert echoed_from("127.0.0.3", address) == b"echo:ping"
 
-    within_a_second(black)
+    eventually(black, seconds=1.0)
     # A change of the list itself applies as fast.
     api("AddAccessControlListEntry", AclId=acl, AclEntrys=entries(("127.0.0.3/32", "lab")))
 
@@ -238,18 +210,18 @@ def test_white_and_black_lists_filter_clients_live(plane):
         assert echoed_from("127.0.0.3", address) == b""
         assert echoed_from("127.0.0.4", address) == b"echo:ping"
 
-    within_a_second(both_out)
+    eventually(both_out, seconds=1.0)
     api("SetLoadBalancerTCPListenerAttribute", LoadBalancerId=lb, ListenerPort=7000,
         AclStatus="off")
 
     def open_to_all():
         assert echoed_from("127.0.0.3", address) == b"echo:ping"
 
-    within_a_second(open_to_all)
+    eventually(open_to_all, seconds=1.0)
     echo.stop()
 
 
-def test_a_refused_client_gets_no_tls_handshake(plane):
+def test_a_refused_client_gets_no_tls_handshake(plane):  # noqa: F811
     import certs
     api = Api("v3", plane, plane.credentials)
     key = certs.ec_key()
@@ -272,7 +244,7 @@ def test_a_refused_client_gets_no_tls_handshake(plane):
             with context.wrap_socket(raw, server_hostname="www.example.com") as tls:
                 return tls.version()
 
-    assert eventually(lambda: handshake("127.0.0.6")).startswith("TLS")
+    assert eventually(lambda: handshake("127.0.0.6"), seconds=10.0).startswith("TLS")
     with pytest.raises((ssl.SSLError, ConnectionResetError, OSError)):
         handshake("127.0.0.5")
 
@@ -305,7 +277,7 @@ def test_the_legacy_whitelist_through_both_sdks(api):
                                ListenerPort=81), "ListenerNotFound", status=404)
 
 
-def test_the_legacy_whitelist_is_enforced(plane):
+def test_the_legacy_whitelist_is_enforced(plane):  # noqa: F811
     api = Api("v3", plane, plane.credentials)
     echo = EchoBackend("echo")
     created = api("CreateLoadBalancer")
@@ -322,7 +294,7 @@ def test_the_legacy_whitelist_is_enforced(plane):
         assert echoed_from("127.0.0.3", address) == b"echo:ping"
 
     # Listed items matter only while the whitelist is open.
-    eventually(everyone)
+    eventually(everyone, seconds=10.0)
     api("SetListenerAccessControlStatus", LoadBalancerId=lb, ListenerPort=7100,
         AccessControlStatus="open_white_list")
 
@@ -330,8 +302,8 @@ def test_the_legacy_whitelist_is_enforced(plane):
         assert echoed_from("127.0.0.2", address) == b"echo:ping"
         assert echoed_from("127.0.0.3", address) == b""
 
-    within_a_second(listed_only)
+    eventually(listed_only, seconds=1.0)
     api("SetListenerAccessControlStatus", LoadBalancerId=lb, ListenerPort=7100,
         AccessControlStatus="close")
-    within_a_second(everyone)
+    eventually(everyone, seconds=1.0)
     echo.stop()
