@@ -17,7 +17,7 @@ use crate::api::error::ApiError;
 use crate::api::params::{RpcParams, lenient_json};
 use crate::regions;
 use crate::store::Store;
-use crate::store::load_balancers::{LoadBalancer, Owner};
+use crate::store::load_balancers::{LoadBalancer, Owner, parse_listener_tag_id};
 
 /// What a parameter names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -227,6 +227,14 @@ pub async fn resolve(
                 resource,
             });
         }
+        if reference.kind == Kind::Tagged {
+            for resource in tagged_parents(subject, &owner, reference).await? {
+                needs.push(Need {
+                    action: action.clone(),
+                    resource,
+                });
+            }
+        }
     }
     // An action on nothing named (a listing, a creation) is judged on all of the first kind.
     if !needs.iter().any(|need| need.action == own_action) {
@@ -252,6 +260,40 @@ pub async fn resolve(
     let mut seen = std::collections::HashSet::new();
     needs.retain(|need| seen.insert((need.action.clone(), need.resource.clone())));
     Ok(needs)
+}
+
+/// The load balancers of tagged listeners and server groups: tagging one is judged as acting
+/// on its load balancer too, as every other action on a child is.
+async fn tagged_parents(
+    subject: &Subject<'_>,
+    owner: &Owner,
+    reference: &Ref,
+) -> Result<Vec<String>, ApiError> {
+    let resource_type = subject.params.non_empty("ResourceType");
+    let ids = bounded(
+        subject.params.indexed(reference.parameter)?,
+        reference.parameter,
+    )?;
+    let mut arns = Vec::new();
+    for id in ids {
+        let parent = match resource_type {
+            Some("listener") => match parse_listener_tag_id(id) {
+                Some((parent, ..)) => subject.store.load_balancer(owner, parent).await?,
+                None => None,
+            },
+            Some("vservergroup" | "masterslaveservergroup") => {
+                subject.store.load_balancer_holding(owner, id).await?
+            }
+            _ => None,
+        };
+        if let Some(parent) = parent {
+            arns.push(format!(
+                "acs:slb:{}:{}:loadbalancer/{}",
+                parent.region_id, subject.account_id, parent.id
+            ));
+        }
+    }
+    Ok(arns)
 }
 
 /// The IDs a reference names: a list parameter's, or the `VServerGroupId`s of a `RuleList`

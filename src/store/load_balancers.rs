@@ -141,6 +141,22 @@ pub struct Listener {
     pub rules: Vec<Rule>,
 }
 
+/// How tags name a listener: `lb-…-https-443` (its load balancer, protocol and port), since
+/// SLB listeners have no ID of their own.
+pub fn listener_tag_id(load_balancer_id: &str, protocol: Protocol, port: u16) -> String {
+    format!("{load_balancer_id}-{}-{port}", protocol.as_str())
+}
+
+/// The load balancer, protocol and port of a listener's tag ID.
+pub fn parse_listener_tag_id(id: &str) -> Option<(&str, Protocol, u16)> {
+    let mut parts = id.rsplitn(3, '-');
+    let port = parts.next()?.parse().ok()?;
+    let protocol = parts.next().filter(|p| *p == p.to_ascii_lowercase())?;
+    let protocol = Protocol::parse(protocol)?;
+    let load_balancer_id = parts.next().filter(|lb| !lb.is_empty())?;
+    Some((load_balancer_id, protocol, port))
+}
+
 /// A forwarding rule: requests whose host matches `domain` and whose path starts with `url`
 /// go to the VServer group.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -395,6 +411,25 @@ mod tests {
         );
         for bad in ["127.0.0.1", "127.0.0.0/33", "x/8", "127.0.0.0/-1"] {
             assert!(AddressPool::from_cidr(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn listener_tag_ids_round_trip_and_garbage_is_none() {
+        let id = listener_tag_id("lb-abc-1", Protocol::Https, 443);
+        assert_eq!(id, "lb-abc-1-https-443");
+        assert_eq!(
+            parse_listener_tag_id(&id),
+            Some(("lb-abc-1", Protocol::Https, 443))
+        );
+        for bad in [
+            "lb-abc",
+            "lb-abc-https-99999",
+            "lb-HTTPS-443",
+            "-tcp-80",
+            "tcp-80",
+        ] {
+            assert_eq!(parse_listener_tag_id(bad), None, "{bad}");
         }
     }
 }

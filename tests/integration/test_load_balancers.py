@@ -303,7 +303,7 @@ def test_backend_servers_health_and_vserver_groups(api):
     only = listed["VServerGroups"]["VServerGroup"][0]
     assert (only["VServerGroupId"], only["ServerCount"]) == (group_id, 2)
     assert only["AssociatedObjects"]["Listeners"]["Listener"] == [{"Port": 22, "Protocol": "tcp"}]
-    expect_failure(lambda: api("DeleteVServerGroup", VServerGroupId=group_id), "Operation.NotAllowed")
+    expect_failure(lambda: api("DeleteVServerGroup", VServerGroupId=group_id), "RspoolVipExist")
     api("RemoveVServerGroupBackendServers", VServerGroupId=group_id,
         BackendServers=backends({"ServerId": "i-b", "Port": 8082}))
     assert api("DescribeVServerGroupAttribute",

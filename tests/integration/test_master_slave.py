@@ -54,7 +54,7 @@ def test_groups_are_created_described_used_and_deleted(api):
     assert item["MasterSlaveServerGroupId"] == group
     assert item["AssociatedObjects"]["Listeners"]["Listener"] == [{"Port": 80, "Protocol": "tcp"}]
     expect_failure(lambda: api("DeleteMasterSlaveServerGroup", MasterSlaveServerGroupId=group),
-                   "Operation.NotAllowed")
+                   "RspoolVipExist")
 
     # A listener takes one kind of group; an unknown one is refused.
     vsg = api("CreateVServerGroup", LoadBalancerId=lb, VServerGroupName="web",

@@ -72,7 +72,7 @@ def test_rules_are_created_described_changed_and_deleted(api):
                                                      "VServerGroupId": images}])),
                    "InvalidParameter")
     expect_failure(lambda: api("DeleteVServerGroup", VServerGroupId=images),
-                   "Operation.NotAllowed")
+                   "RspoolVipExist")
     assert len(api("DescribeRules", LoadBalancerId=lb, ListenerPort=80)["Rules"]["Rule"]) == 2
 
     api("SetRule", RuleId=img, RuleName="pictures", VServerGroupId=static)

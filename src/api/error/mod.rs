@@ -112,6 +112,10 @@ pub enum ApiError {
     /// Two forwarding rules of one listener with the same domain and URL.
     #[error("domain and URL taken")]
     DomainExist,
+    /// A VServer or master-slave server group that listeners or rules still use (Terraform
+    /// retries on its code).
+    #[error("server group in use: {0}")]
+    ServerGroupInUse(String),
     #[error("delete protection is on")]
     DeleteProtectionIsOn,
     #[error("too many backend servers: {0}")]
@@ -185,6 +189,7 @@ impl ApiError {
             ApiError::VServerGroupNotFound(_) => "InvalidParameter".into(),
             ApiError::RuleNotFound(_) => "InvalidRuleId.NotFound".into(),
             ApiError::DomainExist => "DomainExist".into(),
+            ApiError::ServerGroupInUse(_) => "RspoolVipExist".into(),
             ApiError::DryRunOperation => "DryRunOperation".into(),
             ApiError::TlsCipherPolicyNotFound(_) => "TLSCipherPolicyId.NotFound".into(),
             ApiError::ServerGroupMissMatch => {
@@ -321,6 +326,7 @@ impl ApiError {
                 format!("The specified VServerGroupId does not exist: {id:?}.")
             }
             ApiError::RuleNotFound(id) => format!("The specified RuleId {id:?} does not exist."),
+            ApiError::ServerGroupInUse(detail) => detail.clone(),
             ApiError::DomainExist => {
                 "A rule with the same Domain and Url already exists on this listener.".into()
             }

@@ -123,7 +123,7 @@ pub async fn delete(context: &Context<'_>) -> Result<Fields, ApiError> {
     let id = context.params.required("MasterSlaveServerGroupId")?;
     edit(context, holder(id), |load_balancer| {
         if !users(load_balancer, id).is_empty() {
-            return Err(ApiError::OperationNotAllowed(format!(
+            return Err(ApiError::ServerGroupInUse(format!(
                 "The master-slave server group {id} is used by a listener; point the listener elsewhere first."
             )));
         }

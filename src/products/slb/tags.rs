@@ -1,7 +1,7 @@
-//! TagResources, UntagResources and ListTagResources for `ResourceType=certificate` (server and
-//! CA certificates alike), `ResourceType=instance` (load balancers) and
-//! `ResourceType=vservergroup` (as Terraform's alicloud_slb_server_group tags them) and
-//! `masterslaveservergroup`.
+//! TagResources, UntagResources and ListTagResources for every ResourceType SLB tags:
+//! `certificate` (server and CA certificates alike), `instance` (load balancers), `listener`,
+//! `vservergroup` (as Terraform's alicloud_slb_server_group tags them),
+//! `masterslaveservergroup` and `acl`.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -13,22 +13,12 @@ use crate::api::error::ApiError;
 use crate::products::fields::{self, MAX_RESOURCES, MAX_TAGS};
 use crate::products::{Context, Fields};
 use crate::store::acls::Acl;
-use crate::store::load_balancers::{LoadBalancer, Owner};
+use crate::store::load_balancers::{LoadBalancer, Owner, listener_tag_id, parse_listener_tag_id};
 use crate::store::region_resources as resources;
 use crate::store::{Scope, StoreError, Tag, TagCursor, TagQuery, TaggedResource};
 
 /// ListTagResources answers this many tags per page.
 const PAGE_SIZE: usize = 50;
-
-/// The resource types SLB tags; certificates and load balancers (`instance`) exist here.
-const RESOURCE_TYPES: [&str; 6] = [
-    "instance",
-    "certificate",
-    "acl",
-    "listener",
-    "vservergroup",
-    "masterslaveservergroup",
-];
 
 /// What the resources of a ResourceType are stored as.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,34 +27,53 @@ enum Kind {
     Certificate,
     /// Load balancers.
     Instance,
+    /// Listeners, inside their load balancers, named as [`listener_tag_id`] says.
+    Listener,
     /// VServer groups, inside their load balancers.
     VServerGroup,
     /// Master-slave server groups, inside their load balancers.
     MasterSlaveGroup,
     /// Access control lists.
     Acl,
-    /// A type this server has no resources of.
-    Other,
+}
+
+impl Kind {
+    const ALL: [Kind; 6] = [
+        Kind::Instance,
+        Kind::Certificate,
+        Kind::Acl,
+        Kind::Listener,
+        Kind::VServerGroup,
+        Kind::MasterSlaveGroup,
+    ];
+
+    /// Its `ResourceType`.
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Certificate => "certificate",
+            Kind::Instance => "instance",
+            Kind::Listener => "listener",
+            Kind::VServerGroup => "vservergroup",
+            Kind::MasterSlaveGroup => "masterslaveservergroup",
+            Kind::Acl => "acl",
+        }
+    }
 }
 
 /// RegionId and ResourceType, common to the three actions.
 fn target(context: &Context<'_>) -> Result<(Scope, Kind), ApiError> {
     let region = fields::region(context.params)?;
     let resource_type = context.params.required("ResourceType")?;
-    if !RESOURCE_TYPES.contains(&resource_type) {
-        return Err(ApiError::InvalidParameter(format!(
-            "The specified ResourceType {resource_type:?} is not valid; use one of {}.",
-            RESOURCE_TYPES.join(", ")
-        )));
-    }
-    let kind = match resource_type {
-        "certificate" => Kind::Certificate,
-        "instance" => Kind::Instance,
-        "vservergroup" => Kind::VServerGroup,
-        "masterslaveservergroup" => Kind::MasterSlaveGroup,
-        "acl" => Kind::Acl,
-        _ => Kind::Other,
-    };
+    let kind = Kind::ALL
+        .into_iter()
+        .find(|kind| kind.name() == resource_type)
+        .ok_or_else(|| {
+            let names: Vec<&str> = Kind::ALL.iter().map(|kind| kind.name()).collect();
+            ApiError::InvalidParameter(format!(
+                "The specified ResourceType {resource_type:?} is not valid; use one of {}.",
+                names.join(", ")
+            ))
+        })?;
     Ok((scope(context, region), kind))
 }
 
@@ -102,7 +111,7 @@ pub async fn tag(context: &Context<'_>) -> Result<Fields, ApiError> {
             })
             .await;
         }
-        Kind::Instance | Kind::VServerGroup | Kind::MasterSlaveGroup => {
+        Kind::Instance | Kind::Listener | Kind::VServerGroup | Kind::MasterSlaveGroup => {
             return edit_instances(context, &scope, kind, &ids, |resource_tags| {
                 for tag in &tags {
                     resource_tags.retain(|t| t.key != tag.key);
@@ -112,7 +121,6 @@ pub async fn tag(context: &Context<'_>) -> Result<Fields, ApiError> {
             })
             .await;
         }
-        Kind::Other => return Err(ApiError::ResourceNotFound(ids[0].clone())),
     }
     let line = context.audit.success(&ids.join(","), None);
     context
@@ -160,13 +168,12 @@ pub async fn untag(context: &Context<'_>) -> Result<Fields, ApiError> {
             })
             .await;
         }
-        Kind::Instance | Kind::VServerGroup | Kind::MasterSlaveGroup => {
+        Kind::Instance | Kind::Listener | Kind::VServerGroup | Kind::MasterSlaveGroup => {
             return edit_instances(context, &scope, kind, &ids, |resource_tags| {
                 resource_tags.retain(|t| keys.as_ref().is_some_and(|keys| !keys.contains(&t.key)));
             })
             .await;
         }
-        Kind::Other => return Err(ApiError::ResourceNotFound(ids[0].clone())),
     }
     let line = context.audit.success(&ids.join(","), None);
     context
@@ -190,10 +197,7 @@ pub async fn list(context: &Context<'_>) -> Result<Fields, ApiError> {
     };
     let mut rows = match kind {
         Kind::Certificate => context.store.list_certificate_tags(&scope, &query).await?,
-        Kind::Instance | Kind::VServerGroup | Kind::MasterSlaveGroup | Kind::Acl => {
-            instance_tags(context, &scope, kind, &query).await?
-        }
-        Kind::Other => Vec::new(),
+        _ => instance_tags(context, &scope, kind, &query).await?,
     };
     let more = rows.len() > PAGE_SIZE;
     rows.truncate(PAGE_SIZE);
@@ -207,13 +211,7 @@ pub async fn list(context: &Context<'_>) -> Result<Fields, ApiError> {
         .map(|row| {
             json!({
                 "ResourceId": row.resource_id,
-                "ResourceType": match kind {
-                    Kind::Instance => "instance",
-                    Kind::VServerGroup => "vservergroup",
-                    Kind::MasterSlaveGroup => "masterslaveservergroup",
-                    Kind::Acl => "acl",
-                    _ => "certificate",
-                },
+                "ResourceType": kind.name(),
                 "TagKey": row.tag.key,
                 "TagValue": row.tag.value,
             })
@@ -231,6 +229,17 @@ fn tags_in<'a>(
 ) -> Option<&'a mut Vec<Tag>> {
     match kind {
         Kind::Instance => (load_balancer.id == id).then_some(&mut load_balancer.tags),
+        Kind::Listener => {
+            let (holder, protocol, port) = parse_listener_tag_id(id)?;
+            if holder != load_balancer.id {
+                return None;
+            }
+            load_balancer
+                .listeners
+                .iter_mut()
+                .find(|l| l.protocol == protocol && l.port == port)
+                .map(|listener| &mut listener.tags)
+        }
         Kind::MasterSlaveGroup => load_balancer
             .master_slave_groups
             .iter_mut()
@@ -263,9 +272,16 @@ async fn edit_instances(
     for id in ids {
         let holder = match kind {
             Kind::Instance => context.store.load_balancer(&owner, id).await?,
+            Kind::Listener => match parse_listener_tag_id(id) {
+                Some((holder, ..)) => context.store.load_balancer(&owner, holder).await?,
+                None => None,
+            },
             _ => context.store.load_balancer_holding(&owner, id).await?,
         };
-        let holder = holder.ok_or_else(|| ApiError::ResourceNotFound(id.clone()))?;
+        let missing = || ApiError::ResourceNotFound(id.clone());
+        let mut holder = holder.ok_or_else(missing)?;
+        // A listener's load balancer may exist without it.
+        tags_in(&mut holder, kind, id).ok_or_else(missing)?;
         holders.push(holder.id);
     }
     holders.sort();
@@ -370,22 +386,38 @@ async fn instance_tags(
         Kind::Acl => resources::list::<Acl>(context.store, scope).await?,
         _ => Vec::new(),
     };
-    let resources: Vec<(&String, &Vec<Tag>)> = match kind {
-        Kind::Instance => load_balancers.iter().map(|lb| (&lb.id, &lb.tags)).collect(),
-        Kind::Acl => acls.iter().map(|acl| (&acl.id, &acl.tags)).collect(),
+    let resources: Vec<(String, &Vec<Tag>)> = match kind {
+        Kind::Instance => load_balancers
+            .iter()
+            .map(|lb| (lb.id.clone(), &lb.tags))
+            .collect(),
+        Kind::Acl => acls.iter().map(|acl| (acl.id.clone(), &acl.tags)).collect(),
+        Kind::Listener => load_balancers
+            .iter()
+            .flat_map(|lb| {
+                lb.listeners.iter().map(|listener| {
+                    let id = listener_tag_id(&lb.id, listener.protocol, listener.port);
+                    (id, &listener.tags)
+                })
+            })
+            .collect(),
         Kind::MasterSlaveGroup => load_balancers
             .iter()
-            .flat_map(|lb| lb.master_slave_groups.iter().map(|g| (&g.id, &g.tags)))
+            .flat_map(|lb| {
+                lb.master_slave_groups
+                    .iter()
+                    .map(|g| (g.id.clone(), &g.tags))
+            })
             .collect(),
         _ => load_balancers
             .iter()
-            .flat_map(|lb| lb.vserver_groups.iter().map(|g| (&g.id, &g.tags)))
+            .flat_map(|lb| lb.vserver_groups.iter().map(|g| (g.id.clone(), &g.tags)))
             .collect(),
     };
     let mut rows = Vec::new();
     for (seq, (id, tags)) in resources.into_iter().enumerate() {
         let seq = seq as i64;
-        let listed = query.resource_ids.is_empty() || query.resource_ids.contains(id);
+        let listed = query.resource_ids.is_empty() || query.resource_ids.contains(&id);
         let carries = query.tags.iter().all(|filter| {
             tags.iter().any(|tag| {
                 tag.key == filter.key && filter.value.as_ref().is_none_or(|v| *v == tag.value)

@@ -201,7 +201,7 @@ pub async fn delete(context: &Context<'_>) -> Result<Fields, ApiError> {
     let id = context.params.required("VServerGroupId")?;
     edit(context, holder(id), |load_balancer| {
         if !users(load_balancer, id).is_empty() || !rule_users(load_balancer, id).is_empty() {
-            return Err(ApiError::OperationNotAllowed(format!(
+            return Err(ApiError::ServerGroupInUse(format!(
                 "The VServer group {id} is used by a listener or a forwarding rule; point them elsewhere first."
             )));
         }
