@@ -266,7 +266,7 @@ def test_the_legacy_whitelist_through_both_sdks(api):
                                SourceItems="10.0.0.300"), "InvalidParameter")
     seen = api("DescribeListenerAccessControlAttribute", LoadBalancerId=lb, ListenerPort=80)
     assert (seen["AccessControlStatus"], seen["SourceItems"]) == \
-        ("open_white_list", "192.0.2.1/32,10.1.0.0/16")
+        ("open_white_list", "192.0.2.1,10.1.0.0/16")
     api("RemoveListenerWhiteListItem", LoadBalancerId=lb, ListenerPort=80,
         SourceItems="192.0.2.1")
     seen = api("DescribeListenerAccessControlAttribute", LoadBalancerId=lb, ListenerPort=80)

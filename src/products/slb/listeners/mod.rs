@@ -105,6 +105,15 @@ impl Bindings {
 
 const MAX_ACLS_PER_LISTENER: usize = 3;
 
+/// `AclStatus=off` unbinds the lists, so that they can be deleted (Terraform turns access
+/// control off, then deletes the list).
+fn release_acls_when_off(listener: &mut Listener) {
+    if settings::text(&listener.settings, "AclStatus") != Some("on") {
+        listener.settings.remove("AclId");
+        listener.settings.remove("AclType");
+    }
+}
+
 /// Cross-field rules of a listener's settings, after Create or Set applied them.
 fn check(load_balancer: &LoadBalancer, listener: &Listener) -> Result<(), ApiError> {
     let settings = &listener.settings;
@@ -218,6 +227,7 @@ async fn create(context: &Context<'_>, protocol: Protocol) -> Result<Fields, Api
             rules: Vec::new(),
         };
         Bindings::parse(params, protocol)?.apply(load_balancer, &mut listener)?;
+        release_acls_when_off(&mut listener);
         check(load_balancer, &listener)?;
         load_balancer.listeners.push(listener);
         Ok(())
@@ -261,6 +271,7 @@ async fn set(context: &Context<'_>, protocol: Protocol) -> Result<Fields, ApiErr
             listener.settings.remove("MasterSlaveServerGroupId");
         }
         Bindings::parse(params, protocol)?.apply(load_balancer, &mut listener)?;
+        release_acls_when_off(&mut listener);
         check(load_balancer, &listener)?;
         load_balancer.listeners[index] = listener;
         Ok(())

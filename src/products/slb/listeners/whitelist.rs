@@ -16,7 +16,8 @@ use crate::store::load_balancers::{Listener, Setting};
 const STATUS: &str = "AccessControlStatus";
 const ITEMS: &str = "SourceItems";
 
-/// `SourceItems`: a comma-separated list of addresses and CIDR blocks, canonical and each once;
+/// `SourceItems`: a comma-separated list of addresses and CIDR blocks, canonical (a single
+/// address bare, as given) and each once;
 /// `0.0.0.0` and `0.0.0.0/0` are refused (they would list everyone).
 fn items(text: &str) -> Result<Vec<String>, ApiError> {
     let mut items: Vec<String> = Vec::new();
@@ -32,12 +33,12 @@ fn items(text: &str) -> Result<Vec<String>, ApiError> {
                 ))
             })?
             .network();
-        if block.to_string() == "0.0.0.0/0" || block.to_string() == "0.0.0.0/32" {
+        let block = block.to_short_string();
+        if block == "0.0.0.0/0" || block == "0.0.0.0" {
             return Err(ApiError::InvalidParameter(
                 "The specified SourceItems may not hold 0.0.0.0 or 0.0.0.0/0.".into(),
             ));
         }
-        let block = block.to_string();
         if !items.contains(&block) {
             items.push(block);
         }
