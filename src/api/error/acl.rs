@@ -22,6 +22,12 @@ pub enum AclError {
     EntryExceedLimit(String),
     #[error("entry exists: {0}")]
     EntryExists(String),
+    /// An entry that two lists of one listener would both hold.
+    #[error("entry in two lists of a listener: {0}")]
+    EntryInTwoLists(String),
+    /// A list bound to as many listeners as one may be (the code is ours: SLB's is unknown).
+    #[error("too many listeners: {0}")]
+    ListenerOverLimit(String),
 }
 
 impl AclError {
@@ -34,7 +40,10 @@ impl AclError {
             AclError::EntryIllegal(_) => "AclEntryIllegal",
             AclError::EntryOtherVersion(_) => "IllegalEntry",
             AclError::EntryExceedLimit(_) => "AclEntryExceedLimit",
-            AclError::EntryExists(_) => "InvalidParam.AclEntryExists",
+            AclError::EntryExists(_) | AclError::EntryInTwoLists(_) => {
+                "InvalidParam.AclEntryExists"
+            }
+            AclError::ListenerOverLimit(_) => "AclListenerOverLimit",
         }
     }
 
@@ -66,6 +75,12 @@ impl AclError {
             }
             AclError::EntryExists(entry) => {
                 format!("The entry {entry} is already in the access control list.")
+            }
+            AclError::EntryInTwoLists(entry) => format!(
+                "The entry {entry} would be in two access control lists of one listener; a listener's lists may not share entries."
+            ),
+            AclError::ListenerOverLimit(detail) => {
+                format!("The access control list is bound to too many listeners: {detail}.")
             }
         }
     }

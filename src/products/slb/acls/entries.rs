@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Summary, edit, find};
+use super::{Summary, binding, edit, find};
 use crate::api::error::{AclError, ApiError};
 use crate::api::params::lenient_json;
 use crate::cidr::Cidr;
@@ -77,8 +77,15 @@ fn parse(acl: &Acl, text: &str) -> Result<Vec<AclEntry>, ApiError> {
 pub async fn add_entries(context: &Context<'_>) -> Result<Fields, ApiError> {
     let text = context.params.required("AclEntrys")?;
     let limit = context.limits.load_balancers.entries_per_acl;
+    // The other lists of the listeners that use this one, read first; a listener's lists
+    // are judged together (binding.rs).
+    let neighbours = binding::neighbours(context, &find(context).await?).await?;
     edit(context, |acl| {
         let added = parse(acl, text)?;
+        let grown: Vec<AclEntry> = acl.entries.iter().chain(&added).cloned().collect();
+        for others in &neighbours {
+            binding::judge_together(&[&grown, others])?;
+        }
         if let Some(taken) = added
             .iter()
             .find(|new| acl.entries.iter().any(|old| old.entry == new.entry))
@@ -137,10 +144,10 @@ struct Entries {
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct RelatedListener {
-    load_balancer_id: String,
-    listener_port: u16,
-    protocol: &'static str,
+pub(super) struct RelatedListener {
+    pub(super) load_balancer_id: String,
+    pub(super) listener_port: u16,
+    pub(super) protocol: &'static str,
     acl_type: String,
 }
 
@@ -161,7 +168,10 @@ struct Attribute {
 }
 
 /// The listeners of this account that name the list.
-async fn related(context: &Context<'_>, acl: &Acl) -> Result<Vec<RelatedListener>, ApiError> {
+pub(super) async fn related(
+    context: &Context<'_>,
+    acl: &Acl,
+) -> Result<Vec<RelatedListener>, ApiError> {
     let owner = Owner {
         account_id: acl.account_id.clone(),
         region_id: Some(acl.region_id.clone()),

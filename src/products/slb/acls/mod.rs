@@ -2,6 +2,7 @@
 //! their entries and DescribeAccessControlListAttribute in [`entries`]. Listeners name a list
 //! by `AclId`; the data plane filters client addresses by it.
 
+pub mod binding;
 mod entries;
 
 pub use entries::{add_entries, attribute, remove_entries};

@@ -8,6 +8,7 @@ pub use list::list;
 
 use serde_json::{Value, json};
 
+use super::acls::binding;
 use super::load_balancers::setting_value;
 use super::settings::{self, LISTENER_FIELDS};
 use super::{Lookup, certificate_refusal, edit, find};
@@ -105,6 +106,21 @@ impl Bindings {
 
 const MAX_ACLS_PER_LISTENER: usize = 3;
 
+/// The lists `AclId` names, read to be judged with the listener (acls::binding).
+async fn named_acls(
+    context: &Context<'_>,
+    load_balancer_id: &str,
+    protocol: Protocol,
+    port: u16,
+) -> Result<binding::Named, ApiError> {
+    let place = binding::Place {
+        load_balancer_id,
+        protocol,
+        port,
+    };
+    binding::Named::load(context, place, context.params.non_empty("AclId")).await
+}
+
 /// `AclStatus=off` unbinds the lists, so that they can be deleted (Terraform turns access
 /// control off, then deletes the list).
 fn release_acls_when_off(listener: &mut Listener) {
@@ -201,6 +217,7 @@ async fn create(context: &Context<'_>, protocol: Protocol) -> Result<Fields, Api
     }
     let tags = fields::tags(params)?;
     let limit = context.limits.load_balancers.listeners_per_load_balancer;
+    let named = named_acls(context, id, protocol, port).await?;
     let result = edit(context, Lookup::Id(id), |load_balancer| {
         if load_balancer.listeners.len() >= limit {
             return Err(ApiError::ListenerNumberOverLimit(format!(
@@ -228,6 +245,7 @@ async fn create(context: &Context<'_>, protocol: Protocol) -> Result<Fields, Api
         };
         Bindings::parse(params, protocol)?.apply(load_balancer, &mut listener)?;
         release_acls_when_off(&mut listener);
+        named.check(load_balancer, &listener)?;
         check(load_balancer, &listener)?;
         load_balancer.listeners.push(listener);
         Ok(())
@@ -255,6 +273,7 @@ async fn set(context: &Context<'_>, protocol: Protocol) -> Result<Fields, ApiErr
     let id = params.required("LoadBalancerId")?;
     let port = port(params)?;
     let given = settings::parse_given(LISTENER_FIELDS, protocol, params)?;
+    let named = named_acls(context, id, protocol, port).await?;
     let result = edit(context, Lookup::Id(id), |load_balancer| {
         let index = position(load_balancer, port, protocol)?;
         let mut listener = load_balancer.listeners[index].clone();
@@ -272,6 +291,7 @@ async fn set(context: &Context<'_>, protocol: Protocol) -> Result<Fields, ApiErr
         }
         Bindings::parse(params, protocol)?.apply(load_balancer, &mut listener)?;
         release_acls_when_off(&mut listener);
+        named.check(load_balancer, &listener)?;
         check(load_balancer, &listener)?;
         load_balancer.listeners[index] = listener;
         Ok(())
