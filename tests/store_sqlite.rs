@@ -7,8 +7,9 @@ use slbcert::crypto::Sealed;
 use slbcert::store::prelude::*;
 use slbcert::store::sqlite::SqliteStore;
 use slbcert::store::{
-    AccessKey, Account, Certificate, CertificateFilter, CertificateKind, CertificateMaterial,
-    Scope, StoreError, Tag, TagFilter, TagQuery, UserCertificate, UserCertificateFilter,
+    AccessKey, Account, Certificate, CertificateField, CertificateFilter, CertificateKind,
+    CertificateMaterial, Scope, StoreError, Tag, TagFilter, TagQuery, UserCertificate,
+    UserCertificateFilter,
 };
 
 /// A distinct audit line per call.
@@ -135,7 +136,7 @@ async fn every_operation_is_confined_to_its_account_region_and_kind() {
                 .is_empty()
         );
         let renamed = store
-            .rename_certificate(&other, kind, "c1", "x", line())
+            .set_certificate_field(&other, kind, "c1", CertificateField::Name, "x", line())
             .await;
         assert!(matches!(renamed, Err(StoreError::NotFound(_))));
         let deleted = store.delete_certificate(&other, kind, "c1", line()).await;
@@ -174,7 +175,14 @@ async fn every_operation_is_confined_to_its_account_region_and_kind() {
     );
 
     store
-        .rename_certificate(&mine(), SERVER, "c1", "renamed", line())
+        .set_certificate_field(
+            &mine(),
+            SERVER,
+            "c1",
+            CertificateField::Name,
+            "renamed",
+            line(),
+        )
         .await
         .unwrap();
     let listed = store

@@ -8,6 +8,13 @@ use super::{
 };
 use crate::audit::AuditLine;
 
+/// What of a certificate may change after upload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CertificateField {
+    Name,
+    ResourceGroup,
+}
+
 /// Server and CA certificates, scoped to an account and a region.
 #[async_trait]
 pub trait CertificateStore: Send + Sync {
@@ -31,12 +38,14 @@ pub trait CertificateStore: Send + Sync {
         id: &str,
         audit: AuditLine,
     ) -> Result<(), StoreError>;
-    async fn rename_certificate(
+    /// Sets the name or the resource group of one certificate.
+    async fn set_certificate_field(
         &self,
         scope: &Scope,
         kind: CertificateKind,
         id: &str,
-        name: &str,
+        field: CertificateField,
+        value: &str,
         audit: AuditLine,
     ) -> Result<(), StoreError>;
     async fn certificate_material(

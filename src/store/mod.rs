@@ -18,7 +18,7 @@ pub mod tls_policies;
 pub mod user_certificates;
 pub mod write_stats;
 
-pub use certificates::{CertificateCount, CertificateStore};
+pub use certificates::{CertificateCount, CertificateField, CertificateStore};
 pub use load_balancers::LoadBalancerStore;
 pub use ram::RamStore;
 pub use user_certificates::{UserCertificate, UserCertificateFilter, UserCertificateStore};

@@ -5,8 +5,9 @@ controller call."""
 
 import pytest
 
+import certs
 from conftest import expect_failure
-from slb import Api
+from slb import Api, upload_server_certificate
 
 
 @pytest.fixture(params=["v1", "v3"])
@@ -187,7 +188,7 @@ def test_legacy_tags_share_the_tags_of_tag_resources(api):
     assert [(s["TagKey"], s["InstanceCount"]) for s in sets] == [("env", 2)]
 
 
-def test_load_balancers_and_acls_move_between_resource_groups(api):
+def test_load_balancers_certificates_and_acls_move_between_resource_groups(api):
     lb = api("CreateLoadBalancer")["LoadBalancerId"]
     api("MoveResourceGroup", ResourceType="loadbalancer", ResourceId=lb,
         NewResourceGroupId="rg-aek2moved")
@@ -203,6 +204,21 @@ def test_load_balancers_and_acls_move_between_resource_groups(api):
     expect_failure(lambda: api("MoveResourceGroup", ResourceType="acl", ResourceId="acl-none",
                                NewResourceGroupId="rg-aek2moved"), "AclNotExist", status=404)
     assert attribute(api, lb)["ResourceGroupId"] == "rg-aek2moved"
+
+    # Server and CA certificates share the type `certificate`.
+    server = upload_server_certificate(api)
+    ca = api("UploadCACertificate", CACertificate=certs.cert_pem(
+        certs.make_cert(certs.ec_key(), cn="CA", sans=(), ca=True)))["CACertificateId"]
+    for certificate in (server, ca):
+        api("MoveResourceGroup", ResourceType="certificate", ResourceId=certificate,
+            NewResourceGroupId="rg-aek2certs")
+    listed = api("DescribeServerCertificates", ServerCertificateId=server)
+    assert listed["ServerCertificates"]["ServerCertificate"][0]["ResourceGroupId"] == "rg-aek2certs"
+    listed = api("DescribeCACertificates", CACertificateId=ca)
+    assert listed["CACertificates"]["CACertificate"][0]["ResourceGroupId"] == "rg-aek2certs"
+    expect_failure(lambda: api("MoveResourceGroup", ResourceType="certificate",
+                               ResourceId="123-cn-hangzhou", NewResourceGroupId="rg-aek2certs"),
+                   "InvalidResourceId.NotFound")
 
 
 def test_udp_health_check_request_and_answer_in_the_sdks_spelling(api):

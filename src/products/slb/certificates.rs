@@ -15,8 +15,8 @@ use crate::ids;
 use crate::pki::CertificateInfo;
 use crate::regions::Region;
 use crate::store::{
-    AliCloudSource, Certificate, CertificateFilter, CertificateKind, CertificateMaterial, Quota,
-    Scope, StoreError, Tag, TagFilter,
+    AliCloudSource, Certificate, CertificateField, CertificateFilter, CertificateKind,
+    CertificateMaterial, Quota, Scope, StoreError, Tag, TagFilter,
 };
 
 /// How one kind of certificate is named on the wire.
@@ -210,10 +210,11 @@ pub(super) async fn rename(context: &Context<'_>, spec: &Spec) -> Result<Fields,
     let line = context.audit.success(&target.id, None);
     match context
         .store
-        .rename_certificate(
+        .set_certificate_field(
             &target.scope,
             spec.kind,
             &target.id,
+            CertificateField::Name,
             &name.into_string(),
             line,
         )

@@ -1,10 +1,11 @@
-//! MoveResourceGroup: a load balancer or an access control list into another resource group.
-//! Certificates cannot be moved yet (their store has no such change): the action says so.
+//! MoveResourceGroup: a load balancer, a server or CA certificate, or an access control list
+//! into another resource group.
 
 use super::{Lookup, edit, region_or_default};
 use crate::api::error::ApiError;
 use crate::products::fields;
 use crate::products::{Context, Fields};
+use crate::store::{CertificateField, CertificateKind, StoreError};
 
 pub async fn move_resource(context: &Context<'_>) -> Result<Fields, ApiError> {
     let params = context.params;
@@ -28,11 +29,7 @@ pub async fn move_resource(context: &Context<'_>) -> Result<Fields, ApiError> {
         "acl" => {
             super::acls::move_to(context, id, &group).await?;
         }
-        "certificate" => {
-            return Err(ApiError::InvalidParameter(
-                "Moving certificates between resource groups is not supported by this server yet; load balancers and access control lists can be moved.".into(),
-            ));
-        }
+        "certificate" => move_certificate(context, id, &group).await?,
         other => {
             return Err(ApiError::InvalidParameter(format!(
                 "The specified ResourceType {other:?} is not valid: use loadbalancer, certificate or acl."
@@ -40,4 +37,29 @@ pub async fn move_resource(context: &Context<'_>) -> Result<Fields, ApiError> {
         }
     }
     Ok(Fields::new())
+}
+
+/// Server and CA certificates share the type `certificate`; the ID says which it is.
+async fn move_certificate(context: &Context<'_>, id: &str, group: &str) -> Result<(), ApiError> {
+    let scope = super::certificates::scope(context, region_or_default(context)?);
+    for kind in [CertificateKind::Server, CertificateKind::Ca] {
+        let line = context.audit.success(id, None);
+        let moved = context
+            .store
+            .set_certificate_field(
+                &scope,
+                kind,
+                id,
+                CertificateField::ResourceGroup,
+                group,
+                line,
+            )
+            .await;
+        match moved {
+            Ok(()) => return Ok(()),
+            Err(StoreError::NotFound(_)) => continue,
+            Err(other) => return Err(other.into()),
+        }
+    }
+    Err(ApiError::ResourceNotFound(id.to_owned()))
 }

@@ -6,8 +6,8 @@ use tokio_postgres::Row;
 use super::{Params, check_quota, column, database, json_list, lock, tags, unique_violation};
 use crate::crypto::Sealed;
 use crate::store::{
-    AliCloudSource, Certificate, CertificateCount, CertificateFilter, CertificateKind,
-    CertificateMaterial, Quota, Scope, StoreError, Tag,
+    AliCloudSource, Certificate, CertificateCount, CertificateField, CertificateFilter,
+    CertificateKind, CertificateMaterial, Quota, Scope, StoreError, Tag,
 };
 
 const COLUMNS: &str = "c.id, c.account_id, c.region_id, c.name, c.resource_group_id, \
@@ -306,19 +306,29 @@ pub(super) async fn delete(
     found(deleted, id)
 }
 
-pub(super) async fn rename(
+pub(super) async fn set_field(
     db: &Transaction<'_>,
     scope: &Scope,
     kind: CertificateKind,
     id: &str,
-    name: &str,
+    field: CertificateField,
+    value: &str,
 ) -> Result<(), StoreError> {
-    let renamed = db
-        .execute(
+    let sql = match field {
+        CertificateField::Name => {
             "UPDATE certificates SET name = $1 \
-             WHERE id = $2 AND account_id = $3 AND region_id = $4 AND kind = $5",
+             WHERE id = $2 AND account_id = $3 AND region_id = $4 AND kind = $5"
+        }
+        CertificateField::ResourceGroup => {
+            "UPDATE certificates SET resource_group_id = $1 \
+             WHERE id = $2 AND account_id = $3 AND region_id = $4 AND kind = $5"
+        }
+    };
+    let changed = db
+        .execute(
+            sql,
             &[
-                &name,
+                &value,
                 &id,
                 &scope.account_id,
                 &scope.region_id,
@@ -327,7 +337,7 @@ pub(super) async fn rename(
         )
         .await
         .map_err(database)?;
-    found(renamed, id)
+    found(changed, id)
 }
 
 pub(super) async fn material(

@@ -30,9 +30,9 @@ use deadpool_postgres::{GenericClient, Pool, Transaction};
 
 use super::{
     AccessKey, AccessKeyOwner, Account, AccountStore, AuditEntry, AuditStore, Certificate,
-    CertificateCount, CertificateFilter, CertificateKind, CertificateMaterial, CertificateStore,
-    KeyringStore, NonceStore, Quota, Scope, SealedUpdate, SealedValue, Store, StoreError, Tag,
-    TagQuery, TagStore, TaggedResource, UsedNonce,
+    CertificateCount, CertificateField, CertificateFilter, CertificateKind, CertificateMaterial,
+    CertificateStore, KeyringStore, NonceStore, Quota, Scope, SealedUpdate, SealedValue, Store,
+    StoreError, Tag, TagQuery, TagStore, TaggedResource, UsedNonce,
 };
 use crate::audit::{AuditLine, RefusalQueue};
 use crate::store::{WriteStats, check_quota, json_list};
@@ -253,17 +253,18 @@ impl CertificateStore for PostgresStore {
         self.commit(transaction, &audit).await
     }
 
-    async fn rename_certificate(
+    async fn set_certificate_field(
         &self,
         scope: &Scope,
         kind: CertificateKind,
         id: &str,
-        name: &str,
+        field: CertificateField,
+        value: &str,
         audit: AuditLine,
     ) -> Result<(), StoreError> {
         let mut client = self.client().await?;
         let transaction = client.transaction().await.map_err(database)?;
-        certificates::rename(&transaction, scope, kind, id, name).await?;
+        certificates::set_field(&transaction, scope, kind, id, field, value).await?;
         self.commit(transaction, &audit).await
     }
 

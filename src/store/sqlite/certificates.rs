@@ -7,8 +7,8 @@ use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use super::{check_quota, json_list, tags, unique};
 use crate::crypto::Sealed;
 use crate::store::{
-    AliCloudSource, Certificate, CertificateCount, CertificateFilter, CertificateKind,
-    CertificateMaterial, Quota, Scope, StoreError,
+    AliCloudSource, Certificate, CertificateCount, CertificateField, CertificateFilter,
+    CertificateKind, CertificateMaterial, Quota, Scope, StoreError,
 };
 
 const COLUMNS: &str = "c.id, c.account_id, c.region_id, c.name, c.resource_group_id, \
@@ -223,19 +223,29 @@ pub(super) fn delete(
     found(deleted, id)
 }
 
-pub(super) fn rename(
+pub(super) fn set_field(
     db: &Connection,
     scope: &Scope,
     kind: CertificateKind,
     id: &str,
-    name: &str,
+    field: CertificateField,
+    value: &str,
 ) -> Result<(), StoreError> {
-    let renamed = db.execute_cached(
-        "UPDATE certificates SET name = ?1 \
-         WHERE id = ?2 AND account_id = ?3 AND region_id = ?4 AND kind = ?5",
-        params![name, id, scope.account_id, scope.region_id, kind.as_str()],
+    let sql = match field {
+        CertificateField::Name => {
+            "UPDATE certificates SET name = ?1 \
+             WHERE id = ?2 AND account_id = ?3 AND region_id = ?4 AND kind = ?5"
+        }
+        CertificateField::ResourceGroup => {
+            "UPDATE certificates SET resource_group_id = ?1 \
+             WHERE id = ?2 AND account_id = ?3 AND region_id = ?4 AND kind = ?5"
+        }
+    };
+    let changed = db.execute_cached(
+        sql,
+        params![value, id, scope.account_id, scope.region_id, kind.as_str()],
     )?;
-    found(renamed, id)
+    found(changed, id)
 }
 
 pub(super) fn material(

@@ -26,9 +26,9 @@ use tokio::sync::mpsc;
 
 use super::{
     AccessKey, AccessKeyOwner, Account, AccountStore, AuditEntry, AuditStore, Certificate,
-    CertificateCount, CertificateFilter, CertificateKind, CertificateMaterial, CertificateStore,
-    KeyringStore, NonceStore, Quota, Scope, SealedUpdate, SealedValue, Store, StoreError, Tag,
-    TagQuery, TagStore, TaggedResource, UsedNonce,
+    CertificateCount, CertificateField, CertificateFilter, CertificateKind, CertificateMaterial,
+    CertificateStore, KeyringStore, NonceStore, Quota, Scope, SealedUpdate, SealedValue, Store,
+    StoreError, Tag, TagQuery, TagStore, TaggedResource, UsedNonce,
 };
 use crate::audit::{AuditLine, RefusalQueue};
 use crate::store::{WriteStats, json_list};
@@ -298,17 +298,18 @@ impl CertificateStore for SqliteStore {
             .await
     }
 
-    async fn rename_certificate(
+    async fn set_certificate_field(
         &self,
         scope: &Scope,
         kind: CertificateKind,
         id: &str,
-        name: &str,
+        field: CertificateField,
+        value: &str,
         audit: AuditLine,
     ) -> Result<(), StoreError> {
-        let (scope, id, name) = (scope.clone(), id.to_owned(), name.to_owned());
+        let (scope, id, value) = (scope.clone(), id.to_owned(), value.to_owned());
         self.write(audit, move |db| {
-            certificates::rename(db, &scope, kind, &id, &name)
+            certificates::set_field(db, &scope, kind, &id, field, &value)
         })
         .await
     }
