@@ -129,6 +129,21 @@ pub fn suites(ciphers: &[String]) -> Vec<CipherSuite> {
         .collect()
 }
 
+/// SLB's name of a negotiated suite and version (`ECDHE-RSA-AES128-GCM-SHA256`, `TLSv1.2`),
+/// as its access logs show them.
+pub fn names_of(suite: CipherSuite, version: ProtocolVersion) -> (&'static str, &'static str) {
+    let cipher = CIPHERS
+        .iter()
+        .find(|(.., offered)| *offered == Some(suite))
+        .map_or("", |(name, ..)| *name);
+    let version = match version {
+        ProtocolVersion::TLSv1_2 => "TLSv1.2",
+        ProtocolVersion::TLSv1_3 => "TLSv1.3",
+        _ => "",
+    };
+    (cipher, version)
+}
+
 /// The protocol versions of a policy's version names (those rustls speaks).
 pub fn protocol_versions(versions: &[String]) -> Vec<ProtocolVersion> {
     versions

@@ -102,6 +102,14 @@ pub(super) struct ServeArgs {
     #[arg(long, env = "SLBCERT_LISTENER_H2_STREAM_BUFFER", default_value_t = 16 * 1024,
           value_parser = clap::value_parser!(u32).range(4096..=16 * 1024 * 1024))]
     listener_h2_stream_buffer: u32,
+    /// Log every request of the HTTP and HTTPS listeners to this file, one JSON line each, with
+    /// the fields of SLB's layer-7 access logs.
+    #[arg(long, env = "SLBCERT_ACCESS_LOG")]
+    access_log: Option<PathBuf>,
+    /// Past this size the access log moves to FILE.1 (replacing it) and a new one begins.
+    #[arg(long, env = "SLBCERT_ACCESS_LOG_MAX_BYTES", default_value_t = 100 * 1024 * 1024,
+          value_parser = clap::value_parser!(u64).range(4096..))]
+    access_log_max_bytes: u64,
     /// Open client connections at most; near the cap, idle ones are closed first.
     #[arg(long, env = "SLBCERT_MAX_CONNECTIONS", default_value_t = 4096,
           value_parser = clap::value_parser!(u32).range(1..))]
@@ -198,7 +206,17 @@ impl ServeArgs {
         if let Some(directory) = &ephemeral {
             self.storage.data_dir = directory.0.clone();
         }
+        let access_log = match &self.access_log {
+            Some(path) => Some(
+                crate::dataplane::access_log::AccessLog::open(path, self.access_log_max_bytes)
+                    .map_err(|why| format!("--access-log {}: {why}", path.display()))?,
+            ),
+            None => None,
+        };
         let mut config = self.config(secret);
+        if let Some(data_plane) = &mut config.data_plane {
+            data_plane.access_log = access_log;
+        }
         config.first_account = merge(config.first_account, from_seed)?;
         config.seed = seed.map(Box::new);
         let served = crate::server::serve(config).await;
@@ -223,6 +241,7 @@ impl ServeArgs {
                 backend_deny: backend_deny.clone(),
                 h2_stream_buffer: self.listener_h2_stream_buffer as usize,
                 shutdown_grace: std::time::Duration::from_secs(self.shutdown_grace),
+                access_log: None,
             }),
             tls: match (&self.tls_cert, &self.tls_key, self.tls) {
                 (Some(certificate), Some(key), _) => Some(crate::tls::Source::Files {

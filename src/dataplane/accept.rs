@@ -71,7 +71,7 @@ pub(super) async fn accept_loop(
                                 shared.traffic.handshake("ok");
                                 let session = tls.get_ref().1;
                                 let h2 = session.alpn_protocol() == Some(b"h2".as_slice());
-                                let client = proxy::Peer::tls(peer, session.peer_certificates());
+                                let client = proxy::Peer::tls(peer, session);
                                 proxy::serve_http(tls, client, h2, current, shared, stop).await
                             }
                             Ok(Err(error)) => {

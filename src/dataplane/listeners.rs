@@ -43,6 +43,8 @@ pub struct Options {
     pub h2_stream_buffer: usize,
     /// How long a connection may go on once its listener stops or the server shuts down.
     pub shutdown_grace: Duration,
+    /// Where each HTTP and HTTPS request is logged, if anywhere.
+    pub access_log: Option<Arc<super::access_log::AccessLog>>,
 }
 
 /// Why a listener is not served: for the operator's log, and for `GET /dataplane`, which
@@ -111,6 +113,7 @@ impl DataPlane {
                 traffic.clone(),
                 options.h2_stream_buffer,
                 connections.clone(),
+                options.access_log.clone(),
             )
         });
         let plane = DataPlane {

@@ -5,6 +5,7 @@
 //! started with; new ones get the new one.
 
 mod accept;
+pub mod access_log;
 mod acl;
 pub mod deny;
 mod edge;

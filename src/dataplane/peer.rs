@@ -9,6 +9,9 @@ pub struct Peer {
     /// Over TLS: the certificate the client presented (verified by the handshake), if any.
     pub(super) certificate: Option<ClientCertificate>,
     pub(super) tls: bool,
+    /// Over TLS: the negotiated suite and version, by SLB's names (for the access log).
+    pub(super) ssl_cipher: &'static str,
+    pub(super) ssl_protocol: &'static str,
 }
 
 /// What the client-certificate headers say.
@@ -24,15 +27,22 @@ impl Peer {
             address,
             certificate: None,
             tls: false,
+            ssl_cipher: "",
+            ssl_protocol: "",
         }
     }
 
-    /// `chain` is what the handshake accepted: rustls verified it against the listener's CA
-    /// certificate, or refused the connection.
-    pub fn tls(
-        address: SocketAddr,
-        chain: Option<&[rustls::pki_types::CertificateDer<'_>]>,
-    ) -> Peer {
+    /// The peer of a finished handshake: the client chain it accepted (rustls verified it
+    /// against the listener's CA certificate, or refused the connection) and what it agreed.
+    pub fn tls(address: SocketAddr, session: &rustls::ServerConnection) -> Peer {
+        let (ssl_cipher, ssl_protocol) =
+            match (session.negotiated_cipher_suite(), session.protocol_version()) {
+                (Some(suite), Some(version)) => {
+                    crate::cipher_policies::names_of(suite.suite(), version)
+                }
+                _ => ("", ""),
+            };
+        let chain = session.peer_certificates();
         let certificate = chain.and_then(|chain| chain.first()).and_then(|leaf| {
             let (_, parsed) = x509_parser::parse_x509_certificate(leaf.as_ref()).ok()?;
             Some(ClientCertificate {
@@ -45,6 +55,8 @@ impl Peer {
             address,
             certificate,
             tls: true,
+            ssl_cipher,
+            ssl_protocol,
         }
     }
 }

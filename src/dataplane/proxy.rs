@@ -21,6 +21,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
+use super::access_log::{AccessLog, Logged, Record, Upstream};
 use super::headers::{self as names, strip_added, strip_hop_by_hop};
 use super::health::HealthTable;
 pub use super::peer::Peer;
@@ -47,6 +48,8 @@ pub struct Shared {
     h2_stream_buffer: usize,
     /// Every client connection, for shutdown to wait for.
     pub connections: tokio_util::task::TaskTracker,
+    /// Where each request is logged, if anywhere.
+    access_log: Option<Arc<AccessLog>>,
 }
 
 impl Shared {
@@ -55,6 +58,7 @@ impl Shared {
         traffic: Traffic,
         h2_stream_buffer: usize,
         connections: tokio_util::task::TaskTracker,
+        access_log: Option<Arc<AccessLog>>,
     ) -> Shared {
         let mut connector = HttpConnector::new();
         connector.set_connect_timeout(Some(CONNECT_TIMEOUT));
@@ -70,6 +74,7 @@ impl Shared {
             traffic,
             h2_stream_buffer,
             connections,
+            access_log,
         }
     }
 
@@ -130,7 +135,13 @@ pub async fn serve_http<S>(
     let client = Arc::new(client);
     let service = service_fn(move |request| {
         let (runtime, shared, client) = (runtime.clone(), shared.clone(), client.clone());
-        async move { Ok::<_, Infallible>(forward(request, &client, &runtime, &shared).await) }
+        async move {
+            let response = match &shared.access_log {
+                None => forward(request, &client, &runtime, &shared, &mut Upstream::default()).await,
+                Some(log) => logged(request, &client, &runtime, &shared, log.clone()).await,
+            };
+            Ok::<_, Infallible>(response)
+        }
     });
     let io = TokioIo::new(stream);
     let served = if h2 {
@@ -231,11 +242,30 @@ impl Drop for InFlight<'_> {
     }
 }
 
+/// [`forward`], with a line in the access log once the response is sent.
+async fn logged(
+    request: Request<Incoming>,
+    client: &Peer,
+    runtime: &ListenerRuntime,
+    shared: &Shared,
+    log: Arc<AccessLog>,
+) -> Response<Body> {
+    let started = std::time::Instant::now();
+    let mut record = Record::of(&request, client, runtime);
+    let mut upstream = Upstream::default();
+    let response = forward(request, client, runtime, shared, &mut upstream).await;
+    record.answered(response.status(), &upstream);
+    response.map(|body| Logged::new(body, record, started, log).boxed())
+}
+
+/// Sends a request to the backend its route and scheduler pick; `upstream` learns which one
+/// answered, and how.
 async fn forward(
     mut request: Request<Incoming>,
     client: &Peer,
     runtime: &ListenerRuntime,
     shared: &Shared,
+    upstream: &mut Upstream,
 ) -> Response<Body> {
     if let Some((status, why)) = super::edge::refusal(&request) {
         return answer(status, why);
@@ -262,10 +292,16 @@ async fn forward(
     }
     backend.active.fetch_add(1, Ordering::Relaxed);
     let _in_flight = InFlight(backend);
+    upstream.address = Some(backend.address);
+    let asked = std::time::Instant::now();
     let result =
         tokio::time::timeout(runtime.request_timeout, shared.client.request(request)).await;
     let mut response = match result {
-        Ok(Ok(response)) => response.map(BodyExt::boxed),
+        Ok(Ok(response)) => {
+            upstream.status = Some(response.status().as_u16());
+            upstream.elapsed = Some(asked.elapsed());
+            response.map(BodyExt::boxed)
+        }
         Ok(Err(error)) => {
             tracing::debug!(backend = %backend.address, server_id = %backend.server_id, %error, "backend failed");
             return answer(StatusCode::BAD_GATEWAY, "the backend did not answer\n");
