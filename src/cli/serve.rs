@@ -136,6 +136,9 @@ struct LoadBalancerArgs {
     /// Domain extensions (additional certificates) per HTTPS listener.
     #[arg(long, env = "SLBCERT_MAX_DOMAIN_EXTENSIONS", default_value_t = 3)]
     max_domain_extensions: usize,
+    /// Forwarding rules per HTTP or HTTPS listener (SLB's fixed limit is 40).
+    #[arg(long, env = "SLBCERT_MAX_RULES", default_value_t = 40)]
+    max_rules: usize,
     /// Backend servers per load balancer (default server group), and per VServer group.
     #[arg(long, env = "SLBCERT_MAX_BACKEND_SERVERS", default_value_t = 200)]
     max_backend_servers: usize,
@@ -170,6 +173,7 @@ impl LoadBalancerArgs {
             per_region: (self.quota_load_balancers > 0).then_some(self.quota_load_balancers),
             listeners_per_load_balancer: self.max_listeners,
             domain_extensions_per_listener: self.max_domain_extensions,
+            rules_per_listener: self.max_rules,
             backend_servers_per_load_balancer: self.max_backend_servers,
             backend_servers_per_call: self.max_backend_servers_per_call,
             acls_per_region: (self.quota_acls > 0).then_some(self.quota_acls),

@@ -58,7 +58,10 @@ impl AccessLog {
         if let Err(TrySendError::Full(_)) = self.queue.try_send(line) {
             let dropped = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
             if dropped == 1 || dropped.is_multiple_of(10_000) {
-                tracing::warn!(dropped, "access log: the disk is behind; lines were dropped");
+                tracing::warn!(
+                    dropped,
+                    "access log: the disk is behind; lines were dropped"
+                );
             }
         }
     }
@@ -248,9 +251,7 @@ impl Record {
             request_length: length,
             http_user_agent: header(http::header::USER_AGENT),
             http_referer: header(http::header::REFERER),
-            http_x_forwarded_for: header(http::header::HeaderName::from_static(
-                "x-forwarded-for",
-            )),
+            http_x_forwarded_for: header(http::header::HeaderName::from_static("x-forwarded-for")),
             ssl_protocol: client.ssl_protocol.to_owned(),
             ssl_cipher: client.ssl_cipher.to_owned(),
             status: 0,

@@ -35,13 +35,15 @@ impl Peer {
     /// The peer of a finished handshake: the client chain it accepted (rustls verified it
     /// against the listener's CA certificate, or refused the connection) and what it agreed.
     pub fn tls(address: SocketAddr, session: &rustls::ServerConnection) -> Peer {
-        let (ssl_cipher, ssl_protocol) =
-            match (session.negotiated_cipher_suite(), session.protocol_version()) {
-                (Some(suite), Some(version)) => {
-                    crate::cipher_policies::names_of(suite.suite(), version)
-                }
-                _ => ("", ""),
-            };
+        let (ssl_cipher, ssl_protocol) = match (
+            session.negotiated_cipher_suite(),
+            session.protocol_version(),
+        ) {
+            (Some(suite), Some(version)) => {
+                crate::cipher_policies::names_of(suite.suite(), version)
+            }
+            _ => ("", ""),
+        };
         let chain = session.peer_certificates();
         let certificate = chain.and_then(|chain| chain.first()).and_then(|leaf| {
             let (_, parsed) = x509_parser::parse_x509_certificate(leaf.as_ref()).ok()?;

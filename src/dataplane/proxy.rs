@@ -137,7 +137,16 @@ pub async fn serve_http<S>(
         let (runtime, shared, client) = (runtime.clone(), shared.clone(), client.clone());
         async move {
             let response = match &shared.access_log {
-                None => forward(request, &client, &runtime, &shared, &mut Upstream::default()).await,
+                None => {
+                    forward(
+                        request,
+                        &client,
+                        &runtime,
+                        &shared,
+                        &mut Upstream::default(),
+                    )
+                    .await
+                }
                 Some(log) => logged(request, &client, &runtime, &shared, log.clone()).await,
             };
             Ok::<_, Infallible>(response)

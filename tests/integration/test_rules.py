@@ -180,3 +180,19 @@ def test_dry_run_validates_and_changes_nothing(server, account):
     expect_failure(lambda: api("SetRule", RuleId=rule, RuleName="renamed", DryRun=True),
                    "DryRunOperation")
     assert api("DescribeRuleAttribute", RuleId=rule)["RuleName"] == "r"
+
+
+def test_a_listener_has_at_most_40_rules(server, account):
+    api = Api("v3", server, account)
+    lb = api("CreateLoadBalancer")["LoadBalancerId"]
+    http_listener(api, lb)
+    pool = group(api, lb, "pool", 80)
+
+    def batch(first, count):
+        return json.dumps([{"RuleName": f"r{n}", "Url": f"/r{n}", "VServerGroupId": pool}
+                           for n in range(first, first + count)])
+    for first in range(0, 40, 10):
+        api("CreateRules", LoadBalancerId=lb, ListenerPort=80, RuleList=batch(first, 10))
+    expect_failure(lambda: api("CreateRules", LoadBalancerId=lb, ListenerPort=80,
+                               RuleList=batch(40, 1)), "OverQuota", contains="at most 40")
+    assert len(api("DescribeRules", LoadBalancerId=lb, ListenerPort=80)["Rules"]["Rule"]) == 40

@@ -37,6 +37,7 @@ pub struct LoadBalancerLimits {
     pub per_region: Quota,
     pub listeners_per_load_balancer: usize,
     pub domain_extensions_per_listener: usize,
+    pub rules_per_listener: usize,
     pub backend_servers_per_load_balancer: usize,
     pub backend_servers_per_call: usize,
     /// Access control lists per account per region, and entries per list.
@@ -54,6 +55,7 @@ impl LoadBalancerLimits {
             per_region: Some(0),
             listeners_per_load_balancer: 0,
             domain_extensions_per_listener: 0,
+            rules_per_listener: 0,
             backend_servers_per_load_balancer: 0,
             backend_servers_per_call: 0,
             acls_per_region: Some(0),

@@ -18,7 +18,6 @@ use crate::products::{Context, Fields};
 use crate::store::load_balancers::{LoadBalancer, Protocol, Rule, Setting};
 
 const MAX_PER_CALL: usize = 10;
-const MAX_PER_LISTENER: usize = 40;
 
 /// What SetRule may change besides the name, group and `ListenerSync`, with their ranges.
 const RULE_SETTINGS: &[(&str, K)] = &[
@@ -137,11 +136,11 @@ fn parse_rule(given: GivenRule) -> Result<Rule, ApiError> {
 }
 
 /// Rules of one listener: names and (domain, URL) pairs unique, groups of this load balancer,
-/// at most 40.
-fn check(load_balancer: &LoadBalancer, rules: &[Rule]) -> Result<(), ApiError> {
-    if rules.len() > MAX_PER_LISTENER {
+/// at most `limit` (`serve --max-rules`, SLB's 40).
+fn check(load_balancer: &LoadBalancer, rules: &[Rule], limit: usize) -> Result<(), ApiError> {
+    if rules.len() > limit {
         return Err(ApiError::OverQuota(format!(
-            "a listener has at most {MAX_PER_LISTENER} forwarding rules"
+            "a listener has at most {limit} forwarding rules"
         )));
     }
     for (index, rule) in rules.iter().enumerate() {
@@ -180,6 +179,7 @@ fn check(load_balancer: &LoadBalancer, rules: &[Rule]) -> Result<(), ApiError> {
 
 pub async fn create(context: &Context<'_>) -> Result<Fields, ApiError> {
     let params = context.params;
+    let limit = context.limits.load_balancers.rules_per_listener;
     let id = params.required("LoadBalancerId")?;
     port(params)?;
     let given: Vec<GivenRule> = lenient("RuleList", params.required("RuleList")?)?;
@@ -203,7 +203,7 @@ pub async fn create(context: &Context<'_>) -> Result<Fields, ApiError> {
         }
         let mut rules = listener.rules.clone();
         rules.extend(new.iter().cloned());
-        check(load_balancer, &rules)?;
+        check(load_balancer, &rules, limit)?;
         load_balancer.listeners[index].rules = rules;
         Ok(())
     })
@@ -276,6 +276,7 @@ fn position(load_balancer: &LoadBalancer, id: &str) -> Result<(usize, usize), Ap
 
 pub async fn set(context: &Context<'_>) -> Result<Fields, ApiError> {
     let params = context.params;
+    let limit = context.limits.load_balancers.rules_per_listener;
     let id = params.required("RuleId")?;
     let name = params.non_empty("RuleName").map(rule_name).transpose()?;
     let group = params.non_empty("VServerGroupId").map(str::to_owned);
@@ -305,7 +306,7 @@ pub async fn set(context: &Context<'_>) -> Result<Fields, ApiError> {
             rule.vserver_group_id = group.clone();
         }
         rule.settings.extend(given.clone());
-        check(load_balancer, &rules)?;
+        check(load_balancer, &rules, limit)?;
         load_balancer.listeners[l].rules = rules;
         Ok(())
     })
