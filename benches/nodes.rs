@@ -6,8 +6,10 @@
 //!
 //! `cargo bench --bench nodes`. SLBCERT_BENCH_SECONDS sets each round's length (default 8);
 //! SLBCERT_BENCH_DATABASE_URL names the PostgreSQL server (default the local one of these
-//! machines, postgres://postgres@127.0.0.1:5432/test); each PostgreSQL configuration gets a
-//! fresh database, dropped afterwards. Every process shares the machine's cores.
+//! machines, postgres://postgres@127.0.0.1:5432/test); SLBCERT_BENCH_TLS_DATABASE_URL, if set,
+//! one to reach over TLS (scripts/pg-tls-cluster prints one, with sslmode=verify-full), whose
+//! rows follow. Each PostgreSQL configuration gets a fresh database, dropped afterwards. Every
+//! process shares the machine's cores.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -39,15 +41,20 @@ fn main() {
         );
         println!("|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---|");
         measure("SQLite", 1, None, round).await;
-        for nodes in [1, 2] {
-            match Database::create(&base).await {
-                Ok(database) => {
-                    measure("PostgreSQL", nodes, Some(&database.url), round).await;
-                    database.drop().await;
-                }
-                Err(error) => {
-                    println!("\nPostgreSQL at {base} is not usable ({error}): its rows are skipped");
-                    break;
+        let tls = std::env::var("SLBCERT_BENCH_TLS_DATABASE_URL").ok();
+        let servers = [("PostgreSQL", Some(base)), ("PostgreSQL over TLS", tls)];
+        for (store, url) in servers {
+            let Some(url) = url else { continue };
+            for nodes in [1, 2] {
+                match Database::create(&url).await {
+                    Ok(database) => {
+                        measure(store, nodes, Some(&database.url), round).await;
+                        database.drop().await;
+                    }
+                    Err(error) => {
+                        println!("\n{store} at {url} is not usable ({error}): its rows are skipped");
+                        break;
+                    }
                 }
             }
         }
@@ -201,15 +208,16 @@ fn fastrand_index(len: usize) -> usize {
 
 /// A fresh database on the server of `base`, for one configuration.
 struct Database {
-    admin: tokio_postgres::Client,
+    admin: deadpool_postgres::Object,
     name: String,
     url: String,
 }
 
 impl Database {
-    async fn create(base: &str) -> Result<Database, tokio_postgres::Error> {
-        let (admin, connection) = tokio_postgres::connect(base, tokio_postgres::NoTls).await?;
-        tokio::spawn(connection);
+    /// Through slbcert's own connector, which reads the URL's TLS parameters.
+    async fn create(base: &str) -> Result<Database, Box<dyn std::error::Error>> {
+        let pool = slbcert::store::postgres::connect(base, 1)?;
+        let admin = slbcert::store::postgres::connection(&pool).await?;
         let name = format!(
             "slbcert_bench_{}_{}",
             std::process::id(),
@@ -218,10 +226,17 @@ impl Database {
         admin
             .batch_execute(&format!("CREATE DATABASE {name}"))
             .await?;
-        let (prefix, _) = base.rsplit_once('/').unwrap_or((base, ""));
+        // Another database on the same server: the query (sslmode, sslrootcert) stays.
+        let (address, query) = base.split_once('?').unwrap_or((base, ""));
+        let (prefix, _) = address.rsplit_once('/').unwrap_or((address, ""));
+        let query = if query.is_empty() {
+            String::new()
+        } else {
+            format!("?{query}")
+        };
         Ok(Database {
             admin,
-            url: format!("{prefix}/{name}"),
+            url: format!("{prefix}/{name}{query}"),
             name,
         })
     }

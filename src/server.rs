@@ -324,8 +324,8 @@ async fn health(state: &AppState) -> Response {
         Err(error) => {
             tracing::warn!(%error, "unhealthy");
             let why = error
-                .unavailable_reason()
-                .unwrap_or("writes cannot be made");
+                .health_reason()
+                .unwrap_or_else(|| "writes cannot be made".into());
             Response::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 text,

@@ -21,7 +21,7 @@ use slbcert::store::{
 const ACCOUNT: &str = "1111111111111111";
 
 struct Database {
-    admin: tokio_postgres::Client,
+    admin: deadpool_postgres::Object,
     name: String,
     url: String,
 }
@@ -33,10 +33,11 @@ impl Database {
             eprintln!("SKIPPED {test}: SLBCERT_TEST_DATABASE_URL is not set");
             return None;
         };
-        let (admin, connection) = tokio_postgres::connect(&base, tokio_postgres::NoTls)
+        // Through the store's own connector: the URL may ask for TLS (scripts/test does).
+        let pool = slbcert::store::postgres::connect(&base, 1).expect("the URL parses");
+        let admin = slbcert::store::postgres::connection(&pool)
             .await
             .expect("the test database server answers");
-        tokio::spawn(connection);
         let name = format!("slbcert_rs_{}_{}", std::process::id(), test);
         // One statement each: a multi-statement string runs as one transaction block.
         for statement in [
@@ -45,10 +46,17 @@ impl Database {
         ] {
             admin.batch_execute(&statement).await.expect(&statement);
         }
-        let (prefix, _) = base.rsplit_once('/').expect("a URL with a database");
+        // The same URL with another database: its query (sslmode, sslrootcert) stays.
+        let (address, query) = base.split_once('?').unwrap_or((&base, ""));
+        let (prefix, _) = address.rsplit_once('/').expect("a URL with a database");
+        let query = if query.is_empty() {
+            String::new()
+        } else {
+            format!("?{query}")
+        };
         Some(Database {
             admin,
-            url: format!("{prefix}/{name}"),
+            url: format!("{prefix}/{name}{query}"),
             name,
         })
     }

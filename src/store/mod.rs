@@ -55,6 +55,10 @@ pub enum StoreError {
     /// for the operator's log.
     #[error("storage unavailable: {what} ({detail})")]
     Unavailable { what: &'static str, detail: String },
+    /// The database turned this node away (pg_hba, a password, TLS) or its certificate is
+    /// not trusted; the cause, in PostgreSQL's or rustls' words, is for the operator.
+    #[error("the database refused this node: {0}")]
+    Refused(String),
     #[error("database error: {0}")]
     Database(String),
     #[error("the store is shutting down")]
@@ -120,8 +124,18 @@ impl StoreError {
     pub fn unavailable_reason(&self) -> Option<&'static str> {
         match self {
             StoreError::Unavailable { what, .. } => Some(what),
+            StoreError::Refused(_) => Some("the database refused this node"),
             StoreError::Closed => Some("the store is shutting down"),
             _ => None,
+        }
+    }
+
+    /// What `/healthz` says of it: a refusal with its cause (the operator's to fix), else the
+    /// reason clients are told.
+    pub fn health_reason(&self) -> Option<String> {
+        match self {
+            StoreError::Refused(cause) => Some(format!("the database refused this node: {cause}")),
+            other => other.unavailable_reason().map(str::to_owned),
         }
     }
 }

@@ -404,7 +404,7 @@ impl From<StoreError> for ApiError {
                 ResourceKind::HdMonitor => ApiError::ResourceNotFound(id),
             },
             // The client learns what kind of fault, not the paths or SQLite's words.
-            fault @ StoreError::Unavailable { .. } => {
+            fault @ (StoreError::Unavailable { .. } | StoreError::Refused(_)) => {
                 tracing::error!(error = %fault, "storage fault; nothing was changed");
                 let what = fault.unavailable_reason().unwrap_or_default();
                 ApiError::StorageUnavailable(what.into())

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use tokio_postgres::{AsyncMessage, NoTls};
+use tokio_postgres::AsyncMessage;
+
+use super::tls::Target;
 
 use super::CHANNEL;
 
@@ -22,9 +24,9 @@ pub(super) struct Feed {
 }
 
 impl Feed {
-    pub fn start(config: tokio_postgres::Config) -> Arc<Feed> {
+    pub fn start(target: Target) -> Arc<Feed> {
         let feed = Arc::new(Feed::default());
-        tokio::spawn(listen(config, feed.clone()));
+        tokio::spawn(listen(target, feed.clone()));
         feed
     }
 
@@ -63,9 +65,9 @@ impl Feed {
     }
 }
 
-async fn listen(config: tokio_postgres::Config, feed: Arc<Feed>) {
+async fn listen(target: Target, feed: Arc<Feed>) {
     loop {
-        match config.connect(NoTls).await {
+        match target.config.connect(target.tls.clone()).await {
             Ok((client, mut connection)) => {
                 let (sender, mut payloads) = tokio::sync::mpsc::unbounded_channel();
                 // The connection delivers notifications only while it is polled.
@@ -96,7 +98,10 @@ async fn listen(config: tokio_postgres::Config, feed: Arc<Feed>) {
                 }
                 driver.abort();
             }
-            Err(error) => tracing::debug!(%error, "change feed: database unreachable"),
+            Err(error) => match super::sql::refused(&error) {
+                Some(refused) => tracing::warn!(%refused, "change feed: the database refused it"),
+                None => tracing::debug!(%error, "change feed: database unreachable"),
+            },
         }
         tokio::time::sleep(RECONNECT_AFTER).await;
     }

@@ -20,6 +20,7 @@ mod ram;
 mod region_resources;
 mod sql;
 mod tags;
+pub mod tls;
 mod user_certificates;
 
 use std::sync::Arc;
@@ -38,7 +39,7 @@ use crate::audit::{AuditLine, RefusalQueue};
 use crate::store::{WriteStats, check_quota, json_list};
 
 pub use migrations::migrate;
-use sql::{Params, announce, column, config, database, lock, pool, unique_violation, violated};
+use sql::{Params, announce, column, database, lock, pool, target, unique_violation, violated};
 pub use sql::{connect, connection};
 
 /// Connections per node for requests; PostgreSQL's default allows 100 in all.
@@ -76,14 +77,14 @@ impl PostgresStore {
         refusals: Arc<RefusalQueue>,
         exporter: String,
     ) -> Result<PostgresStore, StoreError> {
-        let config = config(url)?;
-        let requests = pool(config.clone(), POOL_SIZE)?;
-        let relaxed = pool(sql::relaxed(&config), 4)?;
+        let target = target(url)?;
+        let requests = pool(target.clone(), POOL_SIZE)?;
+        let relaxed = pool(sql::relaxed(&target), 4)?;
         {
             let mut client = connection(&requests).await?;
             migrations::apply(&mut client).await?;
         }
-        let feed = feed::Feed::start(config);
+        let feed = feed::Feed::start(target);
         let background = Arc::new(background::Queues::default());
         background::start(
             relaxed.clone(),

@@ -1,20 +1,19 @@
 //! What every SQL module of the PostgreSQL store shares: connecting, the mapping of database
 //! errors to the store's, row access, parameters built at run time, locks and announcements.
 
-use std::str::FromStr;
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Transaction};
-use tokio_postgres::NoTls;
 use tokio_postgres::error::SqlState;
 
+use super::tls::Target;
 use super::{CHANNEL, CONNECT_TIMEOUT, WAIT_FOR_CONNECTION};
 use crate::store::StoreError;
 
-pub(super) fn config(url: &str) -> Result<tokio_postgres::Config, StoreError> {
-    let mut config = tokio_postgres::Config::from_str(url).map_err(|error| {
-        StoreError::Database(format!("the database URL does not parse: {error}"))
-    })?;
+/// What `url` connects to, with its TLS (the `PGSSL*` variables fill what it leaves out).
+pub(super) fn target(url: &str) -> Result<Target, StoreError> {
+    let mut target = super::tls::target(url, |name| std::env::var(name).ok())?;
+    let config = &mut target.config;
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(CONNECT_TIMEOUT);
     }
@@ -37,21 +36,23 @@ pub(super) fn config(url: &str) -> Result<tokio_postgres::Config, StoreError> {
         None => ours.to_owned(),
     };
     config.options(options);
-    Ok(config)
+    Ok(target)
 }
 
-/// `config` for connections whose commits do not wait for the WAL flush.
-pub(super) fn relaxed(config: &tokio_postgres::Config) -> tokio_postgres::Config {
-    let mut relaxed = config.clone();
-    let options = config.get_options().unwrap_or_default();
-    relaxed.options(format!("{options} -c synchronous_commit=off"));
+/// `target` for connections whose commits do not wait for the WAL flush.
+pub(super) fn relaxed(target: &Target) -> Target {
+    let mut relaxed = target.clone();
+    let options = target.config.get_options().unwrap_or_default();
+    relaxed
+        .config
+        .options(format!("{options} -c synchronous_commit=off"));
     relaxed
 }
 
-pub(super) fn pool(config: tokio_postgres::Config, size: usize) -> Result<Pool, StoreError> {
+pub(super) fn pool(target: Target, size: usize) -> Result<Pool, StoreError> {
     let manager = Manager::from_config(
-        config,
-        NoTls,
+        target.config,
+        target.tls,
         ManagerConfig {
             // A connection the database closed (a restart) is replaced, not handed out.
             recycling_method: RecyclingMethod::Fast,
@@ -69,14 +70,57 @@ pub(super) fn pool(config: tokio_postgres::Config, size: usize) -> Result<Pool, 
 
 /// A pool of `size` connections to `url` (for commands that use the database directly).
 pub fn connect(url: &str, size: usize) -> Result<Pool, StoreError> {
-    pool(config(url)?, size)
+    pool(target(url)?, size)
 }
 
 pub async fn connection(pool: &Pool) -> Result<deadpool_postgres::Object, StoreError> {
-    pool.get().await.map_err(|error| StoreError::Unavailable {
-        what: "the database is unreachable",
-        detail: error.to_string(),
+    pool.get().await.map_err(|error| match &error {
+        deadpool_postgres::PoolError::Backend(cause) => {
+            refused(cause).unwrap_or_else(|| StoreError::Unavailable {
+                what: "the database is unreachable",
+                detail: error.to_string(),
+            })
+        }
+        _ => StoreError::Unavailable {
+            what: "the database is unreachable",
+            detail: error.to_string(),
+        },
     })
+}
+
+/// Why the database turned a new connection away, when it did (pg_hba, a password, TLS
+/// required) or its certificate was not trusted: PostgreSQL's own words, or rustls'.
+pub(super) fn refused(error: &tokio_postgres::Error) -> Option<StoreError> {
+    if let Some(db) = error.as_db_error() {
+        let class = &db.code().code()[..2];
+        // 28: invalid authorization; 08: the server rejected the connection.
+        if class == "28"
+            || *db.code() == SqlState::SQLSERVER_REJECTED_ESTABLISHMENT_OF_SQLCONNECTION
+        {
+            return Some(StoreError::Refused(format!(
+                "{}: {}",
+                db.severity(),
+                db.message()
+            )));
+        }
+        return None;
+    }
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        // tokio-rustls hands rustls' error over inside an io::Error, whose source() skips it.
+        let inner = cause
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .map_or(cause, |inner| inner as &(dyn std::error::Error + 'static));
+        if let Some(tls) = inner.downcast_ref::<rustls::Error>() {
+            return Some(StoreError::Refused(format!("TLS: {tls}")));
+        }
+        source = cause.source();
+    }
+    // tokio-postgres says so when sslmode needs TLS and the server offers none.
+    let text = error.to_string();
+    text.contains("TLS")
+        .then(|| StoreError::Refused(format!("TLS: {text}")))
 }
 
 /// A database error as the store reports it: connection trouble and an overloaded or
