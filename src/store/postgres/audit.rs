@@ -5,6 +5,7 @@
 
 use deadpool_postgres::{GenericClient, Transaction};
 
+use super::sql::{Params, Write};
 use super::{column, database};
 use crate::audit::AuditLine;
 use crate::store::{AuditEntry, StoreError};
@@ -14,13 +15,19 @@ const NUMBERING_LOCK: i64 = 0x5_1bce_0002;
 /// Records numbered per transaction at most.
 const NUMBER_AT_ONCE: i64 = 50_000;
 
-pub(super) async fn insert(db: &Transaction<'_>, line: &AuditLine) -> Result<(), StoreError> {
+/// The insert of `line`, to be sent with the transaction's other writes.
+pub(super) async fn write(db: &Transaction<'_>, line: &AuditLine) -> Result<Write, StoreError> {
     let statement = db
         .prepare_cached("INSERT INTO audit_records (line) VALUES ($1)")
         .await
         .map_err(database)?;
-    db.execute(&statement, &[line]).await.map_err(database)?;
-    Ok(())
+    let mut params = Params::default();
+    params.push(line.clone());
+    Ok(Write {
+        statement,
+        params,
+        failure: database,
+    })
 }
 
 /// Numbers the committed records that have no `seq` yet, after the highest one.

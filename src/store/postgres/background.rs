@@ -75,9 +75,11 @@ async fn flush_refusals(pool: &Pool, refusals: &RefusalQueue) -> Result<(), Stor
     let stored = async {
         let mut client = connection(pool).await?;
         let transaction = client.transaction().await.map_err(database)?;
+        let mut writes = Vec::with_capacity(lines.len());
         for line in &lines {
-            audit::insert(&transaction, line).await?;
+            writes.push(audit::write(&transaction, line).await?);
         }
+        super::sql::pipelined(&transaction, &writes).await?;
         transaction.commit().await.map_err(database)
     }
     .await;

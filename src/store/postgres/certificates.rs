@@ -3,7 +3,8 @@
 use deadpool_postgres::{GenericClient, Transaction};
 use tokio_postgres::Row;
 
-use super::{Params, check_quota, column, database, json_list, lock, tags, unique_violation};
+use super::sql::Write;
+use super::{Params, check_quota, column, database, json_list, tags, unique_violation};
 use crate::crypto::Sealed;
 use crate::store::{
     AliCloudSource, Certificate, CertificateCount, CertificateField, CertificateFilter,
@@ -47,98 +48,124 @@ fn from_row(kind: CertificateKind, row: &Row) -> Result<Certificate, StoreError>
     })
 }
 
+/// Checks the quota (under its lock) and answers the writes of an upload, for
+/// [`commit_with`](super::PostgresStore::commit_with) to send with the audit record in one
+/// round trip: the certificate, its tags and its sealed key.
 pub(super) async fn insert(
     db: &Transaction<'_>,
     certificate: &Certificate,
     material: &CertificateMaterial,
     quota: Quota,
-) -> Result<(), StoreError> {
+) -> Result<Vec<Write>, StoreError> {
     let scope = &certificate.scope;
     let kind = certificate.kind.as_str();
     if quota.is_some() {
-        // Uploads to one scope take turns from here to their commit, on every node.
+        // Uploads to one scope take turns from here to their commit, on every node. The lock
+        // and the count go in one round trip: the server runs them in order.
         let key = format!(
             "quota certificates {} {} {kind}",
             scope.account_id, scope.region_id
         );
-        lock(db, &key).await?;
-        let used = db
-            .query_one(
+        // Prepared first (cached, so no round trip after the first upload): a statement sent
+        // as text is prepared in a round trip of its own, which would let the count overtake
+        // the lock.
+        let locking = db
+            .prepare_cached("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .await
+            .map_err(database)?;
+        let counting = db
+            .prepare_cached(
                 "SELECT COUNT(*) FROM certificates \
                  WHERE account_id = $1 AND region_id = $2 AND kind = $3",
-                &[&scope.account_id, &scope.region_id, &kind],
             )
             .await
             .map_err(database)?;
-        check_quota(quota, column(&used, 0)?)?;
+        let counted: [&(dyn tokio_postgres::types::ToSql + Sync); 3] =
+            [&scope.account_id, &scope.region_id, &kind];
+        let locked: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&key];
+        let (locked, used) = tokio::join!(
+            db.execute(&locking, &locked),
+            db.query_one(&counting, &counted)
+        );
+        locked.map_err(database)?;
+        check_quota(quota, column(&used.map_err(database)?, 0)?)?;
     }
-    let names = json_list(&certificate.subject_alternative_names);
     let source = certificate.ali_cloud.as_ref();
-    let statement = db
-        .prepare_cached(
-            "INSERT INTO certificates (id, kind, account_id, region_id, name, resource_group_id, \
-             fingerprint, common_name, subject_alternative_names, expire_ms, created_ms, \
-             ali_cloud_certificate_id, ali_cloud_certificate_name, ali_cloud_region_id, \
-             certificate_pem, encryption_algorithm, encryption_key_length) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
-        )
-        .await
-        .map_err(database)?;
-    db.execute(
-        &statement,
-        &[
-            &certificate.id,
-            &kind,
-            &scope.account_id,
-            &scope.region_id,
-            &certificate.name,
-            &certificate.resource_group_id,
-            &certificate.fingerprint,
-            &certificate.common_name,
-            &names,
-            &certificate.expire_ms,
-            &certificate.created_ms,
-            &source.map(|s| &s.certificate_id),
-            &source.map(|s| &s.certificate_name),
-            &source.map(|s| &s.region_id),
-            &material.certificate_pem,
-            &certificate.encryption_algorithm,
-            &i64::from(certificate.encryption_key_length),
-        ],
-    )
-    .await
-    .map_err(|error| match unique_violation(&error) {
-        Some(_) => StoreError::Conflict("certificate"),
-        None => database(error),
-    })?;
+    let mut params = Params::default();
+    for value in [
+        &certificate.id,
+        &kind.to_owned(),
+        &scope.account_id,
+        &scope.region_id,
+        &certificate.name,
+        &certificate.resource_group_id,
+        &certificate.fingerprint,
+        &certificate.common_name,
+        &json_list(&certificate.subject_alternative_names),
+    ] {
+        params.push(value.clone());
+    }
+    params.push(certificate.expire_ms);
+    params.push(certificate.created_ms);
+    params.push(source.map(|s| s.certificate_id.clone()));
+    params.push(source.map(|s| s.certificate_name.clone()));
+    params.push(source.map(|s| s.region_id.clone()));
+    params.push(material.certificate_pem.clone());
+    params.push(certificate.encryption_algorithm.clone());
+    params.push(i64::from(certificate.encryption_key_length));
+    let mut writes = vec![Write {
+        statement: db
+            .prepare_cached(
+                "INSERT INTO certificates (id, kind, account_id, region_id, name, \
+                 resource_group_id, fingerprint, common_name, subject_alternative_names, \
+                 expire_ms, created_ms, ali_cloud_certificate_id, ali_cloud_certificate_name, \
+                 ali_cloud_region_id, certificate_pem, encryption_algorithm, \
+                 encryption_key_length) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+            )
+            .await
+            .map_err(database)?,
+        params,
+        failure: |error| match unique_violation(&error) {
+            Some(_) => StoreError::Conflict("certificate"),
+            None => database(error),
+        },
+    }];
     for tag in &certificate.tags {
-        db.execute(
-            "INSERT INTO certificate_tags (certificate_id, tag_key, tag_value) VALUES ($1, $2, $3)",
-            &[&certificate.id, &tag.key, &tag.value],
-        )
-        .await
-        .map_err(database)?;
+        let mut params = Params::default();
+        params.push(certificate.id.clone());
+        params.push(tag.key.clone());
+        params.push(tag.value.clone());
+        writes.push(Write {
+            statement: db
+                .prepare_cached(
+                    "INSERT INTO certificate_tags (certificate_id, tag_key, tag_value) \
+                     VALUES ($1, $2, $3)",
+                )
+                .await
+                .map_err(database)?,
+            params,
+            failure: database,
+        });
     }
     if let Some(key) = &material.private_key {
-        let statement = db
-            .prepare_cached(
-                "INSERT INTO certificate_keys (certificate_id, sealed_key, kek_version) \
-                 VALUES ($1, $2, $3)",
-            )
-            .await
-            .map_err(database)?;
-        db.execute(
-            &statement,
-            &[
-                &certificate.id,
-                &key.as_stored(),
-                &i64::from(key.kek_version()),
-            ],
-        )
-        .await
-        .map_err(database)?;
+        let mut params = Params::default();
+        params.push(certificate.id.clone());
+        params.push(key.as_stored().to_vec());
+        params.push(i64::from(key.kek_version()));
+        writes.push(Write {
+            statement: db
+                .prepare_cached(
+                    "INSERT INTO certificate_keys (certificate_id, sealed_key, kek_version) \
+                     VALUES ($1, $2, $3)",
+                )
+                .await
+                .map_err(database)?,
+            params,
+            failure: database,
+        });
     }
-    Ok(())
+    Ok(writes)
 }
 
 pub(super) async fn list(

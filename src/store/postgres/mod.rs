@@ -116,12 +116,24 @@ impl PostgresStore {
         transaction: Transaction<'_>,
         audit: &AuditLine,
     ) -> Result<(), StoreError> {
+        self.commit_with(transaction, Vec::new(), audit).await
+    }
+
+    /// [`commit`](Self::commit), after `writes`: the writes and the audit records go in one
+    /// round trip, then the commit.
+    async fn commit_with(
+        &self,
+        transaction: Transaction<'_>,
+        mut writes: Vec<sql::Write>,
+        audit: &AuditLine,
+    ) -> Result<(), StoreError> {
         let refusals = self.refusals.take();
         let started = std::time::Instant::now();
         let committed = async {
             for line in refusals.iter().chain([audit]) {
-                audit::insert(&transaction, line).await?;
+                writes.push(audit::write(&transaction, line).await?);
             }
+            sql::pipelined(&transaction, &writes).await?;
             transaction.commit().await.map_err(database)
         }
         .await;
@@ -228,8 +240,8 @@ impl CertificateStore for PostgresStore {
     ) -> Result<(), StoreError> {
         let mut client = self.client().await?;
         let transaction = client.transaction().await.map_err(database)?;
-        certificates::insert(&transaction, &certificate, &material, quota).await?;
-        self.commit(transaction, &audit).await
+        let writes = certificates::insert(&transaction, &certificate, &material, quota).await?;
+        self.commit_with(transaction, writes, &audit).await
     }
 
     async fn list_certificates(

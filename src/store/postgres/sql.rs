@@ -222,3 +222,29 @@ impl Params {
             .collect()
     }
 }
+
+/// A statement sent with others in one round trip (tokio-postgres pipelines the requests of
+/// futures polled together): its parameters owned, and how its failure reads.
+pub(super) struct Write {
+    pub statement: tokio_postgres::Statement,
+    pub params: Params,
+    pub failure: fn(tokio_postgres::Error) -> StoreError,
+}
+
+/// Runs `writes` in `transaction` in one round trip; the first failure, in order, if any (the
+/// statements after it failed only because the transaction was aborted).
+pub(super) async fn pipelined(
+    transaction: &Transaction<'_>,
+    writes: &[Write],
+) -> Result<(), StoreError> {
+    let params: Vec<_> = writes.iter().map(|write| write.params.refs()).collect();
+    let sent = writes
+        .iter()
+        .zip(&params)
+        .map(|(write, params)| transaction.execute(&write.statement, params));
+    let results = futures_util::future::join_all(sent).await;
+    for (write, result) in writes.iter().zip(results) {
+        result.map_err(write.failure)?;
+    }
+    Ok(())
+}
