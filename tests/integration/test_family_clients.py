@@ -6,20 +6,8 @@ aliyun-python-sdk-slb request classes. Each answer is read the way that client r
 
 import json
 
-import pytest
-
 from slb import Api
-from test_terraform import GoSdk, TeaRpc, ok
-
-
-@pytest.fixture
-def go(raw):
-    return GoSdk(raw)
-
-
-@pytest.fixture
-def tea(raw):
-    return TeaRpc(raw)
+from test_terraform import go, ok, tea  # noqa: F401 (fixtures)
 
 
 def failed(result, code):

@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use super::entries::related;
+use super::entries::{related, users};
 use crate::api::error::{AclError, ApiError};
 use crate::products::Context;
 use crate::products::slb::settings;
@@ -130,23 +130,15 @@ pub async fn neighbours(context: &Context<'_>, acl: &Acl) -> Result<Vec<Vec<AclE
         account_id: acl.account_id.clone(),
         region_id: acl.region_id.clone(),
     };
-    let owner = Owner {
-        account_id: acl.account_id.clone(),
-        region_id: Some(acl.region_id.clone()),
-    };
     let mut out = Vec::new();
-    for id in context.store.resource_users(&acl.id).await? {
-        let Some(load_balancer) = context.store.load_balancer(&owner, &id).await? else {
-            continue;
-        };
-        for listener in &load_balancer.listeners {
+    for (load_balancer, naming) in users(context, acl).await? {
+        for listener in naming.into_iter().map(|i| &load_balancer.listeners[i]) {
             let named = settings::text(&listener.settings, "AclId").unwrap_or_default();
-            let ids: Vec<&str> = named.split(',').filter(|id| !id.is_empty()).collect();
-            if !ids.contains(&acl.id.as_str()) {
-                continue;
-            }
             let mut entries = Vec::new();
-            for other in ids.into_iter().filter(|other| *other != acl.id) {
+            for other in named
+                .split(',')
+                .filter(|id| !id.is_empty() && *id != acl.id)
+            {
                 if let Some(list) = resources::get::<Acl>(context.store, &scope, other).await? {
                     entries.extend(list.entries);
                 }

@@ -11,7 +11,7 @@ use crate::products::fields;
 use crate::products::slb::settings;
 use crate::products::{Context, Fields, to_fields};
 use crate::store::acls::{Acl, AclEntry};
-use crate::store::load_balancers::Owner;
+use crate::store::load_balancers::{LoadBalancer, Owner};
 
 /// Entries one Add or Remove call may name.
 const MAX_PER_CALL: usize = 50;
@@ -167,33 +167,49 @@ struct Attribute {
     related_listeners: RelatedListeners,
 }
 
+/// The load balancers of the list's account and region with the listeners that name it.
+pub(super) async fn users(
+    context: &Context<'_>,
+    acl: &Acl,
+) -> Result<Vec<(LoadBalancer, Vec<usize>)>, ApiError> {
+    let owner = Owner {
+        account_id: acl.account_id.clone(),
+        region_id: Some(acl.region_id.clone()),
+    };
+    let mut users = Vec::new();
+    for id in context.store.resource_users(&acl.id).await? {
+        let Some(load_balancer) = context.store.load_balancer(&owner, &id).await? else {
+            continue;
+        };
+        let naming: Vec<usize> = (0..load_balancer.listeners.len())
+            .filter(|&i| {
+                settings::text(&load_balancer.listeners[i].settings, "AclId")
+                    .is_some_and(|ids| ids.split(',').any(|named| named == acl.id))
+            })
+            .collect();
+        if !naming.is_empty() {
+            users.push((load_balancer, naming));
+        }
+    }
+    Ok(users)
+}
+
 /// The listeners of this account that name the list.
 pub(super) async fn related(
     context: &Context<'_>,
     acl: &Acl,
 ) -> Result<Vec<RelatedListener>, ApiError> {
-    let owner = Owner {
-        account_id: acl.account_id.clone(),
-        region_id: Some(acl.region_id.clone()),
-    };
     let mut related = Vec::new();
-    for id in context.store.resource_users(&acl.id).await? {
-        let Some(load_balancer) = context.store.load_balancer(&owner, &id).await? else {
-            continue;
-        };
-        for listener in &load_balancer.listeners {
-            let named = settings::text(&listener.settings, "AclId")
-                .is_some_and(|ids| ids.split(',').any(|named| named == acl.id));
-            if named {
-                related.push(RelatedListener {
-                    load_balancer_id: load_balancer.id.clone(),
-                    listener_port: listener.port,
-                    protocol: listener.protocol.as_str(),
-                    acl_type: settings::text(&listener.settings, "AclType")
-                        .unwrap_or_default()
-                        .to_owned(),
-                });
-            }
+    for (load_balancer, naming) in users(context, acl).await? {
+        for listener in naming.into_iter().map(|i| &load_balancer.listeners[i]) {
+            related.push(RelatedListener {
+                load_balancer_id: load_balancer.id.clone(),
+                listener_port: listener.port,
+                protocol: listener.protocol.as_str(),
+                acl_type: settings::text(&listener.settings, "AclType")
+                    .unwrap_or_default()
+                    .to_owned(),
+            });
         }
     }
     Ok(related)
