@@ -16,6 +16,7 @@ use slbcert::store::postgres::PostgresStore;
 use slbcert::store::prelude::*;
 use slbcert::store::{
     AccessKey, Account, Certificate, CertificateKind, CertificateMaterial, Scope, StoreError, Tag,
+    UsedNonce,
 };
 
 const ACCOUNT: &str = "1111111111111111";
@@ -380,6 +381,49 @@ async fn another_node_hears_of_load_balancer_and_keyring_changes_at_once() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
+    drop((first, second));
+    database.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn each_nonce_is_claimed_once_however_the_claims_are_batched() {
+    let Some(database) = Database::create("nonces").await else {
+        return;
+    };
+    let (first, second) = (
+        Arc::new(database.open().await),
+        Arc::new(database.open().await),
+    );
+    // 20 nonces, each claimed 6 times at once through two nodes: in one batch or several.
+    let mut claims = Vec::new();
+    for n in 0..120 {
+        let store = if n % 2 == 0 { &first } else { &second }.clone();
+        claims.push(tokio::spawn(async move {
+            let nonce = UsedNonce {
+                access_key_id: "LTAIkey".into(),
+                nonce: format!("nonce-{}", n % 20),
+                expires_ms: 2_000,
+            };
+            (n % 20, store.claim_nonce(nonce, 1_000).await.unwrap())
+        }));
+    }
+    let mut won = [0; 20];
+    for claim in claims {
+        let (nonce, claimed) = claim.await.unwrap();
+        won[nonce] += usize::from(claimed);
+    }
+    assert_eq!(won, [1; 20]);
+    // Once expired, a nonce may be claimed again, once.
+    let again = |store: Arc<PostgresStore>| async move {
+        let nonce = UsedNonce {
+            access_key_id: "LTAIkey".into(),
+            nonce: "nonce-3".into(),
+            expires_ms: 9_000,
+        };
+        store.claim_nonce(nonce, 5_000).await.unwrap()
+    };
+    let (a, b) = tokio::join!(again(first.clone()), again(second.clone()));
+    assert!(a ^ b, "{a} {b}");
     drop((first, second));
     database.drop().await;
 }

@@ -16,6 +16,7 @@ mod feed;
 mod keyring;
 mod load_balancers;
 mod migrations;
+mod nonces;
 mod ram;
 mod region_resources;
 mod sql;
@@ -57,10 +58,11 @@ pub fn is_postgres_url(url: &str) -> bool {
 
 pub struct PostgresStore {
     pool: Pool,
-    /// Connections with `synchronous_commit = off`, for what may be lost in a crash of the
-    /// database itself but must be seen by every node at once: used nonces, refusals.
-    relaxed: Pool,
     feed: Arc<feed::Feed>,
+    /// Used nonces, claimed in batches on connections with `synchronous_commit = off` (what
+    /// may be lost in a crash of the database itself but must be seen by every node at once;
+    /// refusals use them too).
+    nonces: nonces::Claims,
     appended: Arc<tokio::sync::Notify>,
     background: Arc<background::Queues>,
     refusals: Arc<RefusalQueue>,
@@ -94,7 +96,7 @@ impl PostgresStore {
         );
         Ok(PostgresStore {
             pool: requests,
-            relaxed,
+            nonces: nonces::Claims::start(relaxed),
             feed,
             appended: Arc::new(tokio::sync::Notify::new()),
             background,
@@ -399,30 +401,7 @@ impl KeyringStore for PostgresStore {
 #[async_trait]
 impl NonceStore for PostgresStore {
     async fn claim_nonce(&self, nonce: UsedNonce, now_ms: i64) -> Result<bool, StoreError> {
-        // One statement, so two nodes claiming the same nonce at once cannot both win: the
-        // second waits on the first's row and then sees it live. An expired one is taken over.
-        let client = connection(&self.relaxed).await?;
-        let statement = client
-            .prepare_cached(
-                "INSERT INTO used_nonces (access_key_id, nonce, expires_ms) VALUES ($1, $2, $3) \
-                 ON CONFLICT (access_key_id, nonce) DO UPDATE SET expires_ms = EXCLUDED.expires_ms \
-                 WHERE used_nonces.expires_ms <= $4",
-            )
-            .await
-            .map_err(database)?;
-        let claimed = client
-            .execute(
-                &statement,
-                &[
-                    &nonce.access_key_id,
-                    &nonce.nonce,
-                    &nonce.expires_ms,
-                    &now_ms,
-                ],
-            )
-            .await
-            .map_err(database)?;
-        Ok(claimed == 1)
+        self.nonces.claim(nonce, now_ms).await
     }
 }
 
