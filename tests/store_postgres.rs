@@ -427,3 +427,85 @@ async fn each_nonce_is_claimed_once_however_the_claims_are_batched() {
     drop((first, second));
     database.drop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_with_or_without_a_quota_stores_all_of_it_or_nothing() {
+    let Some(database) = Database::create("uploads").await else {
+        return;
+    };
+    let store = database.open().await;
+    with_account(&store).await;
+    // Without a quota (one statement) and with one (a transaction): the same rows.
+    for (id, quota) in [("free", None), ("counted", Some(10))] {
+        let (mut row, material) = certificate(id);
+        row.tags = vec![Tag {
+            key: "env".into(),
+            value: id.into(),
+        }];
+        store
+            .insert_certificate(row, material, quota, format!("{{\"upload\":\"{id}\"}}"))
+            .await
+            .unwrap();
+        let stored = store
+            .certificate_material(&scope(), CertificateKind::Server, id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.certificate_pem, "pem");
+        assert_eq!(stored.private_key.unwrap().as_stored(), b"key");
+        // Again: refused whole, with no second audit record.
+        let (again, material) = certificate(id);
+        let refused = store
+            .insert_certificate(again, material, quota, "{\"again\":1}".into())
+            .await;
+        assert!(
+            matches!(refused, Err(StoreError::Conflict(_))),
+            "{refused:?}"
+        );
+    }
+    // A CA certificate has no key.
+    let (mut ca, _) = certificate("ca");
+    ca.kind = CertificateKind::Ca;
+    let material = CertificateMaterial {
+        certificate_pem: "ca-pem".into(),
+        private_key: None,
+    };
+    store
+        .insert_certificate(ca, material, None, "{\"upload\":\"ca\"}".into())
+        .await
+        .unwrap();
+    let listed = store
+        .list_certificates(&scope(), CertificateKind::Server, &Default::default())
+        .await
+        .unwrap();
+    let tags: Vec<_> = listed
+        .iter()
+        .map(|c| (c.id.as_str(), c.tags[0].value.as_str()))
+        .collect();
+    assert_eq!(tags.len(), 2);
+    assert!(tags.contains(&("free", "free")) && tags.contains(&("counted", "counted")));
+    let lines: Vec<String> = audit_lines(&store).await;
+    assert_eq!(
+        lines.iter().filter(|l| l.contains("\"upload\"")).count(),
+        3,
+        "{lines:?}"
+    );
+    assert!(!lines.iter().any(|l| l.contains("again")), "{lines:?}");
+    drop(store);
+    database.drop().await;
+}
+
+/// Every audit line the store holds (numbered by the export as it reads).
+async fn audit_lines(store: &PostgresStore) -> Vec<String> {
+    let mut lines = Vec::new();
+    loop {
+        let entries = store
+            .audit_records_after(lines.len() as i64, 100)
+            .await
+            .unwrap();
+        if entries.is_empty() {
+            return lines;
+        }
+        lines.extend(entries.into_iter().map(|entry| entry.line));
+    }
+}

@@ -5,6 +5,7 @@ use tokio_postgres::Row;
 
 use super::sql::Write;
 use super::{Params, check_quota, column, database, json_list, tags, unique_violation};
+use crate::audit::AuditLine;
 use crate::crypto::Sealed;
 use crate::store::{
     AliCloudSource, Certificate, CertificateCount, CertificateField, CertificateFilter,
@@ -166,6 +167,72 @@ pub(super) async fn insert(
         });
     }
     Ok(writes)
+}
+
+/// An upload without a quota to keep, in one statement (its own transaction, durable when it
+/// returns): the certificate, its tags, its sealed key and `audit`, or nothing.
+pub(super) async fn insert_at_once(
+    db: &impl GenericClient,
+    certificate: &Certificate,
+    material: &CertificateMaterial,
+    audit: &AuditLine,
+) -> Result<(), StoreError> {
+    let scope = &certificate.scope;
+    let source = certificate.ali_cloud.as_ref();
+    let statement = db
+        .prepare_cached(
+            "WITH c AS (INSERT INTO certificates (id, kind, account_id, region_id, name, \
+                 resource_group_id, fingerprint, common_name, subject_alternative_names, \
+                 expire_ms, created_ms, ali_cloud_certificate_id, ali_cloud_certificate_name, \
+                 ali_cloud_region_id, certificate_pem, encryption_algorithm, \
+                 encryption_key_length) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+                 $17) RETURNING id), \
+             k AS (INSERT INTO certificate_keys (certificate_id, sealed_key, kek_version) \
+                 SELECT id, $18, $19 FROM c WHERE $18::bytea IS NOT NULL), \
+             t AS (INSERT INTO certificate_tags (certificate_id, tag_key, tag_value) \
+                 SELECT c.id, x.k, x.v FROM c, unnest($20::text[], $21::text[]) AS x(k, v)), \
+             a AS (INSERT INTO audit_records (line) SELECT $22 FROM c) \
+             SELECT 1",
+        )
+        .await
+        .map_err(database)?;
+    let key = material.private_key.as_ref();
+    let tag_keys: Vec<&str> = certificate.tags.iter().map(|t| t.key.as_str()).collect();
+    let tag_values: Vec<&str> = certificate.tags.iter().map(|t| t.value.as_str()).collect();
+    db.execute(
+        &statement,
+        &[
+            &certificate.id,
+            &certificate.kind.as_str(),
+            &scope.account_id,
+            &scope.region_id,
+            &certificate.name,
+            &certificate.resource_group_id,
+            &certificate.fingerprint,
+            &certificate.common_name,
+            &json_list(&certificate.subject_alternative_names),
+            &certificate.expire_ms,
+            &certificate.created_ms,
+            &source.map(|s| &s.certificate_id),
+            &source.map(|s| &s.certificate_name),
+            &source.map(|s| &s.region_id),
+            &material.certificate_pem,
+            &certificate.encryption_algorithm,
+            &i64::from(certificate.encryption_key_length),
+            &key.map(|key| key.as_stored()),
+            &key.map(|key| i64::from(key.kek_version())),
+            &tag_keys,
+            &tag_values,
+            audit,
+        ],
+    )
+    .await
+    .map_err(|error| match unique_violation(&error) {
+        Some(_) => StoreError::Conflict("certificate"),
+        None => database(error),
+    })?;
+    Ok(())
 }
 
 pub(super) async fn list(
