@@ -13,10 +13,15 @@ import pytest
 from conftest import BASE_DATABASE_URL, Server, admin_connection, new_database
 
 TLS_DIR = os.environ.get("SLBCERT_TEST_PG_TLS_DIR")
-pytestmark = [
-    pytest.mark.postgres_only,
-    pytest.mark.skipif(not TLS_DIR, reason="SLBCERT_TEST_PG_TLS_DIR (scripts/pg-tls-cluster) is not set"),
-]
+pytestmark = [pytest.mark.postgres_only, pytest.mark.usefixtures("tls_cluster")]
+
+
+@pytest.fixture
+def tls_cluster():
+    """scripts/test starts the cluster for the PostgreSQL pass; without it these fail, saying so."""
+    if not TLS_DIR:
+        pytest.fail("SLBCERT_TEST_PG_TLS_DIR is not set: run the suite through scripts/test, which "
+                    "starts scripts/pg-tls-cluster and points the PostgreSQL pass at it")
 
 
 def with_params(url, **params):
