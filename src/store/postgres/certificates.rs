@@ -49,136 +49,53 @@ fn from_row(kind: CertificateKind, row: &Row) -> Result<Certificate, StoreError>
     })
 }
 
-/// Checks the quota (under its lock) and answers the writes of an upload, for
-/// [`commit_with`](super::PostgresStore::commit_with) to send with the audit record in one
-/// round trip: the certificate, its tags and its sealed key.
-pub(super) async fn insert(
+/// Waits for the turn of uploads to `certificate`'s scope (on every node, until the commit)
+/// and refuses one over `quota`. The lock and the count go in one round trip, prepared first so
+/// that the server runs them in the order sent.
+pub(super) async fn check_quota_locked(
     db: &Transaction<'_>,
     certificate: &Certificate,
-    material: &CertificateMaterial,
     quota: Quota,
-) -> Result<Vec<Write>, StoreError> {
+) -> Result<(), StoreError> {
+    if quota.is_none() {
+        return Ok(());
+    }
     let scope = &certificate.scope;
     let kind = certificate.kind.as_str();
-    if quota.is_some() {
-        // Uploads to one scope take turns from here to their commit, on every node. The lock
-        // and the count go in one round trip: the server runs them in order.
-        let key = format!(
-            "quota certificates {} {} {kind}",
-            scope.account_id, scope.region_id
-        );
-        // Prepared first (cached, so no round trip after the first upload): a statement sent
-        // as text is prepared in a round trip of its own, which would let the count overtake
-        // the lock.
-        let locking = db
-            .prepare_cached("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-            .await
-            .map_err(database)?;
-        let counting = db
-            .prepare_cached(
-                "SELECT COUNT(*) FROM certificates \
-                 WHERE account_id = $1 AND region_id = $2 AND kind = $3",
-            )
-            .await
-            .map_err(database)?;
-        let counted: [&(dyn tokio_postgres::types::ToSql + Sync); 3] =
-            [&scope.account_id, &scope.region_id, &kind];
-        let locked: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&key];
-        let (locked, used) = tokio::join!(
-            db.execute(&locking, &locked),
-            db.query_one(&counting, &counted)
-        );
-        locked.map_err(database)?;
-        check_quota(quota, column(&used.map_err(database)?, 0)?)?;
-    }
-    let source = certificate.ali_cloud.as_ref();
-    let mut params = Params::default();
-    for value in [
-        &certificate.id,
-        &kind.to_owned(),
-        &scope.account_id,
-        &scope.region_id,
-        &certificate.name,
-        &certificate.resource_group_id,
-        &certificate.fingerprint,
-        &certificate.common_name,
-        &json_list(&certificate.subject_alternative_names),
-    ] {
-        params.push(value.clone());
-    }
-    params.push(certificate.expire_ms);
-    params.push(certificate.created_ms);
-    params.push(source.map(|s| s.certificate_id.clone()));
-    params.push(source.map(|s| s.certificate_name.clone()));
-    params.push(source.map(|s| s.region_id.clone()));
-    params.push(material.certificate_pem.clone());
-    params.push(certificate.encryption_algorithm.clone());
-    params.push(i64::from(certificate.encryption_key_length));
-    let mut writes = vec![Write {
-        statement: db
-            .prepare_cached(
-                "INSERT INTO certificates (id, kind, account_id, region_id, name, \
-                 resource_group_id, fingerprint, common_name, subject_alternative_names, \
-                 expire_ms, created_ms, ali_cloud_certificate_id, ali_cloud_certificate_name, \
-                 ali_cloud_region_id, certificate_pem, encryption_algorithm, \
-                 encryption_key_length) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
-            )
-            .await
-            .map_err(database)?,
-        params,
-        failure: |error| match unique_violation(&error) {
-            Some(_) => StoreError::Conflict("certificate"),
-            None => database(error),
-        },
-    }];
-    for tag in &certificate.tags {
-        let mut params = Params::default();
-        params.push(certificate.id.clone());
-        params.push(tag.key.clone());
-        params.push(tag.value.clone());
-        writes.push(Write {
-            statement: db
-                .prepare_cached(
-                    "INSERT INTO certificate_tags (certificate_id, tag_key, tag_value) \
-                     VALUES ($1, $2, $3)",
-                )
-                .await
-                .map_err(database)?,
-            params,
-            failure: database,
-        });
-    }
-    if let Some(key) = &material.private_key {
-        let mut params = Params::default();
-        params.push(certificate.id.clone());
-        params.push(key.as_stored().to_vec());
-        params.push(i64::from(key.kek_version()));
-        writes.push(Write {
-            statement: db
-                .prepare_cached(
-                    "INSERT INTO certificate_keys (certificate_id, sealed_key, kek_version) \
-                     VALUES ($1, $2, $3)",
-                )
-                .await
-                .map_err(database)?,
-            params,
-            failure: database,
-        });
-    }
-    Ok(writes)
+    let key = format!(
+        "quota certificates {} {} {kind}",
+        scope.account_id, scope.region_id
+    );
+    let locking = db
+        .prepare_cached("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+        .await
+        .map_err(database)?;
+    let counting = db
+        .prepare_cached(
+            "SELECT COUNT(*) FROM certificates \
+             WHERE account_id = $1 AND region_id = $2 AND kind = $3",
+        )
+        .await
+        .map_err(database)?;
+    let locked: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&key];
+    let counted: [&(dyn tokio_postgres::types::ToSql + Sync); 3] =
+        [&scope.account_id, &scope.region_id, &kind];
+    let (locked, used) = tokio::join!(
+        db.execute(&locking, &locked),
+        db.query_one(&counting, &counted)
+    );
+    locked.map_err(database)?;
+    check_quota(quota, column(&used.map_err(database)?, 0)?)
 }
 
-/// An upload without a quota to keep, in one statement (its own transaction, durable when it
-/// returns): the certificate, its tags, its sealed key and `audit`, or nothing.
-pub(super) async fn insert_at_once(
+/// An upload as one statement: the certificate, its tags, its sealed key and `audit`
+/// (data-modifying CTEs), all stored or none. Alone it is its own transaction.
+pub(super) async fn upload(
     db: &impl GenericClient,
     certificate: &Certificate,
     material: &CertificateMaterial,
     audit: &AuditLine,
-) -> Result<(), StoreError> {
-    let scope = &certificate.scope;
-    let source = certificate.ali_cloud.as_ref();
+) -> Result<Write, StoreError> {
     let statement = db
         .prepare_cached(
             "WITH c AS (INSERT INTO certificates (id, kind, account_id, region_id, name, \
@@ -197,42 +114,56 @@ pub(super) async fn insert_at_once(
         )
         .await
         .map_err(database)?;
+    let scope = &certificate.scope;
+    let source = certificate.ali_cloud.as_ref();
     let key = material.private_key.as_ref();
-    let tag_keys: Vec<&str> = certificate.tags.iter().map(|t| t.key.as_str()).collect();
-    let tag_values: Vec<&str> = certificate.tags.iter().map(|t| t.value.as_str()).collect();
-    db.execute(
-        &statement,
-        &[
-            &certificate.id,
-            &certificate.kind.as_str(),
-            &scope.account_id,
-            &scope.region_id,
-            &certificate.name,
-            &certificate.resource_group_id,
-            &certificate.fingerprint,
-            &certificate.common_name,
-            &json_list(&certificate.subject_alternative_names),
-            &certificate.expire_ms,
-            &certificate.created_ms,
-            &source.map(|s| &s.certificate_id),
-            &source.map(|s| &s.certificate_name),
-            &source.map(|s| &s.region_id),
-            &material.certificate_pem,
-            &certificate.encryption_algorithm,
-            &i64::from(certificate.encryption_key_length),
-            &key.map(|key| key.as_stored()),
-            &key.map(|key| i64::from(key.kek_version())),
-            &tag_keys,
-            &tag_values,
-            audit,
-        ],
-    )
-    .await
-    .map_err(|error| match unique_violation(&error) {
-        Some(_) => StoreError::Conflict("certificate"),
-        None => database(error),
-    })?;
-    Ok(())
+    let mut params = Params::default();
+    for text in [
+        &certificate.id,
+        certificate.kind.as_str(),
+        &scope.account_id,
+        &scope.region_id,
+        &certificate.name,
+        &certificate.resource_group_id,
+        &certificate.fingerprint,
+        &certificate.common_name,
+        &json_list(&certificate.subject_alternative_names),
+    ] {
+        params.push(text.to_owned());
+    }
+    params.push(certificate.expire_ms);
+    params.push(certificate.created_ms);
+    params.push(source.map(|s| s.certificate_id.clone()));
+    params.push(source.map(|s| s.certificate_name.clone()));
+    params.push(source.map(|s| s.region_id.clone()));
+    params.push(material.certificate_pem.clone());
+    params.push(certificate.encryption_algorithm.clone());
+    params.push(i64::from(certificate.encryption_key_length));
+    params.push(key.map(|key| key.as_stored().to_vec()));
+    params.push(key.map(|key| i64::from(key.kek_version())));
+    params.push(
+        certificate
+            .tags
+            .iter()
+            .map(|t| t.key.clone())
+            .collect::<Vec<_>>(),
+    );
+    params.push(
+        certificate
+            .tags
+            .iter()
+            .map(|t| t.value.clone())
+            .collect::<Vec<_>>(),
+    );
+    params.push(audit.clone());
+    Ok(Write {
+        statement,
+        params,
+        failure: |error| match unique_violation(&error) {
+            Some(_) => StoreError::Conflict("certificate"),
+            None => database(error),
+        },
+    })
 }
 
 pub(super) async fn list(

@@ -118,24 +118,30 @@ impl PostgresStore {
         transaction: Transaction<'_>,
         audit: &AuditLine,
     ) -> Result<(), StoreError> {
-        self.commit_with(transaction, Vec::new(), audit).await
+        self.commit_with(transaction, Vec::new(), Some(audit)).await
     }
 
-    /// [`commit`](Self::commit), after `writes`: the writes and the audit records go in one
-    /// round trip, then the commit.
+    /// [`commit`](Self::commit) of `writes` (which hold their audit record when `audit` is
+    /// None): the queued refusals, the writes and the record go in one round trip, then the
+    /// commit.
     async fn commit_with(
         &self,
         transaction: Transaction<'_>,
-        mut writes: Vec<sql::Write>,
-        audit: &AuditLine,
+        writes: Vec<sql::Write>,
+        audit: Option<&AuditLine>,
     ) -> Result<(), StoreError> {
         let refusals = self.refusals.take();
         let started = std::time::Instant::now();
         let committed = async {
-            for line in refusals.iter().chain([audit]) {
-                writes.push(audit::write(&transaction, line).await?);
+            let mut all = Vec::with_capacity(refusals.len() + writes.len() + 1);
+            for line in &refusals {
+                all.push(audit::write(&transaction, line).await?);
             }
-            sql::pipelined(&transaction, &writes).await?;
+            all.extend(writes);
+            if let Some(line) = audit {
+                all.push(audit::write(&transaction, line).await?);
+            }
+            sql::pipelined(&transaction, &all).await?;
             transaction.commit().await.map_err(database)
         }
         .await;
@@ -241,20 +247,22 @@ impl CertificateStore for PostgresStore {
         audit: AuditLine,
     ) -> Result<(), StoreError> {
         let mut client = self.client().await?;
-        // Without a quota to keep under its lock (and no refusals to store first), one
+        // Without a quota to keep under its lock (and no refusals to store first), the one
         // statement is the whole transaction.
         let refusals = self.refusals.take();
         if quota.is_none() && refusals.is_empty() {
             let started = std::time::Instant::now();
-            certificates::insert_at_once(&client, &certificate, &material, &audit).await?;
+            let write = certificates::upload(&client, &certificate, &material, &audit).await?;
+            sql::alone(&client, &write).await?;
             self.write_stats.committed(1, started.elapsed());
             self.appended.notify_one();
             return Ok(());
         }
         self.refusals.give_back(refusals);
         let transaction = client.transaction().await.map_err(database)?;
-        let writes = certificates::insert(&transaction, &certificate, &material, quota).await?;
-        self.commit_with(transaction, writes, &audit).await
+        certificates::check_quota_locked(&transaction, &certificate, quota).await?;
+        let write = certificates::upload(&transaction, &certificate, &material, &audit).await?;
+        self.commit_with(transaction, vec![write], None).await
     }
 
     async fn list_certificates(

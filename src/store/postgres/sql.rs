@@ -248,3 +248,15 @@ pub(super) async fn pipelined(
     }
     Ok(())
 }
+
+/// Runs `write` on its own: one statement, its own transaction.
+pub(super) async fn alone(
+    client: &deadpool_postgres::Object,
+    write: &Write,
+) -> Result<(), StoreError> {
+    client
+        .execute(&write.statement, &write.params.refs())
+        .await
+        .map_err(write.failure)?;
+    Ok(())
+}
