@@ -22,7 +22,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use common::{Connection, free_address, read_credentials, signed_query, wait_healthy};
-use peers::{Reaped, certificate, start_backend, start_haproxy, start_nginx, wait_serving, which};
+use peers::{
+    certificate, start_backend, start_haproxy, start_nginx, start_slbcert, wait_serving, which,
+};
 
 const LEVELS: [usize; 3] = [1, 16, 64];
 const OFFSET: u16 = 30000;
@@ -66,22 +68,13 @@ fn main() {
     let api = free_address();
     let binary =
         std::env::var("SLBCERT_BENCH_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_slbcert").into());
-    let slbcert = Reaped(
-        Command::new(binary)
-            .args([
-                "serve",
-                "--listen",
-                &api.to_string(),
-                "--address-pool",
-                "127.77.0.0/24",
-            ])
-            .args(["--listener-port-offset", &OFFSET.to_string()])
-            .arg("--data-dir")
-            .arg(dir.join("data"))
-            .env("SLBCERT_LOG", "warn")
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start slbcert"),
+    let slbcert = start_slbcert(
+        &binary,
+        api,
+        &dir.join("data"),
+        "127.77.0.0/24",
+        OFFSET,
+        &[],
     );
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(wait_healthy(api));

@@ -15,10 +15,10 @@ mod common;
 #[path = "dataplane/peers.rs"]
 mod peers;
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use common::{Connection, free_address, read_credentials, signed_query, wait_healthy};
-use peers::{Reaped, start_backend, wait_serving, which};
+use peers::{start_backend, start_slbcert, wait_serving, which};
 
 const OFFSET: u16 = 31000;
 /// What peers.rs starts nginx proxies for; this bench starts only the backend.
@@ -45,24 +45,13 @@ fn main() {
     let backend_port = free_address().port();
     let _backend = start_backend(dir, backend_port);
     let api = free_address();
-    let slbcert = Reaped(
-        Command::new(env!("CARGO_BIN_EXE_slbcert"))
-            .args(["serve", "--listen", &api.to_string()])
-            .args([
-                "--address-pool",
-                "127.78.0.0/24",
-                "--max-acl-entries",
-                "1000",
-                "--max-rules",
-                "100",
-            ])
-            .args(["--listener-port-offset", &OFFSET.to_string()])
-            .arg("--data-dir")
-            .arg(dir.join("data"))
-            .env("SLBCERT_LOG", "warn")
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start slbcert"),
+    let slbcert = start_slbcert(
+        env!("CARGO_BIN_EXE_slbcert"),
+        api,
+        &dir.join("data"),
+        "127.78.0.0/24",
+        OFFSET,
+        &["--max-acl-entries", "1000", "--max-rules", "100"],
     );
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(wait_healthy(api));

@@ -22,6 +22,36 @@ impl Drop for Reaped {
     }
 }
 
+/// `slbcert serve` (the binary `binary`) answering its API on `api`, with the data plane on
+/// addresses of `pool` and listeners' ports plus `offset`, and `extra` flags.
+pub fn start_slbcert(
+    binary: &str,
+    api: std::net::SocketAddr,
+    data_dir: &Path,
+    pool: &str,
+    offset: u16,
+    extra: &[&str],
+) -> Reaped {
+    Reaped(
+        Command::new(binary)
+            .args([
+                "serve",
+                "--listen",
+                &api.to_string(),
+                "--address-pool",
+                pool,
+            ])
+            .args(["--listener-port-offset", &offset.to_string()])
+            .args(extra)
+            .arg("--data-dir")
+            .arg(data_dir)
+            .env("SLBCERT_LOG", "warn")
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start slbcert"),
+    )
+}
+
 pub fn which(tool: &str) -> Option<String> {
     let out = Command::new("sh")
         .args(["-c", &format!("command -v {tool}")])
