@@ -77,8 +77,9 @@ const TABLES: &[Table] = &[
     Table {
         name: "audit_records",
         target: "audit_records",
-        columns: "id, seq, line",
-        source_columns: "seq, seq, line",
+        // Final and in SQLite's order: ahead of every record PostgreSQL's transactions write.
+        columns: "id, xid, line",
+        source_columns: "seq, 0, line",
     },
 ];
 
@@ -187,7 +188,7 @@ impl From<rusqlite::Error> for Failure {
 
 impl From<tokio_postgres::Error> for Failure {
     fn from(error: tokio_postgres::Error) -> Failure {
-        Failure::Target(StoreError::Database(error.to_string()))
+        Failure::Target(crate::store::postgres::database_error(error))
     }
 }
 
@@ -202,7 +203,7 @@ async fn refuse_foreign_state(target: &impl GenericClient) -> Result<(), Migrate
             &[],
         )
         .await
-        .map_err(|error| StoreError::Database(error.to_string()))?;
+        .map_err(crate::store::postgres::database_error)?;
     let (progress, keys, accounts): (i64, i64, i64) = (row.get(0), row.get(1), row.get(2));
     if progress == 0 && (keys > 0 || accounts > 0) {
         return Err(MigrateError::TargetNotEmpty(format!(

@@ -1,7 +1,8 @@
-//! The audit trail's tables. A record is inserted unnumbered in the transaction of its change;
-//! the export numbers committed records in one transaction at a time (an advisory lock), so
-//! that `seq` follows the order in which records became visible and never has a gap, however
-//! many nodes write at once.
+//! The audit trail's tables. A record is inserted in the transaction of its change and keeps
+//! that transaction's ID (a column default). Exports read only the records of transactions
+//! older than the oldest one still running: that set is final, so every node orders it alike,
+//! by (xid, id), and numbers it by counting on from its cursor. `seq` then follows commit
+//! visibility, has no gap, and costs no second write, however many nodes write at once.
 
 use deadpool_postgres::{GenericClient, Transaction};
 
@@ -10,10 +11,22 @@ use super::{column, database};
 use crate::audit::AuditLine;
 use crate::store::{AuditEntry, StoreError};
 
-/// Held while numbering records.
-const NUMBERING_LOCK: i64 = 0x5_1bce_0002;
-/// Records numbered per transaction at most.
-const NUMBER_AT_ONCE: i64 = 50_000;
+/// A numbered record's place in the export order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Place {
+    pub seq: i64,
+    pub xid: i64,
+    pub id: i64,
+}
+
+impl Place {
+    /// Before the first record (migrated records have negative transaction IDs).
+    pub const START: Place = Place {
+        seq: 0,
+        xid: i64::MIN,
+        id: 0,
+    };
+}
 
 /// The insert of `line`, to be sent with the transaction's other writes.
 pub(super) async fn write(db: &Transaction<'_>, line: &AuditLine) -> Result<Write, StoreError> {
@@ -30,78 +43,73 @@ pub(super) async fn write(db: &Transaction<'_>, line: &AuditLine) -> Result<Writ
     })
 }
 
-/// Numbers the committed records that have no `seq` yet, after the highest one.
-pub(super) async fn number_committed(
-    client: &mut deadpool_postgres::Object,
-) -> Result<(), StoreError> {
-    let pending = client
-        .query_opt("SELECT 1 FROM audit_records WHERE seq IS NULL LIMIT 1", &[])
-        .await
-        .map_err(database)?;
-    if pending.is_none() {
-        return Ok(());
-    }
-    let transaction = client.transaction().await.map_err(database)?;
-    transaction
-        .execute("SELECT pg_advisory_xact_lock($1)", &[&NUMBERING_LOCK])
-        .await
-        .map_err(database)?;
-    transaction
-        .execute(
-            "WITH top AS (SELECT COALESCE(MAX(seq), 0) AS seq FROM audit_records), \
-                  next AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM audit_records \
-                           WHERE seq IS NULL ORDER BY id LIMIT $1) \
-             UPDATE audit_records a SET seq = top.seq + next.n FROM top, next \
-             WHERE a.id = next.id",
-            &[&NUMBER_AT_ONCE],
-        )
-        .await
-        .map_err(database)?;
-    transaction.commit().await.map_err(database)
-}
-
+/// Up to `limit` final records after `from`, the first `skip` of them left out, numbered on
+/// from `from.seq + skip`; with the place of the last one.
 pub(super) async fn after(
     db: &impl GenericClient,
-    seq: i64,
+    from: Place,
+    skip: i64,
     limit: usize,
-) -> Result<Vec<AuditEntry>, StoreError> {
-    let rows = db
-        .query(
-            "SELECT seq, line FROM audit_records WHERE seq > $1 ORDER BY seq LIMIT $2",
-            &[&seq, &(limit as i64)],
+) -> Result<(Vec<AuditEntry>, Option<Place>), StoreError> {
+    let statement = db
+        .prepare_cached(
+            "SELECT xid, id, line FROM audit_records \
+             WHERE (xid, id) > ($1, $2) \
+               AND xid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint \
+             ORDER BY xid, id OFFSET $3 LIMIT $4",
         )
         .await
         .map_err(database)?;
-    rows.iter()
-        .map(|row| {
-            Ok(AuditEntry {
-                seq: column(row, 0)?,
-                line: column(row, 1)?,
-            })
-        })
-        .collect()
+    let rows = db
+        .query(&statement, &[&from.xid, &from.id, &skip, &(limit as i64)])
+        .await
+        .map_err(database)?;
+    let mut last = None;
+    let mut entries = Vec::with_capacity(rows.len());
+    for (seq, row) in (from.seq + skip + 1..).zip(&rows) {
+        last = Some(Place {
+            seq,
+            xid: column(row, 0)?,
+            id: column(row, 1)?,
+        });
+        entries.push(AuditEntry {
+            seq,
+            line: column(row, 2)?,
+        });
+    }
+    Ok((entries, last))
 }
 
-pub(super) async fn cursor(db: &impl GenericClient, exporter: &str) -> Result<i64, StoreError> {
+/// The durable place of `exporter`'s last exported record.
+pub(super) async fn cursor(db: &impl GenericClient, exporter: &str) -> Result<Place, StoreError> {
     let row = db
         .query_opt(
-            "SELECT seq FROM audit_export WHERE exporter = $1",
+            "SELECT seq, xid, id FROM audit_export WHERE exporter = $1",
             &[&exporter],
         )
         .await
         .map_err(database)?;
-    row.map_or(Ok(0), |row| column(&row, 0))
+    match row {
+        Some(row) if column::<i64>(&row, 0)? > 0 => Ok(Place {
+            seq: column(&row, 0)?,
+            xid: column(&row, 1)?,
+            id: column(&row, 2)?,
+        }),
+        _ => Ok(Place::START),
+    }
 }
 
 pub(super) async fn advance_cursor(
     db: &impl GenericClient,
     exporter: &str,
-    seq: i64,
+    place: Place,
 ) -> Result<(), StoreError> {
     db.execute(
-        "INSERT INTO audit_export (exporter, seq) VALUES ($1, $2) ON CONFLICT (exporter) \
-         DO UPDATE SET seq = GREATEST(audit_export.seq, EXCLUDED.seq)",
-        &[&exporter, &seq],
+        "INSERT INTO audit_export (exporter, seq, xid, id) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (exporter) DO UPDATE \
+         SET seq = EXCLUDED.seq, xid = EXCLUDED.xid, id = EXCLUDED.id \
+         WHERE audit_export.seq < EXCLUDED.seq",
+        &[&exporter, &place.seq, &place.xid, &place.id],
     )
     .await
     .map_err(database)?;

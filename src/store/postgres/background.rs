@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use deadpool_postgres::{GenericClient, Pool};
 
-use super::{audit, connection, database};
+use super::audit::{self, Place};
+use super::{connection, database};
 use crate::audit::{REFUSALS_FLUSH_AFTER, RefusalQueue};
 use crate::store::StoreError;
 
@@ -16,16 +17,18 @@ const SWEEP_EVERY: Duration = Duration::from_secs(60);
 #[derive(Default)]
 pub(super) struct Queues {
     /// The export cursor to write, if it moved.
-    cursor: Mutex<Option<i64>>,
+    cursor: Mutex<Option<Place>>,
 }
 
 impl Queues {
-    pub fn advance_cursor(&self, seq: i64) {
+    pub fn advance_cursor(&self, place: Place) {
         let mut cursor = self.cursor.lock().unwrap_or_else(|p| p.into_inner());
-        *cursor = Some(cursor.map_or(seq, |queued| queued.max(seq)));
+        if cursor.is_none_or(|queued| queued.seq < place.seq) {
+            *cursor = Some(place);
+        }
     }
 
-    fn take_cursor(&self) -> Option<i64> {
+    fn take_cursor(&self) -> Option<Place> {
         self.cursor.lock().unwrap_or_else(|p| p.into_inner()).take()
     }
 }
@@ -43,13 +46,13 @@ pub(super) fn start(
             if let Err(error) = flush_refusals(&pool, &refusals).await {
                 tracing::warn!(%error, "cannot store refused requests' audit lines yet");
             }
-            if let Some(seq) = queues.take_cursor() {
+            if let Some(place) = queues.take_cursor() {
                 let written = match connection(&pool).await {
-                    Ok(client) => audit::advance_cursor(&client, &exporter, seq).await,
+                    Ok(client) => audit::advance_cursor(&client, &exporter, place).await,
                     Err(error) => Err(error),
                 };
                 if written.is_err() {
-                    queues.advance_cursor(seq);
+                    queues.advance_cursor(place);
                 }
             }
             if last_sweep.elapsed() >= SWEEP_EVERY {

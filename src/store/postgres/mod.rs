@@ -42,6 +42,8 @@ use crate::store::{WriteStats, check_quota, json_list};
 pub use migrations::migrate;
 use sql::{Params, announce, column, database, lock, pool, target, unique_violation, violated};
 pub use sql::{connect, connection};
+/// A client error as the store reports it (PostgreSQL's own message kept), for the copier.
+pub(crate) use sql::database as database_error;
 
 /// Connections per node for requests; PostgreSQL's default allows 100 in all.
 const POOL_SIZE: usize = 16;
@@ -68,6 +70,8 @@ pub struct PostgresStore {
     refusals: Arc<RefusalQueue>,
     /// This node's audit.log, as the export cursor table names it.
     exporter: String,
+    /// The place of the last record this node's export read: the next read starts there.
+    exported: std::sync::Mutex<audit::Place>,
     write_stats: WriteStats,
 }
 
@@ -102,6 +106,7 @@ impl PostgresStore {
             background,
             refusals,
             exporter,
+            exported: std::sync::Mutex::new(audit::Place::START),
             write_stats: WriteStats::default(),
         })
     }
@@ -437,17 +442,46 @@ impl AuditStore for PostgresStore {
         seq: i64,
         limit: usize,
     ) -> Result<Vec<AuditEntry>, StoreError> {
-        let mut client = self.client().await?;
-        audit::number_committed(&mut client).await?;
-        audit::after(&client, seq, limit).await
+        let client = self.client().await?;
+        let exported = *self.exported.lock().unwrap_or_else(|p| p.into_inner());
+        // Records are numbered by counting: from the last place read, else from the durable
+        // cursor (the file may be ahead of it after a crash), else from the start.
+        let (from, skip) = if exported.seq == seq {
+            (exported, 0)
+        } else {
+            let cursor = audit::cursor(&client, &self.exporter).await?;
+            let from = if cursor.seq <= seq {
+                cursor
+            } else {
+                audit::Place::START
+            };
+            (from, seq - from.seq)
+        };
+        let (entries, last) = audit::after(&client, from, skip, limit).await?;
+        if let Some(last) = last {
+            *self.exported.lock().unwrap_or_else(|p| p.into_inner()) = last;
+        }
+        Ok(entries)
     }
 
     async fn audit_export_cursor(&self) -> Result<i64, StoreError> {
-        audit::cursor(&self.client().await?, &self.exporter).await
+        Ok(audit::cursor(&self.client().await?, &self.exporter)
+            .await?
+            .seq)
     }
 
     fn advance_audit_export_cursor(&self, seq: i64) {
-        self.background.advance_cursor(seq);
+        let exported = *self.exported.lock().unwrap_or_else(|p| p.into_inner());
+        if exported.seq == seq {
+            self.background.advance_cursor(exported);
+        } else {
+            // The export moves the cursor to the last record it read; anything else is a bug.
+            tracing::error!(
+                seq,
+                read = exported.seq,
+                "audit cursor moved to a record not read last"
+            );
+        }
     }
 
     fn audit_appended(&self) -> Arc<tokio::sync::Notify> {

@@ -125,16 +125,16 @@ pub(super) fn refused(error: &tokio_postgres::Error) -> Option<StoreError> {
 
 /// A database error as the store reports it: connection trouble and an overloaded or
 /// restarting server are `Unavailable` (503, try again); anything else is a fault of ours.
-pub(super) fn database(error: tokio_postgres::Error) -> StoreError {
+pub(crate) fn database(error: tokio_postgres::Error) -> StoreError {
     let unavailable = |what| StoreError::Unavailable {
         what,
-        detail: error.to_string(),
+        detail: described(&error),
     };
     match error.code() {
         None if error.is_closed() || source_is_io(&error) => {
             unavailable("the database is unreachable")
         }
-        None => StoreError::Database(error.to_string()),
+        None => StoreError::Database(described(&error)),
         Some(code) => match &code.code()[..2] {
             // Connection exceptions, insufficient resources, operator intervention (a
             // restart), system errors.
@@ -146,8 +146,18 @@ pub(super) fn database(error: tokio_postgres::Error) -> StoreError {
             _ if *code == SqlState::READ_ONLY_SQL_TRANSACTION => {
                 unavailable("the database takes no writes (a replica?)")
             }
-            _ => StoreError::Database(error.to_string()),
+            _ => StoreError::Database(described(&error)),
         },
+    }
+}
+
+/// PostgreSQL's own message and code where it sent one (the error's `Display` says only
+/// "db error"), else the error and its cause.
+fn described(error: &tokio_postgres::Error) -> String {
+    match (error.as_db_error(), std::error::Error::source(error)) {
+        (Some(db), _) => format!("{} ({})", db.message(), db.code().code()),
+        (None, Some(cause)) => format!("{error}: {cause}"),
+        (None, None) => error.to_string(),
     }
 }
 
