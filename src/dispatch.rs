@@ -23,6 +23,7 @@ use crate::audit::{AuditRecord, RefusalQueue};
 use crate::http::{Request, Response};
 use crate::products::{Context, Fields, product};
 use crate::state::AppState;
+use crate::store::write_nonce;
 use crate::{clock, ids};
 
 pub type ActionFuture<'a> = Pin<Box<dyn Future<Output = Result<Fields, ApiError>> + Send + 'a>>;
@@ -241,7 +242,10 @@ async fn authenticated_run(
         verifier: &state.verifier,
         directory: &state.directory,
     };
-    let caller = signature::authenticate(&signed, &authority, now).await?;
+    // A write's nonce is claimed by its commit where the store can: no round trip of its own.
+    let defer_nonce = action.is_mutating() && state.store.claims_nonces_in_writes();
+    let (caller, pending_nonce) =
+        signature::authenticate(&signed, &authority, now, defer_nonce).await?;
     audit.account_id = caller.account_id.clone();
     audit.principal = caller.principal.label();
     authorize::check_owner(params, &caller)?;
@@ -285,7 +289,16 @@ async fn authenticated_run(
         health: state.health.as_deref(),
         now,
     };
-    (action.handler)(&context).await
+    let Some(pending_nonce) = pending_nonce else {
+        return (action.handler)(&context).await;
+    };
+    let (result, unclaimed) = write_nonce::scope(pending_nonce, (action.handler)(&context)).await;
+    // Nothing committed (a refusal, or nothing to change): the nonce is claimed on its own, and
+    // a replay is answered as one whatever the handler said.
+    if let Some(unclaimed) = unclaimed {
+        signature::claim_now(state.store.as_ref(), unclaimed).await?;
+    }
+    result
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ pub mod region_resources;
 pub mod sqlite;
 pub mod tls_policies;
 pub mod user_certificates;
+pub mod write_nonce;
 pub mod write_stats;
 
 pub use certificates::{CertificateCount, CertificateField, CertificateStore};
@@ -82,6 +83,9 @@ pub enum StoreError {
     /// A pool (of addresses) has nothing left.
     #[error("no {0} left")]
     Exhausted(&'static str),
+    /// The write's request nonce was used already ([`write_nonce`]): nothing was changed.
+    #[error("the request's nonce was used already")]
+    NonceUsed,
 }
 
 /// Lists of names (subject alternative names) are stored as JSON text, by either backend.
@@ -439,6 +443,10 @@ pub trait NonceStore: Send + Sync {
     /// Records `nonce` as used until it expires, unless another process used it and it is
     /// still live: whether this use is the first.
     async fn claim_nonce(&self, nonce: UsedNonce, now_ms: i64) -> Result<bool, StoreError>;
+    /// Whether a write's commit claims the request's nonce itself ([`write_nonce`]).
+    fn claims_nonces_in_writes(&self) -> bool {
+        false
+    }
 }
 
 /// What `AccountStore::reset` deletes, in this order (children before their parents); the

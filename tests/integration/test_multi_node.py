@@ -147,6 +147,54 @@ def test_a_nonce_used_on_one_node_is_refused_on_the_other_and_after_restarts(nod
     assert sorted(answers) == [200] + [400] * 7
 
 
+def test_a_write_replayed_on_the_other_node_is_refused_and_changes_nothing(nodes):
+    """A write's nonce is claimed by the transaction of its change (no round trip of its own):
+    a replay on another node fails that transaction; a write that changed nothing claims its
+    nonce on its own."""
+    first, second, _ = nodes
+    account = first.credentials
+    raws = [RawClient(s.port, account["AccessKeyId"], account["AccessKeySecret"])
+            for s in (first, second)]
+
+    def names():
+        listed = V1(first, account).call("DescribeServerCertificates")
+        return sorted(c["ServerCertificateName"]
+                      for c in listed["ServerCertificates"]["ServerCertificate"])
+
+    # An upload (one statement with its claim), then a load balancer (a transaction).
+    for action, params in [
+            ("UploadServerCertificate", dict(ServerCertificateName="once", **upload_params())),
+            ("CreateLoadBalancer", dict(LoadBalancerName="once")),
+    ]:
+        timestamp, nonce = utc_timestamp(), "write-" + os.urandom(8).hex()
+        sent = raws[0].v1(action, params, timestamp=timestamp, nonce=nonce, body=True)
+        assert sent.status == 200, sent.text
+        replayed = raws[1].v1(action, params, timestamp=timestamp, nonce=nonce, body=True)
+        assert (replayed.status, replayed.json()["Code"]) == (400, "SignatureNonceUsed")
+    assert names() == ["once"]
+    balancers = V1(first, account).call("DescribeLoadBalancers")["LoadBalancers"]["LoadBalancer"]
+    assert [lb["LoadBalancerName"] for lb in balancers] == ["once"]
+
+    # A refused write changed nothing, and its nonce is used all the same.
+    timestamp, nonce = utc_timestamp(), "refused-" + os.urandom(8).hex()
+    missing = dict(ServerCertificateId="1231579085529123_missing")
+    refused = raws[0].v1("DeleteServerCertificate", missing, timestamp=timestamp, nonce=nonce)
+    assert refused.json()["Code"] == "ServerCertificateId.NotFound", refused.text
+    replayed = raws[1].v1("DeleteServerCertificate", missing, timestamp=timestamp, nonce=nonce)
+    assert replayed.json()["Code"] == "SignatureNonceUsed", replayed.text
+
+    # The same upload with one fresh nonce to both nodes at once: one stores, the rest are replays.
+    timestamp, nonce = utc_timestamp(), "raced-write-" + os.urandom(8).hex()
+    params = dict(ServerCertificateName="raced", **upload_params())
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(
+            lambda n: raws[n % 2].v1("UploadServerCertificate", params, timestamp=timestamp,
+                                     nonce=nonce, body=True), range(8)))
+    assert sorted(a.status for a in answers) == [200] + [400] * 7, [a.text for a in answers]
+    assert {a.json()["Code"] for a in answers if a.status == 400} == {"SignatureNonceUsed"}
+    assert names() == ["once", "raced"]
+
+
 def test_edits_of_one_load_balancer_through_two_nodes_all_land(nodes):
     """Each node queues its own edits of a load balancer; between nodes the compare-and-swap on
     its revision retries, so that no edit overwrites another."""

@@ -59,6 +59,13 @@ impl Database {
             .expect("open the store")
     }
 
+    /// A count the test database answers to `query` with `value` as $1.
+    pub async fn admin_query(&self, query: &str, value: &str) -> i64 {
+        let pool = slbcert::store::postgres::connect(&self.url, 1).unwrap();
+        let client = slbcert::store::postgres::connection(&pool).await.unwrap();
+        client.query_one(query, &[&value]).await.unwrap().get(0)
+    }
+
     pub async fn drop(self) {
         let _ = self
             .admin

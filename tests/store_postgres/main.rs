@@ -21,6 +21,7 @@ use slbcert::store::{
 
 mod audit;
 mod database;
+mod write_nonce;
 
 use database::{Database, audit_lines};
 

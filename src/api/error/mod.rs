@@ -390,6 +390,7 @@ impl From<StoreError> for ApiError {
                 "{resource_id} would have {count} tags; at most 20 are allowed"
             )),
             StoreError::Closed => ApiError::ServiceUnavailable,
+            StoreError::NonceUsed => ApiError::SignatureNonceUsed,
             StoreError::InUse(id) => ApiError::CertificateInUse(id),
             StoreError::Exhausted(_) => ApiError::ObtainIpFail,
             StoreError::Stale => ApiError::OperationBusy,

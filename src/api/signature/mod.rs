@@ -20,6 +20,7 @@ use super::params::RpcParams;
 use crate::access::tokens::{TokenError, TokenKey};
 use crate::access::{Directory, Principal};
 use crate::crypto::{Binding, Secret, Vault};
+use crate::store::write_nonce::PendingNonce;
 use crate::store::{Store, UsedNonce};
 
 pub use encode::percent_encode;
@@ -106,11 +107,15 @@ pub struct Authority<'a> {
     pub directory: &'a Directory,
 }
 
+/// The caller who signed `request`. Its nonce is claimed here, or, with `defer_nonce` (a write
+/// on a store that claims nonces in its commits), answered to be claimed by the write
+/// ([`crate::store::write_nonce`]); this process's own nonces are checked here either way.
 pub async fn authenticate(
     request: &SignedRequest<'_>,
     authority: &Authority<'_>,
     now: OffsetDateTime,
-) -> Result<Caller, ApiError> {
+    defer_nonce: bool,
+) -> Result<(Caller, Option<PendingNonce>), ApiError> {
     let Authority {
         store,
         vault,
@@ -171,18 +176,36 @@ pub async fn authenticate(
         nonce: claim.nonce.clone(),
         expires_ms: crate::clock::unix_ms(expires),
     };
-    if !nonces.remember(&claim.access_key_id, &claim.nonce, expires, now)
-        || !store.claim_nonce(used, crate::clock::unix_ms(now)).await?
-    {
+    if !nonces.remember(&claim.access_key_id, &claim.nonce, expires, now) {
         return Err(ApiError::SignatureNonceUsed);
     }
-    Ok(Caller {
+    let pending = PendingNonce {
+        nonce: used,
+        now_ms: crate::clock::unix_ms(now),
+    };
+    let pending = if defer_nonce {
+        Some(pending)
+    } else {
+        claim_now(store, pending).await?;
+        None
+    };
+    let caller = Caller {
         account_id: key.account_id,
         access_key_id: claim.access_key_id,
         default_resource_group_id: key.default_resource_group_id,
         account_name: key.account_name,
         principal,
-    })
+    };
+    Ok((caller, pending))
+}
+
+/// Claims `pending` in the store on its own: a replay (another process or node used it) fails.
+pub async fn claim_now(store: &dyn Store, pending: PendingNonce) -> Result<(), ApiError> {
+    if store.claim_nonce(pending.nonce, pending.now_ms).await? {
+        Ok(())
+    } else {
+        Err(ApiError::SignatureNonceUsed)
+    }
 }
 
 /// The SecurityToken of a temporary key: V1 parameter or V3 header.

@@ -7,6 +7,7 @@ use super::sql::Write;
 use super::{Params, check_quota, column, database, json_list, tags, unique_violation};
 use crate::audit::AuditLine;
 use crate::crypto::Sealed;
+use crate::store::write_nonce::PendingNonce;
 use crate::store::{
     AliCloudSource, Certificate, CertificateCount, CertificateField, CertificateFilter,
     CertificateKind, CertificateMaterial, Quota, Scope, StoreError, Tag,
@@ -89,28 +90,35 @@ pub(super) async fn check_quota_locked(
 }
 
 /// An upload as one statement: the certificate, its tags, its sealed key and `audit`
-/// (data-modifying CTEs), all stored or none. Alone it is its own transaction.
+/// (data-modifying CTEs), all stored or none. Alone it is its own transaction, and claims the
+/// request's `nonce` too: on a replay it stores nothing and changes no row (else one).
 pub(super) async fn upload(
     db: &impl GenericClient,
     certificate: &Certificate,
     material: &CertificateMaterial,
     audit: &AuditLine,
+    nonce: Option<&PendingNonce>,
 ) -> Result<Write, StoreError> {
     let statement = db
         .prepare_cached(
-            "WITH c AS (INSERT INTO certificates (id, kind, account_id, region_id, name, \
+            "WITH n AS (INSERT INTO used_nonces (access_key_id, nonce, expires_ms) \
+                 SELECT $23, $24, $25 WHERE $23::text IS NOT NULL \
+                 ON CONFLICT (access_key_id, nonce) DO UPDATE \
+                 SET expires_ms = EXCLUDED.expires_ms WHERE used_nonces.expires_ms <= $26 \
+                 RETURNING 1), \
+             c AS (INSERT INTO certificates (id, kind, account_id, region_id, name, \
                  resource_group_id, fingerprint, common_name, subject_alternative_names, \
                  expire_ms, created_ms, ali_cloud_certificate_id, ali_cloud_certificate_name, \
                  ali_cloud_region_id, certificate_pem, encryption_algorithm, \
                  encryption_key_length) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-                 $17) RETURNING id), \
+                 SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+                 $17 WHERE $23::text IS NULL OR EXISTS (SELECT 1 FROM n) RETURNING id), \
              k AS (INSERT INTO certificate_keys (certificate_id, sealed_key, kek_version) \
                  SELECT id, $18, $19 FROM c WHERE $18::bytea IS NOT NULL), \
              t AS (INSERT INTO certificate_tags (certificate_id, tag_key, tag_value) \
                  SELECT c.id, x.k, x.v FROM c, unnest($20::text[], $21::text[]) AS x(k, v)), \
              a AS (INSERT INTO audit_records (line) SELECT $22 FROM c) \
-             SELECT 1",
+             SELECT 1 FROM c",
         )
         .await
         .map_err(database)?;
@@ -156,6 +164,10 @@ pub(super) async fn upload(
             .collect::<Vec<_>>(),
     );
     params.push(audit.clone());
+    params.push(nonce.map(|n| n.nonce.access_key_id.clone()));
+    params.push(nonce.map(|n| n.nonce.nonce.clone()));
+    params.push(nonce.map(|n| n.nonce.expires_ms));
+    params.push(nonce.map(|n| n.now_ms));
     Ok(Write {
         statement,
         params,

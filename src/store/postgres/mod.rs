@@ -37,13 +37,14 @@ use super::{
     StoreError, Tag, TagQuery, TagStore, TaggedResource, UsedNonce,
 };
 use crate::audit::{AuditLine, RefusalQueue};
+use crate::store::write_nonce;
 use crate::store::{WriteStats, check_quota, json_list};
 
 pub use migrations::migrate;
-use sql::{Params, announce, column, database, lock, pool, target, unique_violation, violated};
-pub use sql::{connect, connection};
 /// A client error as the store reports it (PostgreSQL's own message kept), for the copier.
 pub(crate) use sql::database as database_error;
+use sql::{Params, announce, column, database, lock, pool, target, unique_violation, violated};
+pub use sql::{connect, connection};
 
 /// Connections per node for requests; PostgreSQL's default allows 100 in all.
 const POOL_SIZE: usize = 16;
@@ -136,9 +137,13 @@ impl PostgresStore {
         audit: Option<&AuditLine>,
     ) -> Result<(), StoreError> {
         let refusals = self.refusals.take();
+        let nonce = write_nonce::take();
         let started = std::time::Instant::now();
         let committed = async {
-            let mut all = Vec::with_capacity(refusals.len() + writes.len() + 1);
+            let mut all = Vec::with_capacity(refusals.len() + writes.len() + 2);
+            if let Some(nonce) = &nonce {
+                all.push(nonces::claim_in(&transaction, nonce).await?);
+            }
             for line in &refusals {
                 all.push(audit::write(&transaction, line).await?);
             }
@@ -146,7 +151,10 @@ impl PostgresStore {
             if let Some(line) = audit {
                 all.push(audit::write(&transaction, line).await?);
             }
-            sql::pipelined(&transaction, &all).await?;
+            let changed = sql::pipelined(&transaction, &all).await?;
+            if nonce.is_some() && changed.first() == Some(&0) {
+                return Err(StoreError::NonceUsed); // rolled back as `transaction` drops
+            }
             transaction.commit().await.map_err(database)
         }
         .await;
@@ -158,6 +166,9 @@ impl PostgresStore {
             }
             Err(error) => {
                 self.refusals.give_back(refusals);
+                if let Some(nonce) = nonce.filter(|_| !matches!(error, StoreError::NonceUsed)) {
+                    write_nonce::give_back(nonce);
+                }
                 Err(error)
             }
         }
@@ -257,16 +268,35 @@ impl CertificateStore for PostgresStore {
         let refusals = self.refusals.take();
         if quota.is_none() && refusals.is_empty() {
             let started = std::time::Instant::now();
-            let write = certificates::upload(&client, &certificate, &material, &audit).await?;
-            sql::alone(&client, &write).await?;
+            let nonce = write_nonce::take();
+            let stored = async {
+                let write =
+                    certificates::upload(&client, &certificate, &material, &audit, nonce.as_ref())
+                        .await?;
+                sql::alone(&client, &write).await
+            }
+            .await;
             self.write_stats.committed(1, started.elapsed());
-            self.appended.notify_one();
-            return Ok(());
+            return match stored {
+                Ok(0) => Err(StoreError::NonceUsed),
+                Ok(_) => {
+                    self.appended.notify_one();
+                    Ok(())
+                }
+                Err(error) => {
+                    if let Some(nonce) = nonce {
+                        write_nonce::give_back(nonce);
+                    }
+                    Err(error)
+                }
+            };
         }
         self.refusals.give_back(refusals);
         let transaction = client.transaction().await.map_err(database)?;
         certificates::check_quota_locked(&transaction, &certificate, quota).await?;
-        let write = certificates::upload(&transaction, &certificate, &material, &audit).await?;
+        // The nonce, if any, is claimed by the commit.
+        let write =
+            certificates::upload(&transaction, &certificate, &material, &audit, None).await?;
         self.commit_with(transaction, vec![write], None).await
     }
 
@@ -426,6 +456,10 @@ impl KeyringStore for PostgresStore {
 impl NonceStore for PostgresStore {
     async fn claim_nonce(&self, nonce: UsedNonce, now_ms: i64) -> Result<bool, StoreError> {
         self.nonces.claim(nonce, now_ms).await
+    }
+
+    fn claims_nonces_in_writes(&self) -> bool {
+        true
     }
 }
 

@@ -11,7 +11,9 @@ use std::sync::Arc;
 use deadpool_postgres::Pool;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
+use super::sql::{Params, Write};
 use super::{connection, database};
+use crate::store::write_nonce::PendingNonce;
 use crate::store::{StoreError, UsedNonce};
 
 /// Claims in one statement at most.
@@ -131,4 +133,32 @@ async fn insert(
             ))
         })
         .collect()
+}
+
+/// The claim of a write request's nonce inside the transaction of its change: it changes one
+/// row, or none when the nonce is live already (a replay: the transaction must not commit).
+/// Sent first, so that a second node with the same nonce waits on this row before its own
+/// writes, as the batched claims do.
+pub(super) async fn claim_in(
+    transaction: &deadpool_postgres::Transaction<'_>,
+    pending: &PendingNonce,
+) -> Result<Write, StoreError> {
+    let statement = transaction
+        .prepare_cached(
+            "INSERT INTO used_nonces (access_key_id, nonce, expires_ms) VALUES ($1, $2, $3) \
+             ON CONFLICT (access_key_id, nonce) DO UPDATE SET expires_ms = EXCLUDED.expires_ms \
+             WHERE used_nonces.expires_ms <= $4",
+        )
+        .await
+        .map_err(database)?;
+    let mut params = Params::default();
+    params.push(pending.nonce.access_key_id.clone());
+    params.push(pending.nonce.nonce.clone());
+    params.push(pending.nonce.expires_ms);
+    params.push(pending.now_ms);
+    Ok(Write {
+        statement,
+        params,
+        failure: database,
+    })
 }

@@ -241,32 +241,32 @@ pub(super) struct Write {
     pub failure: fn(tokio_postgres::Error) -> StoreError,
 }
 
-/// Runs `writes` in `transaction` in one round trip; the first failure, in order, if any (the
-/// statements after it failed only because the transaction was aborted).
+/// Runs `writes` in `transaction` in one round trip: the rows each changed, or the first
+/// failure in order (the statements after it failed only because the transaction was aborted).
 pub(super) async fn pipelined(
     transaction: &Transaction<'_>,
     writes: &[Write],
-) -> Result<(), StoreError> {
+) -> Result<Vec<u64>, StoreError> {
     let params: Vec<_> = writes.iter().map(|write| write.params.refs()).collect();
     let sent = writes
         .iter()
         .zip(&params)
         .map(|(write, params)| transaction.execute(&write.statement, params));
     let results = futures_util::future::join_all(sent).await;
-    for (write, result) in writes.iter().zip(results) {
-        result.map_err(write.failure)?;
-    }
-    Ok(())
+    writes
+        .iter()
+        .zip(results)
+        .map(|(write, result)| result.map_err(write.failure))
+        .collect()
 }
 
-/// Runs `write` on its own: one statement, its own transaction.
+/// Runs `write` on its own: one statement, its own transaction. Answers the rows it changed.
 pub(super) async fn alone(
     client: &deadpool_postgres::Object,
     write: &Write,
-) -> Result<(), StoreError> {
+) -> Result<u64, StoreError> {
     client
         .execute(&write.statement, &write.params.refs())
         .await
-        .map_err(write.failure)?;
-    Ok(())
+        .map_err(write.failure)
 }
