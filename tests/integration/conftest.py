@@ -31,6 +31,28 @@ BASE_DATABASE_URL = os.environ.get("SLBCERT_TEST_DATABASE_URL", "")
 assert BACKEND in ("sqlite", "postgres"), f"SLBCERT_TEST_BACKEND={BACKEND!r}"
 
 
+# SLBCERT_STRICT (.ci/run sets it): a test may skip only because it belongs to the other pass;
+# a skip for anything else (a missing tool, no database) fails the run instead.
+STRICT = bool(os.environ.get("SLBCERT_STRICT"))
+OTHER_PASS = "about the SQLite file; this run is on PostgreSQL"
+POSTGRES_PASS = "runs in the PostgreSQL pass"
+RUNS_ALONE = ("restarts PostgreSQL under every other test: scripts/test runs it alone "
+              "(SLBCERT_TEST_PG_RESTART=1)")
+PASS_SKIPS = (OTHER_PASS, POSTGRES_PASS, RUNS_ALONE)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if not (STRICT and report.skipped) or hasattr(report, "wasxfail"):
+        return
+    reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+    if not any(allowed in reason for allowed in PASS_SKIPS):
+        report.outcome = "failed"
+        report.longrepr = f"skipped under SLBCERT_STRICT, where nothing may be missing: {reason}"
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "sqlite_only: reads or breaks the SQLite file itself")
     config.addinivalue_line("markers", "postgres_only: needs PostgreSQL (SLBCERT_TEST_DATABASE_URL)")
@@ -40,17 +62,15 @@ def pytest_configure(config):
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.get_closest_marker("pg_restart") and not os.environ.get("SLBCERT_TEST_PG_RESTART"):
-            item.add_marker(pytest.mark.skip(
-                reason="restarts PostgreSQL under every other test: scripts/test runs it alone "
-                       "(SLBCERT_TEST_PG_RESTART=1)"))
+            item.add_marker(pytest.mark.skip(reason=RUNS_ALONE))
         if BACKEND == "postgres" and item.get_closest_marker("sqlite_only"):
-            item.add_marker(pytest.mark.skip(reason="about the SQLite file; this run is on PostgreSQL"))
+            item.add_marker(pytest.mark.skip(reason=OTHER_PASS))
         if item.get_closest_marker("postgres_only"):
             if not BASE_DATABASE_URL:
                 item.add_marker(pytest.mark.skip(
                     reason="SLBCERT_TEST_DATABASE_URL is not set: no PostgreSQL to test against"))
             elif BACKEND != "postgres":
-                item.add_marker(pytest.mark.skip(reason="runs in the PostgreSQL pass"))
+                item.add_marker(pytest.mark.skip(reason=POSTGRES_PASS))
 
 
 def admin_connection(url=None):
@@ -111,6 +131,47 @@ def free_port():
         return s.getsockname()[1]
 
 
+def _family(pid):
+    """`pid` and its descendants (a wrapper such as strace runs the server as its child)."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    family, todo = set(), [pid]
+    while todo:
+        current = todo.pop()
+        family.add(current)
+        todo.extend(children.get(current, []))
+    return family
+
+
+def listens_on(pid, port):
+    """Whether `pid` (or a descendant) holds the listening TCP socket on 127.0.0.1:`port`: the
+    port `free_port()` picked may have been taken by another worker's server meanwhile, and its
+    /healthz must not pass for ours."""
+    inodes = set()
+    for member in _family(pid):
+        try:
+            for fd in os.listdir(f"/proc/{member}/fd"):
+                target = os.readlink(f"/proc/{member}/fd/{fd}")
+                if target.startswith("socket:["):
+                    inodes.add(target[8:-1])
+        except OSError:
+            continue
+    wanted = f"0100007F:{port:04X}"
+    with open("/proc/net/tcp") as table:
+        for line in table.readlines()[1:]:
+            fields = line.split()
+            if fields[1] == wanted and fields[3] == "0A" and fields[9] in inodes:
+                return True
+    return False
+
+
 METRICS_TOKEN = "metrics-token-of-the-tests"
 
 
@@ -136,6 +197,7 @@ class Server:
         # A command to run the server under (strace, say); it must pass signals on.
         self.wrapper = list(wrapper)
         self.port = free_port()
+        self.started = False  # once it has served: its port is known to the test
         self.process = None
         # `serve --tls`: the API answers HTTPS only, with a certificate of DATA_DIR/ca.pem.
         self.tls = "--tls" in self.args
@@ -156,8 +218,9 @@ class Server:
         return requests.get(self.base_url + "/metrics", timeout=5, verify=self.ca_file or True,
                             headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
 
-    def start(self):
+    def start(self, attempts=3):
         log = open(self.log_path, "ab")
+        offset = log.tell()
         env = cli_env(self.data_dir, SLBCERT_LOG="debug")
         self.process = subprocess.Popen(
             [*self.wrapper, BINARY, "serve", "--listen", f"127.0.0.1:{self.port}", "--data-dir",
@@ -166,12 +229,22 @@ class Server:
         deadline = time.time() + 15
         while time.time() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"slbcert exited early:\n{self.log_path.read_text()}")
+                text = self.log_path.read_text()
+                # Another worker's server took the port free_port() picked: a new one, unless
+                # the test already knows this server's port (a restart).
+                if ("cannot listen on" in text[offset:] and attempts > 1
+                        and not self.started):
+                    self.port = free_port()
+                    return self.start(attempts - 1)
+                raise RuntimeError(f"slbcert exited early:\n{text}")
             try:
-                if self.get("/healthz").status_code == 200:
+                if (self.get("/healthz").status_code == 200
+                        and listens_on(self.process.pid, self.port)):
+                    self.started = True
                     return self
             except (requests.ConnectionError, OSError):  # OSError: ca.pem not written yet
-                time.sleep(0.05)
+                pass
+            time.sleep(0.05)  # the poll's interval; the condition is the server answering
         raise RuntimeError("slbcert did not become healthy")
 
     def stop(self, sig=signal.SIGTERM):

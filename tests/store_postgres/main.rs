@@ -2,7 +2,7 @@
 //! audit trail numbered without gaps, a certificate's delete racing its binding, tag limits,
 //! and two stores (two nodes) sharing one database. Each test gets a fresh database on the
 //! server SLBCERT_TEST_DATABASE_URL names; without it they say so and pass vacuously, except
-//! under CI, where they fail.
+//! under SLBCERT_STRICT (.ci/run), where they fail.
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
