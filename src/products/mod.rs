@@ -104,9 +104,38 @@ pub struct Context<'a> {
 pub type Fields = Map<String, Value>;
 
 /// A serializable response view as response fields.
-pub fn to_fields(view: impl serde::Serialize) -> Fields {
+pub fn to_fields(view: impl serde::Serialize) -> Result<Fields, crate::api::error::ApiError> {
     match serde_json::to_value(view) {
-        Ok(Value::Object(fields)) => fields,
-        _ => Fields::new(),
+        Ok(Value::Object(fields)) => Ok(fields),
+        // A bug, not the client's: a 500 with the cause logged, never an empty success.
+        Ok(other) => {
+            tracing::error!(kind = ?other, "a response view is not an object");
+            Err(crate::api::error::ApiError::Internal)
+        }
+        Err(error) => {
+            tracing::error!(%error, "a response view does not serialize");
+            Err(crate::api::error::ApiError::Internal)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_view_that_does_not_serialize_to_an_object_is_an_internal_error_not_an_empty_success() {
+        #[derive(serde::Serialize)]
+        struct Fine {
+            #[serde(rename = "Name")]
+            name: &'static str,
+        }
+        let fields = to_fields(Fine { name: "a" }).unwrap();
+        assert_eq!(fields["Name"], "a");
+        let not_an_object = to_fields(5).unwrap_err();
+        assert_eq!(not_an_object.code(), "InternalError");
+        // A map whose keys are not strings cannot be JSON.
+        let keys = std::collections::BTreeMap::from([((1, 2), 3)]);
+        assert_eq!(to_fields(keys).unwrap_err().code(), "InternalError");
     }
 }

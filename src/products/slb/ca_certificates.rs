@@ -31,12 +31,15 @@ pub async fn upload(context: &Context<'_>) -> Result<Fields, ApiError> {
     };
     let limit = context.limits.ca_certificates_per_region;
     let certificate = certificates::store_upload(context, &SPEC, common, upload, limit).await?;
-    Ok(to_fields(View::of(&certificate, false)))
+    to_fields(View::of(&certificate, false))
 }
 
 pub async fn describe(context: &Context<'_>) -> Result<Fields, ApiError> {
     let found = certificates::find(context, &SPEC).await?;
-    let items = found.iter().map(|c| to_fields(View::of(c, true))).collect();
+    let items = found
+        .iter()
+        .map(|c| to_fields(View::of(c, true)))
+        .collect::<Result<_, _>>()?;
     Ok(certificates::listing(
         "CACertificates",
         "CACertificate",

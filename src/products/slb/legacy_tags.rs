@@ -145,10 +145,10 @@ pub async fn describe(context: &Context<'_>) -> Result<Fields, ApiError> {
             instance_count,
         })
         .collect();
-    Ok(to_fields(Described {
+    to_fields(Described {
         tag_sets: TagSets { tag_set },
         total_count,
         page_number,
         page_size,
-    }))
+    })
 }

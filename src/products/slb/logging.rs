@@ -161,14 +161,14 @@ pub async fn describe_access_logs(context: &Context<'_>) -> Result<Fields, ApiEr
         .skip(((page_number - 1) * page_size) as usize)
         .take(page_size as usize)
         .collect();
-    Ok(to_fields(Described {
+    to_fields(Described {
         logs_download_attributes: DownloadAttributes {
             logs_download_attribute: page,
         },
         total_count,
         page_number,
         page_size,
-    }))
+    })
 }
 
 fn scope(context: &Context<'_>) -> Result<Scope, ApiError> {
@@ -188,7 +188,7 @@ struct Monitor {
     log_store: Option<String>,
 }
 
-fn success() -> Fields {
+fn success() -> Result<Fields, ApiError> {
     to_fields(Monitor {
         success: "true",
         log_project: None,
@@ -212,7 +212,7 @@ pub async fn enable_monitor(context: &Context<'_>) -> Result<Fields, ApiError> {
     };
     let line = context.audit.success(&monitor.id, None);
     match resources::insert(context.store, monitor, Some(1), line).await {
-        Ok(_) => Ok(success()),
+        Ok(_) => success(),
         Err(StoreError::Conflict(_) | StoreError::OverQuota { .. }) => {
             Err(ApiError::OperationNotAllowed(
                 "High-definition monitoring is enabled in this region already; modify it instead."
@@ -242,14 +242,14 @@ pub async fn modify_monitor(context: &Context<'_>) -> Result<Fields, ApiError> {
     monitor.store = wanted.store;
     let line = context.audit.success(&id, None);
     resources::replace(context.store, monitor, line).await?;
-    Ok(success())
+    success()
 }
 
 pub async fn describe_monitor(context: &Context<'_>) -> Result<Fields, ApiError> {
     let scope = scope(context)?;
     let monitor =
         resources::get::<HdMonitor>(context.store, &scope, &HdMonitor::id_of(&scope)).await?;
-    Ok(to_fields(match monitor {
+    to_fields(match monitor {
         Some(monitor) => Monitor {
             success: "true",
             log_project: Some(monitor.project),
@@ -260,5 +260,5 @@ pub async fn describe_monitor(context: &Context<'_>) -> Result<Fields, ApiError>
             log_project: None,
             log_store: None,
         },
-    }))
+    })
 }

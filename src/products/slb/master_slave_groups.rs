@@ -149,16 +149,16 @@ pub async fn describe(context: &Context<'_>) -> Result<Fields, ApiError> {
                 "MasterSlaveServerGroupId": group.id,
                 "MasterSlaveServerGroupName": group.name,
                 "CreateTime": clock::iso8601(clock::from_unix_ms(group.created_ms)),
-                "Tags": to_fields(TagsView::of(&group.tags)),
+                "Tags": to_fields(TagsView::of(&group.tags))?,
             });
             if include_listeners {
                 item["AssociatedObjects"] = serde_json::json!({
                     "Listeners": { "Listener": users(&load_balancer, &group.id) }
                 });
             }
-            item
+            Ok(item)
         })
-        .collect();
+        .collect::<Result<_, ApiError>>()?;
     let mut out = Fields::new();
     out.insert(
         "MasterSlaveServerGroups".into(),
@@ -189,7 +189,7 @@ pub async fn attribute(context: &Context<'_>) -> Result<Fields, ApiError> {
     out.insert("MasterSlaveBackendServers".into(), server_views(group));
     out.insert(
         "Tags".into(),
-        Value::Object(to_fields(TagsView::of(&group.tags))),
+        Value::Object(to_fields(TagsView::of(&group.tags))?),
     );
     Ok(out)
 }

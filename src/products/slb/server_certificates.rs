@@ -106,7 +106,7 @@ pub async fn upload(context: &Context<'_>) -> Result<Fields, ApiError> {
     };
     let limit = context.limits.server_certificates_per_region;
     let certificate = certificates::store_upload(context, &SPEC, common, upload, limit).await?;
-    Ok(to_fields(View::of(&certificate, false)))
+    to_fields(View::of(&certificate, false))
 }
 
 /// The PEM and key of a certificate of the caller's in the SSL Certificates Service.
@@ -151,7 +151,10 @@ async fn from_ali_cloud(
 
 pub async fn describe(context: &Context<'_>) -> Result<Fields, ApiError> {
     let found = certificates::find(context, &SPEC).await?;
-    let items = found.iter().map(|c| to_fields(View::of(c, true))).collect();
+    let items = found
+        .iter()
+        .map(|c| to_fields(View::of(c, true)))
+        .collect::<Result<_, _>>()?;
     Ok(certificates::listing(
         "ServerCertificates",
         "ServerCertificate",

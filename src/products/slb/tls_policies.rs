@@ -116,9 +116,9 @@ pub async fn create(context: &Context<'_>) -> Result<Fields, ApiError> {
     };
     let line = context.audit.success(&policy.id, None);
     match resources::insert(context.store, policy.clone(), Some(PER_REGION), line).await {
-        Ok(stored) => Ok(to_fields(Created {
+        Ok(stored) => to_fields(Created {
             tls_cipher_policy_id: stored.id,
-        })),
+        }),
         Err(error) => Err(refusal(error, &policy)),
     }
 }
@@ -143,9 +143,9 @@ pub async fn set(context: &Context<'_>) -> Result<Fields, ApiError> {
         let line = context.audit.success(id, None);
         match resources::replace(context.store, policy.clone(), line).await {
             Ok(_) => {
-                return Ok(to_fields(Task {
+                return to_fields(Task {
                     task_id: format!("{id}-{}", policy.revision + 1),
-                }));
+                });
             }
             Err(StoreError::Stale) => continue,
             Err(other) => return Err(refusal(other, &policy)),
@@ -271,10 +271,10 @@ pub async fn list(context: &Context<'_>) -> Result<Fields, ApiError> {
     }
     let next = start + items.len();
     let truncated = next < matching.len();
-    Ok(to_fields(Listing {
+    to_fields(Listing {
         tls_cipher_policies: items,
         next_token: truncated.then(|| next.to_string()),
         is_truncated: truncated,
         total_count: matching.len(),
-    }))
+    })
 }

@@ -91,9 +91,9 @@ pub async fn describe(context: &Context<'_>) -> Result<Fields, ApiError> {
             }
         })
         .collect();
-    Ok(to_fields(Zones {
+    to_fields(Zones {
         zones: ZoneList { zone: zones },
-    }))
+    })
 }
 
 #[derive(Serialize)]
@@ -171,9 +171,9 @@ pub async fn available(context: &Context<'_>) -> Result<Fields, ApiError> {
             },
         })
         .collect();
-    Ok(to_fields(Available {
+    to_fields(Available {
         available_resources: AvailableResourceList {
             available_resource: resources,
         },
-    }))
+    })
 }

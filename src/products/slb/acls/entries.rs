@@ -244,12 +244,12 @@ pub async fn attribute(context: &Context<'_>) -> Result<Fields, ApiError> {
             acl_entry_comment: entry.comment.clone(),
         })
         .collect();
-    Ok(to_fields(Attribute {
+    to_fields(Attribute {
         summary: Summary::of(&acl),
         total_acl_entry: matching.len(),
         acl_entrys: Entries { acl_entry: shown },
         related_listeners: RelatedListeners {
             related_listener: related(context, &acl).await?,
         },
-    }))
+    })
 }

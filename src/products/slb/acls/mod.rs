@@ -130,7 +130,7 @@ pub async fn create(context: &Context<'_>) -> Result<Fields, ApiError> {
     let line = context.audit.success(&acl.id, None);
     let quota = context.limits.load_balancers.acls_per_region;
     match resources::insert(context.store, acl.clone(), quota, line).await {
-        Ok(stored) => Ok(to_fields(Created { acl_id: stored.id })),
+        Ok(stored) => to_fields(Created { acl_id: stored.id }),
         Err(error) => Err(refusal(error, &acl)),
     }
 }
@@ -246,13 +246,13 @@ pub async fn describe(context: &Context<'_>) -> Result<Fields, ApiError> {
         .skip(((page_number - 1) * page_size) as usize)
         .take(page_size as usize)
         .map(|acl| to_fields(Summary::of(acl)))
-        .collect();
+        .collect::<Result<_, _>>()?;
     let mut out = to_fields(Page {
         count: items.len(),
         total_count: matching.len(),
         page_number,
         page_size,
-    });
+    })?;
     out.extend(listing("Acls", "Acl", items));
     Ok(out)
 }

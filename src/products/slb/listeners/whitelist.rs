@@ -134,10 +134,10 @@ pub async fn describe(context: &Context<'_>) -> Result<Fields, ApiError> {
     port(context.params)?;
     let load_balancer = find(context, Lookup::Id(id)).await?;
     let listener = &load_balancer.listeners[the_listener(&load_balancer, context.params)?];
-    Ok(to_fields(Attribute {
+    to_fields(Attribute {
         access_control_status: settings::text(&listener.settings, STATUS)
             .unwrap_or("close")
             .to_owned(),
         source_items: listed(listener).join(","),
-    }))
+    })
 }

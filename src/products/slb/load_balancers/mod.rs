@@ -19,9 +19,9 @@ use crate::api::error::ApiError;
 use crate::clock;
 use crate::ids;
 use crate::products::fields;
-use crate::products::{Context, Fields, to_fields};
+use crate::products::{Context, Fields};
 use crate::store::load_balancers::{LoadBalancer, Protocol, Setting};
-use crate::store::{StoreError, Tag};
+use crate::store::StoreError;
 
 /// The name a load balancer created without one gets (as the real service names them).
 const DEFAULT_NAME: &str = "auto_named_slb";
@@ -454,7 +454,3 @@ pub async fn modify_spec(context: &Context<'_>) -> Result<Fields, ApiError> {
     Ok(out)
 }
 
-/// What other families show of a load balancer's tags.
-pub fn tags_view(tags: &[Tag]) -> Value {
-    json!(to_fields(TagsView::of(tags)))
-}

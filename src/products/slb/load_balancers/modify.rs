@@ -20,7 +20,7 @@ struct Ordered {
     order_id: Option<i64>,
 }
 
-fn ordered(load_balancer: &LoadBalancer) -> Fields {
+fn ordered(load_balancer: &LoadBalancer) -> Result<Fields, ApiError> {
     let prepaid = settings::text(&load_balancer.attributes, "PayType") == Some("PrePay");
     to_fields(Ordered {
         order_id: prepaid.then(|| order_id(load_balancer)),
@@ -60,7 +60,7 @@ pub async fn internet_spec(context: &Context<'_>) -> Result<Fields, ApiError> {
         Ok(())
     })
     .await?;
-    Ok(ordered(&load_balancer))
+    ordered(&load_balancer)
 }
 
 /// Pay-as-you-go to subscription, one way: `PayType=PrePay` with `PricingCycle` (month or
@@ -87,7 +87,7 @@ pub async fn pay_type(context: &Context<'_>) -> Result<Fields, ApiError> {
         Ok(())
     })
     .await?;
-    Ok(ordered(&load_balancer))
+    ordered(&load_balancer)
 }
 
 /// Pay-by-spec to pay-by-CLCU, one way: the spec becomes `slb.lcu.elastic` and the internet

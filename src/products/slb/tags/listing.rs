@@ -34,7 +34,7 @@ pub async fn list(context: &Context<'_>) -> Result<Fields, ApiError> {
     };
     let more = rows.len() > PAGE_SIZE;
     rows.truncate(PAGE_SIZE);
-    Ok(to_fields(Listed {
+    to_fields(Listed {
         // Present only when there is another page: an empty token would be ambiguous.
         next_token: rows.last().filter(|_| more).map(|last| token(&last.cursor)),
         tag_resources: TagResources {
@@ -48,7 +48,7 @@ pub async fn list(context: &Context<'_>) -> Result<Fields, ApiError> {
                 })
                 .collect(),
         },
-    }))
+    })
 }
 
 #[derive(Serialize)]
