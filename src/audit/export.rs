@@ -9,7 +9,6 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::os::fd::AsRawFd;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -65,9 +64,28 @@ impl AuditExport {
             source,
         };
         let mut file = self.file.lock().unwrap_or_else(|p| p.into_inner());
-        let _lock = FileLock::exclusive(&file).map_err(file_error)?;
+        // An exclusive flock: CLI commands export to the same file.
+        file.lock().map_err(file_error)?;
+        let exported = self.export_locked(&mut file, store, runtime);
+        if let Err(error) = file.unlock() {
+            // Closing the descriptor (at the next reopen or exit) releases it anyway.
+            tracing::warn!(%error, "cannot unlock the audit log");
+        }
+        exported
+    }
+
+    fn export_locked(
+        &self,
+        file: &mut File,
+        store: &dyn AuditStore,
+        runtime: &tokio::runtime::Handle,
+    ) -> Result<u64, ExportError> {
+        let file_error = |source| ExportError::File {
+            path: self.path.clone(),
+            source,
+        };
         let cursor = runtime.block_on(store.audit_export_cursor())?;
-        let mut last = last_seq(&mut file)
+        let mut last = last_seq(file)
             .map_err(file_error)?
             .unwrap_or(0)
             .max(cursor);
@@ -77,7 +95,7 @@ impl AuditExport {
             let Some(newest) = entries.last().map(|entry| entry.seq) else {
                 break;
             };
-            write_entries(&mut file, &entries).map_err(file_error)?;
+            write_entries(file, &entries).map_err(file_error)?;
             exported += entries.len() as u64;
             last = newest;
         }
@@ -88,29 +106,6 @@ impl AuditExport {
             store.advance_audit_export_cursor(last);
         }
         Ok(exported)
-    }
-}
-
-/// `flock` held until dropped (closing the descriptor would also release it). Made and
-/// dropped within one use of a file that outlives it.
-struct FileLock(std::os::fd::RawFd);
-
-impl FileLock {
-    fn exclusive(file: &File) -> io::Result<FileLock> {
-        let descriptor = file.as_raw_fd();
-        // SAFETY: flock on a descriptor `file` owns.
-        if unsafe { libc::flock(descriptor, libc::LOCK_EX) } != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(FileLock(descriptor))
-    }
-}
-
-impl Drop for FileLock {
-    fn drop(&mut self) {
-        // SAFETY: the descriptor is still open (see the type's comment); unlocking cannot
-        // harm it.
-        unsafe { libc::flock(self.0, libc::LOCK_UN) };
     }
 }
 
