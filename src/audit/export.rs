@@ -85,10 +85,7 @@ impl AuditExport {
             source,
         };
         let cursor = runtime.block_on(store.audit_export_cursor())?;
-        let mut last = last_seq(file)
-            .map_err(file_error)?
-            .unwrap_or(0)
-            .max(cursor);
+        let mut last = last_seq(file).map_err(file_error)?.unwrap_or(0).max(cursor);
         let mut exported = 0;
         loop {
             let entries = runtime.block_on(store.audit_records_after(last, CHUNK))?;

@@ -26,3 +26,27 @@ def test_json_logs_are_one_object_per_line_and_hold_no_secrets(tmp_path):
     assert upload["status"] == 200 and upload["code"] == "" and upload["request_id"]
     body = pem_key.split("-----")[2].strip().splitlines()[1]
     assert body not in text and account["AccessKeySecret"] not in text
+
+
+def test_a_port_in_use_stops_the_server_with_that_reason_and_no_other_error(tmp_path):
+    """The audit export starts before the port is bound; a server that cannot listen stops it
+    first, instead of leaving it to fail as the runtime goes away."""
+    import socket
+    import subprocess
+
+    from conftest import BINARY, cli_env
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        data_dir = tmp_path / "data"
+        done = subprocess.run(
+            [BINARY, "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", str(data_dir),
+             "--data-plane", "off", "--log-format", "json"],
+            capture_output=True, text=True, timeout=60, env=cli_env(data_dir))
+    assert done.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+    levels = [json.loads(line)["level"] for line in done.stderr.splitlines()
+              if line.startswith("{")]
+    assert levels and "ERROR" not in levels, done.stderr

@@ -20,8 +20,8 @@ use crate::clock;
 use crate::ids;
 use crate::products::fields;
 use crate::products::{Context, Fields};
-use crate::store::load_balancers::{LoadBalancer, Protocol, Setting};
 use crate::store::StoreError;
+use crate::store::load_balancers::{LoadBalancer, Protocol, Setting};
 
 /// The name a load balancer created without one gets (as the real service names them).
 const DEFAULT_NAME: &str = "auto_named_slb";
@@ -453,4 +453,3 @@ pub async fn modify_spec(context: &Context<'_>) -> Result<Fields, ApiError> {
     }
     Ok(out)
 }
-

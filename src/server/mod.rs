@@ -22,6 +22,8 @@ use crate::ids;
 use crate::products::Limits;
 use crate::state::AppState;
 
+mod signals;
+
 pub const CREDENTIALS_FILE: &str = "credentials";
 
 /// `/metrics`: on the API's address unless `listen` names another (then only there, plain
@@ -110,6 +112,41 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         path: audit.path().to_owned(),
         source,
     })?;
+    let parts = Opened {
+        store,
+        vault,
+        audit,
+        refusals,
+        fresh,
+    };
+    let served = run(config, parts).await;
+    // What the last requests stored goes to audit.log before the process ends, and the export
+    // stops before the runtime does, whether serving ended or never began (a port in use).
+    exporter.stop().await;
+    if served.is_ok() {
+        tracing::info!("stopped");
+    }
+    served
+}
+
+/// What `serve` opened before it serves.
+struct Opened {
+    store: Arc<dyn crate::store::Store>,
+    vault: Arc<crate::crypto::Vault>,
+    audit: Arc<crate::audit::AuditExport>,
+    refusals: Arc<crate::audit::RefusalQueue>,
+    /// The first account was made just now.
+    fresh: bool,
+}
+
+async fn run(config: ServeConfig, opened: Opened) -> Result<(), ServeError> {
+    let Opened {
+        store,
+        vault,
+        audit,
+        refusals,
+        fresh,
+    } = opened;
     let (stop, stopped) = watch::channel(false);
     let data_plane = config.data_plane.clone().map(|options| {
         crate::dataplane::DataPlane::start(store.clone(), vault.clone(), options, stopped.clone())
@@ -165,9 +202,9 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         announce(&config.data_dir, address)?;
     }
 
-    reopen_audit_log_on_hangup(audit);
+    signals::reopen_audit_log_on_hangup(audit);
     tokio::spawn(async move {
-        wait_for_signal().await;
+        signals::wait_for_signal().await;
         tracing::info!("shutting down: draining in-flight requests");
         let _ = stop.send(true);
     });
@@ -219,9 +256,6 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
             tracing::warn!("data plane connections still open after the grace");
         }
     }
-    // What the last requests stored goes to audit.log before the process ends.
-    exporter.stop().await;
-    tracing::info!("stopped");
     Ok(())
 }
 
@@ -348,40 +382,6 @@ fn data_plane_status(state: &AppState) -> Response {
             "text/plain; charset=utf-8",
             "the data plane is off (serve --data-plane on)\n",
         ),
-    }
-}
-
-/// SIGHUP reopens the audit log, so that logrotate (or an operator) can move it aside.
-fn reopen_audit_log_on_hangup(audit: Arc<crate::audit::AuditExport>) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let Ok(mut hangups) = signal(SignalKind::hangup()) else {
-        tracing::warn!("cannot handle SIGHUP: the audit log cannot be reopened");
-        return;
-    };
-    tokio::spawn(async move {
-        while hangups.recv().await.is_some() {
-            match audit.reopen() {
-                Ok(()) => tracing::info!(path = %audit.path().display(), "reopened the audit log"),
-                Err(error) => {
-                    tracing::error!(%error, "cannot reopen the audit log; still writing the old one")
-                }
-            }
-        }
-    });
-}
-
-async fn wait_for_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut terminate), Ok(mut interrupt)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
-        tracing::error!("cannot install signal handlers; stop with SIGKILL");
-        return std::future::pending().await;
-    };
-    tokio::select! {
-        _ = terminate.recv() => {}
-        _ = interrupt.recv() => {}
     }
 }
 
