@@ -53,7 +53,7 @@ pub(super) struct ServeArgs {
     ephemeral: bool,
     /// Make the accounts, certificates, load balancers, listeners and domain extensions of
     /// this YAML (or .json) file at the first start, through the API's own handlers; any bad
-    /// item refuses start-up, naming it. See the README.
+    /// item refuses start-up, naming it. See docs/testing.md.
     #[arg(long, env = "SLBCERT_SEED")]
     seed: Option<PathBuf>,
     /// Serve `POST /_slbcert/reset` (empties the store but for the first account), asking for

@@ -1,4 +1,4 @@
-"""The README's GitHub Actions step that starts slbcert, run as it is written (with a free port
+"""The GitHub Actions step of docs/testing.md that starts slbcert, run as it is written (with a free port
 instead of 8080): the fixed credentials work with the official SDK, and SIGTERM leaves nothing."""
 
 import json
@@ -15,10 +15,10 @@ from slb import Api
 
 
 def start_step():
-    """The shell lines of the README's `Start slbcert` step."""
-    readme = (ROOT / "README.md").read_text()
-    block = re.search(r"- name: Start slbcert\n  run: \|\n((?:    .*\n)+)", readme)
-    assert block, "the README has no 'Start slbcert' step"
+    """The shell lines of the documented `Start slbcert` step (docs/testing.md)."""
+    guide = (ROOT / "docs" / "testing.md").read_text()
+    block = re.search(r"- name: Start slbcert\n  run: \|\n((?:    .*\n)+)", guide)
+    assert block, "docs/testing.md has no 'Start slbcert' step"
     return "\n".join(line[4:] for line in block.group(1).splitlines())
 
 

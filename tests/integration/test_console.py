@@ -1,7 +1,7 @@
 """The web console at /console, driven in a real Chromium (Debian's, through Playwright): sign in
 with an AccessKey pair, see what expires next and where it is bound, upload through the form,
 rotate a listener's certificate, delete an unbound one; a RAM user meets the same policies as
-through the API; it fits a phone. With SLBCERT_SCREENSHOTS=DIR it saves the README's screenshots
+through the API; it fits a phone. With SLBCERT_SCREENSHOTS=DIR it saves docs/expiry.md's screenshots
 there."""
 
 import datetime

@@ -1,6 +1,6 @@
 """`GET /metrics`: the Prometheus text format, scraped by a real Prometheus (Debian's package)
 whose query API then answers the expiry of an uploaded certificate, and whose copy of the
-README's alert rules fires on one that expires within 7 days."""
+alert rules (the ones docs/expiry.md shows) fires on one that expires within 7 days."""
 
 import shutil
 import subprocess
