@@ -59,10 +59,7 @@ impl AuditExport {
         store: &dyn AuditStore,
         runtime: &tokio::runtime::Handle,
     ) -> Result<u64, ExportError> {
-        let file_error = |source| ExportError::File {
-            path: self.path.clone(),
-            source,
-        };
+        let file_error = |source| self.file_error(source);
         let mut file = self.file.lock().unwrap_or_else(|p| p.into_inner());
         // An exclusive flock: CLI commands export to the same file.
         file.lock().map_err(file_error)?;
@@ -74,16 +71,20 @@ impl AuditExport {
         exported
     }
 
+    fn file_error(&self, source: io::Error) -> ExportError {
+        ExportError::File {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
     fn export_locked(
         &self,
         file: &mut File,
         store: &dyn AuditStore,
         runtime: &tokio::runtime::Handle,
     ) -> Result<u64, ExportError> {
-        let file_error = |source| ExportError::File {
-            path: self.path.clone(),
-            source,
-        };
+        let file_error = |source| self.file_error(source);
         let cursor = runtime.block_on(store.audit_export_cursor())?;
         let mut last = last_seq(file).map_err(file_error)?.unwrap_or(0).max(cursor);
         let mut exported = 0;
