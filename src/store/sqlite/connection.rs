@@ -98,17 +98,23 @@ impl Cached for Connection {
 
 const MAX_IDLE_READERS: usize = 8;
 
-/// Read-only connections kept for reuse (at most [`MAX_IDLE_READERS`] idle).
+/// Read-only connections kept for reuse (at most [`MAX_IDLE_READERS`] idle), and the permits
+/// that bound how many reads run at once: each holds a blocking thread and a connection, and
+/// without a bound a burst of reads would take as many as tokio's blocking pool has (512).
 pub(super) struct ReaderPool {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
+    pub permits: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 impl ReaderPool {
     pub fn new(path: PathBuf) -> ReaderPool {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         ReaderPool {
             path,
             idle: Mutex::new(Vec::new()),
+            // Reads are short and CPU-bound once the pages are cached: a few per core.
+            permits: std::sync::Arc::new(tokio::sync::Semaphore::new((4 * cores).max(8))),
         }
     }
 

@@ -131,10 +131,18 @@ impl SqliteStore {
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
         let pool = self.readers.clone();
+        // Waiting for a permit holds no thread.
+        let permit = pool
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| StoreError::Closed)?;
         tokio::task::spawn_blocking(move || {
             let connection = pool.take()?;
             let result = work(&connection);
             pool.give_back(connection);
+            drop(permit);
             result
         })
         .await
@@ -486,3 +494,6 @@ impl Store for SqliteStore {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests;
