@@ -104,10 +104,12 @@ impl Metrics {
 
     /// The exposition: the request metrics, the stored certificates as of now, and the data
     /// plane's backends (when it runs).
+    /// `nonces`: what the nonce cache holds and how many found it full (Verifier::nonce_cache).
     pub async fn render(
         &self,
         store: &dyn Store,
         data_plane: Option<(&HealthTable, &Traffic)>,
+        nonces: (usize, u64),
         now_ms: i64,
     ) -> Result<String, StoreError> {
         let mut registry = Registry::with_prefix("slbcert");
@@ -131,6 +133,22 @@ impl Metrics {
             "write_commit_duration_seconds",
             "Time for a commit to become durable",
             writes.commit_seconds.clone(),
+        );
+        let (remembered, full) = nonces;
+        let entries = Gauge::<i64>::default();
+        entries.set(i64::try_from(remembered).unwrap_or(i64::MAX));
+        registry.register(
+            "nonce_cache_entries",
+            "Used SignatureNonces this process remembers in memory (at most 4,000,000)",
+            entries,
+        );
+        let refused = Counter::<u64>::default();
+        refused.inc_by(full);
+        registry.register(
+            "nonce_cache_full",
+            "Signed requests whose nonce found the memory cache full (turned away with \
+             Throttling.User on SQLite; judged by the database alone on PostgreSQL)",
+            refused,
         );
         register_counts(&mut registry, store, now_ms).await?;
         let described = expiry::report(store, i64::MAX, self.certificate_series).await?;

@@ -330,7 +330,12 @@ async fn serve_metrics(
     let data_plane = state.health.as_deref().zip(state.traffic.as_ref());
     match state
         .metrics
-        .render(state.store.as_ref(), data_plane, now_ms)
+        .render(
+            state.store.as_ref(),
+            data_plane,
+            state.verifier.nonce_cache(),
+            now_ms,
+        )
         .await
     {
         Ok(body) => Response::new(

@@ -447,6 +447,11 @@ pub trait NonceStore: Send + Sync {
     fn claims_nonces_in_writes(&self) -> bool {
         false
     }
+    /// Whether every claim, this process's too, is judged against every earlier one (else the
+    /// process's own nonces are judged in its memory only).
+    fn remembers_every_nonce(&self) -> bool {
+        false
+    }
 }
 
 /// What `AccountStore::reset` deletes, in this order (children before their parents); the

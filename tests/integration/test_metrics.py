@@ -65,6 +65,9 @@ def test_metrics_count_requests_and_tell_when_each_certificate_expires(server, a
     assert sample_plain(text, "slbcert_write_batch_writes_sum") >= 5
     assert sample_plain(text, "slbcert_write_commit_duration_seconds_count") == commits >= 1
     assert 0 < sample_plain(text, "slbcert_write_commit_duration_seconds_sum") < commits * 5
+    # Each signed request's nonce is remembered (the six above); none found the cache full.
+    assert sample_plain(text, "slbcert_nonce_cache_entries") >= 6
+    assert sample_plain(text, "slbcert_nonce_cache_full_total") == 0
 
 
 def test_the_series_cap_keeps_the_soonest_and_the_counts_cover_every_certificate(tmp_path):

@@ -15,7 +15,7 @@ use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 
 use super::error::{AccessError, ApiError};
-use super::nonce::NonceCache;
+use super::nonce::{NonceCache, Remembered};
 use super::params::RpcParams;
 use crate::access::tokens::{TokenError, TokenKey};
 use crate::access::{Directory, Principal};
@@ -41,6 +41,11 @@ pub const TOKEN_KEY_PURPOSE: &str = "sts-token-v1";
 pub const TEMPORARY_KEY_PREFIX: &str = "STS.";
 
 impl Verifier {
+    /// The nonces remembered in memory now, and how many found no room since start.
+    pub fn nonce_cache(&self) -> (usize, u64) {
+        (self.nonces.len(), self.nonces.full_count())
+    }
+
     /// Forgets the keys opened lately: the next request of each reads its key from the store.
     pub fn forget_keys(&self) {
         self.keys.clear();
@@ -176,8 +181,19 @@ pub async fn authenticate(
         nonce: claim.nonce.clone(),
         expires_ms: crate::clock::unix_ms(expires),
     };
-    if !nonces.remember(&claim.access_key_id, &claim.nonce, expires, now) {
-        return Err(ApiError::SignatureNonceUsed);
+    match nonces.remember(&claim.access_key_id, &claim.nonce, expires, now) {
+        Remembered::Fresh => {}
+        Remembered::Replayed => return Err(ApiError::SignatureNonceUsed),
+        // The store's claim alone guards it where the store holds every process's nonces.
+        Remembered::Full if store.remembers_every_nonce() => {}
+        // Else a replay could not be told: the request is turned away until nonces expire.
+        Remembered::Full => {
+            tracing::warn!("the nonce cache is full: a signed request is turned away");
+            return Err(AccessError::Throttled {
+                retry_after_ms: 1000,
+            }
+            .into());
+        }
     }
     let pending = PendingNonce {
         nonce: used,

@@ -461,6 +461,10 @@ impl NonceStore for PostgresStore {
     fn claims_nonces_in_writes(&self) -> bool {
         true
     }
+
+    fn remembers_every_nonce(&self) -> bool {
+        true
+    }
 }
 
 #[async_trait]
