@@ -4,12 +4,15 @@
 //! by (xid, id), and numbers it by counting on from its cursor. `seq` then follows commit
 //! visibility, has no gap, and costs no second write, however many nodes write at once.
 
+use std::sync::Arc;
+
+use async_trait::async_trait;
 use deadpool_postgres::{GenericClient, Transaction};
 
 use super::sql::{Params, Write};
-use super::{column, database};
+use super::{PostgresStore, column, database};
 use crate::audit::AuditLine;
-use crate::store::{AuditEntry, StoreError};
+use crate::store::{AuditEntry, AuditStore, StoreError};
 
 /// A numbered record's place in the export order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -114,4 +117,62 @@ pub(super) async fn advance_cursor(
     .await
     .map_err(database)?;
     Ok(())
+}
+
+#[async_trait]
+impl AuditStore for PostgresStore {
+    async fn record(&self, line: AuditLine) -> Result<(), StoreError> {
+        let mut client = self.client().await?;
+        let transaction = client.transaction().await.map_err(database)?;
+        self.commit(transaction, &line).await
+    }
+
+    async fn audit_records_after(
+        &self,
+        seq: i64,
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let client = self.client().await?;
+        let exported = *self.exported.lock().unwrap_or_else(|p| p.into_inner());
+        // Records are numbered by counting: from the last place read, else from the durable
+        // cursor (the file may be ahead of it after a crash), else from the start.
+        let (from, skip) = if exported.seq == seq {
+            (exported, 0)
+        } else {
+            let cursor = cursor(&client, &self.exporter).await?;
+            let from = if cursor.seq <= seq {
+                cursor
+            } else {
+                Place::START
+            };
+            (from, seq - from.seq)
+        };
+        let (entries, last) = after(&client, from, skip, limit).await?;
+        if let Some(last) = last {
+            *self.exported.lock().unwrap_or_else(|p| p.into_inner()) = last;
+        }
+        Ok(entries)
+    }
+
+    async fn audit_export_cursor(&self) -> Result<i64, StoreError> {
+        Ok(cursor(&self.client().await?, &self.exporter).await?.seq)
+    }
+
+    fn advance_audit_export_cursor(&self, seq: i64) {
+        let exported = *self.exported.lock().unwrap_or_else(|p| p.into_inner());
+        if exported.seq == seq {
+            self.background.advance_cursor(exported);
+        } else {
+            // The export moves the cursor to the last record it read; anything else is a bug.
+            tracing::error!(
+                seq,
+                read = exported.seq,
+                "audit cursor moved to a record not read last"
+            );
+        }
+    }
+
+    fn audit_appended(&self) -> Arc<tokio::sync::Notify> {
+        self.appended.clone()
+    }
 }

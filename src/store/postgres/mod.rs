@@ -31,10 +31,10 @@ use async_trait::async_trait;
 use deadpool_postgres::{GenericClient, Pool, Transaction};
 
 use super::{
-    AccessKey, AccessKeyOwner, Account, AccountStore, AuditEntry, AuditStore, Certificate,
-    CertificateCount, CertificateField, CertificateFilter, CertificateKind, CertificateMaterial,
-    CertificateStore, KeyringStore, NonceStore, Quota, Scope, SealedUpdate, SealedValue, Store,
-    StoreError, Tag, TagQuery, TagStore, TaggedResource, UsedNonce,
+    AccessKey, AccessKeyOwner, Account, AccountStore, Certificate, CertificateCount,
+    CertificateField, CertificateFilter, CertificateKind, CertificateMaterial, CertificateStore,
+    KeyringStore, Quota, Scope, SealedUpdate, SealedValue, Store, StoreError, Tag, TagQuery,
+    TagStore, TaggedResource,
 };
 use crate::audit::{AuditLine, RefusalQueue};
 use crate::store::write_nonce;
@@ -449,81 +449,6 @@ impl KeyringStore for PostgresStore {
 
     fn keyring_epoch(&self) -> u64 {
         self.feed.keyring_epoch()
-    }
-}
-
-#[async_trait]
-impl NonceStore for PostgresStore {
-    async fn claim_nonce(&self, nonce: UsedNonce, now_ms: i64) -> Result<bool, StoreError> {
-        self.nonces.claim(nonce, now_ms).await
-    }
-
-    fn claims_nonces_in_writes(&self) -> bool {
-        true
-    }
-
-    fn remembers_every_nonce(&self) -> bool {
-        true
-    }
-}
-
-#[async_trait]
-impl AuditStore for PostgresStore {
-    async fn record(&self, line: AuditLine) -> Result<(), StoreError> {
-        let mut client = self.client().await?;
-        let transaction = client.transaction().await.map_err(database)?;
-        self.commit(transaction, &line).await
-    }
-
-    async fn audit_records_after(
-        &self,
-        seq: i64,
-        limit: usize,
-    ) -> Result<Vec<AuditEntry>, StoreError> {
-        let client = self.client().await?;
-        let exported = *self.exported.lock().unwrap_or_else(|p| p.into_inner());
-        // Records are numbered by counting: from the last place read, else from the durable
-        // cursor (the file may be ahead of it after a crash), else from the start.
-        let (from, skip) = if exported.seq == seq {
-            (exported, 0)
-        } else {
-            let cursor = audit::cursor(&client, &self.exporter).await?;
-            let from = if cursor.seq <= seq {
-                cursor
-            } else {
-                audit::Place::START
-            };
-            (from, seq - from.seq)
-        };
-        let (entries, last) = audit::after(&client, from, skip, limit).await?;
-        if let Some(last) = last {
-            *self.exported.lock().unwrap_or_else(|p| p.into_inner()) = last;
-        }
-        Ok(entries)
-    }
-
-    async fn audit_export_cursor(&self) -> Result<i64, StoreError> {
-        Ok(audit::cursor(&self.client().await?, &self.exporter)
-            .await?
-            .seq)
-    }
-
-    fn advance_audit_export_cursor(&self, seq: i64) {
-        let exported = *self.exported.lock().unwrap_or_else(|p| p.into_inner());
-        if exported.seq == seq {
-            self.background.advance_cursor(exported);
-        } else {
-            // The export moves the cursor to the last record it read; anything else is a bug.
-            tracing::error!(
-                seq,
-                read = exported.seq,
-                "audit cursor moved to a record not read last"
-            );
-        }
-    }
-
-    fn audit_appended(&self) -> Arc<tokio::sync::Notify> {
-        self.appended.clone()
     }
 }
 

@@ -8,13 +8,14 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use async_trait::async_trait;
 use deadpool_postgres::Pool;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use super::sql::{Params, Write};
-use super::{connection, database};
+use super::{PostgresStore, connection, database};
 use crate::store::write_nonce::PendingNonce;
-use crate::store::{StoreError, UsedNonce};
+use crate::store::{NonceStore, StoreError, UsedNonce};
 
 /// Claims in one statement at most.
 const BATCH: usize = 256;
@@ -161,4 +162,19 @@ pub(super) async fn claim_in(
         params,
         failure: database,
     })
+}
+
+#[async_trait]
+impl NonceStore for PostgresStore {
+    async fn claim_nonce(&self, nonce: UsedNonce, now_ms: i64) -> Result<bool, StoreError> {
+        self.nonces.claim(nonce, now_ms).await
+    }
+
+    fn claims_nonces_in_writes(&self) -> bool {
+        true
+    }
+
+    fn remembers_every_nonce(&self) -> bool {
+        true
+    }
 }
