@@ -13,8 +13,9 @@ use time::OffsetDateTime;
 const SHARDS: usize = 16;
 /// How often a shard drops nonces whose requests can no longer pass the timestamp check.
 const SWEEP_EVERY_SECONDS: i64 = 60;
-/// At most about 150 MB (16 bytes an entry, in tables that double as they grow). A full cache means about 4,400 signed requests a second for the whole
-/// 15-minute window: the server's own capacity on small machines.
+/// At most about 150 MB (16 bytes an entry, in tables that double as they grow). A full cache
+/// means about 4,400 signed requests a second for the whole 15-minute window: the server's own
+/// capacity on small machines.
 pub const MAX_ENTRIES: usize = 4_000_000;
 
 /// What remembering a nonce found.
