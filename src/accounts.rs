@@ -4,9 +4,10 @@ use serde::Serialize;
 
 use crate::audit::AuditRecord;
 use crate::clock;
-use crate::crypto::{Binding, Secret, Vault, VaultError};
+use crate::crypto::{Binding, Secret};
 use crate::ids;
 use crate::store::{AccessKey, Account, Store, StoreError};
+use crate::vault::{Vault, VaultError};
 
 /// What `account create --json` prints and what `serve` writes to `DATA_DIR/credentials`.
 #[derive(Serialize)]

@@ -7,13 +7,15 @@ use std::sync::Arc;
 
 use zeroize::Zeroizing;
 
-use crate::audit::{self, AuditExport, AuditRecord, RefusalQueue};
+use crate::audit::{AuditRecord, RefusalQueue};
+use crate::audit_export::{self, AuditExport};
+use crate::crypto::MasterKeyError;
 use crate::crypto::master_key::{self, Origin};
-use crate::crypto::{MasterKeyError, Vault, VaultError};
 use crate::ids;
 use crate::store::postgres::PostgresStore;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{Store, StoreError};
+use crate::vault::{Vault, VaultError};
 
 /// Where secrets and the audit trail of a data directory come from.
 #[derive(Clone, Default)]
@@ -57,7 +59,7 @@ pub struct DataDir {
 
 impl DataDir {
     /// Brings `audit.log` up to date with the store (as a command does before it ends).
-    pub async fn export_audit(&self) -> Result<u64, audit::ExportError> {
+    pub async fn export_audit(&self) -> Result<u64, audit_export::ExportError> {
         let (audit, store) = (self.audit.clone(), self.store.clone());
         let runtime = tokio::runtime::Handle::current();
         match tokio::task::spawn_blocking(move || audit.export_round(store.as_ref(), &runtime))
@@ -98,7 +100,7 @@ pub async fn open(path: &Path, options: &Options, actor: &str) -> Result<DataDir
     let audit_path = options
         .audit_log
         .clone()
-        .unwrap_or_else(|| path.join(audit::DEFAULT_FILE));
+        .unwrap_or_else(|| path.join(audit_export::DEFAULT_FILE));
     let audit = Arc::new(
         AuditExport::open(&audit_path).map_err(|source| OpenError::AuditLog {
             path: audit_path.clone(),

@@ -12,12 +12,13 @@ use std::time::Instant;
 
 use serde_json::{Map, Value};
 
+use crate::access::authenticate::{self, Authority};
 use crate::access::authorize;
 use crate::access::resources::Ref;
 use crate::api::error::{AccessError, ApiError};
 use crate::api::params::RpcParams;
 use crate::api::response::{self, Format};
-use crate::api::signature::{self, Authority, SignedRequest};
+use crate::api::signature::SignedRequest;
 use crate::api::{self, PRODUCT_SLB};
 use crate::audit::{AuditRecord, RefusalQueue};
 use crate::http::{Request, Response};
@@ -245,7 +246,7 @@ async fn authenticated_run(
     // A write's nonce is claimed by its commit where the store can: no round trip of its own.
     let defer_nonce = action.is_mutating() && state.store.claims_nonces_in_writes();
     let (caller, pending_nonce) =
-        signature::authenticate(&signed, &authority, now, defer_nonce).await?;
+        authenticate::authenticate(&signed, &authority, now, defer_nonce).await?;
     audit.account_id = caller.account_id.clone();
     audit.principal = caller.principal.label();
     authorize::check_owner(params, &caller)?;
@@ -296,7 +297,7 @@ async fn authenticated_run(
     // Nothing committed (a refusal, or nothing to change): the nonce is claimed on its own, and
     // a replay is answered as one whatever the handler said.
     if let Some(unclaimed) = unclaimed {
-        signature::claim_now(state.store.as_ref(), unclaimed).await?;
+        authenticate::claim_now(state.store.as_ref(), unclaimed).await?;
     }
     result
 }

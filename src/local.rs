@@ -10,14 +10,14 @@ use std::path::Path;
 use serde_json::Value;
 use zeroize::Zeroizing;
 
+use crate::access::{Caller, Verifier};
 use crate::access::{Directory, Facts, Principal};
 use crate::api::error::ApiError;
 use crate::api::params::RpcParams;
-use crate::api::signature::{Caller, Verifier};
 use crate::audit::AuditRecord;
-use crate::crypto::Vault;
 use crate::products::{Context, EditLocks, Fields, Limits};
 use crate::store::{Account, Store};
+use crate::vault::Vault;
 
 /// What an action needs besides its parameters, for calls made as one account's owner.
 pub struct LocalCaller<'a> {

@@ -294,18 +294,19 @@ pub fn find(id: &str) -> Option<&'static Region> {
     REGIONS.iter().find(|region| region.id == id)
 }
 
+/// A `RegionId` that names no region we know (the API answers `InvalidRegionId`).
+#[derive(Debug)]
+pub struct UnknownRegion(pub String);
+
 /// Where clients that send no RegionId and no regional host name are taken to be.
 pub const DEFAULT_REGION: &str = "cn-hangzhou";
 
 /// The region a request is about: `RegionId` if given (and known); else the region of a
 /// regional host name (`slb.<region>.aliyuncs.com`); else [`DEFAULT_REGION`]. Handlers whose
 /// clients leave RegionId out use it, and so does authorization, so both judge one region.
-pub fn of_request(
-    region_id: Option<&str>,
-    host: &str,
-) -> Result<&'static Region, crate::api::error::ApiError> {
+pub fn of_request(region_id: Option<&str>, host: &str) -> Result<&'static Region, UnknownRegion> {
     if let Some(id) = region_id {
-        return find(id).ok_or_else(|| crate::api::error::ApiError::InvalidRegionId(id.to_owned()));
+        return find(id).ok_or_else(|| UnknownRegion(id.to_owned()));
     }
     let host = host.split(':').next().unwrap_or_default();
     let from_host = host

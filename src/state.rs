@@ -4,18 +4,17 @@
 use std::sync::Arc;
 
 use crate::access::{Directory, throttle::Throttle};
-use crate::api::signature;
 use crate::audit::RefusalQueue;
-use crate::crypto::Vault;
 use crate::dataplane::HealthTable;
 use crate::products::{EditLocks, Limits};
 use crate::store::Store;
+use crate::vault::Vault;
 
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub vault: Arc<Vault>,
     pub refusals: Arc<RefusalQueue>,
-    pub verifier: signature::Verifier,
+    pub verifier: crate::access::Verifier,
     /// Each account's RAM state, for keys' status and policies.
     pub directory: Directory,
     pub throttle: Throttle,

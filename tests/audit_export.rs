@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use slbcert::audit::AuditExport;
+use slbcert::audit_export::AuditExport;
 use slbcert::store::prelude::*;
 
 mod common;

@@ -8,12 +8,12 @@ use std::sync::Arc;
 
 use common::open_store;
 use slbcert::audit::AuditRecord;
-use slbcert::crypto::{Binding, MasterKey, Vault, VaultError};
-use slbcert::keys;
+use slbcert::crypto::{Binding, MasterKey};
 use slbcert::store::{
     AccessKey, Account, Certificate, CertificateFilter, CertificateKind, CertificateMaterial,
     Scope, Store,
 };
+use slbcert::vault::{Vault, VaultError, rotation as keys};
 
 const PEM: &[u8] = b"-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49\n";
 
@@ -267,7 +267,7 @@ async fn a_rotation_elsewhere_reaches_a_running_vault() {
     assert_eq!(before.kek_version(), 1);
     assert_eq!(keys::rotate(&administrator, &audit()).await.unwrap(), 2);
     // The running vault reads the newest version at most once a second.
-    tokio::time::sleep(slbcert::crypto::NEWEST_KEK_FOR).await;
+    tokio::time::sleep(slbcert::vault::NEWEST_KEK_FOR).await;
     let after = running.seal(PEM, &key_of("b")).await.unwrap();
     assert_eq!(
         after.kek_version(),

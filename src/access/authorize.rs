@@ -2,12 +2,12 @@
 //! parameters name the caller's own account, and the caller's policies allow the action on
 //! every resource it names.
 
+use super::Caller;
 use super::policy::{Decision, Request};
 use super::resources::{self, Ref, Subject};
 use super::{AccountRam, Facts, Principal};
 use crate::api::error::{AccessError, ApiError};
 use crate::api::params::RpcParams;
-use crate::api::signature::Caller;
 
 /// What a request asks to do, as policies name it.
 pub struct Operation<'a> {

@@ -132,7 +132,7 @@ impl Directory {
     pub async fn for_caller(
         &self,
         store: &dyn Store,
-        caller: &crate::api::signature::Caller,
+        caller: &super::Caller,
     ) -> Result<Option<Arc<AccountRam>>, StoreError> {
         if caller.principal == Principal::Root {
             return Ok(None);

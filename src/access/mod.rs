@@ -3,6 +3,7 @@
 //! The RAM and STS actions that manage all this are in [`crate::products::ram`] and
 //! [`crate::products::sts`]; the dispatcher asks [`Directory::permits`] before every action.
 
+pub mod authenticate;
 pub mod authorize;
 pub mod conditions;
 mod directory;
@@ -14,6 +15,7 @@ pub mod system_policies;
 pub mod throttle;
 pub mod tokens;
 
+pub use authenticate::{Caller, Verifier};
 pub use conditions::Facts;
 pub use directory::{AccountRam, Directory};
 

@@ -6,19 +6,13 @@
 //! as the change it records, so both commit or neither (fail-closed: a change whose record
 //! cannot be stored is not acknowledged), with one sync for the whole batch. Refusals are queued
 //! ([`refusals`]) and ride along with the next batch. `DATA_DIR/audit.log` (or `--audit-log`) is
-//! an ordered export of the records ([`export`]), kept up by a thread ([`exporter`]).
+//! an ordered export of the records ([`crate::audit_export`]).
 //!
 //! What a client can put in the trail is bounded: every field is cut to a fixed length, and the
 //! refusals one source address can add are budgeted.
 
-mod export;
-mod exporter;
 mod record;
 mod refusals;
 
-pub use export::{AuditExport, ExportError};
-pub use exporter::Exporter;
 pub use record::{AuditLine, AuditRecord};
 pub use refusals::{FLUSH_AFTER as REFUSALS_FLUSH_AFTER, Recorded, RefusalQueue};
-
-pub const DEFAULT_FILE: &str = "audit.log";

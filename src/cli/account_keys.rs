@@ -8,7 +8,7 @@ use clap::Subcommand;
 use serde_json::Value;
 
 use super::{BoxError, Storage};
-use crate::api::signature::Verifier;
+use crate::access::Verifier;
 use crate::local::LocalCaller;
 use crate::products::slb::LoadBalancerLimits;
 use crate::products::{Limits, RAM_VERSION};

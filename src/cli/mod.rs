@@ -278,7 +278,7 @@ async fn run(command: Command) -> Result<(), BoxError> {
         } => {
             let data = storage.open().await?;
             let audit = AuditRecord::new(&ids::request_id(), "RotateKeyEncryptionKey", "cli");
-            let version = crate::keys::rotate(&data.vault, &audit).await?;
+            let version = crate::vault::rotation::rotate(&data.vault, &audit).await?;
             data.export_audit().await?;
             println!("key-encryption key version {version} is now used for new seals");
             Ok(())
@@ -292,7 +292,7 @@ async fn run(command: Command) -> Result<(), BoxError> {
         } => {
             let data = storage.open().await?;
             let audit = AuditRecord::new(&ids::request_id(), "RewrapKeys", "cli");
-            let done = crate::keys::rewrap(
+            let done = crate::vault::rotation::rewrap(
                 data.store.as_ref(),
                 &data.vault,
                 batch_size,

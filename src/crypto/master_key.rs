@@ -25,7 +25,8 @@ impl MasterKey {
         MasterKey(key)
     }
 
-    pub(super) fn bytes(&self) -> &[u8; 32] {
+    /// The vault derives and wraps with it; nothing outside the crate sees it.
+    pub(crate) fn bytes(&self) -> &[u8; 32] {
         &self.0
     }
 

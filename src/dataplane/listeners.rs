@@ -19,12 +19,13 @@ pub use super::status::StatusBoard;
 use super::tls::{self, SniResolver, TlsSetupError};
 use super::traffic::Traffic;
 use super::workers::Workers;
-use crate::crypto::{Binding, Vault};
+use crate::crypto::Binding;
 use crate::store::acls::Acl;
 use crate::store::load_balancers::{Listener, ListenerStatus, LoadBalancer, Protocol, text};
 use crate::store::region_resources as resources;
 use crate::store::tls_policies::TlsCipherPolicy;
 use crate::store::{CertificateKind, Scope, Store};
+use crate::vault::Vault;
 
 /// How often the data plane asks whether the control plane changed anything.
 const POLL: Duration = Duration::from_millis(200);

@@ -15,8 +15,8 @@ use zeroize::Zeroizing;
 
 pub use discover::{Found, Layout, discover};
 
+use crate::access::Verifier;
 use crate::api::error::ApiError;
-use crate::api::signature::Verifier;
 use crate::data_dir::DataDir;
 use crate::local::{LocalCaller, read_text, text};
 use crate::products::Limits;

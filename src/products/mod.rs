@@ -15,12 +15,12 @@ pub use edit_locks::EditLocks;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
+use crate::access::{Caller, Verifier};
 use crate::access::{Directory, Facts};
 use crate::api::params::RpcParams;
-use crate::api::signature::{Caller, Verifier};
 use crate::audit::AuditRecord;
-use crate::crypto::Vault;
 use crate::store::{Quota, Store};
+use crate::vault::Vault;
 
 /// Server Load Balancer.
 pub const SLB_VERSION: &str = "2014-05-15";

@@ -11,16 +11,17 @@ use http::{Method, StatusCode};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::access::Verifier;
 use crate::accounts::FixedIdentity;
-use crate::api::{self, signature::Verifier};
+use crate::api;
 use crate::audit::AuditRecord;
-use crate::crypto::VaultError;
 use crate::data_dir::{self, DataDir, OpenError};
 use crate::dispatch;
 use crate::http::{self as web, Request, Response};
 use crate::ids;
 use crate::products::Limits;
 use crate::state::AppState;
+use crate::vault::VaultError;
 
 mod signals;
 
@@ -103,7 +104,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         refusals,
     } = data;
     tracing::info!(audit_log = %audit.path().display(), "audit trail");
-    let exporter = crate::audit::Exporter::start(
+    let exporter = crate::audit_export::Exporter::start(
         audit.clone(),
         store.clone(),
         tokio::runtime::Handle::current(),
@@ -132,8 +133,8 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
 /// What `serve` opened before it serves.
 struct Opened {
     store: Arc<dyn crate::store::Store>,
-    vault: Arc<crate::crypto::Vault>,
-    audit: Arc<crate::audit::AuditExport>,
+    vault: Arc<crate::vault::Vault>,
+    audit: Arc<crate::audit_export::AuditExport>,
     refusals: Arc<crate::audit::RefusalQueue>,
     /// The first account was made just now.
     fresh: bool,

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 /// SIGHUP reopens the audit log, so that logrotate (or an operator) can move it aside.
-pub(super) fn reopen_audit_log_on_hangup(audit: Arc<crate::audit::AuditExport>) {
+pub(super) fn reopen_audit_log_on_hangup(audit: Arc<crate::audit_export::AuditExport>) {
     use tokio::signal::unix::{SignalKind, signal};
     let Ok(mut hangups) = signal(SignalKind::hangup()) else {
         tracing::warn!("cannot handle SIGHUP: the audit log cannot be reopened");

@@ -4,6 +4,7 @@ use http::StatusCode;
 
 mod access;
 mod acl;
+mod lower_layers;
 mod validation;
 
 pub use access::{AccessError, Entity};
@@ -11,10 +12,6 @@ pub use acl::AclError;
 pub use validation::{
     CA_CERTIFICATE_UPLOAD, SERVER_CERTIFICATE_UPLOAD, USER_CERTIFICATE_UPLOAD, UploadParameters,
 };
-
-use crate::crypto::VaultError;
-use crate::store::StoreError;
-use crate::store::region_resources::ResourceKind;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ApiError {
@@ -376,58 +373,6 @@ impl ApiError {
             self,
             ApiError::ServiceUnavailable | ApiError::StorageUnavailable(_)
         )
-    }
-}
-
-impl From<StoreError> for ApiError {
-    fn from(error: StoreError) -> Self {
-        match error {
-            StoreError::OverQuota { used, limit } => {
-                ApiError::OverQuota(format!("{used} of {limit} used"))
-            }
-            StoreError::NotFound(id) => ApiError::ResourceNotFound(id),
-            StoreError::TagLimit { resource_id, count } => ApiError::TagCountLimit(format!(
-                "{resource_id} would have {count} tags; at most 20 are allowed"
-            )),
-            StoreError::Closed => ApiError::ServiceUnavailable,
-            StoreError::NonceUsed => ApiError::SignatureNonceUsed,
-            StoreError::InUse(id) => ApiError::CertificateInUse(id),
-            StoreError::Exhausted(_) => ApiError::ObtainIpFail,
-            StoreError::Stale => ApiError::OperationBusy,
-            StoreError::MissingCertificate { kind, id } => match kind {
-                crate::store::CertificateKind::Server => ApiError::ServerCertificateNotFound(id),
-                crate::store::CertificateKind::Ca => ApiError::CaCertificateNotFound(id),
-            },
-            StoreError::MissingResource { kind, id } => match kind {
-                ResourceKind::Acl => AclError::NotExist(id).into(),
-                ResourceKind::TlsCipherPolicy => ApiError::TlsCipherPolicyNotFound(id),
-                // Listeners never name it.
-                ResourceKind::HdMonitor => ApiError::ResourceNotFound(id),
-            },
-            // The client learns what kind of fault, not the paths or SQLite's words.
-            fault @ (StoreError::Unavailable { .. } | StoreError::Refused(_)) => {
-                tracing::error!(error = %fault, "storage fault; nothing was changed");
-                let what = fault.unavailable_reason().unwrap_or_default();
-                ApiError::StorageUnavailable(what.into())
-            }
-            other => {
-                tracing::error!(error = %other, "store failure");
-                ApiError::Internal
-            }
-        }
-    }
-}
-
-impl From<VaultError> for ApiError {
-    fn from(error: VaultError) -> Self {
-        match error {
-            VaultError::Store(store) => store.into(),
-            // A sealed value that does not open is damage or tampering, never the client's doing.
-            other => {
-                tracing::error!(error = %other, "a sealed secret cannot be used");
-                ApiError::Internal
-            }
-        }
     }
 }
 

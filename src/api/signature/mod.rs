@@ -1,11 +1,9 @@
-//! Who is calling: verifies the request signature (V1 or V3), its timestamp and its nonce, and
-//! resolves the AccessKey to its account and principal (the account itself, a RAM user, or an
-//! STS role session with its SecurityToken). Runs before any action; what the caller may do is
-//! decided next, by its policies ([`crate::access`]), and what it may see by scoping every
-//! store query to its account.
+//! Request signatures as the protocol defines them: what a V1 or V3 request claims (its
+//! AccessKeyId, nonce, timestamp and the string its signature covers), whether a secret signed
+//! it, and whether its timestamp is within the window. Which secret that is, and who holds it,
+//! is [`crate::access::authenticate`]'s.
 
 mod encode;
-mod key_cache;
 pub mod v1;
 pub mod v3;
 
@@ -15,64 +13,13 @@ use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 
 use super::error::{AccessError, ApiError};
-use super::nonce::{NonceCache, Remembered};
 use super::params::RpcParams;
-use crate::access::tokens::{TokenError, TokenKey};
-use crate::access::{Directory, Principal};
-use crate::crypto::{Binding, Secret, Vault};
-use crate::store::write_nonce::PendingNonce;
-use crate::store::{Store, UsedNonce};
+use crate::crypto::Secret;
 
 pub use encode::percent_encode;
-use key_cache::{KeyCache, KnownKey};
-
-/// What verifying signatures remembers between requests (used nonces, opened AccessKeys), and
-/// the key STS tokens are checked with.
-pub struct Verifier {
-    nonces: NonceCache,
-    keys: KeyCache,
-    pub tokens: TokenKey,
-}
-
-/// The purpose the STS token key is derived from the master key for.
-pub const TOKEN_KEY_PURPOSE: &str = "sts-token-v1";
-
-/// Temporary AccessKeyIds of STS start so.
-pub const TEMPORARY_KEY_PREFIX: &str = "STS.";
-
-impl Verifier {
-    /// The nonces remembered in memory now, and how many found no room since start.
-    pub fn nonce_cache(&self) -> (usize, u64) {
-        (self.nonces.len(), self.nonces.full_count())
-    }
-
-    /// Forgets the keys opened lately: the next request of each reads its key from the store.
-    pub fn forget_keys(&self) {
-        self.keys.clear();
-    }
-
-    pub fn new(vault: &Vault) -> Verifier {
-        Verifier {
-            nonces: NonceCache::default(),
-            keys: KeyCache::default(),
-            tokens: TokenKey::new(vault.derived_key(TOKEN_KEY_PURPOSE)),
-        }
-    }
-}
 
 /// How far a request's time may be from ours, either way.
 pub const TIMESTAMP_WINDOW: Duration = Duration::minutes(15);
-
-/// The verified identity behind a request.
-#[derive(Clone, Debug)]
-pub struct Caller {
-    pub account_id: String,
-    pub access_key_id: String,
-    pub default_resource_group_id: String,
-    /// The account's name, which `OwnerAccount` may name.
-    pub account_name: String,
-    pub principal: Principal,
-}
 
 /// What a request claims, and the string its signature must cover.
 pub struct Claim {
@@ -85,7 +32,7 @@ pub struct Claim {
 }
 
 impl Claim {
-    fn verify(&self, secret: &Secret) -> Result<(), ApiError> {
+    pub fn verify(&self, secret: &Secret) -> Result<(), ApiError> {
         let expected = (self.sign)(secret.expose(), &self.string_to_sign);
         if bool::from(expected.as_bytes().ct_eq(self.signature.as_bytes())) {
             Ok(())
@@ -97,6 +44,20 @@ impl Claim {
     }
 }
 
+/// What a request claims: V3 if its headers say so, else V1.
+pub fn claim(request: &SignedRequest<'_>) -> Result<Claim, ApiError> {
+    if v3::is_v3(request.headers) {
+        v3::claim(
+            request.method,
+            request.headers,
+            request.params,
+            request.body,
+        )
+    } else {
+        v1::claim(request.method, request.params)
+    }
+}
+
 pub struct SignedRequest<'a> {
     pub method: &'a Method,
     pub headers: &'a HeaderMap,
@@ -104,128 +65,8 @@ pub struct SignedRequest<'a> {
     pub body: &'a [u8],
 }
 
-/// What authenticating needs besides the request.
-pub struct Authority<'a> {
-    pub store: &'a dyn Store,
-    pub vault: &'a Vault,
-    pub verifier: &'a Verifier,
-    pub directory: &'a Directory,
-}
-
-/// The caller who signed `request`. Its nonce is claimed here, or, with `defer_nonce` (a write
-/// on a store that claims nonces in its commits), answered to be claimed by the write
-/// ([`crate::store::write_nonce`]); this process's own nonces are checked here either way.
-pub async fn authenticate(
-    request: &SignedRequest<'_>,
-    authority: &Authority<'_>,
-    now: OffsetDateTime,
-    defer_nonce: bool,
-) -> Result<(Caller, Option<PendingNonce>), ApiError> {
-    let Authority {
-        store,
-        vault,
-        verifier,
-        directory,
-    } = *authority;
-    let claim = if v3::is_v3(request.headers) {
-        v3::claim(
-            request.method,
-            request.headers,
-            request.params,
-            request.body,
-        )?
-    } else {
-        v1::claim(request.method, request.params)?
-    };
-    let issued = check_timestamp(&claim.timestamp, now)?;
-    let (key, opened) = if claim.access_key_id.starts_with(TEMPORARY_KEY_PREFIX) {
-        let token = security_token(request)?;
-        // A session's key was verified with this very token lately: its claims still hold
-        // but for its expiry, which is checked again.
-        match verifier.keys.get(&claim.access_key_id) {
-            Some(key)
-                if key.token.as_deref() == Some(token)
-                    && key
-                        .session
-                        .as_ref()
-                        .is_some_and(|session| session.expires_ms > crate::clock::unix_ms(now)) =>
-            {
-                (key, false)
-            }
-            _ => (
-                session_key(&claim.access_key_id, token, &verifier.tokens, now)?,
-                true,
-            ),
-        }
-    } else {
-        match verifier.keys.get(&claim.access_key_id) {
-            Some(key) => (key, false),
-            None => (open_key(&claim.access_key_id, store, vault).await?, true),
-        }
-    };
-    // Before the signature, as the real gateway does: a disabled key says so.
-    let principal = principal(&key, &claim.access_key_id, store, directory).await?;
-    claim.verify(&key.secret)?;
-    // Kept from when it was opened, not from when it was last used: a key that leaves the store
-    // stops working within the cache's time to live however busy it is.
-    if opened {
-        verifier.keys.insert(&claim.access_key_id, key.clone());
-    }
-    let nonces = &verifier.nonces;
-    // Only after the signature verified, so that nobody else can burn a caller's nonces.
-    // The memory cache answers at once within this process; the store remembers across
-    // restarts (and, with a shared store, across nodes).
-    let expires = issued + TIMESTAMP_WINDOW;
-    let used = UsedNonce {
-        access_key_id: claim.access_key_id.clone(),
-        nonce: claim.nonce.clone(),
-        expires_ms: crate::clock::unix_ms(expires),
-    };
-    match nonces.remember(&claim.access_key_id, &claim.nonce, expires, now) {
-        Remembered::Fresh => {}
-        Remembered::Replayed => return Err(ApiError::SignatureNonceUsed),
-        // The store's claim alone guards it where the store holds every process's nonces.
-        Remembered::Full if store.remembers_every_nonce() => {}
-        // Else a replay could not be told: the request is turned away until nonces expire.
-        Remembered::Full => {
-            tracing::warn!("the nonce cache is full: a signed request is turned away");
-            return Err(AccessError::Throttled {
-                retry_after_ms: 1000,
-            }
-            .into());
-        }
-    }
-    let pending = PendingNonce {
-        nonce: used,
-        now_ms: crate::clock::unix_ms(now),
-    };
-    let pending = if defer_nonce {
-        Some(pending)
-    } else {
-        claim_now(store, pending).await?;
-        None
-    };
-    let caller = Caller {
-        account_id: key.account_id,
-        access_key_id: claim.access_key_id,
-        default_resource_group_id: key.default_resource_group_id,
-        account_name: key.account_name,
-        principal,
-    };
-    Ok((caller, pending))
-}
-
-/// Claims `pending` in the store on its own: a replay (another process or node used it) fails.
-pub async fn claim_now(store: &dyn Store, pending: PendingNonce) -> Result<(), ApiError> {
-    if store.claim_nonce(pending.nonce, pending.now_ms).await? {
-        Ok(())
-    } else {
-        Err(ApiError::SignatureNonceUsed)
-    }
-}
-
 /// The SecurityToken of a temporary key: V1 parameter or V3 header.
-fn security_token<'a>(request: &'a SignedRequest<'_>) -> Result<&'a str, ApiError> {
+pub fn security_token<'a>(request: &'a SignedRequest<'_>) -> Result<&'a str, ApiError> {
     super::pick(
         request.headers,
         "x-acs-security-token",
@@ -235,102 +76,7 @@ fn security_token<'a>(request: &'a SignedRequest<'_>) -> Result<&'a str, ApiErro
     .ok_or_else(|| AccessError::MissingSecurityToken.into())
 }
 
-/// The temporary key of a role session: its SecurityToken must be one we made, for this
-/// AccessKeyId, and unexpired.
-fn session_key(
-    access_key_id: &str,
-    token: &str,
-    tokens: &TokenKey,
-    now: OffsetDateTime,
-) -> Result<KnownKey, ApiError> {
-    let claims = tokens
-        .verify(token, crate::clock::unix_ms(now))
-        .map_err(|error| match error {
-            TokenError::Malformed => AccessError::SecurityTokenMalformed,
-            TokenError::Expired => AccessError::SecurityTokenExpired,
-        })?;
-    if claims.access_key_id != access_key_id {
-        return Err(AccessError::SecurityTokenMismatch.into());
-    }
-    Ok(KnownKey {
-        secret: tokens.secret_for(access_key_id),
-        account_id: claims.account_id,
-        default_resource_group_id: claims.default_resource_group_id,
-        account_name: claims.account_name,
-        user_id: None,
-        session: Some(Box::new(claims.session)),
-        token: Some(token.to_owned()),
-    })
-}
-
-/// Who holds `key`: a user's key, or a root key once the account manages its own, must still
-/// be there and active in the account's RAM state (read fresh: disabling or deleting a key
-/// takes effect at once on every node, whatever their key caches hold).
-async fn principal(
-    key: &KnownKey,
-    access_key_id: &str,
-    store: &dyn Store,
-    directory: &Directory,
-) -> Result<Principal, ApiError> {
-    if let Some(session) = &key.session {
-        return Ok(Principal::RoleSession(session.clone()));
-    }
-    let ram = directory.account(store, &key.account_id).await?;
-    let Some(user_id) = &key.user_id else {
-        if let Some(root_keys) = &ram.state.root_keys {
-            let root_key = root_keys
-                .iter()
-                .find(|k| k.id == access_key_id)
-                .ok_or(ApiError::InvalidAccessKeyId)?;
-            if root_key.status != crate::access::ram_state::KeyStatus::Active {
-                return Err(AccessError::AccessKeyInactive.into());
-            }
-        }
-        return Ok(Principal::Root);
-    };
-    let user = ram
-        .state
-        .user_by_id(user_id)
-        .ok_or(ApiError::InvalidAccessKeyId)?;
-    let user_key = user
-        .keys
-        .iter()
-        .find(|k| k.id == access_key_id)
-        .ok_or(ApiError::InvalidAccessKeyId)?;
-    if user_key.status != crate::access::ram_state::KeyStatus::Active {
-        return Err(AccessError::AccessKeyInactive.into());
-    }
-    Ok(Principal::User {
-        id: user.id.clone(),
-        name: user.name.clone(),
-    })
-}
-
-async fn open_key(
-    access_key_id: &str,
-    store: &dyn Store,
-    vault: &Vault,
-) -> Result<KnownKey, ApiError> {
-    let owner = store
-        .find_access_key(access_key_id)
-        .await?
-        .ok_or(ApiError::InvalidAccessKeyId)?;
-    let binding = Binding::AccessKeySecret {
-        access_key_id: access_key_id.to_owned(),
-    };
-    let mut secret = vault.open_text(&owner.sealed_secret, &binding).await?;
-    Ok(KnownKey {
-        account_id: owner.account_id,
-        default_resource_group_id: owner.default_resource_group_id,
-        account_name: owner.account_name,
-        secret: Secret::new(std::mem::take(&mut *secret)),
-        user_id: owner.user_id,
-        session: None,
-        token: None,
-    })
-}
-
-fn check_timestamp(text: &str, now: OffsetDateTime) -> Result<OffsetDateTime, ApiError> {
+pub fn check_timestamp(text: &str, now: OffsetDateTime) -> Result<OffsetDateTime, ApiError> {
     let issued = OffsetDateTime::parse(text, &Rfc3339).map_err(|_| {
         ApiError::InvalidTimestampFormat(format!(
             "{text:?} is not a UTC time like 2024-01-01T00:00:00Z"

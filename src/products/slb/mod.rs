@@ -69,7 +69,10 @@ impl LoadBalancerLimits {
 /// The request's region ([`known_regions::of_request`]), for actions whose clients leave
 /// RegionId out although the reference requires it.
 pub fn region_or_default(context: &Context<'_>) -> Result<&'static Region, ApiError> {
-    known_regions::of_request(context.params.non_empty("RegionId"), context.host)
+    Ok(known_regions::of_request(
+        context.params.non_empty("RegionId"),
+        context.host,
+    )?)
 }
 
 /// The caller's account, and the region only if the request names one: a load balancer's ID

@@ -1,8 +1,8 @@
 //! Key administration: `slbcert keys rotate` and `slbcert keys rewrap`, both online (a server
 //! may run on the same data directory meanwhile).
 
+use super::{Vault, VaultError};
 use crate::audit::AuditRecord;
-use crate::crypto::{Vault, VaultError};
 use crate::store::{SealedUpdate, Store};
 
 /// Adds a KEK version; every seal from now on uses it, in this process and in running servers.
@@ -53,7 +53,7 @@ pub async fn rewrap(
             if settled {
                 break;
             }
-            tokio::time::sleep(2 * crate::crypto::NEWEST_KEK_FOR).await;
+            tokio::time::sleep(2 * super::NEWEST_KEK_FOR).await;
             settled = true;
             continue;
         }

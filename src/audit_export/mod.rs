@@ -7,13 +7,20 @@
 //! last `seq` then wins, so no line is written twice. A write that fails is cut back, and a torn
 //! tail left by a crash is cut at open, so every line is whole.
 
+mod exporter;
+
+pub use exporter::Exporter;
+
+/// The export's file name in the data directory.
+pub const DEFAULT_FILE: &str = "audit.log";
+
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use super::AuditLine;
+use crate::audit::AuditLine;
 use crate::store::{AuditEntry, AuditStore, StoreError};
 
 /// Records read from the database per chunk (each chunk is one `write`).
@@ -205,8 +212,8 @@ fn cut_torn_tail(file: &mut File) -> io::Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use super::DEFAULT_FILE;
     use super::*;
-    use crate::audit::DEFAULT_FILE;
     use std::os::unix::fs::PermissionsExt;
 
     fn entries(range: std::ops::RangeInclusive<i64>) -> Vec<AuditEntry> {
