@@ -338,6 +338,37 @@ impl AddressPool {
     }
 }
 
+impl AddressPool {
+    /// The lowest address of the pool that `taken` (the pool's held addresses, ascending)
+    /// leaves free: the rule both stores allocate by.
+    pub(crate) fn lowest_free(
+        self,
+        taken: impl IntoIterator<Item = u32>,
+    ) -> Result<Ipv4Addr, StoreError> {
+        let (first, last) = (u32::from(self.first), u32::from(self.last));
+        let mut candidate = u64::from(first);
+        for held in taken {
+            let held = u64::from(held);
+            if held > candidate {
+                break;
+            }
+            candidate = candidate.max(held + 1);
+        }
+        match u32::try_from(candidate) {
+            Ok(free) if free <= last => Ok(Ipv4Addr::from(free)),
+            _ => Err(StoreError::Exhausted("address")),
+        }
+    }
+
+    /// An address a client asked for: in the pool and not `taken`, else `Conflict`.
+    pub(crate) fn grant(self, wanted: Ipv4Addr, taken: bool) -> Result<Ipv4Addr, StoreError> {
+        if !(self.first..=self.last).contains(&wanted) || taken {
+            return Err(StoreError::Conflict("address"));
+        }
+        Ok(wanted)
+    }
+}
+
 /// What a load balancer lookup is limited to: the account always, the region when known.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Owner {
@@ -431,5 +462,44 @@ mod tests {
         ] {
             assert_eq!(parse_listener_tag_id(bad), None, "{bad}");
         }
+    }
+}
+
+#[cfg(test)]
+mod address_tests {
+    use super::*;
+
+    fn pool(first: &str, last: &str) -> AddressPool {
+        AddressPool {
+            first: first.parse().unwrap(),
+            last: last.parse().unwrap(),
+        }
+    }
+
+    #[test]
+    fn the_lowest_free_address_fills_gaps_and_ends_at_the_pool_s_end() {
+        let small = pool("10.0.0.1", "10.0.0.3");
+        let n = |text: &str| u32::from(text.parse::<Ipv4Addr>().unwrap());
+        assert_eq!(small.lowest_free([]).unwrap().to_string(), "10.0.0.1");
+        let gap = [n("10.0.0.1"), n("10.0.0.3")];
+        assert_eq!(small.lowest_free(gap).unwrap().to_string(), "10.0.0.2");
+        let full = [n("10.0.0.1"), n("10.0.0.2"), n("10.0.0.3")];
+        assert!(matches!(
+            small.lowest_free(full),
+            Err(StoreError::Exhausted(_))
+        ));
+        // The very top of the address space does not wrap around.
+        let top = pool("255.255.255.255", "255.255.255.255");
+        assert!(top.lowest_free([u32::MAX]).is_err());
+        assert_eq!(top.lowest_free([]).unwrap(), Ipv4Addr::BROADCAST);
+    }
+
+    #[test]
+    fn a_wanted_address_must_be_in_the_pool_and_free() {
+        let small = pool("10.0.0.1", "10.0.0.3");
+        let wanted: Ipv4Addr = "10.0.0.2".parse().unwrap();
+        assert_eq!(small.grant(wanted, false).unwrap(), wanted);
+        assert!(small.grant(wanted, true).is_err());
+        assert!(small.grant("10.0.0.9".parse().unwrap(), false).is_err());
     }
 }

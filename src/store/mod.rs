@@ -8,6 +8,7 @@
 
 pub mod acls;
 mod certificates;
+pub(crate) mod filters;
 pub mod load_balancers;
 pub mod monitoring;
 pub mod postgres;
@@ -120,6 +121,14 @@ pub(crate) fn check_quota(quota: Quota, used: i64) -> Result<(), StoreError> {
         }),
         _ => Ok(()),
     }
+}
+
+/// A write that changed no row found nothing of the caller's to change: `NotFound`.
+pub(crate) fn changed_some(rows: u64, id: impl std::fmt::Display) -> Result<(), StoreError> {
+    if rows == 0 {
+        return Err(StoreError::NotFound(id.to_string()));
+    }
+    Ok(())
 }
 
 impl StoreError {

@@ -29,7 +29,15 @@ impl Database {
         let admin = slbcert::store::postgres::connection(&pool)
             .await
             .expect("the test database server answers");
-        let name = format!("slbcert_rs_{}_{}", std::process::id(), test);
+        // PostgreSQL cuts names at 63 bytes: a hash keeps long test names apart.
+        let hash = {
+            use std::hash::{Hash, Hasher};
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            test.hash(&mut hasher);
+            hasher.finish() as u32
+        };
+        let short: String = test.chars().take(30).collect();
+        let name = format!("slbcert_rs_{}_{hash:08x}_{short}", std::process::id());
         // One statement each: a multi-statement string runs as one transaction block.
         for statement in [
             format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),

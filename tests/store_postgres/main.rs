@@ -1,4 +1,5 @@
-//! The PostgreSQL store under concurrency, where there is no single writer to order things: the
+//! What only PostgreSQL has to show (what every store must do is tests/store_contract/): the store
+//! under concurrency, where there is no single writer to order things: the
 //! audit trail numbered without gaps, a certificate's delete racing its binding, tag limits,
 //! and two stores (two nodes) sharing one database. Each test gets a fresh database on the
 //! server SLBCERT_TEST_DATABASE_URL names; without it they say so and pass vacuously, except

@@ -4,7 +4,7 @@ use deadpool_postgres::{GenericClient, Transaction};
 use tokio_postgres::Row;
 
 use super::sql::Write;
-use super::{Params, check_quota, column, database, json_list, tags, unique_violation};
+use super::{Params, check_quota, column, database, json_list, unique_violation};
 use crate::audit::AuditLine;
 use crate::crypto::Sealed;
 use crate::store::write_nonce::PendingNonce;
@@ -213,7 +213,10 @@ pub(super) async fn list(
             params.push(group.clone())
         ));
     }
-    sql.push_str(&tags::carries_all(&filter.tags, &mut params));
+    sql.push_str(&crate::store::filters::carries_all(
+        &filter.tags,
+        &mut params,
+    ));
     sql.push_str(" ORDER BY c.seq");
     // The shapes of this query are few (a tag filter per tag, at most 20): each is prepared
     // once per connection.
@@ -290,15 +293,6 @@ pub(super) async fn count(
         .collect()
 }
 
-/// A write that touched no row: the certificate is not the caller's (or does not exist).
-fn found(rows: u64, id: &str) -> Result<(), StoreError> {
-    if rows == 0 {
-        Err(StoreError::NotFound(id.to_owned()))
-    } else {
-        Ok(())
-    }
-}
-
 pub(super) async fn delete(
     db: &Transaction<'_>,
     scope: &Scope,
@@ -340,7 +334,7 @@ pub(super) async fn delete(
                 None => database(error),
             }
         })?;
-    found(deleted, id)
+    crate::store::changed_some(deleted as u64, id)
 }
 
 pub(super) async fn set_field(
@@ -374,7 +368,7 @@ pub(super) async fn set_field(
         )
         .await
         .map_err(database)?;
-    found(changed, id)
+    crate::store::changed_some(changed as u64, id)
 }
 
 pub(super) async fn material(

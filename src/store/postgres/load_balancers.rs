@@ -52,7 +52,7 @@ async fn insert(
     } else {
         wanted_address(db, pool, load_balancer.address).await?
     };
-    load_balancer.address = Ipv4Addr::from(address);
+    load_balancer.address = address;
     load_balancer.revision = 1;
     db.execute(
         "INSERT INTO load_balancers (id, account_id, region_id, address_number, client_token, \
@@ -61,7 +61,7 @@ async fn insert(
             &load_balancer.id,
             &load_balancer.account_id,
             &load_balancer.region_id,
-            &i64::from(address),
+            &i64::from(u32::from(address)),
             &load_balancer.client_token,
             &load_balancer.revision,
             &load_balancer.to_document(),
@@ -84,50 +84,40 @@ pub(super) async fn advance_generation(db: &Transaction<'_>) -> Result<(), Store
     announce(db, "load_balancers").await
 }
 
-/// The lowest address of the pool that no load balancer holds.
-async fn free_address(db: &Transaction<'_>, pool: AddressPool) -> Result<u32, StoreError> {
-    let (first, last) = (u32::from(pool.first), u32::from(pool.last));
+/// The lowest address of the pool that no load balancer holds ([`AddressPool::lowest_free`]).
+async fn free_address(db: &Transaction<'_>, pool: AddressPool) -> Result<Ipv4Addr, StoreError> {
     let rows = db
         .query(
             "SELECT address_number FROM load_balancers \
              WHERE address_number BETWEEN $1 AND $2 ORDER BY address_number",
-            &[&i64::from(first), &i64::from(last)],
+            &[
+                &i64::from(u32::from(pool.first)),
+                &i64::from(u32::from(pool.last)),
+            ],
         )
         .await
         .map_err(database)?;
-    let mut candidate = i64::from(first);
-    for row in rows {
-        let taken: i64 = column(&row, 0)?;
-        if taken > candidate {
-            break;
-        }
-        candidate = taken + 1;
-    }
-    if candidate > i64::from(last) {
-        return Err(StoreError::Exhausted("address"));
-    }
-    Ok(candidate as u32)
+    let taken = rows
+        .iter()
+        .map(|row| column::<i64>(row, 0).map(|number| number as u32))
+        .collect::<Result<Vec<_>, _>>()?;
+    pool.lowest_free(taken)
 }
 
-/// An address the client asked for: it must be in the pool and free (else `Conflict`).
+/// An address the client asked for ([`AddressPool::grant`]).
 async fn wanted_address(
     db: &Transaction<'_>,
     pool: AddressPool,
     wanted: Ipv4Addr,
-) -> Result<u32, StoreError> {
-    let number = u32::from(wanted);
-    let in_pool = (u32::from(pool.first)..=u32::from(pool.last)).contains(&number);
+) -> Result<Ipv4Addr, StoreError> {
     let taken = db
         .query_opt(
             "SELECT 1 FROM load_balancers WHERE address_number = $1",
-            &[&i64::from(number)],
+            &[&i64::from(u32::from(wanted))],
         )
         .await
         .map_err(database)?;
-    if !in_pool || taken.is_some() {
-        return Err(StoreError::Conflict("address"));
-    }
-    Ok(number)
+    pool.grant(wanted, taken.is_some())
 }
 
 /// Rewrites the rows that point at this load balancer from its document.

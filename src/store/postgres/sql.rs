@@ -270,3 +270,9 @@ pub(super) async fn alone(
         .await
         .map_err(write.failure)
 }
+
+impl crate::store::filters::Bind for Params {
+    fn bind(&mut self, value: String) -> String {
+        self.push(value)
+    }
+}

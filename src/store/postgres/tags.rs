@@ -3,27 +3,8 @@
 use deadpool_postgres::{GenericClient, Transaction};
 
 use super::{Params, column, database};
-use crate::store::{Scope, StoreError, Tag, TagCursor, TagFilter, TagQuery, TaggedResource};
-
-/// SQL requiring the certificate aliased `c` to carry every tag of `filters`.
-pub(super) fn carries_all(filters: &[TagFilter], params: &mut Params) -> String {
-    let mut sql = String::new();
-    for filter in filters {
-        sql.push_str(&format!(
-            " AND EXISTS (SELECT 1 FROM certificate_tags f WHERE f.certificate_id = c.id \
-             AND f.tag_key = {}",
-            params.push(filter.key.clone())
-        ));
-        if let Some(value) = &filter.value {
-            sql.push_str(&format!(
-                " AND f.tag_value = {}",
-                params.push(value.clone())
-            ));
-        }
-        sql.push(')');
-    }
-    sql
-}
+use crate::store::filters::carries_all;
+use crate::store::{Scope, StoreError, Tag, TagCursor, TagQuery, TaggedResource};
 
 /// Locks `ids` as certificates of the scope (any kind), so that two taggings of one
 /// certificate take turns and its count of tags holds; the first unknown one is `NotFound`.

@@ -203,10 +203,7 @@ pub(super) async fn delete(
         )
         .await
         .map_err(database)?;
-    if deleted == 0 {
-        return Err(StoreError::NotFound(cert_id.to_string()));
-    }
-    Ok(())
+    crate::store::changed_some(deleted as u64, cert_id)
 }
 
 #[async_trait]

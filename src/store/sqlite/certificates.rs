@@ -6,6 +6,7 @@ use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
 use super::{check_quota, json_list, tags, unique};
 use crate::crypto::Sealed;
+use crate::store::filters;
 use crate::store::{
     AliCloudSource, Certificate, CertificateCount, CertificateField, CertificateFilter,
     CertificateKind, CertificateMaterial, Quota, Scope, StoreError,
@@ -124,14 +125,14 @@ pub(super) fn list(
     if !filter.ids.is_empty() {
         sql.push_str(&format!(
             " AND c.id IN ({})",
-            tags::placeholders(&filter.ids, &mut values)
+            filters::placeholders(&filter.ids, &mut values)
         ));
     }
     if let Some(group) = &filter.resource_group_id {
         values.push(Value::Text(group.clone()));
         sql.push_str(&format!(" AND c.resource_group_id = ?{}", values.len()));
     }
-    sql.push_str(&tags::carries_all(&filter.tags, &mut values));
+    sql.push_str(&filters::carries_all(&filter.tags, &mut values));
     sql.push_str(" ORDER BY c.seq");
     let mut statement = db.prepare_cached(&sql)?;
     let rows = statement.query_map(params_from_iter(values), |row| from_row(kind, row))?;
@@ -185,15 +186,6 @@ pub(super) fn count(
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
-/// A write that touched no row: the certificate is not the caller's (or does not exist).
-fn found(rows: usize, id: &str) -> Result<(), StoreError> {
-    if rows == 0 {
-        Err(StoreError::NotFound(id.to_owned()))
-    } else {
-        Ok(())
-    }
-}
-
 pub(super) fn delete(
     db: &Connection,
     scope: &Scope,
@@ -220,7 +212,7 @@ pub(super) fn delete(
         "DELETE FROM certificates WHERE id = ?1 AND account_id = ?2 AND region_id = ?3 AND kind = ?4",
         params![id, scope.account_id, scope.region_id, kind.as_str()],
     )?;
-    found(deleted, id)
+    crate::store::changed_some(deleted as u64, id)
 }
 
 pub(super) fn set_field(
@@ -245,7 +237,7 @@ pub(super) fn set_field(
         sql,
         params![value, id, scope.account_id, scope.region_id, kind.as_str()],
     )?;
-    found(changed, id)
+    crate::store::changed_some(changed as u64, id)
 }
 
 pub(super) fn material(

@@ -41,7 +41,7 @@ fn insert(
     } else {
         wanted_address(db, pool, load_balancer.address)?
     };
-    load_balancer.address = Ipv4Addr::from(address);
+    load_balancer.address = address;
     load_balancer.revision = 1;
     db.execute_cached(
         "INSERT INTO load_balancers (id, account_id, region_id, address_number, client_token, \
@@ -50,7 +50,7 @@ fn insert(
             load_balancer.id,
             load_balancer.account_id,
             load_balancer.region_id,
-            address,
+            u32::from(address),
             load_balancer.client_token,
             load_balancer.revision,
             load_balancer.to_document(),
@@ -84,42 +84,31 @@ fn all(db: &Connection) -> Result<Vec<LoadBalancer>, StoreError> {
         .collect()
 }
 
-/// The lowest address of the pool that no load balancer holds.
-fn free_address(db: &Connection, pool: AddressPool) -> Result<u32, StoreError> {
-    let (first, last) = (u32::from(pool.first), u32::from(pool.last));
+/// The lowest address of the pool that no load balancer holds ([`AddressPool::lowest_free`]).
+fn free_address(db: &Connection, pool: AddressPool) -> Result<Ipv4Addr, StoreError> {
     let mut statement = db.prepare_cached(
         "SELECT address_number FROM load_balancers \
          WHERE address_number BETWEEN ?1 AND ?2 ORDER BY address_number",
     )?;
-    let mut rows = statement.query(params![first, last])?;
-    let mut candidate = first;
-    while let Some(row) = rows.next()? {
-        let taken: u32 = row.get(0)?;
-        if taken > candidate {
-            break;
-        }
-        match taken.checked_add(1) {
-            Some(next) => candidate = next,
-            None => return Err(StoreError::Exhausted("address")),
-        }
-    }
-    if candidate > last {
-        return Err(StoreError::Exhausted("address"));
-    }
-    Ok(candidate)
+    let taken = statement
+        .query_map(
+            params![u32::from(pool.first), u32::from(pool.last)],
+            |row| row.get::<_, u32>(0),
+        )?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    pool.lowest_free(taken)
 }
 
-/// An address the client asked for: it must be in the pool and free (else `Conflict`).
-fn wanted_address(db: &Connection, pool: AddressPool, wanted: Ipv4Addr) -> Result<u32, StoreError> {
-    let number = u32::from(wanted);
-    let in_pool = (u32::from(pool.first)..=u32::from(pool.last)).contains(&number);
+/// An address the client asked for ([`AddressPool::grant`]).
+fn wanted_address(
+    db: &Connection,
+    pool: AddressPool,
+    wanted: Ipv4Addr,
+) -> Result<Ipv4Addr, StoreError> {
     let taken = db
         .prepare_cached("SELECT 1 FROM load_balancers WHERE address_number = ?1")?
-        .exists(params![number])?;
-    if !in_pool || taken {
-        return Err(StoreError::Conflict("address"));
-    }
-    Ok(number)
+        .exists(params![u32::from(wanted)])?;
+    pool.grant(wanted, taken)
 }
 
 /// Rewrites the rows that point at this load balancer from its document.

@@ -6,38 +6,14 @@ use super::connection::Cached;
 use rusqlite::types::Value;
 use rusqlite::{Connection, params, params_from_iter};
 
-use crate::store::{Scope, StoreError, Tag, TagCursor, TagFilter, TagQuery, TaggedResource};
+use crate::store::filters::{Bind, carries_all, placeholders};
+use crate::store::{Scope, StoreError, Tag, TagCursor, TagQuery, TaggedResource};
 
-/// SQL requiring the certificate aliased `c` to carry every tag of `filters`; binds its
-/// values into `values`.
-pub(super) fn carries_all(filters: &[TagFilter], values: &mut Vec<Value>) -> String {
-    let mut sql = String::new();
-    for filter in filters {
-        values.push(Value::Text(filter.key.clone()));
-        sql.push_str(&format!(
-            " AND EXISTS (SELECT 1 FROM certificate_tags f WHERE f.certificate_id = c.id \
-             AND f.tag_key = ?{}",
-            values.len()
-        ));
-        if let Some(value) = &filter.value {
-            values.push(Value::Text(value.clone()));
-            sql.push_str(&format!(" AND f.tag_value = ?{}", values.len()));
-        }
-        sql.push(')');
+impl Bind for Vec<Value> {
+    fn bind(&mut self, value: String) -> String {
+        self.push(Value::Text(value));
+        format!("?{}", self.len())
     }
-    sql
-}
-
-/// `?N, ?N+1, ...` for `items`, bound into `values`.
-pub(super) fn placeholders(items: &[String], values: &mut Vec<Value>) -> String {
-    items
-        .iter()
-        .map(|item| {
-            values.push(Value::Text(item.clone()));
-            format!("?{}", values.len())
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// The tags of every certificate of `ids`, each list in key order.

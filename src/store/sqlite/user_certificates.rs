@@ -192,10 +192,7 @@ pub(super) fn delete(db: &Connection, account_id: &str, cert_id: i64) -> Result<
         "DELETE FROM user_certificates WHERE account_id = ?1 AND cert_id = ?2",
         params![account_id, cert_id],
     )?;
-    if deleted == 0 {
-        return Err(StoreError::NotFound(cert_id.to_string()));
-    }
-    Ok(())
+    crate::store::changed_some(deleted as u64, cert_id)
 }
 
 #[async_trait]
