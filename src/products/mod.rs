@@ -9,6 +9,7 @@ pub mod fields;
 pub mod ram;
 pub mod slb;
 pub mod sts;
+pub mod views;
 
 pub use edit_locks::EditLocks;
 

@@ -246,23 +246,7 @@ impl<'a> EncryptionView<'a> {
     }
 }
 
-/// `{"Tag": [{"TagKey": ..., "TagValue": ...}]}`, always a list.
-#[derive(Serialize)]
-pub(super) struct TagsView {
-    #[serde(rename = "Tag")]
-    tag: Vec<Value>,
-}
-
-impl TagsView {
-    pub fn of(tags: &[Tag]) -> TagsView {
-        TagsView {
-            tag: tags
-                .iter()
-                .map(|tag| serde_json::json!({ "TagKey": tag.key, "TagValue": tag.value }))
-                .collect(),
-        }
-    }
-}
+pub(super) use crate::products::views::TagsView;
 
 /// Describe's answer: `{"<Plural>": {"<Singular>": [...]}}`, always a list.
 pub(super) fn listing(plural: &str, singular: &str, items: Vec<Fields>) -> Fields {

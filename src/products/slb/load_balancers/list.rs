@@ -1,14 +1,15 @@
 //! DescribeLoadBalancers: a page of the region's load balancers, filtered.
 
-use serde_json::json;
+use serde::Serialize;
 
-use super::summary;
+use super::views::{Item, Summary};
 use crate::api::error::ApiError;
 use crate::products::fields;
-use crate::products::slb::certificates::{TagsView, legacy_tag_filters, listing};
+use crate::products::slb::certificates::legacy_tag_filters;
+use crate::products::views::{Listed, TagsView, listed};
 use crate::products::slb::region_or_default;
 use crate::products::slb::settings;
-use crate::products::{Context, Fields};
+use crate::products::{Context, Fields, to_fields};
 use crate::store::load_balancers::{LoadBalancer, Setting};
 use crate::store::{Scope, Tag, TagFilter};
 
@@ -40,20 +41,28 @@ pub async fn describe(context: &Context<'_>) -> Result<Fields, ApiError> {
         .skip(((page_number - 1) * page_size) as usize)
         .take(page_size as usize)
         .map(|load_balancer| {
-            let mut item = summary(load_balancer);
-            if let Some(charge) = item.get("InternetChargeType").cloned() {
-                item.insert("InternetChargeTypeAlias".into(), charge);
-            }
-            item.insert("Tags".into(), json!(TagsView::of(&load_balancer.tags)));
-            item
+            let mut summary = Summary::of(load_balancer);
+            summary.internet_charge_type_alias =
+                load_balancer.attributes.get("InternetChargeType");
+            let tags = TagsView::of(&load_balancer.tags);
+            Item { summary, tags }
         })
         .collect();
-    let mut out = Fields::new();
-    out.insert("PageNumber".into(), json!(page_number));
-    out.insert("PageSize".into(), json!(page_size));
-    out.insert("TotalCount".into(), json!(total));
-    out.extend(listing("LoadBalancers", "LoadBalancer", items));
-    Ok(out)
+    to_fields(Page {
+        page_number,
+        page_size,
+        total_count: total,
+        load_balancers: listed("LoadBalancer", items),
+    })
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Page<'a> {
+    page_number: u64,
+    page_size: u64,
+    total_count: usize,
+    load_balancers: Listed<Item<'a>>,
 }
 
 /// DescribeLoadBalancers' filters; each given one must match.

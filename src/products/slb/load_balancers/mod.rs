@@ -3,6 +3,7 @@
 
 mod list;
 mod modify;
+mod views;
 
 pub use list::describe;
 pub use modify::{instance_charge_type, internet_spec, modification_protection, pay_type};
@@ -10,18 +11,17 @@ pub use modify::{instance_charge_type, internet_spec, modification_protection, p
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::certificates::TagsView;
 use super::settings::{self, Fallback as D, Field, Kind as K};
 use super::{Lookup, edit, find, region_or_default};
 use crate::api::error::ApiError;
 use crate::clock;
 use crate::ids;
 use crate::products::fields;
-use crate::products::{Context, Fields};
+use crate::products::{Context, Fields, to_fields};
 use crate::store::StoreError;
-use crate::store::load_balancers::{LoadBalancer, Protocol, Setting};
+use crate::store::load_balancers::{LoadBalancer, Setting};
 
 /// The name a load balancer created without one gets (as the real service names them).
 const DEFAULT_NAME: &str = "auto_named_slb";
@@ -191,28 +191,8 @@ pub async fn create(context: &Context<'_>) -> Result<Fields, ApiError> {
         }
         Err(other) => return Err(other.into()),
     };
-    let mut out = Fields::new();
-    out.insert("LoadBalancerId".into(), stored.id.clone().into());
-    out.insert(
-        "ResourceGroupId".into(),
-        stored.resource_group_id.clone().into(),
-    );
-    out.insert("Address".into(), stored.address.to_string().into());
-    for name in [
-        "LoadBalancerName",
-        "AddressIPVersion",
-        "NetworkType",
-        "VpcId",
-        "VSwitchId",
-    ] {
-        if let Some(value) = stored.attributes.get(name) {
-            out.insert(name.into(), setting_value(value));
-        }
-    }
-    if settings::text(&stored.attributes, "PayType") == Some("PrePay") {
-        out.insert("OrderId".into(), json!(order_id(&stored)));
-    }
-    Ok(out)
+    let prepaid = settings::text(&stored.attributes, "PayType") == Some("PrePay");
+    to_fields(views::Created::of(&stored, prepaid.then(|| order_id(&stored))))
 }
 
 /// A subscription's order number: stable for the load balancer.
@@ -222,140 +202,15 @@ fn order_id(load_balancer: &LoadBalancer) -> i64 {
 
 pub fn setting_value(setting: &Setting) -> Value {
     match setting {
-        Setting::Int(number) => json!(number),
-        Setting::Text(text) => json!(text),
+        Setting::Int(number) => Value::from(*number),
+        Setting::Text(text) => Value::from(text.as_str()),
     }
-}
-
-/// The scalar fields Describe and DescribeAttribute share.
-pub(super) fn summary(load_balancer: &LoadBalancer) -> Fields {
-    let created = clock::from_unix_ms(load_balancer.created_ms);
-    let attributes = &load_balancer.attributes;
-    let mut out = Fields::new();
-    out.insert("LoadBalancerId".into(), load_balancer.id.clone().into());
-    for name in ["LoadBalancerName"] {
-        if let Some(value) = attributes.get(name) {
-            out.insert(name.into(), setting_value(value));
-        }
-    }
-    out.insert(
-        "LoadBalancerStatus".into(),
-        load_balancer.status.clone().into(),
-    );
-    out.insert("Address".into(), load_balancer.address.to_string().into());
-    for name in [
-        "AddressType",
-        "AddressIPVersion",
-        "NetworkType",
-        "VpcId",
-        "VSwitchId",
-    ] {
-        if let Some(value) = attributes.get(name) {
-            out.insert(name.into(), setting_value(value));
-        }
-    }
-    out.insert("RegionId".into(), load_balancer.region_id.clone().into());
-    out.insert(
-        "RegionIdAlias".into(),
-        load_balancer.region_id.clone().into(),
-    );
-    for name in ["MasterZoneId", "SlaveZoneId"] {
-        if let Some(value) = attributes.get(name) {
-            out.insert(name.into(), setting_value(value));
-        }
-    }
-    out.insert("CreateTime".into(), clock::iso8601(created).into());
-    out.insert("CreateTimeStamp".into(), json!(load_balancer.created_ms));
-    for name in [
-        "PayType",
-        "InternetChargeType",
-        "Bandwidth",
-        "LoadBalancerSpec",
-        "InstanceChargeType",
-        "ModificationProtectionStatus",
-        "ModificationProtectionReason",
-    ] {
-        if let Some(value) = attributes.get(name) {
-            out.insert(name.into(), setting_value(value));
-        }
-    }
-    out.insert(
-        "ResourceGroupId".into(),
-        load_balancer.resource_group_id.clone().into(),
-    );
-    let protection = if load_balancer.delete_protection {
-        "on"
-    } else {
-        "off"
-    };
-    out.insert("DeleteProtection".into(), protection.into());
-    out
 }
 
 pub async fn attribute(context: &Context<'_>) -> Result<Fields, ApiError> {
     let id = context.params.required("LoadBalancerId")?;
     let load_balancer = find(context, Lookup::Id(id)).await?;
-    let mut out = summary(&load_balancer);
-    let end = "2999-09-08T16:00:00Z";
-    out.insert("EndTime".into(), end.into());
-    out.insert("EndTimeStamp".into(), json!(32_493_801_600_000i64));
-    let listeners = &load_balancer.listeners;
-    let ports: Vec<Value> = listeners.iter().map(|l| json!(l.port)).collect();
-    out.insert("ListenerPorts".into(), json!({ "ListenerPort": ports }));
-    // Both spellings are real: the misspelled block is what older clients read.
-    let misspelled: Vec<Value> = listeners
-        .iter()
-        .map(|l| json!({ "ListenerPort": l.port, "ListenerProtocal": l.protocol.as_str() }))
-        .collect();
-    out.insert(
-        "ListenerPortsAndProtocal".into(),
-        json!({ "ListenerPortAndProtocal": misspelled }),
-    );
-    let spelled: Vec<Value> = listeners
-        .iter()
-        .map(|listener| {
-            let mut item = Fields::new();
-            item.insert("ListenerPort".into(), json!(listener.port));
-            item.insert("ListenerProtocol".into(), listener.protocol.as_str().into());
-            if let Some(Setting::Text(description)) = listener.settings.get("Description") {
-                item.insert("Description".into(), description.clone().into());
-            }
-            if listener.protocol == Protocol::Http
-                && settings::text(&listener.settings, "ListenerForward") == Some("on")
-            {
-                item.insert("ListenerForward".into(), "on".into());
-                if let Some(port) = settings::int(&listener.settings, "ForwardPort") {
-                    item.insert("ForwardPort".into(), json!(port));
-                }
-            }
-            Value::Object(item)
-        })
-        .collect();
-    out.insert(
-        "ListenerPortsAndProtocol".into(),
-        json!({ "ListenerPortAndProtocol": spelled }),
-    );
-    let servers: Vec<Value> = load_balancer
-        .backend_servers
-        .iter()
-        .map(|server| {
-            let mut item = json!({
-                "ServerId": server.server_id,
-                "Weight": server.weight,
-                "Type": server.server_type,
-            });
-            if let Some(ip) = &server.server_ip {
-                item["ServerIp"] = json!(ip);
-            }
-            if !server.description.is_empty() {
-                item["Description"] = json!(server.description);
-            }
-            item
-        })
-        .collect();
-    out.insert("BackendServers".into(), json!({ "BackendServer": servers }));
-    out.insert("Tags".into(), json!(TagsView::of(&load_balancer.tags)));
-    Ok(out)
+    to_fields(views::Described::of(&load_balancer))
 }
 
 pub async fn delete(context: &Context<'_>) -> Result<Fields, ApiError> {
@@ -449,7 +304,7 @@ pub async fn modify_spec(context: &Context<'_>) -> Result<Fields, ApiError> {
     .await?;
     let mut out = Fields::new();
     if settings::text(&load_balancer.attributes, "PayType") == Some("PrePay") {
-        out.insert("OrderId".into(), json!(order_id(&load_balancer)));
+        out.insert("OrderId".into(), order_id(&load_balancer).into());
     }
     Ok(out)
 }
