@@ -2,17 +2,30 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde_json::{Value, json};
+use serde::Serialize;
 
-use super::{acl_ids, port, protocol_filter, shown, tag_list};
+use super::views::Item;
+use super::{port, protocol_filter};
 use crate::api::error::ApiError;
 use crate::api::params::RpcParams;
 use crate::products::fields;
 use crate::products::slb::region_or_default;
-use crate::products::slb::settings::{self, LISTENER_FIELDS};
-use crate::products::{Context, Fields};
+use crate::products::slb::settings;
+use crate::products::{Context, Fields, to_fields};
 use crate::store::Scope;
-use crate::store::load_balancers::{Listener, LoadBalancer, Protocol};
+use crate::store::load_balancers::{Listener, LoadBalancer};
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Page<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_token: Option<String>,
+    max_results: usize,
+    total_count: usize,
+    /// Left out when no listener matched, as the service does.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    listeners: Vec<Item<'a>>,
+}
 
 const DEFAULT_MAX_RESULTS: u64 = 20;
 const MAX_RESULTS: u64 = 100;
@@ -80,53 +93,17 @@ pub async fn list(context: &Context<'_>) -> Result<Fields, ApiError> {
             })
         })
         .collect();
-    let page: Vec<Value> = matching
+    let page: Vec<Item> = matching
         .iter()
         .skip(offset)
         .take(max)
-        .map(|(lb, listener)| Value::Object(list_item(lb, listener)))
+        .map(|(lb, listener)| Item::of(lb, listener))
         .collect();
-    let mut out = Fields::new();
-    if offset + page.len() < matching.len() {
-        out.insert("NextToken".into(), next_token(offset + page.len()).into());
-    }
-    out.insert("MaxResults".into(), json!(max));
-    out.insert("TotalCount".into(), json!(matching.len()));
-    if !page.is_empty() {
-        out.insert("Listeners".into(), Value::Array(page));
-    }
-    Ok(out)
-}
-
-fn list_item(load_balancer: &LoadBalancer, listener: &Listener) -> Fields {
-    let mut item = Fields::new();
-    item.insert("LoadBalancerId".into(), load_balancer.id.clone().into());
-    item.insert("ListenerPort".into(), json!(listener.port));
-    item.insert("ListenerProtocol".into(), listener.protocol.as_str().into());
-    item.insert("Status".into(), listener.status.as_str().into());
-    let mut config = Fields::new();
-    for (name, value) in &listener.settings {
-        let common =
-            name == "VServerGroupId" || LISTENER_FIELDS.iter().any(|f| f.name == name && f.common);
-        let target = if common { &mut item } else { &mut config };
-        target.insert(name.clone(), shown(name, value, false));
-    }
-    item.insert("AclIds".into(), Value::Array(acl_ids(listener)));
-    item.insert("Tags".into(), Value::Array(tag_list(&listener.tags)));
-    if listener.protocol == Protocol::Https {
-        if let Some(id) = &listener.server_certificate_id {
-            config.insert("ServerCertificateId".into(), id.clone().into());
-        }
-        if let Some(id) = &listener.ca_certificate_id {
-            config.insert("CACertificateId".into(), id.clone().into());
-        }
-    }
-    let block = match listener.protocol {
-        Protocol::Http => "HTTPListenerConfig",
-        Protocol::Https => "HTTPSListenerConfig",
-        Protocol::Tcp => "TCPListenerConfig",
-        Protocol::Udp => "UDPListenerConfig",
-    };
-    item.insert(block.into(), Value::Object(config));
-    item
+    let next = offset + page.len();
+    to_fields(Page {
+        next_token: (next < matching.len()).then(|| next_token(next)),
+        max_results: max,
+        total_count: matching.len(),
+        listeners: page,
+    })
 }

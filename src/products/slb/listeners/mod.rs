@@ -2,21 +2,19 @@
 //! Start, Stop and Delete. DescribeLoadBalancerListeners, with token paging, is in [`list`].
 
 mod list;
+mod views;
 pub mod whitelist;
 
 pub use list::list;
 
-use serde_json::{Value, json};
 
 use super::acls::binding;
-use super::load_balancers::setting_value;
 use super::settings::{self, LISTENER_FIELDS};
 use super::{Lookup, certificate_refusal, edit, find};
 use crate::api::error::ApiError;
 use crate::api::params::RpcParams;
 use crate::products::fields;
-use crate::products::{Context, Fields};
-use crate::store::Tag;
+use crate::products::{Context, Fields, to_fields};
 use crate::store::load_balancers::{Listener, ListenerStatus, LoadBalancer, Protocol, Setting};
 
 /// `ListenerPort`: 1 to 65535.
@@ -304,30 +302,7 @@ async fn set(context: &Context<'_>, protocol: Protocol) -> Result<Fields, ApiErr
     }
 }
 
-pub(super) fn tag_list(tags: &[Tag]) -> Vec<Value> {
-    tags.iter()
-        .map(|tag| json!({ "TagKey": tag.key, "TagValue": tag.value }))
-        .collect()
-}
-
-pub(super) fn acl_ids(listener: &Listener) -> Vec<Value> {
-    settings::text(&listener.settings, "AclId")
-        .map(|ids| {
-            ids.split(',')
-                .filter(|id| !id.is_empty())
-                .map(|id| json!(id))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// A setting as Describe shows it: TCP's `ProxyProtocolV2Enabled` is a JSON bool there.
-pub(super) fn shown(name: &str, value: &Setting, bool_flags: bool) -> Value {
-    match (name, value) {
-        ("ProxyProtocolV2Enabled", Setting::Text(flag)) if bool_flags => json!(flag == "true"),
-        _ => setting_value(value),
-    }
-}
+pub(super) use views::acl_ids;
 
 async fn describe(context: &Context<'_>, protocol: Protocol) -> Result<Fields, ApiError> {
     let id = context.params.required("LoadBalancerId")?;
@@ -337,50 +312,7 @@ async fn describe(context: &Context<'_>, protocol: Protocol) -> Result<Fields, A
         other => other?,
     };
     let listener = &load_balancer.listeners[position(&load_balancer, port, protocol)?];
-    let mut out = Fields::new();
-    out.insert("LoadBalancerId".into(), load_balancer.id.clone().into());
-    out.insert("ListenerPort".into(), json!(listener.port));
-    out.insert("Status".into(), listener.status.as_str().into());
-    for (name, value) in &listener.settings {
-        out.insert(name.clone(), shown(name, value, true));
-    }
-    if protocol == Protocol::Https {
-        if let Some(id) = &listener.server_certificate_id {
-            out.insert("ServerCertificateId".into(), id.clone().into());
-        }
-        if let Some(id) = &listener.ca_certificate_id {
-            out.insert("CACertificateId".into(), id.clone().into());
-        }
-        let extensions: Vec<Value> = listener
-            .domain_extensions
-            .iter()
-            .map(|e| json!({ "DomainExtensionId": e.id, "Domain": e.domain, "ServerCertificateId": e.server_certificate_id }))
-            .collect();
-        out.insert(
-            "DomainExtensions".into(),
-            json!({ "DomainExtension": extensions }),
-        );
-    }
-    if protocol == Protocol::Tcp {
-        out.insert("SynProxy".into(), "disable".into());
-    }
-    if matches!(protocol, Protocol::Http | Protocol::Https) {
-        out.insert("SecurityStatus".into(), "normal".into());
-        let rules: Vec<Value> = listener
-            .rules
-            .iter()
-            .map(|rule| {
-                json!({ "RuleId": rule.id, "RuleName": rule.name,
-                        "Domain": rule.domain.clone().unwrap_or_default(),
-                        "Url": rule.url.clone().unwrap_or_default(),
-                        "VServerGroupId": rule.vserver_group_id })
-            })
-            .collect();
-        out.insert("Rules".into(), json!({ "Rule": rules }));
-    }
-    out.insert("AclIds".into(), json!({ "AclId": acl_ids(listener) }));
-    out.insert("Tags".into(), json!({ "Tag": tag_list(&listener.tags) }));
-    Ok(out)
+    to_fields(views::Described::of(&load_balancer, listener))
 }
 
 /// The one listener on `ListenerPort` (of `ListenerProtocol`, if given).
