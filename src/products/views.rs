@@ -43,6 +43,34 @@ impl TagsView {
     }
 }
 
+/// A listener named by what it uses (a server group, an ACL): `{"Port": ..., "Protocol": ...}`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListenerRef {
+    pub port: u16,
+    pub protocol: &'static str,
+}
+
+/// A forwarding rule named by the server group it sends to.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RuleRef<'a> {
+    pub rule_id: &'a str,
+    pub rule_name: &'a str,
+    pub domain: &'a str,
+    pub url: &'a str,
+}
+
+/// A list named in a group's `AssociatedObjects` when the caller asked for it (Include*).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Associated<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listeners: Option<Listed<ListenerRef>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rules: Option<Listed<RuleRef<'a>>>,
+}
+
 /// `{"<Element>": [...]}`: how every list of the API is wrapped (`BackendServers` holds
 /// `{"BackendServer": [...]}`), always a list, even of one or none.
 #[derive(Debug)]

@@ -3,7 +3,8 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 use super::listeners;
 use super::settings;
@@ -11,7 +12,8 @@ use super::{Lookup, edit, find};
 use crate::api::error::ApiError;
 use crate::api::params::RpcParams;
 use crate::dataplane::HealthKey;
-use crate::products::{Context, Fields};
+use crate::products::views::{Listed, listed};
+use crate::products::{Context, Fields, to_fields};
 use crate::store::load_balancers::{BackendServer, ListenerStatus};
 
 const MAX_DESCRIPTION_CHARS: usize = 80;
@@ -52,7 +54,7 @@ fn text<'a>(entry: &'a Value, name: &str) -> Result<Option<&'a str>, ApiError> {
 fn server(entry: &Value, port_required: bool) -> Result<BackendServer, ApiError> {
     // libcloud's RemoveBackendServers sends bare IDs.
     if let Value::String(id) = entry {
-        let server = json!({ "ServerId": id });
+        let server = Value::Object(Fields::from_iter([("ServerId".into(), id.clone().into())]));
         return self::server(&server, port_required);
     }
     if !entry.is_object() {
@@ -225,30 +227,45 @@ pub fn reweigh(servers: &mut [BackendServer], given: &[BackendServer]) -> Result
     Ok(())
 }
 
-pub fn view(server: &BackendServer) -> Value {
-    let mut item = json!({
-        "ServerId": server.server_id,
-        "Weight": server.weight,
-        "Type": server.server_type,
-    });
-    if let Some(port) = server.port {
-        item["Port"] = json!(port);
-    }
-    if let Some(ip) = &server.server_ip {
-        item["ServerIp"] = json!(ip);
-    }
-    if !server.description.is_empty() {
-        item["Description"] = json!(server.description);
-    }
-    item
+/// A backend server as every answer shows it (`Port` in VServer groups only).
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ServerView<'a> {
+    server_id: &'a str,
+    weight: u8,
+    #[serde(rename = "Type")]
+    server_type: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    port: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    server_ip: Option<&'a str>,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    description: &'a str,
 }
 
-fn answer(load_balancer_id: &str, servers: &[BackendServer]) -> Fields {
-    let mut out = Fields::new();
-    out.insert("LoadBalancerId".into(), load_balancer_id.into());
-    let items: Vec<Value> = servers.iter().map(view).collect();
-    out.insert("BackendServers".into(), json!({ "BackendServer": items }));
-    out
+pub fn view(server: &BackendServer) -> ServerView<'_> {
+    ServerView {
+        server_id: &server.server_id,
+        weight: server.weight,
+        server_type: &server.server_type,
+        port: server.port,
+        server_ip: server.server_ip.as_deref(),
+        description: &server.description,
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Answer<'a> {
+    load_balancer_id: &'a str,
+    backend_servers: Listed<ServerView<'a>>,
+}
+
+fn answer(load_balancer_id: &str, servers: &[BackendServer]) -> Result<Fields, ApiError> {
+    to_fields(Answer {
+        load_balancer_id,
+        backend_servers: listed("BackendServer", servers.iter().map(view).collect()),
+    })
 }
 
 fn per_call(context: &Context<'_>) -> usize {
@@ -267,7 +284,7 @@ pub async fn add(context: &Context<'_>) -> Result<Fields, ApiError> {
         add_to(&mut lb.backend_servers, &new, limit)
     })
     .await?;
-    Ok(answer(&load_balancer.id, &load_balancer.backend_servers))
+    answer(&load_balancer.id, &load_balancer.backend_servers)
 }
 
 pub async fn remove(context: &Context<'_>) -> Result<Fields, ApiError> {
@@ -279,7 +296,7 @@ pub async fn remove(context: &Context<'_>) -> Result<Fields, ApiError> {
         Ok(())
     })
     .await?;
-    Ok(answer(&load_balancer.id, &load_balancer.backend_servers))
+    answer(&load_balancer.id, &load_balancer.backend_servers)
 }
 
 pub async fn set(context: &Context<'_>) -> Result<Fields, ApiError> {
@@ -290,7 +307,7 @@ pub async fn set(context: &Context<'_>) -> Result<Fields, ApiError> {
         reweigh(&mut lb.backend_servers, &given)
     })
     .await?;
-    Ok(answer(&load_balancer.id, &load_balancer.backend_servers))
+    answer(&load_balancer.id, &load_balancer.backend_servers)
 }
 
 /// What DescribeHealthStatus says of a backend. A server without an address cannot be reached
@@ -319,6 +336,24 @@ fn health_of(
         Some(Some(false)) => "abnormal",
         Some(None) => "unavailable",
     }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Health<'a> {
+    listener_port: u16,
+    server_id: &'a str,
+    port: i64,
+    protocol: &'static str,
+    server_health_status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    server_ip: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct HealthAnswer<'a> {
+    backend_servers: Listed<Health<'a>>,
 }
 
 pub async fn health(context: &Context<'_>) -> Result<Fields, ApiError> {
@@ -363,20 +398,17 @@ pub async fn health(context: &Context<'_>) -> Result<Fields, ApiError> {
                     backend: SocketAddr::new(address.ip(), port as u16),
                 }))
             };
-            let mut item = json!({
-                "ListenerPort": listener.port,
-                "ServerId": server.server_id,
-                "Port": port,
-                "Protocol": listener.protocol.as_str(),
-                "ServerHealthStatus": health_of(server, running, checking, verdict),
+            items.push(Health {
+                listener_port: listener.port,
+                server_id: &server.server_id,
+                port,
+                protocol: listener.protocol.as_str(),
+                server_health_status: health_of(server, running, checking, verdict),
+                server_ip: server.server_ip.as_deref(),
             });
-            if let Some(ip) = &server.server_ip {
-                item["ServerIp"] = json!(ip);
-            }
-            items.push(item);
         }
     }
-    let mut out = Fields::new();
-    out.insert("BackendServers".into(), json!({ "BackendServer": items }));
-    Ok(out)
+    to_fields(HealthAnswer {
+        backend_servers: listed("BackendServer", items),
+    })
 }

@@ -2,6 +2,7 @@
 //! slave; a TCP or UDP listener naming the group sends traffic to the master while it passes
 //! its health checks, and to the slave while it does not.
 
+use serde::Serialize;
 use serde_json::Value;
 
 use super::backends;
@@ -12,6 +13,7 @@ use crate::api::error::ApiError;
 use crate::clock;
 use crate::ids;
 use crate::products::fields;
+use crate::products::views::{Associated, ListenerRef, Listed, listed};
 use crate::products::{Context, Fields, to_fields};
 use crate::store::load_balancers::{LoadBalancer, MasterSlaveGroup, MasterSlaveServer};
 
@@ -51,20 +53,55 @@ fn parse_servers(context: &Context<'_>) -> Result<Vec<MasterSlaveServer>, ApiErr
     Ok(out)
 }
 
-fn server_views(group: &MasterSlaveGroup) -> Value {
-    let items: Vec<Value> = group
-        .servers
-        .iter()
-        .map(|entry| {
-            let mut item = backends::view(&entry.server);
-            let role = if entry.slave { "Slave" } else { "Master" };
-            item["ServerType"] = role.into();
-            // What older Terraform reads.
-            item["IsBackup"] = i64::from(entry.slave).into();
-            item
-        })
-        .collect();
-    serde_json::json!({ "MasterSlaveBackendServer": items })
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct MemberView<'a> {
+    #[serde(flatten)]
+    server: backends::ServerView<'a>,
+    server_type: &'static str,
+    /// What older Terraform reads.
+    is_backup: i64,
+}
+
+fn server_views(group: &MasterSlaveGroup) -> Listed<MemberView<'_>> {
+    let members = group.servers.iter().map(|entry| MemberView {
+        server: backends::view(&entry.server),
+        server_type: if entry.slave { "Slave" } else { "Master" },
+        is_backup: i64::from(entry.slave),
+    });
+    listed("MasterSlaveBackendServer", members.collect())
+}
+
+/// CreateMasterSlaveServerGroup and DescribeMasterSlaveServerGroupAttribute.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct GroupView<'a> {
+    master_slave_server_group_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    master_slave_server_group_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    load_balancer_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    create_time: Option<String>,
+    master_slave_backend_servers: Listed<MemberView<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tags: Option<TagsView>,
+}
+
+/// An item of DescribeMasterSlaveServerGroups.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ItemView<'a> {
+    master_slave_server_group_id: &'a str,
+    master_slave_server_group_name: &'a str,
+    create_time: String,
+    tags: TagsView,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    associated_objects: Option<Associated<'a>>,
+}
+
+fn created(group: &MasterSlaveGroup) -> String {
+    clock::iso8601(clock::from_unix_ms(group.created_ms))
 }
 
 fn missing(id: String) -> ApiError {
@@ -79,12 +116,15 @@ fn holder(id: &str) -> Lookup<'_> {
 }
 
 /// The listeners that forward to `group_id`.
-fn users(load_balancer: &LoadBalancer, group_id: &str) -> Vec<Value> {
+fn users(load_balancer: &LoadBalancer, group_id: &str) -> Vec<ListenerRef> {
     load_balancer
         .listeners
         .iter()
         .filter(|l| settings::text(&l.settings, "MasterSlaveServerGroupId") == Some(group_id))
-        .map(|l| serde_json::json!({ "Port": l.port, "Protocol": l.protocol.as_str() }))
+        .map(|l| ListenerRef {
+            port: l.port,
+            protocol: l.protocol.as_str(),
+        })
         .collect()
 }
 
@@ -113,10 +153,14 @@ pub async fn create(context: &Context<'_>) -> Result<Fields, ApiError> {
         Ok(())
     })
     .await?;
-    let mut out = Fields::new();
-    out.insert("MasterSlaveServerGroupId".into(), group.id.clone().into());
-    out.insert("MasterSlaveBackendServers".into(), server_views(&group));
-    Ok(out)
+    to_fields(GroupView {
+        master_slave_server_group_id: &group.id,
+        master_slave_server_group_name: None,
+        load_balancer_id: None,
+        create_time: None,
+        master_slave_backend_servers: server_views(&group),
+        tags: None,
+    })
 }
 
 pub async fn delete(context: &Context<'_>) -> Result<Fields, ApiError> {
@@ -134,6 +178,12 @@ pub async fn delete(context: &Context<'_>) -> Result<Fields, ApiError> {
     Ok(Fields::new())
 }
 
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Listing<'a> {
+    master_slave_server_groups: Listed<ItemView<'a>>,
+}
+
 pub async fn describe(context: &Context<'_>) -> Result<Fields, ApiError> {
     let params = context.params;
     let id = params.required("LoadBalancerId")?;
@@ -141,30 +191,19 @@ pub async fn describe(context: &Context<'_>) -> Result<Fields, ApiError> {
         .get("IncludeListener")
         .is_some_and(|v| v.eq_ignore_ascii_case("true"));
     let load_balancer = find(context, Lookup::Id(id)).await?;
-    let items: Vec<Value> = load_balancer
-        .master_slave_groups
-        .iter()
-        .map(|group| {
-            let mut item = serde_json::json!({
-                "MasterSlaveServerGroupId": group.id,
-                "MasterSlaveServerGroupName": group.name,
-                "CreateTime": clock::iso8601(clock::from_unix_ms(group.created_ms)),
-                "Tags": to_fields(TagsView::of(&group.tags))?,
-            });
-            if include_listeners {
-                item["AssociatedObjects"] = serde_json::json!({
-                    "Listeners": { "Listener": users(&load_balancer, &group.id) }
-                });
-            }
-            Ok(item)
-        })
-        .collect::<Result<_, ApiError>>()?;
-    let mut out = Fields::new();
-    out.insert(
-        "MasterSlaveServerGroups".into(),
-        serde_json::json!({ "MasterSlaveServerGroup": items }),
-    );
-    Ok(out)
+    let items = load_balancer.master_slave_groups.iter().map(|group| ItemView {
+        master_slave_server_group_id: &group.id,
+        master_slave_server_group_name: &group.name,
+        create_time: created(group),
+        tags: TagsView::of(&group.tags),
+        associated_objects: include_listeners.then(|| Associated {
+            listeners: Some(listed("Listener", users(&load_balancer, &group.id))),
+            rules: None,
+        }),
+    });
+    to_fields(Listing {
+        master_slave_server_groups: listed("MasterSlaveServerGroup", items.collect()),
+    })
 }
 
 pub async fn attribute(context: &Context<'_>) -> Result<Fields, ApiError> {
@@ -175,21 +214,12 @@ pub async fn attribute(context: &Context<'_>) -> Result<Fields, ApiError> {
         .iter()
         .find(|g| g.id == id)
         .ok_or_else(|| missing(id.to_owned()))?;
-    let mut out = Fields::new();
-    out.insert("MasterSlaveServerGroupId".into(), group.id.clone().into());
-    out.insert(
-        "MasterSlaveServerGroupName".into(),
-        group.name.clone().into(),
-    );
-    out.insert("LoadBalancerId".into(), load_balancer.id.clone().into());
-    out.insert(
-        "CreateTime".into(),
-        clock::iso8601(clock::from_unix_ms(group.created_ms)).into(),
-    );
-    out.insert("MasterSlaveBackendServers".into(), server_views(group));
-    out.insert(
-        "Tags".into(),
-        Value::Object(to_fields(TagsView::of(&group.tags))?),
-    );
-    Ok(out)
+    to_fields(GroupView {
+        master_slave_server_group_id: &group.id,
+        master_slave_server_group_name: Some(&group.name),
+        load_balancer_id: Some(&load_balancer.id),
+        create_time: Some(created(group)),
+        master_slave_backend_servers: server_views(group),
+        tags: Some(TagsView::of(&group.tags)),
+    })
 }

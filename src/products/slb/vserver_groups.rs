@@ -1,6 +1,6 @@
 //! VServer groups: named sets of backend servers with ports, which listeners forward to.
 
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use super::backends::{self, add_to, names, reweigh};
 use super::settings;
@@ -9,7 +9,8 @@ use crate::api::error::ApiError;
 use crate::clock;
 use crate::ids;
 use crate::products::fields;
-use crate::products::{Context, Fields};
+use crate::products::views::{Associated, ListenerRef, Listed, RuleRef, TagsView, listed};
+use crate::products::{Context, Fields, to_fields};
 use crate::store::load_balancers::{LoadBalancer, VServerGroup};
 
 const MAX_NAME_CHARS: usize = 256;
@@ -32,16 +33,65 @@ fn per_call(context: &Context<'_>) -> usize {
     context.limits.load_balancers.backend_servers_per_call
 }
 
-/// `VServerGroupId` and its servers; `with_name` where the action's model has the name too.
-fn answer(group: &VServerGroup, with_name: bool) -> Fields {
-    let mut out = Fields::new();
-    out.insert("VServerGroupId".into(), group.id.clone().into());
-    if with_name {
-        out.insert("VServerGroupName".into(), group.name.clone().into());
+/// A group as its actions answer: `VServerGroupId` and its servers, the name where the
+/// action's model has it, and more in DescribeVServerGroupAttribute.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct GroupView<'a> {
+    #[serde(rename = "VServerGroupId")]
+    vserver_group_id: &'a str,
+    #[serde(rename = "VServerGroupName", skip_serializing_if = "Option::is_none")]
+    vserver_group_name: Option<&'a str>,
+    backend_servers: Listed<backends::ServerView<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    load_balancer_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tags: Option<TagsView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    create_time: Option<String>,
+}
+
+impl<'a> GroupView<'a> {
+    fn of(group: &'a VServerGroup, with_name: bool) -> GroupView<'a> {
+        GroupView {
+            vserver_group_id: &group.id,
+            vserver_group_name: with_name.then_some(group.name.as_str()),
+            backend_servers: listed("BackendServer", group.servers.iter().map(backends::view).collect()),
+            load_balancer_id: None,
+            tags: None,
+            create_time: None,
+        }
     }
-    let items: Vec<Value> = group.servers.iter().map(backends::view).collect();
-    out.insert("BackendServers".into(), json!({ "BackendServer": items }));
-    out
+}
+
+fn answer(group: &VServerGroup, with_name: bool) -> Result<Fields, ApiError> {
+    to_fields(GroupView::of(group, with_name))
+}
+
+fn created(group: &VServerGroup) -> String {
+    clock::iso8601(clock::from_unix_ms(group.created_ms))
+}
+
+/// An item of DescribeVServerGroups.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ItemView<'a> {
+    #[serde(rename = "VServerGroupId")]
+    vserver_group_id: &'a str,
+    #[serde(rename = "VServerGroupName")]
+    vserver_group_name: &'a str,
+    create_time: String,
+    server_count: usize,
+    tags: TagsView,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    associated_objects: Option<Associated<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Listing<'a> {
+    #[serde(rename = "VServerGroups")]
+    vserver_groups: Listed<ItemView<'a>>,
 }
 
 pub async fn create(context: &Context<'_>) -> Result<Fields, ApiError> {
@@ -70,30 +120,34 @@ pub async fn create(context: &Context<'_>) -> Result<Fields, ApiError> {
         Ok(group)
     })
     .await?;
-    Ok(answer(&group, false))
+    answer(&group, false)
 }
 
 /// The listeners that forward to `group_id`.
-fn users(load_balancer: &LoadBalancer, group_id: &str) -> Vec<Value> {
+fn users(load_balancer: &LoadBalancer, group_id: &str) -> Vec<ListenerRef> {
     load_balancer
         .listeners
         .iter()
         .filter(|l| settings::text(&l.settings, "VServerGroupId") == Some(group_id))
-        .map(|l| json!({ "Port": l.port, "Protocol": l.protocol.as_str() }))
+        .map(|l| ListenerRef {
+            port: l.port,
+            protocol: l.protocol.as_str(),
+        })
         .collect()
 }
 
 /// The forwarding rules that send traffic to `group_id`.
-fn rule_users(load_balancer: &LoadBalancer, group_id: &str) -> Vec<Value> {
+fn rule_users<'a>(load_balancer: &'a LoadBalancer, group_id: &str) -> Vec<RuleRef<'a>> {
     load_balancer
         .listeners
         .iter()
         .flat_map(|listener| listener.rules.iter())
         .filter(|rule| rule.vserver_group_id == group_id)
-        .map(|rule| {
-            json!({ "RuleId": rule.id, "RuleName": rule.name,
-                    "Domain": rule.domain.clone().unwrap_or_default(),
-                    "Url": rule.url.clone().unwrap_or_default() })
+        .map(|rule| RuleRef {
+            rule_id: &rule.id,
+            rule_name: &rule.name,
+            domain: rule.domain.as_deref().unwrap_or_default(),
+            url: rule.url.as_deref().unwrap_or_default(),
         })
         .collect()
 }
@@ -108,45 +162,21 @@ pub async fn describe(context: &Context<'_>) -> Result<Fields, ApiError> {
         .get("IncludeRule")
         .is_some_and(|v| v.eq_ignore_ascii_case("true"));
     let load_balancer = find(context, Lookup::Id(id)).await?;
-    let items: Vec<Value> = load_balancer
-        .vserver_groups
-        .iter()
-        .map(|group| {
-            let mut item = json!({
-                "VServerGroupId": group.id,
-                "VServerGroupName": group.name,
-                "CreateTime": clock::iso8601(clock::from_unix_ms(group.created_ms)),
-                "ServerCount": group.servers.len(),
-                "Tags": { "Tag": tag_views(&group.tags) },
-            });
-            if include_listeners || include_rules {
-                let mut associated = Fields::new();
-                if include_listeners {
-                    associated.insert(
-                        "Listeners".into(),
-                        json!({ "Listener": users(&load_balancer, &group.id) }),
-                    );
-                }
-                if include_rules {
-                    associated.insert(
-                        "Rules".into(),
-                        json!({ "Rule": rule_users(&load_balancer, &group.id) }),
-                    );
-                }
-                item["AssociatedObjects"] = Value::Object(associated);
-            }
-            item
-        })
-        .collect();
-    let mut out = Fields::new();
-    out.insert("VServerGroups".into(), json!({ "VServerGroup": items }));
-    Ok(out)
-}
-
-fn tag_views(tags: &[crate::store::Tag]) -> Vec<Value> {
-    tags.iter()
-        .map(|tag| json!({ "TagKey": tag.key, "TagValue": tag.value }))
-        .collect()
+    let items = load_balancer.vserver_groups.iter().map(|group| ItemView {
+        vserver_group_id: &group.id,
+        vserver_group_name: &group.name,
+        create_time: created(group),
+        server_count: group.servers.len(),
+        tags: TagsView::of(&group.tags),
+        associated_objects: (include_listeners || include_rules).then(|| Associated {
+            listeners: include_listeners
+                .then(|| listed("Listener", users(&load_balancer, &group.id))),
+            rules: include_rules.then(|| listed("Rule", rule_users(&load_balancer, &group.id))),
+        }),
+    });
+    to_fields(Listing {
+        vserver_groups: listed("VServerGroup", items.collect()),
+    })
 }
 
 fn holder(id: &str) -> Lookup<'_> {
@@ -169,14 +199,12 @@ pub async fn attribute(context: &Context<'_>) -> Result<Fields, ApiError> {
     let mut load_balancer = find(context, holder(id)).await?;
     let load_balancer_id = load_balancer.id.clone();
     let group = group_mut(&mut load_balancer, id)?;
-    let mut out = answer(group, true);
-    out.insert("LoadBalancerId".into(), load_balancer_id.into());
-    out.insert("Tags".into(), json!({ "Tag": tag_views(&group.tags) }));
-    out.insert(
-        "CreateTime".into(),
-        clock::iso8601(clock::from_unix_ms(group.created_ms)).into(),
-    );
-    Ok(out)
+    to_fields(GroupView {
+        load_balancer_id: Some(&load_balancer_id),
+        tags: Some(TagsView::of(&group.tags)),
+        create_time: Some(created(group)),
+        ..GroupView::of(group, true)
+    })
 }
 
 pub async fn set(context: &Context<'_>) -> Result<Fields, ApiError> {
@@ -194,7 +222,7 @@ pub async fn set(context: &Context<'_>) -> Result<Fields, ApiError> {
         Ok(group.clone())
     })
     .await?;
-    Ok(answer(&group, true))
+    answer(&group, true)
 }
 
 pub async fn delete(context: &Context<'_>) -> Result<Fields, ApiError> {
@@ -227,7 +255,7 @@ pub async fn add_servers(context: &Context<'_>) -> Result<Fields, ApiError> {
         Ok(group.clone())
     })
     .await?;
-    Ok(answer(&group, false))
+    answer(&group, false)
 }
 
 pub async fn remove_servers(context: &Context<'_>) -> Result<Fields, ApiError> {
@@ -241,7 +269,7 @@ pub async fn remove_servers(context: &Context<'_>) -> Result<Fields, ApiError> {
         Ok(group.clone())
     })
     .await?;
-    Ok(answer(&group, false))
+    answer(&group, false)
 }
 
 /// Replaces `OldBackendServers` (each must be in the group) by `NewBackendServers`, in one
@@ -271,5 +299,5 @@ pub async fn modify_servers(context: &Context<'_>) -> Result<Fields, ApiError> {
         Ok(group.clone())
     })
     .await?;
-    Ok(answer(&group, false))
+    answer(&group, false)
 }

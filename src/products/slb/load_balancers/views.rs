@@ -3,8 +3,9 @@
 use serde::Serialize;
 
 use crate::clock;
+use crate::products::slb::backends::{self, ServerView};
 use crate::products::views::{Listed, TagsView, listed};
-use crate::store::load_balancers::{BackendServer, LoadBalancer, Protocol, Setting, int, text};
+use crate::store::load_balancers::{LoadBalancer, Protocol, Setting, int, text};
 
 /// Skipped when absent: attributes are echoed only when stored.
 type Attribute<'a> = Option<&'a Setting>;
@@ -115,7 +116,7 @@ pub struct Described<'a> {
     /// Both spellings are real: the misspelled block is what older clients read.
     listener_ports_and_protocal: Listed<Misspelled>,
     listener_ports_and_protocol: Listed<PortAndProtocol<'a>>,
-    backend_servers: Listed<Backend<'a>>,
+    backend_servers: Listed<ServerView<'a>>,
     tags: TagsView,
 }
 
@@ -137,32 +138,6 @@ struct PortAndProtocol<'a> {
     listener_forward: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     forward_port: Option<i64>,
-}
-
-/// A load balancer's own backend server.
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct Backend<'a> {
-    server_id: &'a str,
-    weight: u8,
-    #[serde(rename = "Type")]
-    server_type: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    server_ip: Option<&'a str>,
-    #[serde(skip_serializing_if = "str::is_empty")]
-    description: &'a str,
-}
-
-impl<'a> Backend<'a> {
-    pub fn of(server: &'a BackendServer) -> Backend<'a> {
-        Backend {
-            server_id: &server.server_id,
-            weight: server.weight,
-            server_type: &server.server_type,
-            server_ip: server.server_ip.as_deref(),
-            description: &server.description,
-        }
-    }
 }
 
 /// Not a real subscription's: the far end the service shows for pay-as-you-go instances.
@@ -202,7 +177,7 @@ impl<'a> Described<'a> {
             listener_ports_and_protocol: listed("ListenerPortAndProtocol", spelled.collect()),
             backend_servers: listed(
                 "BackendServer",
-                load_balancer.backend_servers.iter().map(Backend::of).collect(),
+                load_balancer.backend_servers.iter().map(backends::view).collect(),
             ),
             tags: TagsView::of(&load_balancer.tags),
         }
