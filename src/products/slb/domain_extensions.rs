@@ -1,12 +1,13 @@
 //! Domain extensions: extra certificates of an HTTPS listener, chosen by SNI.
 
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use super::listeners::port;
 use super::{Lookup, certificate_refusal, edit, find};
 use crate::api::error::ApiError;
 use crate::ids;
-use crate::products::{Context, Fields};
+use crate::products::views::{Listed, listed};
+use crate::products::{Context, Fields, to_fields};
 use crate::store::load_balancers::{DomainExtension, LoadBalancer, Protocol};
 
 const MAX_DOMAIN_CHARS: usize = 80;
@@ -77,18 +78,45 @@ pub async fn create(context: &Context<'_>) -> Result<Fields, ApiError> {
     })
     .await;
     result.map_err(certificate_refusal)?;
-    let mut out = Fields::new();
-    out.insert("ListenerPort".into(), json!(port));
-    out.insert("DomainExtensionId".into(), extension_id.into());
-    Ok(out)
+    to_fields(Created {
+        listener_port: port,
+        domain_extension_id: &extension_id,
+    })
 }
 
-fn view(extension: &DomainExtension) -> Value {
-    json!({
-        "DomainExtensionId": extension.id,
-        "Domain": extension.domain,
-        "ServerCertificateId": extension.server_certificate_id,
-    })
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Created<'a> {
+    listener_port: u16,
+    domain_extension_id: &'a str,
+}
+
+/// A domain extension as DescribeDomainExtensions and a listener's Describe show it.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ExtensionView<'a> {
+    domain_extension_id: &'a str,
+    domain: &'a str,
+    server_certificate_id: &'a str,
+}
+
+pub fn view(extension: &DomainExtension) -> ExtensionView<'_> {
+    ExtensionView {
+        domain_extension_id: &extension.id,
+        domain: &extension.domain,
+        server_certificate_id: &extension.server_certificate_id,
+    }
+}
+
+/// DescribeDomainExtensionAttribute.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Attribute<'a> {
+    domain_extension_id: &'a str,
+    domain: &'a str,
+    load_balancer_id: &'a str,
+    listener_port: u16,
+    server_certificate_id: &'a str,
 }
 
 pub async fn describe(context: &Context<'_>) -> Result<Fields, ApiError> {
@@ -98,18 +126,19 @@ pub async fn describe(context: &Context<'_>) -> Result<Fields, ApiError> {
     let wanted = params.non_empty("DomainExtensionId");
     let mut load_balancer = find(context, Lookup::Id(id)).await?;
     let listener = https_listener(&mut load_balancer, port)?;
-    let items: Vec<Value> = listener
+    let items = listener
         .domain_extensions
         .iter()
         .filter(|e| wanted.is_none_or(|w| w == e.id))
-        .map(view)
-        .collect();
-    let mut out = Fields::new();
-    out.insert(
-        "DomainExtensions".into(),
-        json!({ "DomainExtension": items }),
-    );
-    Ok(out)
+        .map(view);
+    #[derive(Serialize)]
+    struct Listing<'a> {
+        #[serde(rename = "DomainExtensions")]
+        domain_extensions: Listed<ExtensionView<'a>>,
+    }
+    to_fields(Listing {
+        domain_extensions: listed("DomainExtension", items.collect()),
+    })
 }
 
 fn extension_id<'a>(context: &'a Context<'_>) -> Result<&'a str, ApiError> {
@@ -125,16 +154,13 @@ pub async fn attribute(context: &Context<'_>) -> Result<Fields, ApiError> {
     let load_balancer = find(context, holder(id)).await?;
     for listener in &load_balancer.listeners {
         if let Some(extension) = listener.domain_extensions.iter().find(|e| e.id == id) {
-            let mut out = Fields::new();
-            out.insert("DomainExtensionId".into(), extension.id.clone().into());
-            out.insert("Domain".into(), extension.domain.clone().into());
-            out.insert("LoadBalancerId".into(), load_balancer.id.clone().into());
-            out.insert("ListenerPort".into(), json!(listener.port));
-            out.insert(
-                "ServerCertificateId".into(),
-                extension.server_certificate_id.clone().into(),
-            );
-            return Ok(out);
+            return to_fields(Attribute {
+                domain_extension_id: &extension.id,
+                domain: &extension.domain,
+                load_balancer_id: &load_balancer.id,
+                listener_port: listener.port,
+                server_certificate_id: &extension.server_certificate_id,
+            });
         }
     }
     Err(ApiError::DomainExtensionNotFound(id.to_owned()))

@@ -1,9 +1,10 @@
 //! DescribeRegions.
 
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use crate::api::error::ApiError;
-use crate::products::{Context, Fields};
+use crate::products::views::{Listed, listed};
+use crate::products::{Context, Fields, to_fields};
 use crate::regions::{self, REGIONS};
 
 pub async fn describe(context: &Context<'_>) -> Result<Fields, ApiError> {
@@ -20,17 +21,26 @@ pub async fn describe(context: &Context<'_>) -> Result<Fields, ApiError> {
             ))
         })?,
     };
-    let items: Vec<Value> = REGIONS
-        .iter()
-        .map(|region| {
-            json!({
-                "RegionId": region.id,
-                "LocalName": region.local_name(language),
-                "RegionEndpoint": region.endpoint(),
-            })
-        })
-        .collect();
-    let mut fields = Fields::new();
-    fields.insert("Regions".into(), json!({ "Region": items }));
-    Ok(fields)
+    let items = REGIONS.iter().map(|region| RegionView {
+        region_id: region.id,
+        local_name: region.local_name(language),
+        region_endpoint: region.endpoint(),
+    });
+    to_fields(Listing {
+        regions: listed("Region", items.collect()),
+    })
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct RegionView {
+    region_id: &'static str,
+    local_name: &'static str,
+    region_endpoint: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Listing {
+    regions: Listed<RegionView>,
 }

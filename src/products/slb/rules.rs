@@ -5,8 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
-use serde_json::Value;
+use serde::{Deserialize, Serialize};
 
 use super::listeners::{port, the_listener};
 use super::settings::{self, Kind as K};
@@ -14,7 +13,8 @@ use super::{Lookup, edit, find};
 use crate::api::error::ApiError;
 use crate::api::params::lenient_json;
 use crate::ids;
-use crate::products::{Context, Fields};
+use crate::products::views::{Listed, listed};
+use crate::products::{Context, Fields, to_fields};
 use crate::store::load_balancers::{LoadBalancer, Protocol, Rule, Setting};
 
 const MAX_PER_CALL: usize = 10;
@@ -208,19 +208,30 @@ pub async fn create(context: &Context<'_>) -> Result<Fields, ApiError> {
         Ok(())
     })
     .await?;
-    let items = new
-        .iter()
-        .map(|rule| serde_json::json!({ "RuleId": rule.id, "RuleName": rule.name }))
-        .collect();
-    Ok(wrapped(items))
+    let items = new.iter().map(|rule| Created {
+        rule_id: &rule.id,
+        rule_name: &rule.name,
+    });
+    wrapped(items.collect())
 }
 
-fn wrapped(items: Vec<Value>) -> Fields {
-    let mut inner = Fields::new();
-    inner.insert("Rule".into(), Value::Array(items));
-    let mut out = Fields::new();
-    out.insert("Rules".into(), Value::Object(inner));
-    out
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Created<'a> {
+    rule_id: &'a str,
+    rule_name: &'a str,
+}
+
+/// `{"Rules": {"Rule": [...]}}`.
+fn wrapped<T: Serialize>(items: Vec<T>) -> Result<Fields, ApiError> {
+    #[derive(Serialize)]
+    struct Rules<T> {
+        #[serde(rename = "Rules")]
+        rules: Listed<T>,
+    }
+    to_fields(Rules {
+        rules: listed("Rule", items),
+    })
 }
 
 fn missing(id: String) -> ApiError {
@@ -314,24 +325,38 @@ pub async fn set(context: &Context<'_>) -> Result<Fields, ApiError> {
     Ok(Fields::new())
 }
 
-fn view(rule: &Rule) -> Fields {
-    let mut out = Fields::new();
-    out.insert("RuleId".into(), rule.id.clone().into());
-    out.insert("RuleName".into(), rule.name.clone().into());
-    if let Some(domain) = &rule.domain {
-        out.insert("Domain".into(), domain.clone().into());
+/// A rule as DescribeRules and DescribeRuleAttribute show it, with its own settings.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct RuleView<'a> {
+    rule_id: &'a str,
+    rule_name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    domain: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<&'a str>,
+    #[serde(rename = "VServerGroupId")]
+    vserver_group_id: &'a str,
+    #[serde(flatten)]
+    settings: &'a BTreeMap<String, Setting>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    load_balancer_id: Option<&'a str>,
+    /// A string, as Terraform and the V3 model read it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    listener_port: Option<String>,
+}
+
+fn view(rule: &Rule) -> RuleView<'_> {
+    RuleView {
+        rule_id: &rule.id,
+        rule_name: &rule.name,
+        domain: rule.domain.as_deref(),
+        url: rule.url.as_deref(),
+        vserver_group_id: &rule.vserver_group_id,
+        settings: &rule.settings,
+        load_balancer_id: None,
+        listener_port: None,
     }
-    if let Some(url) = &rule.url {
-        out.insert("Url".into(), url.clone().into());
-    }
-    out.insert(
-        "VServerGroupId".into(),
-        rule.vserver_group_id.clone().into(),
-    );
-    for (name, value) in &rule.settings {
-        out.insert(name.clone(), super::load_balancers::setting_value(value));
-    }
-    out
 }
 
 pub async fn describe(context: &Context<'_>) -> Result<Fields, ApiError> {
@@ -340,22 +365,17 @@ pub async fn describe(context: &Context<'_>) -> Result<Fields, ApiError> {
     port(params)?;
     let load_balancer = find(context, Lookup::Id(id)).await?;
     let listener = &load_balancer.listeners[the_listener(&load_balancer, params)?];
-    let items = listener
-        .rules
-        .iter()
-        .map(|rule| Value::Object(view(rule)))
-        .collect();
-    Ok(wrapped(items))
+    wrapped(listener.rules.iter().map(view).collect())
 }
 
 pub async fn attribute(context: &Context<'_>) -> Result<Fields, ApiError> {
     let id = context.params.required("RuleId")?;
     let load_balancer = find(context, Lookup::Child(id, missing)).await?;
     let (l, r) = position(&load_balancer, id)?;
-    let mut out = view(&load_balancer.listeners[l].rules[r]);
-    out.insert("LoadBalancerId".into(), load_balancer.id.clone().into());
-    // A string, as Terraform and the V3 model read it.
-    let port = load_balancer.listeners[l].port.to_string();
-    out.insert("ListenerPort".into(), port.into());
-    Ok(out)
+    let listener = &load_balancer.listeners[l];
+    to_fields(RuleView {
+        load_balancer_id: Some(&load_balancer.id),
+        listener_port: Some(listener.port.to_string()),
+        ..view(&listener.rules[r])
+    })
 }

@@ -5,6 +5,7 @@
 use serde::Serialize;
 use serde::ser::SerializeMap;
 
+use crate::products::slb::domain_extensions::{self, ExtensionView};
 use crate::products::slb::settings::LISTENER_FIELDS;
 use crate::products::views::{Listed, TagView, listed};
 use crate::store::load_balancers::{Listener, LoadBalancer, Protocol, Setting, text};
@@ -40,14 +41,6 @@ pub fn acl_ids(listener: &Listener) -> Vec<&str> {
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct Extension<'a> {
-    domain_extension_id: &'a str,
-    domain: &'a str,
-    server_certificate_id: &'a str,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
 struct RuleView<'a> {
     rule_id: &'a str,
     rule_name: &'a str,
@@ -71,7 +64,7 @@ pub struct Described<'a> {
     #[serde(rename = "CACertificateId", skip_serializing_if = "Option::is_none")]
     ca_certificate_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    domain_extensions: Option<Listed<Extension<'a>>>,
+    domain_extensions: Option<Listed<ExtensionView<'a>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     syn_proxy: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -87,11 +80,7 @@ impl<'a> Described<'a> {
         let protocol = listener.protocol;
         let https = protocol == Protocol::Https;
         let layer7 = matches!(protocol, Protocol::Http | Protocol::Https);
-        let extensions = listener.domain_extensions.iter().map(|e| Extension {
-            domain_extension_id: &e.id,
-            domain: &e.domain,
-            server_certificate_id: &e.server_certificate_id,
-        });
+        let extensions = listener.domain_extensions.iter().map(domain_extensions::view);
         let rules = listener.rules.iter().map(|rule| RuleView {
             rule_id: &rule.id,
             rule_name: &rule.name,
