@@ -2,3 +2,4 @@
 //! `UploadServerCertificate` with `AliCloudCertificateId` and renewal tools use.
 
 pub mod user_certificates;
+mod views;

@@ -2,7 +2,7 @@
 //! their keys, per account, which UploadServerCertificate can then take by
 //! `AliCloudCertificateId`. Shapes follow what `alibabacloud-cas20200407` parses.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use time::Duration;
 
 use crate::api::error::{ApiError, USER_CERTIFICATE_UPLOAD};
@@ -11,7 +11,8 @@ use crate::clock;
 use crate::crypto::Binding;
 use crate::ids;
 use crate::pki::{self, public_key::PublicKey};
-use crate::products::{Context, Fields, fields};
+use super::views;
+use crate::products::{Context, Fields, fields, to_fields};
 use crate::store::{CertificateMaterial, StoreError, Tag, UserCertificate, UserCertificateFilter};
 
 const MAX_NAME_CHARS: usize = 63;
@@ -181,9 +182,7 @@ pub async fn upload(context: &Context<'_>) -> Result<Fields, ApiError> {
 }
 
 fn cert_id_fields(cert_id: i64) -> Fields {
-    let mut fields = Fields::new();
-    fields.insert("CertId".into(), json!(cert_id));
-    fields
+    Fields::from_iter([("CertId".to_owned(), Value::from(cert_id))])
 }
 
 fn algorithm(key: &PublicKey) -> &'static str {
@@ -212,37 +211,7 @@ pub async fn detail(context: &Context<'_>) -> Result<Fields, ApiError> {
         .user_certificate(&context.caller.account_id, id)
         .await?
         .ok_or(ApiError::UserCertificateNotFound(id))?;
-    let mut fields = match json!({
-        "Id": certificate.cert_id,
-        "Name": certificate.name,
-        "Common": certificate.common_name,
-        "Sans": certificate.subject_alternative_names.join(","),
-        "Fingerprint": certificate.fingerprint,
-        "Issuer": certificate.issuer,
-        "OrgName": "",
-        "SerialNo": certificate.serial_number,
-        "Algorithm": certificate.algorithm,
-        "StartDate": day(certificate.not_before_ms),
-        "EndDate": day(certificate.not_after_ms),
-        "NotBefore": certificate.not_before_ms,
-        "NotAfter": certificate.not_after_ms,
-        "Expired": certificate.not_after_ms < clock::unix_ms(context.now),
-        "BuyInAliyun": false,
-        "ResourceGroupId": certificate.resource_group_id,
-        "CertIdentifier": format!("{}-cn-hangzhou", certificate.cert_id),
-        "InstanceId": instance_id(certificate.cert_id),
-        "Country": "",
-        "Province": "",
-        "City": "",
-        "Tags": certificate
-            .tags
-            .iter()
-            .map(|tag| json!({"TagKey": tag.key, "TagValue": tag.value}))
-            .collect::<Vec<_>>(),
-    }) {
-        Value::Object(fields) => fields,
-        _ => Fields::new(),
-    };
+    let mut fields = to_fields(views::Detail::of(&certificate, context.now))?;
     // As the real service does, the owner gets the certificate and its private key unless
     // CertFilter=true. Each reveal of a key is in the audit trail (durably) before it leaves.
     if !filter_content {
@@ -307,45 +276,22 @@ pub async fn list(context: &Context<'_>) -> Result<Fields, ApiError> {
     } else {
         (Vec::new(), 0)
     };
-    let items: Vec<Value> = certificates
-        .iter()
-        .map(|certificate| {
-            let status = if certificate.not_after_ms < now {
-                "EXPIRED"
-            } else if certificate.not_after_ms < soon {
-                "WILLEXPIRED"
-            } else {
-                "ISSUED"
-            };
-            json!({
-                "CertificateId": certificate.cert_id,
-                "Name": certificate.name,
-                "CommonName": certificate.common_name,
-                "Domain": certificate.common_name,
-                "Sans": certificate.subject_alternative_names.join(","),
-                "Fingerprint": certificate.fingerprint,
-                "Issuer": certificate.issuer,
-                "SerialNo": certificate.serial_number,
-                "Algorithm": certificate.algorithm,
-                "StartDate": day(certificate.not_before_ms),
-                "EndDate": day(certificate.not_after_ms),
-                "CertStartTime": certificate.not_before_ms,
-                "CertEndTime": certificate.not_after_ms,
-                "Expired": certificate.not_after_ms < now,
-                "Status": status,
-                "Upload": true,
-                "SourceType": "upload",
-                "ResourceGroupId": certificate.resource_group_id,
-                "InstanceId": instance_id(certificate.cert_id),
-            })
-        })
-        .collect();
-    let mut fields = Fields::new();
-    fields.insert("CertificateOrderList".into(), Value::Array(items));
-    fields.insert("CurrentPage".into(), json!(page));
-    fields.insert("ShowSize".into(), json!(page_size));
-    fields.insert("TotalCount".into(), json!(total));
-    Ok(fields)
+    let items = certificates.iter().map(|certificate| {
+        let status = if certificate.not_after_ms < now {
+            "EXPIRED"
+        } else if certificate.not_after_ms < soon {
+            "WILLEXPIRED"
+        } else {
+            "ISSUED"
+        };
+        views::Order::of(certificate, status, now)
+    });
+    to_fields(views::Orders {
+        certificate_order_list: items.collect(),
+        current_page: page,
+        show_size: page_size,
+        total_count: total,
+    })
 }
 
 pub async fn delete(context: &Context<'_>) -> Result<Fields, ApiError> {
@@ -362,11 +308,3 @@ pub async fn delete(context: &Context<'_>) -> Result<Fields, ApiError> {
     }
 }
 
-/// `2026-11-27`, as the service shows StartDate and EndDate.
-fn day(ms: i64) -> String {
-    clock::iso8601(clock::from_unix_ms(ms))[..10].to_owned()
-}
-
-fn instance_id(cert_id: i64) -> String {
-    format!("cas-upload-{cert_id}")
-}
