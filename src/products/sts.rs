@@ -1,7 +1,7 @@
 //! Security Token Service (product version 2015-04-01): AssumeRole makes temporary credentials
 //! of a role (see [`crate::access::tokens`]); GetCallerIdentity says who the caller is.
 
-use serde_json::json;
+use serde::Serialize;
 use time::Duration;
 
 use crate::access::policy::{MAX_SESSION_POLICY_CHARS, Policy};
@@ -10,7 +10,7 @@ use crate::access::{NOT_AUTHORIZED, Principal, Session, role_arn};
 use crate::api::error::{AccessError, ApiError, Entity};
 use crate::clock;
 use crate::ids;
-use crate::products::{Context, Fields, ram};
+use crate::products::{Context, Fields, ram, to_fields};
 
 /// Shortest session, and the default, in seconds.
 const MIN_DURATION: i64 = 900;
@@ -131,24 +131,18 @@ pub async fn assume_role(context: &Context<'_>) -> Result<Fields, ApiError> {
         .audit
         .success(&format!("{arn}/{session_name}"), None);
     context.store.record(line).await?;
-    let mut fields = Fields::new();
-    fields.insert(
-        "Credentials".into(),
-        json!({
-            "AccessKeyId": access_key_id,
-            "AccessKeySecret": secret.expose(),
-            "SecurityToken": token,
-            "Expiration": clock::iso8601(expires),
-        }),
-    );
-    fields.insert(
-        "AssumedRoleUser".into(),
-        json!({
-            "Arn": format!("{}/{session_name}", role_arn(&caller.account_id, &role.name)),
-            "AssumedRoleId": format!("{}:{session_name}", role.id),
-        }),
-    );
-    Ok(fields)
+    to_fields(Assumed {
+        credentials: Credentials {
+            access_key_id: &access_key_id,
+            access_key_secret: secret.expose(),
+            security_token: &token,
+            expiration: clock::iso8601(expires),
+        },
+        assumed_role_user: AssumedRoleUser {
+            arn: format!("{}/{session_name}", role_arn(&caller.account_id, &role.name)),
+            assumed_role_id: format!("{}:{session_name}", role.id),
+        },
+    })
 }
 
 pub async fn caller_identity(context: &Context<'_>) -> Result<Fields, ApiError> {
@@ -164,16 +158,48 @@ pub async fn caller_identity(context: &Context<'_>) -> Result<Fields, ApiError> 
             format!("{}:{}", session.role_id, session.session_name),
         ),
     };
-    let mut fields = Fields::new();
-    for (name, value) in [
-        ("AccountId", account.clone()),
-        ("Arn", caller.principal.arn(account)),
-        ("IdentityType", kind.to_owned()),
-        ("UserId", user_id),
-        ("RoleId", role_id),
-        ("PrincipalId", principal_id),
-    ] {
-        fields.insert(name.into(), json!(value));
-    }
-    Ok(fields)
+    to_fields(Identity {
+        account_id: account,
+        arn: caller.principal.arn(account),
+        identity_type: kind,
+        user_id,
+        role_id,
+        principal_id,
+    })
+}
+
+/// AssumeRole's answer. The secret is derived, not stored: the answer is its only copy out.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Assumed<'a> {
+    credentials: Credentials<'a>,
+    assumed_role_user: AssumedRoleUser,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Credentials<'a> {
+    access_key_id: &'a str,
+    access_key_secret: &'a str,
+    security_token: &'a str,
+    expiration: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct AssumedRoleUser {
+    arn: String,
+    assumed_role_id: String,
+}
+
+/// GetCallerIdentity's answer.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Identity<'a> {
+    account_id: &'a str,
+    arn: String,
+    identity_type: &'static str,
+    user_id: String,
+    role_id: String,
+    principal_id: String,
 }
