@@ -2,14 +2,14 @@
 //! account itself when its own key calls them without UserName ([`super::root_keys`]). The
 //! secret is shown once, by CreateAccessKey, and stored sealed as every AccessKeySecret is.
 
-use serde_json::json;
 
 use super::model::{KeyStatus, MAX_KEYS_PER_USER, UserKey};
-use super::{change, date, limit, not_found, one, read, root_keys, wrapped};
+use super::{change, limit, not_found, one, read, root_keys, wrapped};
 use crate::access::Principal;
 use crate::api::error::{AccessError, ApiError, Entity};
 use crate::crypto::{Binding, Sealed, Secret};
 use crate::ids;
+use super::views::KeyView;
 use crate::products::{Context, Fields};
 use crate::store::AccessKey;
 
@@ -55,32 +55,15 @@ impl NewKey {
     }
 
     /// What CreateAccessKey answers: the only time the secret is shown.
-    pub fn shown(&self, key: &UserKey) -> Fields {
-        one(
-            "AccessKey",
-            json!({
-                "AccessKeyId": key.id,
-                "AccessKeySecret": self.secret.expose(),
-                "Status": key.status.as_str(),
-                "CreateDate": date(key.created_ms),
-            }),
-        )
+    pub fn shown(&self, key: &UserKey) -> Result<Fields, ApiError> {
+        one("AccessKey", KeyView::of(key, Some(self.secret.expose())))
     }
 }
 
 /// A listing of keys, as ListAccessKeys answers it.
-pub(super) fn listed(keys: &[UserKey]) -> Fields {
-    let keys = keys
-        .iter()
-        .map(|key| {
-            json!({
-                "AccessKeyId": key.id,
-                "Status": key.status.as_str(),
-                "CreateDate": date(key.created_ms),
-            })
-        })
-        .collect();
-    wrapped("AccessKeys", "AccessKey", keys)
+pub(super) fn listed(keys: &[UserKey]) -> Result<Fields, ApiError> {
+    let keys = keys.iter().map(|key| KeyView::of(key, None));
+    wrapped("AccessKeys", "AccessKey", keys.collect())
 }
 
 /// Sets the status of key `id` of `keys`.
@@ -156,7 +139,7 @@ pub async fn create(context: &Context<'_>) -> Result<Fields, ApiError> {
         Ok(key)
     })
     .await?;
-    Ok(new.shown(&key))
+    new.shown(&key)
 }
 
 pub async fn list(context: &Context<'_>) -> Result<Fields, ApiError> {
@@ -168,7 +151,7 @@ pub async fn list(context: &Context<'_>) -> Result<Fields, ApiError> {
     let user = state
         .user(name)
         .ok_or_else(|| not_found(Entity::User, name))?;
-    Ok(listed(&user.keys))
+    listed(&user.keys)
 }
 
 pub async fn update(context: &Context<'_>) -> Result<Fields, ApiError> {

@@ -1,13 +1,13 @@
 //! Attaching policies, system or custom, to users, groups and roles; detaching them; listing
 //! what each holds.
 
-use serde_json::json;
 
 use super::model::{Attachment, MAX_ATTACHED, PolicyType, RamState};
 use super::policies::policy_type;
 use super::{change, date, exists, limit, not_found, read, wrapped};
 use crate::access::system_policies;
 use crate::api::error::{ApiError, Entity};
+use super::views::Attached;
 use crate::products::{Context, Fields};
 
 /// Who a policy is attached to.
@@ -138,16 +138,16 @@ async fn list_for(context: &Context<'_>, holder: Holder) -> Result<Fields, ApiEr
                         (p.description.clone(), p.default_version.clone())
                     }),
             };
-            json!({
-                "PolicyName": attachment.policy_name,
-                "PolicyType": attachment.policy_type.as_str(),
-                "Description": description,
-                "DefaultVersion": default,
-                "AttachDate": date(attachment.attached_ms),
-            })
+            Attached {
+                policy_name: &attachment.policy_name,
+                policy_type: attachment.policy_type.as_str(),
+                description,
+                default_version: default,
+                attach_date: date(attachment.attached_ms),
+            }
         })
         .collect();
-    Ok(wrapped("Policies", "Policy", items))
+    wrapped("Policies", "Policy", items)
 }
 
 pub async fn attach_to_user(context: &Context<'_>) -> Result<Fields, ApiError> {

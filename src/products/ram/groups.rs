@@ -1,6 +1,5 @@
 //! CreateGroup, GetGroup, ListGroups, DeleteGroup, and group membership.
 
-use serde_json::{Value, json};
 
 use super::model::{Group, MAX_GROUPS, MAX_GROUPS_PER_USER};
 use super::{
@@ -8,19 +7,14 @@ use super::{
 };
 use crate::api::error::{ApiError, Entity};
 use crate::ids;
+use super::views::{GroupView, Member, Membership};
 use crate::products::{Context, Fields};
 
 const NAME_CHARS: &str = "-";
 const MAX_NAME: usize = 64;
 
-fn view(group: &Group) -> Value {
-    json!({
-        "GroupId": group.id,
-        "GroupName": group.name,
-        "Comments": group.comments,
-        "CreateDate": date(group.created_ms),
-        "UpdateDate": date(group.updated_ms),
-    })
+fn view(group: &Group) -> GroupView<'_> {
+    GroupView::of(group)
 }
 
 pub async fn create(context: &Context<'_>) -> Result<Fields, ApiError> {
@@ -50,8 +44,8 @@ pub async fn create(context: &Context<'_>) -> Result<Fields, ApiError> {
     })
     .await?;
     let mut view = view(&group);
-    view.as_object_mut().map(|v| v.remove("UpdateDate"));
-    Ok(one("Group", view))
+    view.update_date = None;
+    one("Group", view)
 }
 
 pub async fn get(context: &Context<'_>) -> Result<Fields, ApiError> {
@@ -60,13 +54,13 @@ pub async fn get(context: &Context<'_>) -> Result<Fields, ApiError> {
     let group = state
         .group(name)
         .ok_or_else(|| not_found(Entity::Group, name))?;
-    Ok(one("Group", view(group)))
+    one("Group", view(group))
 }
 
 pub async fn list(context: &Context<'_>) -> Result<Fields, ApiError> {
     let page = Page::parse(context)?;
     let state = read(context).await?;
-    Ok(page.render(state.groups.iter().map(view).collect(), "Groups", "Group"))
+    page.render(state.groups.iter().map(view).collect(), "Groups", "Group")
 }
 
 pub async fn delete(context: &Context<'_>) -> Result<Fields, ApiError> {
@@ -158,14 +152,14 @@ pub async fn list_for_user(context: &Context<'_>) -> Result<Fields, ApiError> {
     let groups = state
         .groups_of(&user.id)
         .map(|group| {
-            json!({
-                "GroupName": group.name,
-                "Comments": group.comments,
-                "JoinDate": date(group.updated_ms),
-            })
+            Membership {
+                group_name: &group.name,
+                comments: &group.comments,
+                join_date: date(group.updated_ms),
+            }
         })
         .collect();
-    Ok(wrapped("Groups", "Group", groups))
+    wrapped("Groups", "Group", groups)
 }
 
 pub async fn list_users(context: &Context<'_>) -> Result<Fields, ApiError> {
@@ -180,12 +174,12 @@ pub async fn list_users(context: &Context<'_>) -> Result<Fields, ApiError> {
         .iter()
         .filter_map(|id| state.user_by_id(id))
         .map(|user| {
-            json!({
-                "UserName": user.name,
-                "DisplayName": user.display_name,
-                "JoinDate": date(group.updated_ms),
-            })
+            Member {
+                user_name: &user.name,
+                display_name: &user.display_name,
+                join_date: date(group.updated_ms),
+            }
         })
         .collect();
-    Ok(page.render(users, "Users", "User"))
+    page.render(users, "Users", "User")
 }

@@ -13,14 +13,17 @@ pub mod policies;
 pub mod roles;
 mod root_keys;
 pub mod users;
+mod views;
 
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 /// The RAM state these actions edit lives with the rest of who may do what.
 pub use crate::access::ram_state as model;
 use crate::api::error::{AccessError, ApiError, Entity};
 use crate::clock;
-use crate::products::Context;
+use crate::products::views::{listed, value};
+use crate::products::{Context, Fields};
 use crate::store::ram::RamChange;
 use crate::store::{AccessKey, StoreError};
 use model::RamState;
@@ -225,40 +228,40 @@ impl Page {
     }
 
     /// The page of `items`, with `IsTruncated` and `Marker`, under `wrapper` / `element`.
-    pub fn render(
+    pub fn render<T: Serialize>(
         &self,
-        items: Vec<Value>,
+        items: Vec<T>,
         wrapper: &str,
-        element: &str,
-    ) -> crate::products::Fields {
+        element: &'static str,
+    ) -> Result<Fields, ApiError> {
         let total = items.len();
         let end = self.start.saturating_add(self.size).min(total);
-        let page: Vec<Value> = items
+        let page: Vec<T> = items
             .into_iter()
             .skip(self.start)
             .take(end.saturating_sub(self.start))
             .collect();
         let truncated = end < total;
-        let mut fields = crate::products::Fields::new();
+        let mut fields = Fields::new();
         fields.insert("IsTruncated".into(), Value::Bool(truncated));
         if truncated {
             fields.insert("Marker".into(), Value::String(end.to_string()));
         }
-        fields.insert(wrapper.into(), json!({ element: page }));
-        fields
+        fields.insert(wrapper.into(), value(listed(element, page))?);
+        Ok(fields)
     }
 }
 
 /// `{wrapper: {element: items}}`, the shape of every list.
-pub fn wrapped(wrapper: &str, element: &str, items: Vec<Value>) -> crate::products::Fields {
-    let mut fields = crate::products::Fields::new();
-    fields.insert(wrapper.into(), json!({ element: items }));
-    fields
+pub fn wrapped<T: Serialize>(
+    wrapper: &str,
+    element: &'static str,
+    items: Vec<T>,
+) -> Result<Fields, ApiError> {
+    one(wrapper, listed(element, items))
 }
 
 /// `{name: object}`.
-pub fn one(name: &str, object: Value) -> crate::products::Fields {
-    let mut fields = crate::products::Fields::new();
-    fields.insert(name.into(), object);
-    fields
+pub fn one(name: &str, object: impl Serialize) -> Result<Fields, ApiError> {
+    Ok(Fields::from_iter([(name.to_owned(), value(object)?)]))
 }

@@ -1,19 +1,20 @@
 //! Custom policies and their versions, the system policies, and attaching either to users,
 //! groups and roles. A policy document is checked by the same parser that evaluates it.
 
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use super::model::{
     Attachment, CustomPolicy, MAX_CUSTOM_POLICIES, MAX_POLICY_VERSIONS, PolicyType, PolicyVersion,
     RamState,
 };
 use super::{
-    Page, change, conflict, date, exists, limit, name, not_found, one, read, text, wrapped,
+    Page, change, conflict, exists, limit, name, not_found, one, read, text, wrapped,
 };
 use crate::access::policy::{MAX_DOCUMENT_CHARS, Policy};
 use crate::access::system_policies::{self, SYSTEM_POLICIES};
 use crate::api::error::{AccessError, ApiError, Entity};
-use crate::products::{Context, Fields};
+use super::views::{PolicyView, VersionView};
+use crate::products::{Context, Fields, to_fields};
 
 const NAME_CHARS: &str = "-";
 const MAX_NAME: usize = 128;
@@ -41,37 +42,17 @@ pub(super) fn policy_type(
     }
 }
 
-fn version_view(version: &PolicyVersion, default: &str) -> Value {
-    json!({
-        "VersionId": version.id,
-        "IsDefaultVersion": version.id == default,
-        "PolicyDocument": version.document,
-        "CreateDate": date(version.created_ms),
-    })
+fn version_view<'a>(version: &'a PolicyVersion, default: &str) -> VersionView<'a> {
+    VersionView::of(version, default)
 }
 
-fn custom_view(policy: &CustomPolicy, state: &RamState) -> Value {
-    json!({
-        "PolicyName": policy.name,
-        "PolicyType": "Custom",
-        "Description": policy.description,
-        "DefaultVersion": policy.default_version,
-        "CreateDate": date(policy.created_ms),
-        "UpdateDate": date(policy.updated_ms),
-        "AttachmentCount": state.attachments(PolicyType::Custom, &policy.name),
-    })
+fn custom_view<'a>(policy: &'a CustomPolicy, state: &RamState) -> PolicyView<'a> {
+    let attachments = state.attachments(PolicyType::Custom, &policy.name);
+    PolicyView::custom(policy, Some(attachments))
 }
 
-fn system_view(policy: &system_policies::SystemPolicy, state: &RamState) -> Value {
-    json!({
-        "PolicyName": policy.name,
-        "PolicyType": "System",
-        "Description": policy.description,
-        "DefaultVersion": "v1",
-        "CreateDate": "2015-04-28T00:00:00Z",
-        "UpdateDate": "2015-04-28T00:00:00Z",
-        "AttachmentCount": state.attachments(PolicyType::System, policy.name),
-    })
+fn system_view<'a>(policy: &'a system_policies::SystemPolicy, state: &RamState) -> PolicyView<'a> {
+    PolicyView::system(policy, state.attachments(PolicyType::System, policy.name))
 }
 
 pub async fn create(context: &Context<'_>) -> Result<Fields, ApiError> {
@@ -106,12 +87,7 @@ pub async fn create(context: &Context<'_>) -> Result<Fields, ApiError> {
     })
     .await?;
     // CreatePolicy's model shows neither the update date nor the attachment count.
-    let mut view = custom_view(&policy, &RamState::default());
-    if let Some(fields) = view.as_object_mut() {
-        fields.remove("UpdateDate");
-        fields.remove("AttachmentCount");
-    }
-    Ok(one("Policy", view))
+    one("Policy", PolicyView::custom(&policy, None))
 }
 
 pub async fn get(context: &Context<'_>) -> Result<Fields, ApiError> {
@@ -127,28 +103,23 @@ pub async fn get(context: &Context<'_>) -> Result<Fields, ApiError> {
                 .map(|v| version_view(v, &policy.default_version));
             (custom_view(policy, &state), default)
         }
-        (None | Some(PolicyType::System), _, Some(policy)) => {
-            let version = PolicyVersion {
-                id: "v1".into(),
-                document: policy.document.into(),
-                created_ms: 0,
-            };
-            let mut default = version_view(&version, "v1");
-            default["CreateDate"] = json!("2015-04-28T00:00:00Z");
-            (system_view(policy, &state), Some(default))
-        }
+        (None | Some(PolicyType::System), _, Some(policy)) => (
+            system_view(policy, &state),
+            Some(VersionView::system(policy.document)),
+        ),
         _ => return Err(not_found(Entity::Policy, name)),
     };
-    let document = default
-        .as_ref()
-        .map_or(Value::Null, |d| d["PolicyDocument"].clone());
-    view["PolicyDocument"] = document;
-    let mut fields = one("Policy", view);
-    fields.insert(
-        "DefaultPolicyVersion".into(),
-        default.unwrap_or(Value::Null),
-    );
-    Ok(fields)
+    view.policy_document = Some(default.as_ref().map(VersionView::document));
+    #[derive(Serialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Got<'a> {
+        policy: PolicyView<'a>,
+        default_policy_version: Option<VersionView<'a>>,
+    }
+    to_fields(Got {
+        policy: view,
+        default_policy_version: default,
+    })
 }
 
 pub async fn list(context: &Context<'_>) -> Result<Fields, ApiError> {
@@ -162,7 +133,7 @@ pub async fn list(context: &Context<'_>) -> Result<Fields, ApiError> {
     if wanted != Some(PolicyType::System) {
         items.extend(state.policies.iter().map(|p| custom_view(p, &state)));
     }
-    Ok(page.render(items, "Policies", "Policy"))
+    page.render(items, "Policies", "Policy")
 }
 
 pub async fn delete(context: &Context<'_>) -> Result<Fields, ApiError> {
@@ -255,7 +226,7 @@ pub async fn create_version(context: &Context<'_>) -> Result<Fields, ApiError> {
         Ok((version, policy.default_version.clone()))
     })
     .await?;
-    Ok(one("PolicyVersion", version_view(&version, &default)))
+    one("PolicyVersion", version_view(&version, &default))
 }
 
 fn find_version<'a>(policy: &'a CustomPolicy, id: &str) -> Result<&'a PolicyVersion, ApiError> {
@@ -282,16 +253,16 @@ pub async fn get_version(context: &Context<'_>) -> Result<Fields, ApiError> {
             document: system.document.into(),
             created_ms: 0,
         };
-        return Ok(one("PolicyVersion", version_view(&version, "v1")));
+        return one("PolicyVersion", version_view(&version, "v1"));
     }
     let policy = state
         .policy(name)
         .ok_or_else(|| not_found(Entity::Policy, name))?;
     let version = find_version(policy, id)?;
-    Ok(one(
+    one(
         "PolicyVersion",
         version_view(version, &policy.default_version),
-    ))
+    )
 }
 
 pub async fn list_versions(context: &Context<'_>) -> Result<Fields, ApiError> {
@@ -305,7 +276,7 @@ pub async fn list_versions(context: &Context<'_>) -> Result<Fields, ApiError> {
         .iter()
         .map(|v| version_view(v, &policy.default_version))
         .collect();
-    Ok(wrapped("PolicyVersions", "PolicyVersion", versions))
+    wrapped("PolicyVersions", "PolicyVersion", versions)
 }
 
 pub async fn delete_version(context: &Context<'_>) -> Result<Fields, ApiError> {

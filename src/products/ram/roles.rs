@@ -1,13 +1,12 @@
 //! CreateRole (with its trust policy), GetRole, ListRoles, DeleteRole.
 
-use serde_json::{Value, json};
 
 use super::model::{MAX_ROLES, Role};
-use super::{Page, change, conflict, date, exists, limit, name, not_found, one, read, text};
+use super::{Page, change, conflict, exists, limit, name, not_found, one, read, text};
 use crate::access::policy::Policy;
-use crate::access::role_arn;
 use crate::api::error::{AccessError, ApiError, Entity};
 use crate::ids;
+use super::views::RoleView;
 use crate::products::{Context, Fields};
 
 const NAME_CHARS: &str = ".-";
@@ -16,20 +15,8 @@ const MAX_NAME: usize = 64;
 pub const MIN_SESSION_SECONDS: u32 = 3600;
 pub const MAX_SESSION_SECONDS: u32 = 43200;
 
-fn view(role: &Role, account_id: &str, with_trust: bool) -> Value {
-    let mut view = json!({
-        "RoleId": role.id,
-        "RoleName": role.name,
-        "Arn": role_arn(account_id, &role.name),
-        "Description": role.description,
-        "MaxSessionDuration": role.max_session_duration,
-        "CreateDate": date(role.created_ms),
-        "UpdateDate": date(role.updated_ms),
-    });
-    if with_trust {
-        view["AssumeRolePolicyDocument"] = Value::String(role.trust_policy.clone());
-    }
-    view
+fn view<'a>(role: &'a Role, account_id: &str, with_trust: bool) -> RoleView<'a> {
+    RoleView::of(role, account_id, with_trust)
 }
 
 pub async fn create(context: &Context<'_>) -> Result<Fields, ApiError> {
@@ -78,8 +65,8 @@ pub async fn create(context: &Context<'_>) -> Result<Fields, ApiError> {
     })
     .await?;
     let mut view = view(&role, &context.caller.account_id, true);
-    view.as_object_mut().map(|v| v.remove("UpdateDate"));
-    Ok(one("Role", view))
+    view.update_date = None;
+    one("Role", view)
 }
 
 pub async fn get(context: &Context<'_>) -> Result<Fields, ApiError> {
@@ -89,8 +76,8 @@ pub async fn get(context: &Context<'_>) -> Result<Fields, ApiError> {
         .role(name)
         .ok_or_else(|| not_found(Entity::Role, name))?;
     let mut view = view(role, &context.caller.account_id, true);
-    view["IsServiceLinkedRole"] = Value::Bool(false);
-    Ok(one("Role", view))
+    view.is_service_linked_role = Some(false);
+    one("Role", view)
 }
 
 pub async fn list(context: &Context<'_>) -> Result<Fields, ApiError> {
@@ -101,7 +88,7 @@ pub async fn list(context: &Context<'_>) -> Result<Fields, ApiError> {
         .iter()
         .map(|role| view(role, &context.caller.account_id, false))
         .collect();
-    Ok(page.render(roles, "Roles", "Role"))
+    page.render(roles, "Roles", "Role")
 }
 
 /// Refused while policies are attached, as RAM does. Sessions already made stop working: their

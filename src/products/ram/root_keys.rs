@@ -79,7 +79,7 @@ pub async fn create(context: &Context<'_>) -> Result<Fields, ApiError> {
         Ok(key)
     })
     .await?;
-    Ok(new.shown(&key))
+    new.shown(&key)
 }
 
 pub async fn list(context: &Context<'_>) -> Result<Fields, ApiError> {
@@ -87,7 +87,7 @@ pub async fn list(context: &Context<'_>) -> Result<Fields, ApiError> {
         Some(keys) => keys,
         None => stored(context).await?,
     };
-    Ok(listed(&keys))
+    listed(&keys)
 }
 
 pub async fn update(

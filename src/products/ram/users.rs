@@ -1,31 +1,19 @@
 //! CreateUser, GetUser, ListUsers, UpdateUser, DeleteUser.
 
-use serde_json::{Value, json};
 
 use super::model::{MAX_USERS, User};
-use super::{Page, change, conflict, date, exists, limit, name, not_found, one, read, text};
+use super::{Page, change, conflict, exists, limit, name, not_found, one, read, text};
 use crate::api::error::{ApiError, Entity};
 use crate::ids;
+use super::views::UserView;
 use crate::products::{Context, Fields};
 
 /// RAM's rule for user names: letters, digits, `.`, `_` and `-`.
 pub const NAME_CHARS: &str = "._-";
 const MAX_NAME: usize = 64;
 
-pub fn view(user: &User, with_update: bool) -> Value {
-    let mut view = json!({
-        "UserId": user.id,
-        "UserName": user.name,
-        "DisplayName": user.display_name,
-        "MobilePhone": user.mobile_phone,
-        "Email": user.email,
-        "Comments": user.comments,
-        "CreateDate": date(user.created_ms),
-    });
-    if with_update {
-        view["UpdateDate"] = Value::String(date(user.updated_ms));
-    }
-    view
+pub fn view(user: &User, with_update: bool) -> UserView<'_> {
+    UserView::of(user, with_update)
 }
 
 /// The details CreateUser and UpdateUser take.
@@ -99,7 +87,7 @@ pub async fn create(context: &Context<'_>) -> Result<Fields, ApiError> {
         Ok(user)
     })
     .await?;
-    Ok(one("User", view(&user, false)))
+    one("User", view(&user, false))
 }
 
 pub async fn get(context: &Context<'_>) -> Result<Fields, ApiError> {
@@ -109,15 +97,15 @@ pub async fn get(context: &Context<'_>) -> Result<Fields, ApiError> {
         .user(name)
         .ok_or_else(|| not_found(Entity::User, name))?;
     let mut view = view(user, true);
-    view["LastLoginDate"] = Value::String(String::new());
-    Ok(one("User", view))
+    view.last_login_date = Some("");
+    one("User", view)
 }
 
 pub async fn list(context: &Context<'_>) -> Result<Fields, ApiError> {
     let page = Page::parse(context)?;
     let state = read(context).await?;
     let users = state.users.iter().map(|user| view(user, true)).collect();
-    Ok(page.render(users, "Users", "User"))
+    page.render(users, "Users", "User")
 }
 
 pub async fn update(context: &Context<'_>) -> Result<Fields, ApiError> {
@@ -150,7 +138,7 @@ pub async fn update(context: &Context<'_>) -> Result<Fields, ApiError> {
         Ok(user.clone())
     })
     .await?;
-    Ok(one("User", view(&user, true)))
+    one("User", view(&user, true))
 }
 
 /// Refused while the user has AccessKeys, policies or groups, as RAM does.
