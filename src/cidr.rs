@@ -63,7 +63,7 @@ impl Cidr {
 
     /// A single address bare (`10.0.0.1`), any other block as `a.b.c.d/n`: how clients that
     /// gave a bare address expect it back.
-    pub fn to_short_string(&self) -> String {
+    pub fn to_short_string(self) -> String {
         match (self.network, self.prefix) {
             (IpAddr::V4(ip), 32) => ip.to_string(),
             (IpAddr::V6(ip), 128) => ip.to_string(),

@@ -24,5 +24,5 @@ mod udp;
 mod workers;
 
 pub use health::{HealthKey, HealthTable};
-pub use listeners::{DataPlane, Handle, Options, StatusBoard};
+pub use listeners::{DataPlane, Options, StatusBoard};
 pub use traffic::Traffic;

@@ -13,7 +13,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-pub use discover::{Found, Layout, discover};
+pub use discover::discover;
 
 use crate::access::Verifier;
 use crate::api::error::ApiError;
