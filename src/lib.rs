@@ -25,6 +25,7 @@ pub(crate) mod import;
 pub(crate) mod local;
 pub mod metrics;
 pub(crate) mod migrate;
+pub(crate) mod operator_files;
 pub mod pki;
 pub mod products;
 pub(crate) mod regions;

@@ -1,11 +1,9 @@
 //! Running an action's own handler in this process as an account's owner, with the server's
 //! limits: `import` and `--seed` create what they create exactly as the API would (validated,
-//! counted against quotas, sealed, audited), without a signed request. And reading the files
-//! they are pointed at.
+//! counted against quotas, sealed, audited), without a signed request. The files they read are
+//! [`crate::operator_files`]'.
 
-use std::io::Read;
 use std::net::{IpAddr, Ipv4Addr};
-use std::path::Path;
 
 use serde_json::Value;
 use zeroize::Zeroizing;
@@ -92,22 +90,6 @@ impl LocalCaller<'_> {
             now,
         };
         (action.handler)(&context).await
-    }
-}
-
-/// A text file the operator pointed at (a PEM file, a seed file), read up to `max_bytes`;
-/// zeroized when dropped, as it may hold a key. Why not, in words, if it cannot be.
-pub fn read_text(path: &Path, max_bytes: u64) -> Result<Zeroizing<String>, String> {
-    let mut bytes = Zeroizing::new(Vec::new());
-    std::fs::File::open(path)
-        .and_then(|file| file.take(max_bytes + 1).read_to_end(&mut bytes))
-        .map_err(|error| error.to_string())?;
-    if bytes.len() as u64 > max_bytes {
-        return Err(format!("larger than {max_bytes} bytes"));
-    }
-    match std::str::from_utf8(&bytes) {
-        Ok(text) => Ok(Zeroizing::new(text.to_owned())),
-        Err(_) => Err("not UTF-8 text".into()),
     }
 }
 

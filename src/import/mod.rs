@@ -18,9 +18,10 @@ pub use discover::discover;
 use crate::access::Verifier;
 use crate::api::error::ApiError;
 use crate::data_dir::DataDir;
-use crate::local::{LocalCaller, read_text, text};
+use crate::local::{LocalCaller, text};
+use crate::operator_files::read_text;
 use crate::products::Limits;
-use crate::products::fields::{MAX_NAME_CHARS, is_name_char};
+use crate::products::inputs::{MAX_NAME_CHARS, is_name_char};
 use crate::store::{Account, CertificateFilter, CertificateKind, Quota, Scope, StoreError};
 
 /// Files larger than this are not certificates or keys.

@@ -5,7 +5,7 @@
 
 pub mod cas;
 mod edit_locks;
-pub mod fields;
+pub mod inputs;
 pub mod ram;
 pub mod slb;
 pub mod sts;

@@ -139,7 +139,10 @@ pub async fn assume_role(context: &Context<'_>) -> Result<Fields, ApiError> {
             expiration: clock::iso8601(expires),
         },
         assumed_role_user: AssumedRoleUser {
-            arn: format!("{}/{session_name}", role_arn(&caller.account_id, &role.name)),
+            arn: format!(
+                "{}/{session_name}",
+                role_arn(&caller.account_id, &role.name)
+            ),
             assumed_role_id: format!("{}:{session_name}", role.id),
         },
     })

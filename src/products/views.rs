@@ -111,9 +111,15 @@ mod tests {
             value: "ci".into(),
         }];
         let rendered = value(TagsView::of(&tags)).unwrap();
-        assert_eq!(rendered.to_string(), r#"{"Tag":[{"TagKey":"env","TagValue":"ci"}]}"#);
+        assert_eq!(
+            rendered.to_string(),
+            r#"{"Tag":[{"TagKey":"env","TagValue":"ci"}]}"#
+        );
         let none: Vec<u16> = Vec::new();
-        assert_eq!(value(listed("Port", none)).unwrap().to_string(), r#"{"Port":[]}"#);
+        assert_eq!(
+            value(listed("Port", none)).unwrap().to_string(),
+            r#"{"Port":[]}"#
+        );
         let broken = std::collections::BTreeMap::from([((1, 2), 3)]);
         assert_eq!(value(broken).unwrap_err().code(), "InternalError");
     }

@@ -31,7 +31,7 @@ pub use apply::apply;
 use crate::accounts::{
     FixedIdentity, parse_access_key_id, parse_access_key_secret, parse_account_id,
 };
-use crate::local::read_text;
+use crate::operator_files::read_text;
 
 /// Seed files larger than this are refused: a seed is configuration, not data.
 const MAX_FILE_BYTES: u64 = 1024 * 1024;

@@ -5,14 +5,14 @@
 use serde_json::Value;
 use time::Duration;
 
+use super::views;
 use crate::api::error::{ApiError, USER_CERTIFICATE_UPLOAD};
 use crate::api::params::RpcParams;
 use crate::clock;
 use crate::crypto::Binding;
 use crate::ids;
 use crate::pki::{self, public_key::PublicKey};
-use super::views;
-use crate::products::{Context, Fields, fields, to_fields};
+use crate::products::{Context, Fields, inputs, to_fields};
 use crate::store::{CertificateMaterial, StoreError, Tag, UserCertificate, UserCertificateFilter};
 
 const MAX_NAME_CHARS: usize = 63;
@@ -42,7 +42,7 @@ impl<'a> UploadRequest<'a> {
         let standard_given =
             params.non_empty("Cert").is_some() && params.non_empty("Key").is_some();
         if !standard_given {
-            fields::refuse_unsupported(
+            inputs::refuse_unsupported(
                 params,
                 &[
                     ("EncryptCert", "SM2 certificates"),
@@ -76,8 +76,8 @@ impl<'a> UploadRequest<'a> {
         Ok(UploadRequest {
             name,
             client_token,
-            tags: fields::tags_at(params, "Tags.")?,
-            resource_group_id: fields::resource_group(params)?,
+            tags: inputs::tags_at(params, "Tags.")?,
+            resource_group_id: inputs::resource_group(params)?,
         })
     }
 }
@@ -234,9 +234,9 @@ pub async fn detail(context: &Context<'_>) -> Result<Fields, ApiError> {
 
 pub async fn list(context: &Context<'_>) -> Result<Fields, ApiError> {
     let params = context.params;
-    let page = fields::bounded_number(params, "CurrentPage", 1, (1, MAX_PAGE))?;
+    let page = inputs::bounded_number(params, "CurrentPage", 1, (1, MAX_PAGE))?;
     let page_size =
-        fields::bounded_number(params, "ShowSize", DEFAULT_PAGE_SIZE, (1, MAX_PAGE_SIZE))?;
+        inputs::bounded_number(params, "ShowSize", DEFAULT_PAGE_SIZE, (1, MAX_PAGE_SIZE))?;
     let now = clock::unix_ms(context.now);
     let soon = clock::unix_ms(context.now + EXPIRING_SOON);
     // Uploaded certificates are of order types UPLOAD and CERT; CPACK and BUY are purchases.
@@ -261,7 +261,7 @@ pub async fn list(context: &Context<'_>) -> Result<Fields, ApiError> {
         Some(_) => (Some(i64::MAX), None), // statuses of orders, which uploads never have
     };
     let filter = UserCertificateFilter {
-        resource_group_id: fields::resource_group(params)?,
+        resource_group_id: inputs::resource_group(params)?,
         keyword: params.non_empty("Keyword").map(str::to_owned),
         not_after_from,
         not_after_until,
@@ -307,4 +307,3 @@ pub async fn delete(context: &Context<'_>) -> Result<Fields, ApiError> {
         Err(other) => Err(other.into()),
     }
 }
-

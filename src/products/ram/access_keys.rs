@@ -2,14 +2,13 @@
 //! account itself when its own key calls them without UserName ([`super::root_keys`]). The
 //! secret is shown once, by CreateAccessKey, and stored sealed as every AccessKeySecret is.
 
-
 use super::model::{KeyStatus, MAX_KEYS_PER_USER, UserKey};
+use super::views::KeyView;
 use super::{change, limit, not_found, one, read, root_keys, wrapped};
 use crate::access::Principal;
 use crate::api::error::{AccessError, ApiError, Entity};
 use crate::crypto::{Binding, Sealed, Secret};
 use crate::ids;
-use super::views::KeyView;
 use crate::products::{Context, Fields};
 use crate::store::AccessKey;
 

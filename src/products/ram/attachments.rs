@@ -1,13 +1,12 @@
 //! Attaching policies, system or custom, to users, groups and roles; detaching them; listing
 //! what each holds.
 
-
 use super::model::{Attachment, MAX_ATTACHED, PolicyType, RamState};
 use super::policies::policy_type;
+use super::views::Attached;
 use super::{change, date, exists, limit, not_found, read, wrapped};
 use crate::access::system_policies;
 use crate::api::error::{ApiError, Entity};
-use super::views::Attached;
 use crate::products::{Context, Fields};
 
 /// Who a policy is attached to.

@@ -1,13 +1,12 @@
 //! CreateGroup, GetGroup, ListGroups, DeleteGroup, and group membership.
 
-
 use super::model::{Group, MAX_GROUPS, MAX_GROUPS_PER_USER};
+use super::views::{GroupView, Member, Membership};
 use super::{
     Page, change, conflict, date, exists, limit, name, not_found, one, read, text, wrapped,
 };
 use crate::api::error::{ApiError, Entity};
 use crate::ids;
-use super::views::{GroupView, Member, Membership};
 use crate::products::{Context, Fields};
 
 const NAME_CHARS: &str = "-";
@@ -151,12 +150,10 @@ pub async fn list_for_user(context: &Context<'_>) -> Result<Fields, ApiError> {
         .ok_or_else(|| not_found(Entity::User, user_name))?;
     let groups = state
         .groups_of(&user.id)
-        .map(|group| {
-            Membership {
-                group_name: &group.name,
-                comments: &group.comments,
-                join_date: date(group.updated_ms),
-            }
+        .map(|group| Membership {
+            group_name: &group.name,
+            comments: &group.comments,
+            join_date: date(group.updated_ms),
         })
         .collect();
     wrapped("Groups", "Group", groups)
@@ -173,12 +170,10 @@ pub async fn list_users(context: &Context<'_>) -> Result<Fields, ApiError> {
         .members
         .iter()
         .filter_map(|id| state.user_by_id(id))
-        .map(|user| {
-            Member {
-                user_name: &user.name,
-                display_name: &user.display_name,
-                join_date: date(group.updated_ms),
-            }
+        .map(|user| Member {
+            user_name: &user.name,
+            display_name: &user.display_name,
+            join_date: date(group.updated_ms),
         })
         .collect();
     page.render(users, "Users", "User")

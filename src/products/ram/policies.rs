@@ -7,13 +7,11 @@ use super::model::{
     Attachment, CustomPolicy, MAX_CUSTOM_POLICIES, MAX_POLICY_VERSIONS, PolicyType, PolicyVersion,
     RamState,
 };
-use super::{
-    Page, change, conflict, exists, limit, name, not_found, one, read, text, wrapped,
-};
+use super::views::{PolicyView, VersionView};
+use super::{Page, change, conflict, exists, limit, name, not_found, one, read, text, wrapped};
 use crate::access::policy::{MAX_DOCUMENT_CHARS, Policy};
 use crate::access::system_policies::{self, SYSTEM_POLICIES};
 use crate::api::error::{AccessError, ApiError, Entity};
-use super::views::{PolicyView, VersionView};
 use crate::products::{Context, Fields, to_fields};
 
 const NAME_CHARS: &str = "-";

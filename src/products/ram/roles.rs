@@ -1,12 +1,11 @@
 //! CreateRole (with its trust policy), GetRole, ListRoles, DeleteRole.
 
-
 use super::model::{MAX_ROLES, Role};
+use super::views::RoleView;
 use super::{Page, change, conflict, exists, limit, name, not_found, one, read, text};
 use crate::access::policy::Policy;
 use crate::api::error::{AccessError, ApiError, Entity};
 use crate::ids;
-use super::views::RoleView;
 use crate::products::{Context, Fields};
 
 const NAME_CHARS: &str = ".-";

@@ -1,11 +1,10 @@
 //! CreateUser, GetUser, ListUsers, UpdateUser, DeleteUser.
 
-
 use super::model::{MAX_USERS, User};
+use super::views::UserView;
 use super::{Page, change, conflict, exists, limit, name, not_found, one, read, text};
 use crate::api::error::{ApiError, Entity};
 use crate::ids;
-use super::views::UserView;
 use crate::products::{Context, Fields};
 
 /// RAM's rule for user names: letters, digits, `.`, `_` and `-`.

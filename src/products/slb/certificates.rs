@@ -4,7 +4,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::products::fields::{self, CertificateName};
+use crate::products::inputs::{self, CertificateName};
 use crate::products::{Context, Fields};
 use zeroize::Zeroizing;
 
@@ -51,13 +51,13 @@ impl UploadCommon {
     pub fn parse(context: &Context<'_>, spec: &Spec) -> Result<Self, ApiError> {
         let params = context.params;
         Ok(UploadCommon {
-            region: fields::region(params)?,
+            region: inputs::region(params)?,
             name: CertificateName::parse_optional(
                 spec.name_parameter,
                 params.get(spec.name_parameter),
             ),
-            resource_group_id: fields::resource_group(params),
-            tags: fields::tags_with_legacy(params)?,
+            resource_group_id: inputs::resource_group(params),
+            tags: inputs::tags_with_legacy(params)?,
         })
     }
 }
@@ -140,19 +140,19 @@ pub(super) async fn store_upload(
 /// a resource group and tags (`Tag.N.*`, or the legacy JSON `Tags`).
 pub(super) async fn find(context: &Context<'_>, spec: &Spec) -> Result<Vec<Certificate>, ApiError> {
     let params = context.params;
-    let region = fields::region(params)?;
-    let mut tags = fields::tag_filters(params)?;
+    let region = inputs::region(params)?;
+    let mut tags = inputs::tag_filters(params)?;
     tags.extend(legacy_tag_filters(params.non_empty("Tags"))?);
-    if tags.len() > fields::MAX_TAGS {
+    if tags.len() > inputs::MAX_TAGS {
         return Err(ApiError::TagCountLimit(format!(
             "{} tag filters are given (Tag.N and Tags together); at most {} are allowed",
             tags.len(),
-            fields::MAX_TAGS
+            inputs::MAX_TAGS
         )));
     }
     let filter = CertificateFilter {
-        ids: fields::id_list(params, spec.id_parameter, MAX_DESCRIBE_IDS)?,
-        resource_group_id: fields::resource_group(params)?,
+        ids: inputs::id_list(params, spec.id_parameter, MAX_DESCRIBE_IDS)?,
+        resource_group_id: inputs::resource_group(params)?,
         tags,
     };
     let scope = scope(context, region);
@@ -164,7 +164,7 @@ pub(super) async fn find(context: &Context<'_>, spec: &Spec) -> Result<Vec<Certi
 
 /// `Tags=[{"TagKey":"k","TagValue":"v"}]`, the JSON form older clients send, as filters.
 pub(super) fn legacy_tag_filters(json: Option<&str>) -> Result<Vec<TagFilter>, ApiError> {
-    Ok(fields::legacy_tags(json)?
+    Ok(inputs::legacy_tags(json)?
         .into_iter()
         .map(|(key, value)| TagFilter {
             key,
@@ -180,7 +180,7 @@ struct Target {
 }
 
 fn target(context: &Context<'_>, spec: &Spec) -> Result<Target, ApiError> {
-    let region = fields::region(context.params)?;
+    let region = inputs::region(context.params)?;
     Ok(Target {
         scope: scope(context, region),
         id: context.params.required(spec.id_parameter)?.to_owned(),

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::{Lookup, edit, region_or_default};
 use crate::api::error::ApiError;
-use crate::products::fields::{self, check_tag_key, check_tag_value, legacy_tags};
+use crate::products::inputs::{self, check_tag_key, check_tag_value, legacy_tags};
 use crate::products::{Context, Fields, to_fields};
 use crate::store::{Scope, Tag};
 
@@ -103,14 +103,14 @@ struct Described {
 /// counts by key alone.
 pub async fn describe(context: &Context<'_>) -> Result<Fields, ApiError> {
     let params = context.params;
-    let ids = fields::id_list(params, "LoadBalancerId", 100)?;
+    let ids = inputs::id_list(params, "LoadBalancerId", 100)?;
     let filters = legacy_tags(params.non_empty("Tags"))?;
     let distinct = params
         .get("DistinctKey")
         .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-    let page_number = fields::bounded_number(params, "PageNumber", 1, (1, u32::MAX as u64))?;
+    let page_number = inputs::bounded_number(params, "PageNumber", 1, (1, u32::MAX as u64))?;
     let page_size =
-        fields::bounded_number(params, "PageSize", DEFAULT_PAGE_SIZE, (1, MAX_PAGE_SIZE))?;
+        inputs::bounded_number(params, "PageSize", DEFAULT_PAGE_SIZE, (1, MAX_PAGE_SIZE))?;
     let scope = Scope {
         account_id: context.caller.account_id.clone(),
         region_id: region_or_default(context)?.id.to_owned(),

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::{Lookup, edit, find, region_or_default};
 use crate::api::error::ApiError;
-use crate::products::fields;
+use crate::products::inputs;
 use crate::products::{Context, Fields, to_fields};
 use crate::store::load_balancers::LogDestination;
 use crate::store::monitoring::HdMonitor;
@@ -135,9 +135,9 @@ pub async fn describe_access_logs(context: &Context<'_>) -> Result<Fields, ApiEr
             "The specified LogType {kind:?} is not valid: use layer7."
         )));
     }
-    let page_number = fields::bounded_number(params, "PageNumber", 1, (1, u32::MAX as u64))?;
+    let page_number = inputs::bounded_number(params, "PageNumber", 1, (1, u32::MAX as u64))?;
     let page_size =
-        fields::bounded_number(params, "PageSize", DEFAULT_PAGE_SIZE, (1, MAX_PAGE_SIZE))?;
+        inputs::bounded_number(params, "PageSize", DEFAULT_PAGE_SIZE, (1, MAX_PAGE_SIZE))?;
     let load_balancers = match params.non_empty("LoadBalancerId") {
         Some(id) => vec![find(context, Lookup::Id(id)).await?],
         None => context.store.list_load_balancers(&scope(context)?).await?,
@@ -207,7 +207,7 @@ pub async fn enable_monitor(context: &Context<'_>) -> Result<Fields, ApiError> {
         region_id: scope.region_id,
         project: wanted.project,
         store: wanted.store,
-        tags: fields::tags_with_legacy(params)?,
+        tags: inputs::tags_with_legacy(params)?,
         revision: 0,
     };
     let line = context.audit.success(&monitor.id, None);

@@ -12,8 +12,8 @@ use super::{Lookup, edit, find};
 use crate::api::error::ApiError;
 use crate::clock;
 use crate::ids;
-use crate::products::fields;
-use crate::products::views::{Associated, ListenerRef, Listed, listed};
+use crate::products::inputs;
+use crate::products::views::{Associated, Listed, ListenerRef, listed};
 use crate::products::{Context, Fields, to_fields};
 use crate::store::load_balancers::{LoadBalancer, MasterSlaveGroup, MasterSlaveServer};
 
@@ -140,7 +140,7 @@ pub async fn create(context: &Context<'_>) -> Result<Fields, ApiError> {
         )));
     }
     let servers = parse_servers(context)?;
-    let tags = fields::tags(params)?;
+    let tags = inputs::tags(params)?;
     let group = MasterSlaveGroup {
         id: ids::vserver_group_id(),
         name: name.to_owned(),
@@ -191,16 +191,19 @@ pub async fn describe(context: &Context<'_>) -> Result<Fields, ApiError> {
         .get("IncludeListener")
         .is_some_and(|v| v.eq_ignore_ascii_case("true"));
     let load_balancer = find(context, Lookup::Id(id)).await?;
-    let items = load_balancer.master_slave_groups.iter().map(|group| ItemView {
-        master_slave_server_group_id: &group.id,
-        master_slave_server_group_name: &group.name,
-        create_time: created(group),
-        tags: TagsView::of(&group.tags),
-        associated_objects: include_listeners.then(|| Associated {
-            listeners: Some(listed("Listener", users(&load_balancer, &group.id))),
-            rules: None,
-        }),
-    });
+    let items = load_balancer
+        .master_slave_groups
+        .iter()
+        .map(|group| ItemView {
+            master_slave_server_group_id: &group.id,
+            master_slave_server_group_name: &group.name,
+            create_time: created(group),
+            tags: TagsView::of(&group.tags),
+            associated_objects: include_listeners.then(|| Associated {
+                listeners: Some(listed("Listener", users(&load_balancer, &group.id))),
+                rules: None,
+            }),
+        });
     to_fields(Listing {
         master_slave_server_groups: listed("MasterSlaveServerGroup", items.collect()),
     })

@@ -3,14 +3,14 @@
 
 use super::{Lookup, edit, region_or_default};
 use crate::api::error::ApiError;
-use crate::products::fields;
+use crate::products::inputs;
 use crate::products::{Context, Fields};
 use crate::store::{CertificateField, CertificateKind, StoreError};
 
 pub async fn move_resource(context: &Context<'_>) -> Result<Fields, ApiError> {
     let params = context.params;
     let id = params.required("ResourceId")?;
-    let group = fields::resource_group_named(params, "NewResourceGroupId")?
+    let group = inputs::resource_group_named(params, "NewResourceGroupId")?
         .ok_or(ApiError::MissingParameter("NewResourceGroupId"))?;
     match params.required("ResourceType")? {
         "loadbalancer" | "instance" => {

@@ -11,7 +11,7 @@ use crate::api::error::ApiError;
 use crate::cipher_policies;
 use crate::clock;
 use crate::ids;
-use crate::products::fields;
+use crate::products::inputs;
 use crate::products::{Context, Fields, to_fields};
 use crate::store::load_balancers::{Owner, text};
 use crate::store::region_resources as resources;
@@ -49,7 +49,7 @@ fn name(text: &str, longest: usize) -> Result<String, ApiError> {
 fn offer(context: &Context<'_>) -> Result<(Vec<String>, Vec<String>), ApiError> {
     let list = |prefix: &str, most: usize| -> Result<Vec<String>, ApiError> {
         let mut items: Vec<String> = Vec::new();
-        for item in fields::repeated(context.params, prefix)? {
+        for item in inputs::repeated(context.params, prefix)? {
             if !items.iter().any(|i| i == item) {
                 items.push(item.to_owned());
             }
@@ -239,7 +239,7 @@ pub async fn list(context: &Context<'_>) -> Result<Fields, ApiError> {
     let include = params
         .get("IncludeListener")
         .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-    let max = fields::bounded_number(params, "MaxItems", DEFAULT_PAGE, (1, 100))? as usize;
+    let max = inputs::bounded_number(params, "MaxItems", DEFAULT_PAGE, (1, 100))? as usize;
     let start: usize = match params.non_empty("NextToken") {
         None => 0,
         Some(token) => token.parse().map_err(|_| {

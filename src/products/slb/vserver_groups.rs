@@ -8,8 +8,8 @@ use super::{Lookup, edit, find};
 use crate::api::error::ApiError;
 use crate::clock;
 use crate::ids;
-use crate::products::fields;
-use crate::products::views::{Associated, ListenerRef, Listed, RuleRef, TagsView, listed};
+use crate::products::inputs;
+use crate::products::views::{Associated, Listed, ListenerRef, RuleRef, TagsView, listed};
 use crate::products::{Context, Fields, to_fields};
 use crate::store::load_balancers::{LoadBalancer, VServerGroup};
 
@@ -56,7 +56,10 @@ impl<'a> GroupView<'a> {
         GroupView {
             vserver_group_id: &group.id,
             vserver_group_name: with_name.then_some(group.name.as_str()),
-            backend_servers: listed("BackendServer", group.servers.iter().map(backends::view).collect()),
+            backend_servers: listed(
+                "BackendServer",
+                group.servers.iter().map(backends::view).collect(),
+            ),
             load_balancer_id: None,
             tags: None,
             create_time: None,
@@ -100,7 +103,7 @@ pub async fn create(context: &Context<'_>) -> Result<Fields, ApiError> {
     let name = group_name(params.non_empty("VServerGroupName"))?.unwrap_or_default();
     let servers = backends::parse(params, false, true, per_call(context))?;
     backends::refuse_denied(context, &servers)?;
-    let tags = fields::tags(params)?;
+    let tags = inputs::tags(params)?;
     let limit = context
         .limits
         .load_balancers

@@ -7,7 +7,7 @@ use super::{Summary, binding, edit, find};
 use crate::api::error::{AclError, ApiError};
 use crate::api::params::lenient_json;
 use crate::cidr::Cidr;
-use crate::products::fields;
+use crate::products::inputs;
 use crate::products::slb::settings;
 use crate::products::{Context, Fields, to_fields};
 use crate::store::acls::{Acl, AclEntry};
@@ -229,8 +229,8 @@ pub async fn attribute(context: &Context<'_>) -> Result<Fields, ApiError> {
     let paged = params.non_empty("Page").is_some() || params.non_empty("PageSize").is_some();
     let (page, size) = if paged {
         (
-            fields::bounded_number(params, "Page", 1, (1, u32::MAX as u64))?,
-            fields::bounded_number(params, "PageSize", DEFAULT_PAGE_SIZE, (1, MAX_PAGE_SIZE))?,
+            inputs::bounded_number(params, "Page", 1, (1, u32::MAX as u64))?,
+            inputs::bounded_number(params, "PageSize", DEFAULT_PAGE_SIZE, (1, MAX_PAGE_SIZE))?,
         )
     } else {
         (1, matching.len().max(1) as u64)

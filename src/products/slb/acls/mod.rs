@@ -14,7 +14,7 @@ use super::region_or_default;
 use crate::api::error::{AclError, ApiError};
 use crate::clock;
 use crate::ids;
-use crate::products::fields;
+use crate::products::inputs;
 use crate::products::{Context, Fields, to_fields};
 use crate::store::acls::Acl;
 use crate::store::region_resources as resources;
@@ -110,8 +110,8 @@ pub async fn create(context: &Context<'_>) -> Result<Fields, ApiError> {
     let params = context.params;
     let name = acl_name(params.required("AclName")?)?;
     let ip_version = ip_version(context)?.unwrap_or("ipv4");
-    let tags = fields::tags(params)?;
-    let resource_group_id = fields::resource_group(params)?
+    let tags = inputs::tags(params)?;
+    let resource_group_id = inputs::resource_group(params)?
         .unwrap_or_else(|| context.caller.default_resource_group_id.clone());
     let scope = scope(context)?;
     let created_ms = clock::unix_ms(context.now);
@@ -228,11 +228,11 @@ pub async fn describe(context: &Context<'_>) -> Result<Fields, ApiError> {
     let params = context.params;
     let name = params.non_empty("AclName");
     let version = ip_version(context)?;
-    let group = fields::resource_group(params)?;
-    let tags: Vec<TagFilter> = fields::tag_filters(params)?;
-    let page_number = fields::bounded_number(params, "PageNumber", 1, (1, u32::MAX as u64))?;
+    let group = inputs::resource_group(params)?;
+    let tags: Vec<TagFilter> = inputs::tag_filters(params)?;
+    let page_number = inputs::bounded_number(params, "PageNumber", 1, (1, u32::MAX as u64))?;
     let page_size =
-        fields::bounded_number(params, "PageSize", DEFAULT_PAGE_SIZE, (1, MAX_PAGE_SIZE))?;
+        inputs::bounded_number(params, "PageSize", DEFAULT_PAGE_SIZE, (1, MAX_PAGE_SIZE))?;
     let matching: Vec<Acl> = resources::list::<Acl>(context.store, &scope(context)?)
         .await?
         .into_iter()

@@ -8,7 +8,7 @@ use super::views::Item;
 use super::{port, protocol_filter};
 use crate::api::error::ApiError;
 use crate::api::params::RpcParams;
-use crate::products::fields;
+use crate::products::inputs;
 use crate::products::slb::region_or_default;
 use crate::products::slb::settings;
 use crate::products::{Context, Fields, to_fields};
@@ -33,7 +33,7 @@ const MAX_LOAD_BALANCER_IDS: usize = 10;
 
 /// `LoadBalancerId.N`, or (certd) `LoadBalancerId` as a JSON array or a comma list.
 fn load_balancer_ids(params: &RpcParams) -> Result<Vec<String>, ApiError> {
-    fields::id_list(params, "LoadBalancerId", MAX_LOAD_BALANCER_IDS)
+    inputs::id_list(params, "LoadBalancerId", MAX_LOAD_BALANCER_IDS)
 }
 
 fn next_token(offset: usize) -> String {
@@ -63,8 +63,8 @@ pub async fn list(context: &Context<'_>) -> Result<Fields, ApiError> {
         None => None,
     };
     let description = params.non_empty("Description");
-    let tag_filters = fields::tag_filters(params)?;
-    let max = fields::bounded_number(params, "MaxResults", DEFAULT_MAX_RESULTS, (1, MAX_RESULTS))?
+    let tag_filters = inputs::tag_filters(params)?;
+    let max = inputs::bounded_number(params, "MaxResults", DEFAULT_MAX_RESULTS, (1, MAX_RESULTS))?
         as usize;
     let offset = params
         .non_empty("NextToken")

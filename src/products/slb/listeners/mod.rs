@@ -7,13 +7,12 @@ pub mod whitelist;
 
 pub use list::list;
 
-
 use super::acls::binding;
 use super::settings::{self, LISTENER_FIELDS};
 use super::{Lookup, certificate_refusal, edit, find};
 use crate::api::error::ApiError;
 use crate::api::params::RpcParams;
-use crate::products::fields;
+use crate::products::inputs;
 use crate::products::{Context, Fields, to_fields};
 use crate::store::load_balancers::{Listener, ListenerStatus, LoadBalancer, Protocol, Setting};
 
@@ -213,7 +212,7 @@ async fn create(context: &Context<'_>, protocol: Protocol) -> Result<Fields, Api
     {
         return Err(ApiError::MissingParameter("HealthCheck"));
     }
-    let tags = fields::tags(params)?;
+    let tags = inputs::tags(params)?;
     let limit = context.limits.load_balancers.listeners_per_load_balancer;
     let named = named_acls(context, id, protocol, port).await?;
     let result = edit(context, Lookup::Id(id), |load_balancer| {

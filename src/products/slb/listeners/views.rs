@@ -80,7 +80,10 @@ impl<'a> Described<'a> {
         let protocol = listener.protocol;
         let https = protocol == Protocol::Https;
         let layer7 = matches!(protocol, Protocol::Http | Protocol::Https);
-        let extensions = listener.domain_extensions.iter().map(domain_extensions::view);
+        let extensions = listener
+            .domain_extensions
+            .iter()
+            .map(domain_extensions::view);
         let rules = listener.rules.iter().map(|rule| RuleView {
             rule_id: &rule.id,
             rule_name: &rule.name,
@@ -93,7 +96,11 @@ impl<'a> Described<'a> {
             listener_port: listener.port,
             status: listener.status.as_str(),
             settings: Shown {
-                settings: listener.settings.iter().map(|(n, v)| (n.as_str(), v)).collect(),
+                settings: listener
+                    .settings
+                    .iter()
+                    .map(|(n, v)| (n.as_str(), v))
+                    .collect(),
                 bool_flags: true,
             },
             server_certificate_id: listener.server_certificate_id.as_deref().filter(|_| https),
@@ -143,7 +150,10 @@ impl Serialize for Block<'_> {
 struct Config<'a> {
     #[serde(flatten)]
     settings: Shown<'a>,
-    #[serde(rename = "ServerCertificateId", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "ServerCertificateId",
+        skip_serializing_if = "Option::is_none"
+    )]
     server_certificate_id: Option<&'a str>,
     #[serde(rename = "CACertificateId", skip_serializing_if = "Option::is_none")]
     ca_certificate_id: Option<&'a str>,

@@ -4,11 +4,11 @@ use serde::Serialize;
 
 use super::views::{Item, Summary};
 use crate::api::error::ApiError;
-use crate::products::fields;
+use crate::products::inputs;
 use crate::products::slb::certificates::legacy_tag_filters;
-use crate::products::views::{Listed, TagsView, listed};
 use crate::products::slb::region_or_default;
 use crate::products::slb::settings;
+use crate::products::views::{Listed, TagsView, listed};
 use crate::products::{Context, Fields, to_fields};
 use crate::store::load_balancers::{LoadBalancer, Setting};
 use crate::store::{Scope, Tag, TagFilter};
@@ -21,9 +21,9 @@ pub async fn describe(context: &Context<'_>) -> Result<Fields, ApiError> {
     let params = context.params;
     let region = region_or_default(context)?;
     let filter = Filter::parse(context)?;
-    let page_number = fields::bounded_number(params, "PageNumber", 1, (1, u32::MAX as u64))?;
+    let page_number = inputs::bounded_number(params, "PageNumber", 1, (1, u32::MAX as u64))?;
     let page_size =
-        fields::bounded_number(params, "PageSize", DEFAULT_PAGE_SIZE, (1, MAX_PAGE_SIZE))?;
+        inputs::bounded_number(params, "PageSize", DEFAULT_PAGE_SIZE, (1, MAX_PAGE_SIZE))?;
     let scope = Scope {
         account_id: context.caller.account_id.clone(),
         region_id: region.id.to_owned(),
@@ -42,8 +42,7 @@ pub async fn describe(context: &Context<'_>) -> Result<Fields, ApiError> {
         .take(page_size as usize)
         .map(|load_balancer| {
             let mut summary = Summary::of(load_balancer);
-            summary.internet_charge_type_alias =
-                load_balancer.attributes.get("InternetChargeType");
+            summary.internet_charge_type_alias = load_balancer.attributes.get("InternetChargeType");
             let tags = TagsView::of(&load_balancer.tags);
             Item { summary, tags }
         })
@@ -96,16 +95,16 @@ impl Filter {
     fn parse(context: &Context<'_>) -> Result<Filter, ApiError> {
         let params = context.params;
         Ok(Filter {
-            ids: fields::id_list(params, "LoadBalancerId", MAX_FILTER_IDS)?,
-            names: fields::id_list(params, "LoadBalancerName", MAX_FILTER_IDS)?,
+            ids: inputs::id_list(params, "LoadBalancerId", MAX_FILTER_IDS)?,
+            names: inputs::id_list(params, "LoadBalancerName", MAX_FILTER_IDS)?,
             equal: EQUAL_FILTERS
                 .iter()
                 .filter_map(|name| Some((*name, params.non_empty(name)?.to_owned())))
                 .collect(),
-            server_ids: fields::id_list(params, "ServerId", 100)?,
-            server_addresses: fields::id_list(params, "ServerIntranetAddress", 100)?,
+            server_ids: inputs::id_list(params, "ServerId", 100)?,
+            server_addresses: inputs::id_list(params, "ServerIntranetAddress", 100)?,
             tags: {
-                let mut tags = fields::tag_filters(params)?;
+                let mut tags = inputs::tag_filters(params)?;
                 tags.extend(legacy_tag_filters(params.non_empty("Tags"))?);
                 tags
             },

@@ -18,7 +18,7 @@ use super::{Lookup, edit, find, region_or_default};
 use crate::api::error::ApiError;
 use crate::clock;
 use crate::ids;
-use crate::products::fields;
+use crate::products::inputs;
 use crate::products::{Context, Fields, to_fields};
 use crate::store::StoreError;
 use crate::store::load_balancers::{LoadBalancer, Setting};
@@ -148,7 +148,7 @@ pub async fn create(context: &Context<'_>) -> Result<Fields, ApiError> {
         Some(value) => on_off("DeleteProtection", value)?,
         None => false,
     };
-    let resource_group_id = fields::resource_group(params)?
+    let resource_group_id = inputs::resource_group(params)?
         .unwrap_or_else(|| context.caller.default_resource_group_id.clone());
     let created_ms = clock::unix_ms(context.now);
     let load_balancer = LoadBalancer {
@@ -163,7 +163,7 @@ pub async fn create(context: &Context<'_>) -> Result<Fields, ApiError> {
         revision: 0,
         resource_group_id,
         attributes,
-        tags: fields::tags(params)?,
+        tags: inputs::tags(params)?,
         listeners: Vec::new(),
         backend_servers: Vec::new(),
         vserver_groups: Vec::new(),
@@ -192,7 +192,10 @@ pub async fn create(context: &Context<'_>) -> Result<Fields, ApiError> {
         Err(other) => return Err(other.into()),
     };
     let prepaid = settings::text(&stored.attributes, "PayType") == Some("PrePay");
-    to_fields(views::Created::of(&stored, prepaid.then(|| order_id(&stored))))
+    to_fields(views::Created::of(
+        &stored,
+        prepaid.then(|| order_id(&stored)),
+    ))
 }
 
 /// A subscription's order number: stable for the load balancer.

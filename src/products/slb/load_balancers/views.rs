@@ -155,8 +155,7 @@ impl<'a> Described<'a> {
                 listener_protocol: listener.protocol.as_str(),
                 description: text(&listener.settings, "Description"),
                 listener_forward: forwarding.then_some("on"),
-                forward_port: int(&listener.settings, "ForwardPort")
-                    .filter(|_| forwarding),
+                forward_port: int(&listener.settings, "ForwardPort").filter(|_| forwarding),
             }
         });
         Described {
@@ -177,7 +176,11 @@ impl<'a> Described<'a> {
             listener_ports_and_protocol: listed("ListenerPortAndProtocol", spelled.collect()),
             backend_servers: listed(
                 "BackendServer",
-                load_balancer.backend_servers.iter().map(backends::view).collect(),
+                load_balancer
+                    .backend_servers
+                    .iter()
+                    .map(backends::view)
+                    .collect(),
             ),
             tags: TagsView::of(&load_balancer.tags),
         }

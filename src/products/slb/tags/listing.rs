@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::{Kind, resource_ids, target};
 use crate::api::error::ApiError;
-use crate::products::fields;
+use crate::products::inputs;
 use crate::products::{Context, Fields, to_fields};
 use crate::store::acls::Acl;
 use crate::store::load_balancers::listener_tag_id;
@@ -20,7 +20,7 @@ pub async fn list(context: &Context<'_>) -> Result<Fields, ApiError> {
     let (scope, kind) = target(context)?;
     let query = TagQuery {
         resource_ids: resource_ids(context, false)?,
-        tags: fields::tag_filters(context.params)?,
+        tags: inputs::tag_filters(context.params)?,
         after: context
             .params
             .non_empty("NextToken")

@@ -10,7 +10,7 @@ pub use listing::list;
 use super::MAX_EDIT_ATTEMPTS;
 use super::certificates::scope;
 use crate::api::error::ApiError;
-use crate::products::fields::{self, MAX_RESOURCES, MAX_TAGS};
+use crate::products::inputs::{self, MAX_RESOURCES, MAX_TAGS};
 use crate::products::{Context, Fields};
 use crate::store::acls::Acl;
 use crate::store::load_balancers::{LoadBalancer, Owner, parse_listener_tag_id};
@@ -59,7 +59,7 @@ impl Kind {
 
 /// RegionId and ResourceType, common to the three actions.
 fn target(context: &Context<'_>) -> Result<(Scope, Kind), ApiError> {
-    let region = fields::region(context.params)?;
+    let region = inputs::region(context.params)?;
     let resource_type = context.params.required("ResourceType")?;
     let kind = Kind::ALL
         .into_iter()
@@ -76,7 +76,7 @@ fn target(context: &Context<'_>) -> Result<(Scope, Kind), ApiError> {
 
 /// `ResourceId.N`: 1 to 20 IDs (or at most 20 where optional).
 fn resource_ids(context: &Context<'_>, required: bool) -> Result<Vec<String>, ApiError> {
-    let ids = fields::repeated(context.params, "ResourceId")?;
+    let ids = inputs::repeated(context.params, "ResourceId")?;
     if required && ids.is_empty() {
         return Err(ApiError::MissingParameter("ResourceId.1"));
     }
@@ -92,7 +92,7 @@ fn resource_ids(context: &Context<'_>, required: bool) -> Result<Vec<String>, Ap
 pub async fn tag(context: &Context<'_>) -> Result<Fields, ApiError> {
     let (scope, kind) = target(context)?;
     let ids = resource_ids(context, true)?;
-    let tags = fields::tags(context.params)?;
+    let tags = inputs::tags(context.params)?;
     if tags.is_empty() {
         return Err(ApiError::MissingParameter("Tag.1.Key"));
     }
@@ -130,7 +130,7 @@ pub async fn tag(context: &Context<'_>) -> Result<Fields, ApiError> {
 pub async fn untag(context: &Context<'_>) -> Result<Fields, ApiError> {
     let (scope, kind) = target(context)?;
     let ids = resource_ids(context, true)?;
-    let keys = fields::repeated(context.params, "TagKey")?;
+    let keys = inputs::repeated(context.params, "TagKey")?;
     if keys.len() > MAX_TAGS {
         return Err(ApiError::TagCountLimit(format!(
             "{} tag keys are given; at most {MAX_TAGS} are allowed",

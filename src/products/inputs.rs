@@ -1,4 +1,5 @@
-//! Parameters shared by several actions, parsed into types.
+//! Parameters shared by several actions, parsed into typed inputs (what an answer holds is
+//! [`super::Fields`] and [`super::views`]).
 
 use std::collections::BTreeMap;
 
