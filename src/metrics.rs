@@ -104,12 +104,11 @@ impl Metrics {
 
     /// The exposition: the request metrics, the stored certificates as of now, and the data
     /// plane's backends (when it runs).
-    /// `nonces`: what the nonce cache holds and how many found it full (Verifier::nonce_cache).
     pub async fn render(
         &self,
         store: &dyn Store,
         data_plane: Option<(&HealthTable, &Traffic)>,
-        nonces: (usize, u64),
+        process: Process,
         now_ms: i64,
     ) -> Result<String, StoreError> {
         let mut registry = Registry::with_prefix("slbcert");
@@ -134,7 +133,15 @@ impl Metrics {
             "Time for a commit to become durable",
             writes.commit_seconds.clone(),
         );
-        let (remembered, full) = nonces;
+        let (remembered, full) = process.nonces;
+        let queued = Gauge::<i64>::default();
+        queued.set(i64::try_from(process.refusals_queued).unwrap_or(i64::MAX));
+        registry.register(
+            "audit_refusals_queued",
+            "Audit records of refused requests not stored yet (they ride with the next write, or \
+             are stored within a quarter second)",
+            queued,
+        );
         let entries = Gauge::<i64>::default();
         entries.set(i64::try_from(remembered).unwrap_or(i64::MAX));
         registry.register(
@@ -184,6 +191,13 @@ impl Metrics {
             detail: error.to_string(),
         })
     }
+}
+
+/// What this process holds in memory, for /metrics.
+pub struct Process {
+    /// What the nonce cache holds and how many found it full (Verifier::nonce_cache).
+    pub nonces: (usize, u64),
+    pub refusals_queued: usize,
 }
 
 /// `slbcert_certificate_expiry_seconds`, one gauge per certificate labelled with its account,

@@ -39,6 +39,8 @@ struct QueueState {
     lines: Vec<AuditLine>,
     /// When the oldest queued line was queued.
     oldest: Option<Instant>,
+    /// Lines a batch took and has neither stored nor given back yet.
+    in_flight: usize,
 }
 
 impl RefusalQueue {
@@ -63,10 +65,19 @@ impl RefusalQueue {
     }
 
     /// Takes every queued line, for the writer's open transaction.
+    /// The batch tells [`Self::stored`] or [`Self::give_back`] how it ended.
     pub fn take(&self) -> Vec<AuditLine> {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         state.oldest = None;
-        std::mem::take(&mut state.lines)
+        let lines = std::mem::take(&mut state.lines);
+        state.in_flight += lines.len();
+        lines
+    }
+
+    /// The batch that took `lines` committed them.
+    pub fn stored(&self, lines: &[AuditLine]) {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        state.in_flight = state.in_flight.saturating_sub(lines.len());
     }
 
     /// The batch that took `lines` failed: they go back to the front of the queue.
@@ -75,6 +86,7 @@ impl RefusalQueue {
             return;
         }
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        state.in_flight = state.in_flight.saturating_sub(lines.len());
         lines.truncate(MAX_QUEUED);
         let room = MAX_QUEUED - lines.len();
         lines.extend(state.lines.drain(..).take(room));
@@ -88,6 +100,12 @@ impl RefusalQueue {
         state
             .oldest
             .is_some_and(|oldest| oldest.elapsed() >= FLUSH_AFTER)
+    }
+
+    /// Lines not stored yet: queued, or taken by a batch that has not committed.
+    pub fn pending(&self) -> usize {
+        let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        state.lines.len() + state.in_flight
     }
 
     /// Refusals dropped so far, by all sources, not yet reported.
@@ -206,6 +224,23 @@ impl Budget {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_are_pending_until_their_batch_stores_them() {
+        let queue = RefusalQueue::default();
+        let source = "192.0.2.1".parse().unwrap();
+        queue.admit("{}".into(), source);
+        queue.admit("{}".into(), source);
+        assert_eq!(queue.pending(), 2);
+        let taken = queue.take();
+        assert_eq!(queue.pending(), 2, "taken, not stored");
+        queue.give_back(taken);
+        assert_eq!(queue.pending(), 2, "given back, queued again");
+        let taken = queue.take();
+        queue.admit("{}".into(), source);
+        queue.stored(&taken);
+        assert_eq!(queue.pending(), 1);
+    }
 
     #[test]
     fn refusals_past_a_sources_budget_are_counted_then_reported() {

@@ -113,6 +113,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         path: audit.path().to_owned(),
         source,
     })?;
+    let stopping = store.clone();
     let parts = Opened {
         store,
         vault,
@@ -121,6 +122,9 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         fresh,
     };
     let served = run(config, parts).await;
+    if let Err(error) = stopping.store_queued().await {
+        tracing::warn!(%error, "refused requests' audit records are lost");
+    }
     // What the last requests stored goes to audit.log before the process ends, and the export
     // stops before the runtime does, whether serving ended or never began (a port in use).
     exporter.stop().await;
@@ -334,7 +338,10 @@ async fn serve_metrics(
         .render(
             state.store.as_ref(),
             data_plane,
-            state.verifier.nonce_cache(),
+            crate::metrics::Process {
+                nonces: state.verifier.nonce_cache(),
+                refusals_queued: state.refusals.pending(),
+            },
             now_ms,
         )
         .await

@@ -14,6 +14,7 @@ pub mod monitoring;
 pub mod postgres;
 pub mod ram;
 pub mod region_resources;
+mod rules;
 pub mod sqlite;
 pub mod tls_policies;
 pub mod user_certificates;
@@ -35,6 +36,8 @@ pub mod prelude {
 }
 
 use async_trait::async_trait;
+
+pub(crate) use rules::{changed_some, check_quota, json_list, tags_from_json, tags_json};
 
 use crate::audit::AuditLine;
 use crate::crypto::{Binding, Sealed};
@@ -87,48 +90,6 @@ pub enum StoreError {
     /// The write's request nonce was used already ([`write_nonce`]): nothing was changed.
     #[error("the request's nonce was used already")]
     NonceUsed,
-}
-
-/// Lists of names (subject alternative names) are stored as JSON text, by either backend.
-pub(crate) fn json_list(items: &[String]) -> String {
-    serde_json::Value::from(items).to_string()
-}
-
-/// Tags as either backend stores them in one column: `[[key, value], ...]`.
-pub(crate) fn tags_json(tags: &[Tag]) -> String {
-    let pairs: Vec<(&str, &str)> = tags
-        .iter()
-        .map(|tag| (tag.key.as_str(), tag.value.as_str()))
-        .collect();
-    serde_json::to_string(&pairs).expect("tags serialize")
-}
-
-/// The tags of [`tags_json`]; a column that does not decode reads as no tags.
-pub(crate) fn tags_from_json(text: &str) -> Vec<Tag> {
-    let pairs: Vec<(String, String)> = serde_json::from_str(text).unwrap_or_default();
-    pairs
-        .into_iter()
-        .map(|(key, value)| Tag { key, value })
-        .collect()
-}
-
-/// `OverQuota` if `used` already reaches `quota`: the rule of every quota, in either backend.
-pub(crate) fn check_quota(quota: Quota, used: i64) -> Result<(), StoreError> {
-    match quota {
-        Some(limit) if used as u64 >= limit => Err(StoreError::OverQuota {
-            used: used as u64,
-            limit,
-        }),
-        _ => Ok(()),
-    }
-}
-
-/// A write that changed no row found nothing of the caller's to change: `NotFound`.
-pub(crate) fn changed_some(rows: u64, id: impl std::fmt::Display) -> Result<(), StoreError> {
-    if rows == 0 {
-        return Err(StoreError::NotFound(id.to_string()));
-    }
-    Ok(())
 }
 
 impl StoreError {
@@ -352,6 +313,11 @@ pub trait AuditStore: Send + Sync {
     fn advance_audit_export_cursor(&self, seq: i64);
     /// Notified after each commit that stored records.
     fn audit_appended(&self) -> std::sync::Arc<tokio::sync::Notify>;
+    /// Stores now what waits to ride with a later write (refused requests' records), as the
+    /// server stops. SQLite's writer does so itself when it ends.
+    async fn store_queued(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
 
 /// Accounts and their AccessKeys.

@@ -26,6 +26,8 @@ class HttpBackend:
     def __init__(self, name, host="127.0.0.1", port=0):
         self.name, self.host = name, host
         self.requests = 0
+        # Set when a /slow request reaches this backend (tests wait for it, not for a time).
+        self.slow_started = threading.Event()
         self._start(port)
 
     def _start(self, port):
@@ -56,7 +58,8 @@ class HttpBackend:
                         pass
                     return
                 if self.path.startswith("/slow"):
-                    time.sleep(1.5)
+                    backend.slow_started.set()
+                    time.sleep(1.5)  # the backend's own slowness, not a wait
                 backend.requests += 1
                 body = json.dumps({"backend": backend.name, "path": self.path,
                                    "headers": {k.lower(): v for k, v in self.headers.items()}}).encode()

@@ -106,6 +106,28 @@ def database_url(data_dir):
 _by_data_dir = {}
 
 
+def traced(pid):
+    """Whether every thread of `pid` has a tracer attached (strace -f -p attaches to each)."""
+    tasks = os.listdir(f"/proc/{pid}/task")
+    for task in tasks:
+        with open(f"/proc/{pid}/task/{task}/status") as status:
+            tracer = next(line for line in status if line.startswith("TracerPid:"))
+        if tracer.split()[1] == "0":
+            return False
+    return True
+
+
+def wait_until(check, timeout=10.0, what="the condition"):
+    """`check()`'s first truthy answer, polled until `timeout` seconds have passed."""
+    deadline = time.time() + timeout
+    while True:
+        answer = check()
+        if answer:
+            return answer
+        assert time.time() < deadline, f"waited {timeout} s for {what}"
+        time.sleep(0.05)
+
+
 def cli_env(data_dir, **extra):
     """The environment of a command run on `data_dir` (its database on PostgreSQL)."""
     env = dict(os.environ, **extra)
@@ -279,13 +301,25 @@ class Server:
         response = self.get("/healthz", timeout=5)
         return response.status_code, response.text
 
+    def wait_for_refusals_stored(self, deadline):
+        """Until no refused request's audit record is left to store (/metrics counts them)."""
+        while True:
+            response = self.metrics()
+            assert response.status_code == 200, response.text
+            match = re.search(r"^slbcert_audit_refusals_queued (\d+)$", response.text, re.M)
+            assert match, "/metrics has no slbcert_audit_refusals_queued"
+            if match.group(1) == "0":
+                return
+            assert time.time() < deadline, f"{match.group(1)} refusals are still not stored"
+            time.sleep(0.05)
+
     def audit_lines(self, path=None, timeout=10):
         """Every line of the audit log once it holds every record the database does (it is an
         export that follows commits within moments; refusals are stored within a quarter
         second). Each line must be whole JSON, numbered by `seq` without gap or repeat."""
         path = path or self.data_dir / "audit.log"
         deadline = time.time() + timeout
-        time.sleep(0.3)  # queued refusals reach the database
+        self.wait_for_refusals_stored(deadline)
         while True:
             stored = self.stored_audit_seq()
             text = path.read_text() if path.exists() else ""

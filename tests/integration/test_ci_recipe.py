@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import BINARY, ROOT, free_port
+from conftest import BINARY, ROOT, free_port, wait_until
 from slb import Api
 
 
@@ -54,5 +54,5 @@ def test_the_readme_ci_step_starts_a_server_with_the_fixed_credentials(tmp_path)
                     open(f"/proc/{pid}/stat").read().split()[2] == "Z":
                 break
             time.sleep(0.05)
-    time.sleep(0.2)
-    assert list(temporary.iterdir()) == []
+    wait_until(lambda: list(temporary.iterdir()) == [], timeout=5,
+               what="the stopped server's temporary files to be gone")

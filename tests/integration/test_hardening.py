@@ -17,7 +17,7 @@ import xml.etree.ElementTree as ElementTree
 import pytest
 
 import certs
-from conftest import V1, Cas, Server, expect_failure
+from conftest import V1, Cas, Server, expect_failure, traced, wait_until
 from rawclient import RawClient, enc, utc_timestamp, v1_signature
 
 
@@ -101,7 +101,7 @@ def test_1_a_refusal_flood_is_budgeted_per_source_and_the_drop_is_reported(serve
     assert codes == {"SignatureDoesNotMatch"}
     # ...but one source adds a bounded number of lines (a burst of 200, then 20 a second).
     assert 200 <= len(server.audit_lines()[start:]) < 300
-    time.sleep(0.2)
+    time.sleep(0.2)  # not a wait: the budget refills with time (20 a second), the input here
     raw.v1("DeleteServerCertificate", {"ServerCertificateId": "x"}, secret="wrong")
     # Every refusal is either written or counted in a report: once the queue is stored, which
     # takes 250 ms when the machine is idle and may take longer on a loaded one.
@@ -127,10 +127,10 @@ def test_1_refusals_are_not_synced_one_by_one(tmp_path):
     tracer = subprocess.Popen(["strace", "-f", "-qq", "-e", "trace=fsync,fdatasync", "-o", str(trace),
                                "-p", str(server.process.pid)], stderr=subprocess.DEVNULL)
     try:
-        time.sleep(0.5)  # attached
+        wait_until(lambda: traced(server.process.pid), what="strace to attach")
         for _ in range(100):
             assert raw.v1("DeleteServerCertificate", {"ServerCertificateId": "x"}).status == 400
-        time.sleep(0.2)
+        server.wait_for_refusals_stored(time.time() + 10)
     finally:
         tracer.send_signal(signal.SIGINT)
         tracer.wait(timeout=10)

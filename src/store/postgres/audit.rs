@@ -175,4 +175,8 @@ impl AuditStore for PostgresStore {
     fn audit_appended(&self) -> Arc<tokio::sync::Notify> {
         self.appended.clone()
     }
+
+    async fn store_queued(&self) -> Result<(), StoreError> {
+        super::background::flush_refusals(&self.pool, &self.refusals).await
+    }
 }

@@ -70,7 +70,7 @@ pub(super) fn start(
     });
 }
 
-async fn flush_refusals(pool: &Pool, refusals: &RefusalQueue) -> Result<(), StoreError> {
+pub(super) async fn flush_refusals(pool: &Pool, refusals: &RefusalQueue) -> Result<(), StoreError> {
     let lines = refusals.take();
     if lines.is_empty() {
         return Ok(());
@@ -86,8 +86,9 @@ async fn flush_refusals(pool: &Pool, refusals: &RefusalQueue) -> Result<(), Stor
         transaction.commit().await.map_err(database)
     }
     .await;
-    if stored.is_err() {
-        refusals.give_back(lines);
+    match &stored {
+        Ok(()) => refusals.stored(&lines),
+        Err(_) => refusals.give_back(lines),
     }
     stored
 }

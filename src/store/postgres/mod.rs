@@ -161,6 +161,7 @@ impl PostgresStore {
         self.write_stats.committed(1, started.elapsed());
         match committed {
             Ok(()) => {
+                self.refusals.stored(&refusals);
                 self.appended.notify_one();
                 Ok(())
             }

@@ -41,6 +41,11 @@ impl Pending {
         queue.nonces.push(nonce);
     }
 
+    pub fn is_empty(&self) -> bool {
+        let queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        queue.nonces.is_empty()
+    }
+
     /// Whether nonces have waited [`FLUSH_AFTER`] for a batch to take them.
     pub fn overdue(&self) -> bool {
         let queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());

@@ -175,6 +175,11 @@ pub(super) fn run(connection: Connection, mut queue: mpsc::Receiver<Box<dyn Job>
         }
         commit_batch(&connection, &shared, batch);
     }
+    // Stopping: what rides with batches (nonces, refused requests' records) is stored now, or
+    // a restart would forget nonces still in their window.
+    if !shared.nonces.is_empty() || shared.refusals.pending() > 0 {
+        commit_batch(&connection, &shared, Vec::new());
+    }
     // Not a failure: every sender is gone.
     std::mem::forget(_alive);
 }
@@ -194,6 +199,7 @@ fn commit_batch(connection: &Connection, shared: &Shared, mut batch: Vec<Box<dyn
     });
     match &result {
         Ok(Committed { records, cursor }) => {
+            shared.refusals.stored(&refusals);
             if let Some(seq) = cursor {
                 shared.cursor.committed(*seq);
             }
