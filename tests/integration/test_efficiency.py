@@ -2,7 +2,6 @@
 with its change), reads that never wait behind writes, and slow clients that hold no database
 connection. The speed itself is measured in benches/upload_cpu.rs and benches/scale.rs."""
 
-import os
 import shutil
 import signal
 import socket

@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ElementTree
 
 import pytest
 
-from conftest import V1, expect_failure
+from conftest import V1, expect_failure, UNVERIFIED_404
 from ram import V3, allow, deny, policy
 from slb import Api, upload_server_certificate
 from test_ram_escapes import slb_as, user_with
@@ -152,14 +152,14 @@ def test_another_account_sees_no_tls_policy(server, account, other_account):
                            dict(Name="x1", TLSVersions=["TLSv1.2"],
                                 Ciphers=["ECDHE-RSA-AES256-GCM-SHA384"]))]:
         expect_failure(lambda: theirs(action, TLSCipherPolicyId=tls, **extra),
-                       "TLSCipherPolicyId.NotFound", 404)
+                       "TLSCipherPolicyId.NotFound", UNVERIFIED_404)
     lb = theirs("CreateLoadBalancer")["LoadBalancerId"]
     certificate = upload_server_certificate(theirs)
     expect_failure(lambda: theirs("CreateLoadBalancerHTTPSListener", LoadBalancerId=lb,
                                   ListenerPort=443, Bandwidth=-1, BackendServerPort=80,
                                   HealthCheck="off", ServerCertificateId=certificate,
                                   TLSCipherPolicy=tls),
-                   "TLSCipherPolicyId.NotFound", 404)
+                   "TLSCipherPolicyId.NotFound", UNVERIFIED_404)
     assert len(mine("ListTLSCipherPolicies")["TLSCipherPolicies"]) == 1
 
 

@@ -6,7 +6,7 @@ controller call."""
 import pytest
 
 import certs
-from conftest import expect_failure
+from conftest import expect_failure, UNVERIFIED_404
 from slb import Api, upload_server_certificate
 
 
@@ -47,7 +47,7 @@ def test_internet_spec_and_pay_type(api):
     answer = api("ModifyLoadBalancerInternetSpec", LoadBalancerId=lb, Bandwidth=30)
     assert isinstance(answer["OrderId"], int)
     expect_failure(lambda: api("ModifyLoadBalancerPayType", LoadBalancerId="lb-missing",
-                               PayType="PrePay"), "InvalidLoadBalancerId.NotFound", status=404)
+                               PayType="PrePay"), "InvalidLoadBalancerId.NotFound", status=UNVERIFIED_404)
 
 
 def test_charge_type_becomes_pay_by_clcu(api):
@@ -99,7 +99,7 @@ def test_another_accounts_load_balancer_cannot_be_changed(server, account, other
          {"ModificationProtectionStatus": "ConsoleProtection"}),
     ]:
         expect_failure(lambda: theirs(action, LoadBalancerId=lb, **params),
-                       "InvalidLoadBalancerId.NotFound", status=404)
+                       "InvalidLoadBalancerId.NotFound", status=UNVERIFIED_404)
     seen = attribute(mine, lb)
     assert (seen["PayType"], seen["InstanceChargeType"], seen["ModificationProtectionStatus"]) == \
         ("PayOnDemand", "PayBySpec", "NonProtection")
@@ -202,7 +202,7 @@ def test_load_balancers_certificates_and_acls_move_between_resource_groups(api):
     expect_failure(lambda: api("MoveResourceGroup", ResourceType="disk", ResourceId=lb,
                                NewResourceGroupId="rg-aek2moved"), "InvalidParameter")
     expect_failure(lambda: api("MoveResourceGroup", ResourceType="acl", ResourceId="acl-none",
-                               NewResourceGroupId="rg-aek2moved"), "AclNotExist", status=404)
+                               NewResourceGroupId="rg-aek2moved"), "AclNotExist", status=UNVERIFIED_404)
     assert attribute(api, lb)["ResourceGroupId"] == "rg-aek2moved"
 
     # Server and CA certificates share the type `certificate`.

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conftest import Server, expect_failure
+from conftest import Server, expect_failure, UNVERIFIED_404
 from slb import Api, backends, upload_server_certificate
 
 
@@ -48,9 +48,9 @@ def test_another_accounts_resources_answer_like_missing_ones(server, account, ot
     ]
     for action, params in by_lb:
         theirs = expect_failure(lambda: intruder(action, LoadBalancerId=lb, **params),
-                                "InvalidLoadBalancerId.NotFound", status=404)
+                                "InvalidLoadBalancerId.NotFound", status=UNVERIFIED_404)
         absent = expect_failure(lambda: intruder(action, LoadBalancerId=missing_lb, **params),
-                                "InvalidLoadBalancerId.NotFound", status=404)
+                                "InvalidLoadBalancerId.NotFound", status=UNVERIFIED_404)
         assert theirs.message.replace(lb, missing_lb).split("request id")[0] == \
             absent.message.split("request id")[0], action
     # Listener reads and sets answer "does not exist", like a missing listener.

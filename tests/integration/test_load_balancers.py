@@ -4,7 +4,7 @@ action, the shapes and JSON types of the official models, and the documented ref
 
 import pytest
 
-from conftest import Failure, expect_failure
+from conftest import Failure, expect_failure, UNVERIFIED_404, unverified
 from slb import Api, backends, upload_ca_certificate, upload_server_certificate
 
 
@@ -71,7 +71,7 @@ def test_load_balancer_attributes_and_lookups(api):
     api("SetLoadBalancerDeleteProtection", LoadBalancerId=lb, DeleteProtection="off")
     api("DeleteLoadBalancer", LoadBalancerId=lb)
     failure = expect_failure(lambda: api("DescribeLoadBalancerAttribute", LoadBalancerId=lb),
-                             "InvalidLoadBalancerId.NotFound", status=404)
+                             "InvalidLoadBalancerId.NotFound", status=UNVERIFIED_404)
     assert "The specified LoadBalancerId does not exist." in failure.message
     assert api("DescribeLoadBalancers")["TotalCount"] == 1
 
@@ -223,7 +223,8 @@ def test_domain_extensions(api):
         ids.append(created["DomainExtensionId"])
     expect_failure(lambda: api("CreateDomainExtension", LoadBalancerId=lb, ListenerPort=443,
                                Domain="four.example.com", ServerCertificateId=extra),
-                   "DomainExtensionNumberOverLimit")
+                   unverified("DomainExtensionNumberOverLimit",
+                              "the service's code for a listener's 4th domain extension is undocumented"))
     expect_failure(lambda: api("CreateDomainExtension", LoadBalancerId=lb, ListenerPort=443,
                                Domain="not a domain", ServerCertificateId=extra),
                    "InvalidParameter")
