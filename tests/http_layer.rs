@@ -12,13 +12,17 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+/// Told when a `?slow` request reaches the handler (tests wait for it, not for a time).
+static SLOW_STARTED: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
 /// Echoes what the handler saw: `<method> <path> q=<query length> b=<body>`.
 async fn echo(request: Request) -> Response {
     if request.query.contains("panic") {
         panic!("handler panicked on purpose");
     }
     if request.query.contains("slow") {
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        SLOW_STARTED.notify_one();
+        tokio::time::sleep(Duration::from_millis(500)).await; // the handler's own slowness
     }
     let text = format!(
         "{} {} q={} b={}",
@@ -208,7 +212,9 @@ async fn shutdown_finishes_in_flight_requests_then_stops() {
         .await
         .unwrap();
     let idle = TcpStream::connect(server.address).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    tokio::time::timeout(Duration::from_secs(5), SLOW_STARTED.notified())
+        .await
+        .expect("the slow request reaches its handler");
     server.stop.send(true).unwrap();
 
     let mut buffer = Vec::new();

@@ -48,12 +48,15 @@ mod tests {
         let other = tokio::time::timeout(Duration::from_millis(100), locks.lock("lb-b")).await;
         assert!(other.is_ok());
         // The same key waits until the holder is done.
-        let waiter = {
+        let mut waiter = {
             let locks = locks.clone();
             tokio::spawn(async move { locks.lock("lb-a").await })
         };
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        assert!(!waiter.is_finished());
+        let early = tokio::time::timeout(Duration::from_millis(50), &mut waiter).await;
+        assert!(
+            early.is_err(),
+            "the second holder got the lock while the first held it"
+        );
         drop(held);
         tokio::time::timeout(Duration::from_secs(1), waiter)
             .await

@@ -124,7 +124,8 @@ def test_the_bound_certificate_is_served_per_sni_and_a_rotation_within_a_second(
     for domain, certificate in (("api.example.com", exact), ("*.example.com", wildcard)):
         api("CreateDomainExtension", LoadBalancerId=lb, ListenerPort=443, Domain=domain,
             ServerCertificateId=certificate)
-    # Not served while stopped.
+    # Not served while stopped: a grace for a wrong start to show, not a wait for a condition
+    # (nothing says "the data plane chose not to listen").
     time.sleep(0.5)
     with pytest.raises(OSError):
         socket.create_connection(address, timeout=1).close()

@@ -79,7 +79,9 @@ def test_reads_never_wait_behind_writes(server, account):
     writer = threading.Thread(target=write)
     try:
         writer.start()
-        time.sleep(0.3)  # the upload now waits for the lock
+        # A grace for the upload to reach the lock; the reads below are checked either way, and
+        # writer.is_alive() afterwards shows the write was still waiting while they answered.
+        time.sleep(0.3)
         for _ in range(10):
             listed = client.call("DescribeServerCertificates", ServerCertificateId=stored)
             assert listed["ServerCertificates"]["ServerCertificate"][0]["ServerCertificateId"] == stored

@@ -263,7 +263,7 @@ def test_9_a_new_client_is_served_within_a_second_when_the_server_is_full(tmp_pa
             if n % 2:  # half slow: a request that never finishes
                 sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\n")
             held.append(sock)
-        time.sleep(1.2)
+        time.sleep(1.2)  # the input: the held connections are idle for over a second
         started = time.monotonic()
         body = V1(server, server.credentials).call("DescribeServerCertificates")
         assert "ServerCertificates" in body
@@ -342,7 +342,7 @@ def test_13_shutdown_ends_within_its_grace_despite_a_client_that_does_not_read(t
         sock.send(pipelined)
     except BlockingIOError:
         pass
-    time.sleep(1)
+    time.sleep(1)  # the input: the server's writes to the non-reading client back up
     started = time.monotonic()
     server.process.send_signal(signal.SIGTERM)
     server.process.wait(timeout=15)

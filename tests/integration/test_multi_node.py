@@ -16,7 +16,7 @@ import pytest
 
 import certs
 from conftest import (BINARY, ROOT, V1, V3, Cas, Failure, Server, admin_connection, cli_env,
-                      new_database)
+                      new_database, wait_until)
 from load import Uploaders
 from rawclient import RawClient, utc_timestamp
 from slb import Api
@@ -230,11 +230,13 @@ def test_kek_rotation_is_seen_by_every_node_at_once(nodes, master_key):
     subprocess.run([BINARY, "keys", "rotate", "--data-dir", str(first.data_dir),
                     "--master-key-file", str(master_key)],
                    check=True, capture_output=True, env=cli_env(first.data_dir))
-    # Well within the 1 s a node would otherwise keep using the KEK it read last.
-    time.sleep(0.1)
-    after = [c.call("UploadServerCertificate", **upload_params())["ServerCertificateId"]
-             for c in clients]
-    assert [kek_of(database, i) for i in after] == [2, 2]
+    # Each node hears of it from the database (LISTEN), well within the 1 s it would otherwise
+    # keep using the KEK it read last.
+    def seals_with_2(client):
+        made = client.call("UploadServerCertificate", **upload_params())["ServerCertificateId"]
+        return kek_of(database, made) == 2
+    for client in clients:
+        wait_until(lambda: seals_with_2(client), timeout=0.9, what="a node to seal with KEK 2")
     # Keys sealed under either version open on either node.
     cas = Cas(second, account)
     key = certs.ec_key()
@@ -302,20 +304,21 @@ def test_a_database_that_goes_away_answers_503_loses_nothing_and_the_node_recove
     try:
         account = server.credentials
         with Uploaders(server, account) as load:
-            time.sleep(1)
+            wait_until(lambda: len(load.acknowledged) >= 5, what="uploads before the cut")
             proxy.cut()
             away = time.time()
-            time.sleep(0.5)
-            status, text = server.health()
-            assert status == 503 and "database" in text, text
-            time.sleep(1.5)
+            status, text = wait_until(lambda: (lambda h: h[0] == 503 and h)(server.health()),
+                                      what="/healthz to say the database is away")
+            assert "database" in text, text
+            wait_until(lambda: load.refusals, what="an upload to notice the database is away")
             proxy.restore()
 
             def healthy():
                 assert server.health() == (200, "ok\n")
             eventually(healthy, 15)
             recovered = time.time() - away
-            time.sleep(1)
+            back = len(load.acknowledged)
+            wait_until(lambda: len(load.acknowledged) > back + 5, what="uploads after the return")
         assert load.refusals, "no request noticed the database was away"
         assert set(load.refusals) == {("ServiceUnavailable", 503)}, set(load.refusals)
         listed = V1(server, account).call("DescribeServerCertificates")

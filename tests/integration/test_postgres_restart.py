@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import V1, Server
+from conftest import V1, Server, wait_until
 from load import Uploaders
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.pg_restart]
@@ -31,7 +31,7 @@ def test_postgresql_restarted_under_load(tmp_path):
     try:
         account = server.credentials
         with Uploaders(server, account) as load:
-            time.sleep(1)
+            wait_until(lambda: len(load.acknowledged) >= 5, what="uploads before the restart")
             before = len(load.acknowledged)
             health_during = []
             restarter = threading.Thread(target=restart_postgres)
@@ -45,7 +45,8 @@ def test_postgresql_restarted_under_load(tmp_path):
                 assert time.time() < deadline, "the node did not recover by itself"
                 time.sleep(0.1)
             recovered_at = len(load.acknowledged)
-            time.sleep(1)
+            wait_until(lambda: len(load.acknowledged) > recovered_at + 5,
+                       what="uploads after the restart")
         assert before > 0 and len(load.acknowledged) > recovered_at, "uploads go on after the restart"
         assert load.refusals and set(load.refusals) == {("ServiceUnavailable", 503)}, set(load.refusals)
         assert 503 in health_during, "/healthz never said the database was away"

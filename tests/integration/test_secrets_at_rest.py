@@ -171,7 +171,8 @@ def test_rotate_and_rewrap_online(server, account):
 
     assert "version 2" in cli(server, "keys", "rotate")
     # The running server seals with version 2 within a second (it reads the newest version at
-    # most once a second), without a restart.
+    # most once a second), without a restart. Not a wait for a condition: that second is the
+    # documented bound, and only its passing is the input.
     time.sleep(1.1)
     new_cas = cas.call("UploadUserCertificate", Name="new", Cert=pem, Key=key_pem)["CertId"]
     assert kek_versions(server).count(2) == 1
