@@ -336,9 +336,7 @@ impl AddressPool {
             last: Ipv4Addr::from(last),
         })
     }
-}
 
-impl AddressPool {
     /// The lowest address of the pool that `taken` (the pool's held addresses, ascending)
     /// leaves free: the rule both stores allocate by.
     pub(crate) fn lowest_free(

@@ -66,11 +66,21 @@ def test_each_request_is_one_json_line_with_slbs_fields(logged):
     api("SetBackendServers", LoadBalancerId=lb,
         BackendServers=backends({"ServerId": "i-1", "ServerIp": "127.0.0.1", "Weight": 0}))
 
+    # Each try has its own path: tries before the change is applied are answered and logged too.
+    tries = iter(range(1000))
+
     def unanswered():
-        status, _, _ = http_get(address, "www.example.com", "/none")
+        path = f"/none-{next(tries)}"
+        status, _, _ = http_get(address, "www.example.com", path)
         assert status == 503
-    eventually(unanswered)
-    line = eventually(lambda: [l for l in lines(log) if l["request_uri"] == "/none"][-1])
+        return path
+    path = eventually(unanswered)
+
+    def logged():
+        found = [line for line in lines(log) if line["request_uri"] == path]
+        assert found, f"{path} is not in the access log yet"
+        return found[-1]
+    line = eventually(logged)
     assert (line["status"], line["upstream_status"], line["upstream_addr"]) == (503, None, "")
 
     # Past 8 KiB the file moves to access.log.1 (replacing it) and a new one begins.
