@@ -6,6 +6,7 @@ The suite runs against either store: SQLite in each server's data directory (the
 with SLBCERT_TEST_BACKEND=postgres, PostgreSQL at SLBCERT_TEST_DATABASE_URL, where every data
 directory gets a fresh database of its own (dropped at the end)."""
 
+import fcntl
 import importlib
 import json
 import sqlite3
@@ -128,6 +129,19 @@ def unverified(value, why):
 # The status of InvalidLoadBalancerId.NotFound, AclNotExist and TLSCipherPolicyId.NotFound is
 # undocumented (Terraform accepts their codes or any 404): 404 is this project's choice.
 UNVERIFIED_404 = unverified(404, "the status of a missing load balancer, ACL or TLS policy")
+
+
+def read_between_rounds(path):
+    """The text of audit.log between two export rounds: under a shared flock, as each round
+    holds an exclusive one while it writes (a full disk's partial write is cut back within it)."""
+    if not path.exists():
+        return ""
+    with open(path) as file:
+        fcntl.flock(file, fcntl.LOCK_SH)
+        try:
+            return file.read()
+        finally:
+            fcntl.flock(file, fcntl.LOCK_UN)
 
 
 def wait_until(check, timeout=10.0, what="the condition"):
@@ -335,7 +349,7 @@ class Server:
         self.wait_for_refusals_stored(deadline)
         while True:
             stored = self.stored_audit_seq()
-            text = path.read_text() if path.exists() else ""
+            text = read_between_rounds(path)
             assert text == "" or text.endswith("\n"), "the audit log ends in a torn line"
             lines = [json.loads(line) for line in text.splitlines()]
             numbered = [line["seq"] for line in lines if "seq" in line]
