@@ -7,6 +7,7 @@
 //! another account or region is indistinguishable from a missing one.
 
 pub mod acls;
+mod addresses;
 mod certificates;
 pub(crate) mod filters;
 pub mod load_balancers;
