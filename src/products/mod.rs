@@ -106,15 +106,11 @@ pub type Fields = Map<String, Value>;
 
 /// A serializable response view as response fields.
 pub fn to_fields(view: impl serde::Serialize) -> Result<Fields, crate::api::error::ApiError> {
-    match serde_json::to_value(view) {
-        Ok(Value::Object(fields)) => Ok(fields),
+    match views::value(view)? {
+        Value::Object(fields) => Ok(fields),
         // A bug, not the client's: a 500 with the cause logged, never an empty success.
-        Ok(other) => {
+        other => {
             tracing::error!(kind = ?other, "a response view is not an object");
-            Err(crate::api::error::ApiError::Internal)
-        }
-        Err(error) => {
-            tracing::error!(%error, "a response view does not serialize");
             Err(crate::api::error::ApiError::Internal)
         }
     }
