@@ -288,6 +288,7 @@ async fn authenticated_run(
         audit,
         edit_locks: &state.edit_locks,
         health: state.health.as_deref(),
+        issuer: state.issuer.as_deref(),
         now,
     };
     let Some(pending_nonce) = pending_nonce else {

@@ -22,6 +22,7 @@ pub mod fuzzing;
 pub mod http;
 pub mod ids;
 pub(crate) mod import;
+pub(crate) mod issuance;
 pub(crate) mod local;
 pub mod metrics;
 pub(crate) mod migrate;

@@ -87,6 +87,7 @@ impl LocalCaller<'_> {
             audit: &audit,
             edit_locks: self.edit_locks,
             health: None,
+            issuer: None,
             now,
         };
         (action.handler)(&context).await

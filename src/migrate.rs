@@ -61,6 +61,15 @@ const TABLES: &[Table] = &[
          not_after_ms, created_ms, certificate_pem, sealed_key, kek_version, tags, client_token",
     ),
     same(
+        "certificate_orders",
+        "order_id, account_id, status, domain, created_ms, next_attempt_ms, not_after_ms, \
+         lease_holder, lease_until_ms, document, sealed_key, kek_version",
+    ),
+    same(
+        "acme_accounts",
+        "account_id, directory_url, sealed_credentials, kek_version, created_ms",
+    ),
+    same(
         "load_balancers",
         "seq, id, account_id, region_id, address_number, client_token, revision, document",
     ),

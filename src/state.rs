@@ -29,4 +29,6 @@ pub struct AppState {
     /// The data plane's connection counts, for `/metrics`.
     pub traffic: Option<crate::dataplane::Traffic>,
     pub data_plane_status: Option<Arc<crate::dataplane::StatusBoard>>,
+    /// The ACME CA certificates are applied to, when `serve` names one.
+    pub issuer: Option<Arc<crate::issuance::Issuer>>,
 }

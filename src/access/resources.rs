@@ -46,6 +46,8 @@ pub enum Kind {
     Moved,
     /// An SSL Certificates Service certificate.
     UserCertificate,
+    /// An SSL Certificates Service certificate order (`OrderId`).
+    CertificateOrder,
     RamUser,
     RamGroup,
     RamPolicy,
@@ -58,7 +60,7 @@ impl Kind {
     /// The service whose policies name it.
     fn service(self) -> &'static str {
         match self {
-            Kind::UserCertificate => "yundun-cert",
+            Kind::UserCertificate | Kind::CertificateOrder => "yundun-cert",
             Kind::RamUser | Kind::RamGroup | Kind::RamPolicy | Kind::RamRole => "ram",
             // A RAM role's ARN, judged under sts:AssumeRole.
             Kind::RoleArn => "sts",
@@ -75,6 +77,7 @@ impl Kind {
             Kind::Rule => "rule",
             Kind::MasterSlaveGroup => "masterslaveservergroup",
             Kind::ServerCertificate | Kind::UserCertificate => "certificate",
+            Kind::CertificateOrder => "order",
             Kind::CaCertificate => "cacertificate",
             Kind::Acl => "acl",
             Kind::TlsCipherPolicy | Kind::ListenerTlsPolicy => "tlscipherpolicy",
@@ -90,6 +93,7 @@ impl Kind {
     fn read_action(self) -> &'static str {
         match self {
             Kind::UserCertificate => "yundun-cert:GetUserCertificateDetail",
+            Kind::CertificateOrder => "yundun-cert:DescribeCertificateState",
             Kind::RamUser => "ram:GetUser",
             Kind::RamGroup => "ram:GetGroup",
             Kind::RamPolicy => "ram:GetPolicy",

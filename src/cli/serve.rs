@@ -1,5 +1,6 @@
 //! `serve`'s flags, and the configuration they make.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -46,6 +47,8 @@ pub(super) struct ServeArgs {
     metrics_certificate_series: usize,
     #[command(flatten)]
     load_balancers: LoadBalancerArgs,
+    #[command(flatten)]
+    acme: AcmeArgs,
     /// Keep everything in a new temporary directory, removed when the server stops, and print
     /// the first account's credentials and the address as one JSON line on stdout once
     /// listening. For CI jobs and shell scripts; not with --data-dir or --database-url.
@@ -167,6 +170,63 @@ struct LoadBalancerArgs {
     backend_deny: Vec<Cidr>,
 }
 
+/// Certificates applied for through the SSL Certificates Service, issued by an ACME CA.
+#[derive(clap::Args)]
+struct AcmeArgs {
+    /// The ACME directory URL of the CA to apply to (Let's Encrypt's, a step-ca's, pebble's).
+    /// Without it, CreateCertificateRequest answers an error and stores nothing.
+    #[arg(long, env = "SLBCERT_ACME_DIRECTORY")]
+    acme_directory: Option<String>,
+    /// A PEM root to trust for the directory's HTTPS (a private CA's).
+    #[arg(long, env = "SLBCERT_ACME_CA_FILE", requires = "acme_directory")]
+    acme_ca_file: Option<PathBuf>,
+    /// The contact of the ACME accounts made with the CA.
+    #[arg(long, env = "SLBCERT_ACME_EMAIL", requires = "acme_directory")]
+    acme_email: Option<String>,
+    /// External account binding: the key ID the CA gave.
+    #[arg(long, env = "SLBCERT_ACME_EAB_KID", requires_all = ["acme_directory", "acme_eab_hmac"])]
+    acme_eab_kid: Option<String>,
+    /// External account binding: the HMAC key the CA gave (base64url).
+    #[arg(
+        long,
+        env = "SLBCERT_ACME_EAB_HMAC",
+        hide_env_values = true,
+        requires = "acme_eab_kid"
+    )]
+    acme_eab_hmac: Option<String>,
+    /// The DNS server (ADDRESS:PORT) on which proofs are looked up before the CA is told to
+    /// look; the system's resolver when not given.
+    #[arg(long, env = "SLBCERT_ACME_DNS_RESOLVER")]
+    acme_dns_resolver: Option<SocketAddr>,
+    /// The port the CA fetches FILE proofs from.
+    #[arg(long, env = "SLBCERT_ACME_HTTP_PORT", default_value_t = 80)]
+    acme_http_port: u16,
+    /// Seconds a domain's proof may take to be put in place before its order fails.
+    #[arg(long, env = "SLBCERT_ACME_PROOF_DEADLINE", default_value_t = 3 * 24 * 3600,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    acme_proof_deadline: u64,
+}
+
+impl AcmeArgs {
+    fn options(&self) -> Option<crate::issuance::Options> {
+        Some(crate::issuance::Options {
+            directory: self.acme_directory.clone()?,
+            ca_file: self.acme_ca_file.clone(),
+            email: self.acme_email.clone(),
+            external_account: match (&self.acme_eab_kid, &self.acme_eab_hmac) {
+                (Some(key_id), Some(hmac)) => Some(crate::issuance::ExternalAccount {
+                    key_id: key_id.clone(),
+                    hmac_key: crate::crypto::Secret::new(hmac.clone()),
+                }),
+                _ => None,
+            },
+            resolver: self.acme_dns_resolver,
+            http_port: self.acme_http_port,
+            proof_deadline: std::time::Duration::from_secs(self.acme_proof_deadline),
+        })
+    }
+}
+
 impl LoadBalancerArgs {
     fn limits(&self, backend_deny: Arc<BackendDeny>) -> LoadBalancerLimits {
         LoadBalancerLimits {
@@ -273,6 +333,7 @@ impl ServeArgs {
                 certificate_series: self.metrics_certificate_series,
             },
             load_balancers: self.load_balancers.limits(backend_deny),
+            acme: self.acme.options(),
             first_account: crate::accounts::FixedIdentity {
                 account_id: self.account_id,
                 access_key_id: self.access_key_id,

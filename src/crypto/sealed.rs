@@ -19,6 +19,16 @@ pub enum Binding {
     AccessKeySecret {
         access_key_id: String,
     },
+    /// The key made for a certificate order, until the certificate it gets takes it over.
+    CertificateOrderKey {
+        account_id: String,
+        order_id: i64,
+    },
+    /// An account's ACME account (its key) at one CA directory.
+    AcmeAccount {
+        account_id: String,
+        directory_url: String,
+    },
 }
 
 impl Binding {
@@ -36,6 +46,14 @@ impl Binding {
             Binding::AccessKeySecret { access_key_id } => {
                 format!("access-key-secret\0{access_key_id}")
             }
+            Binding::CertificateOrderKey {
+                account_id,
+                order_id,
+            } => format!("certificate-order-key\0{account_id}\0{order_id}"),
+            Binding::AcmeAccount {
+                account_id,
+                directory_url,
+            } => format!("acme-account\0{account_id}\0{directory_url}"),
         }
         .into_bytes()
     }

@@ -18,6 +18,7 @@ macro_rules! row {
     };
 }
 
+use cas::certificate_requests as requests;
 use cas::user_certificates as user;
 use ram::{access_keys, attachments, groups as ram_groups, policies, roles, users};
 use slb::{
@@ -47,6 +48,7 @@ const TAGGED: Ref = Ref::new("ResourceId", Kind::Tagged);
 const MOVED: Ref = Ref::new("ResourceId", Kind::Moved);
 /// An SSL Certificates Service certificate, in its own actions and in SLB's uploads from it.
 const CAS_CERT: Ref = Ref::new("CertId", Kind::UserCertificate);
+const ORDER: Ref = Ref::new("OrderId", Kind::CertificateOrder);
 const FROM_CAS: Ref = Ref::new("AliCloudCertificateId", Kind::UserCertificate);
 const USER: Ref = Ref::new("UserName", Kind::RamUser);
 const GROUP: Ref = Ref::new("GroupName", Kind::RamGroup);
@@ -166,6 +168,9 @@ pub static ACTIONS: &[ActionSpec] = &[
     row!(GetUserCertificateDetail, CAS, Read, [CAS_CERT], user::detail),
     row!(ListUserCertificateOrder, CAS, Read, [CAS_CERT], user::list),
     row!(DeleteUserCertificate, CAS, Write, [CAS_CERT], user::delete),
+    row!(CreateCertificateRequest, CAS, Write, [ORDER], requests::create),
+    row!(DescribeCertificateState, CAS, Read, [ORDER], requests::describe),
+    row!(DeleteCertificateRequest, CAS, Write, [ORDER], requests::delete),
     // RAM: users and their AccessKeys.
     row!(CreateUser, RAM, Write, [USER], users::create),
     row!(GetUser, RAM, Read, [USER], users::get),

@@ -5,6 +5,7 @@ mod oids;
 pub mod pem;
 pub mod private_key;
 pub mod public_key;
+pub mod request;
 mod signature;
 
 use time::OffsetDateTime;

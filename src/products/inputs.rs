@@ -55,6 +55,22 @@ impl CertificateName {
     }
 }
 
+/// A DNS host name: dot-separated labels of letters, digits and inner hyphens, each 1 to 63
+/// long, 253 in all.
+pub fn is_host_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+}
+
 pub fn is_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/' | '*' | ':') || is_cjk(c)
 }

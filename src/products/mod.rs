@@ -98,6 +98,8 @@ pub struct Context<'a> {
     pub edit_locks: &'a EditLocks,
     /// The data plane's health checks (`None` when it does not run).
     pub health: Option<&'a crate::dataplane::HealthTable>,
+    /// The ACME CA certificates are applied to (`None` without `--acme-directory`).
+    pub issuer: Option<&'a crate::issuance::Issuer>,
     pub now: OffsetDateTime,
 }
 

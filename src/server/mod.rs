@@ -1,10 +1,8 @@
 //! `slbcert serve`: opens the store, makes the first account on an empty data directory, and
 //! serves until SIGTERM or SIGINT, then drains in-flight requests.
 
-use std::io::Write;
 use std::net::SocketAddr;
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use http::{Method, StatusCode};
@@ -14,16 +12,17 @@ use tokio::sync::watch;
 use crate::access::Verifier;
 use crate::accounts::FixedIdentity;
 use crate::api;
-use crate::audit::AuditRecord;
 use crate::data_dir::{self, DataDir, OpenError};
 use crate::dispatch;
 use crate::http::{self as web, Request, Response};
-use crate::ids;
 use crate::products::Limits;
 use crate::state::AppState;
 use crate::vault::VaultError;
 
+mod first_start;
 mod signals;
+
+use first_start::{announce, bootstrap_first_account, plant};
 
 pub const CREDENTIALS_FILE: &str = "credentials";
 
@@ -63,6 +62,8 @@ pub struct ServeConfig {
     pub tls: Option<crate::tls::Source>,
     /// Serve the running listeners; `None`: the control plane only.
     pub data_plane: Option<crate::dataplane::Options>,
+    /// Apply for certificates to this ACME CA; `None`: the request actions refuse.
+    pub acme: Option<crate::issuance::Options>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -87,6 +88,8 @@ pub enum ServeError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("--acme-*: {0}")]
+    Acme(String),
     #[error("cannot listen on {address}: {source}")]
     Listen {
         address: SocketAddr,
@@ -167,6 +170,16 @@ async fn run(config: ServeConfig, opened: Opened) -> Result<(), ServeError> {
     };
     let quota = |limit: u64| (limit > 0).then_some(limit);
     let verifier = Verifier::new(&vault);
+    let issuer = match config.acme.clone() {
+        Some(options) => Some(Arc::new(
+            crate::issuance::Issuer::new(options).map_err(ServeError::Acme)?,
+        )),
+        None => None,
+    };
+    let issuing = issuer.as_ref().map(|issuer| {
+        tracing::info!(directory = %issuer.ca.directory(), "applying for certificates to an ACME CA");
+        crate::issuance::worker::start(store.clone(), vault.clone(), issuer.clone(), stopped.clone())
+    });
     let state = Arc::new(AppState {
         store,
         vault,
@@ -174,6 +187,7 @@ async fn run(config: ServeConfig, opened: Opened) -> Result<(), ServeError> {
         health,
         traffic,
         data_plane_status,
+        issuer,
         verifier,
         directory: Default::default(),
         throttle: crate::access::throttle::Throttle::new(config.throttle),
@@ -260,6 +274,12 @@ async fn run(config: ServeConfig, opened: Opened) -> Result<(), ServeError> {
         if waited.await.is_err() {
             tracing::warn!("data plane connections still open after the grace");
         }
+    }
+    // A step of an order under way is finished and saved, so that a restart resumes after it.
+    if let Some(issuing) = issuing
+        && tokio::time::timeout(grace, issuing).await.is_err()
+    {
+        tracing::warn!("an order step still under way after the grace; its lease will lapse");
     }
     Ok(())
 }
@@ -396,103 +416,4 @@ fn data_plane_status(state: &AppState) -> Response {
             "the data plane is off (serve --data-plane on)\n",
         ),
     }
-}
-
-/// Makes what the seed file describes on a store this start made (`fresh`); on a refusal, empties
-/// the store again but for the first account, so that the failed start leaves nothing of it.
-async fn plant(
-    state: &AppState,
-    seed: &crate::seed::Loaded,
-    fresh: bool,
-) -> Result<(), ServeError> {
-    if !fresh {
-        tracing::info!(
-            "--seed: the store already has accounts; the seed file was checked, not applied"
-        );
-        return Ok(());
-    }
-    let store_error = |error: crate::store::StoreError| ServeError::Seed(error.to_string());
-    let mut first = state.store.accounts(None, 1).await.map_err(store_error)?;
-    let Some(first) = first.pop() else {
-        return Err(ServeError::Seed("the store has no first account".into()));
-    };
-    if let Err(why) = crate::seed::apply(state, seed, &first).await {
-        let mut record = AuditRecord::new(&ids::request_id(), "Reset", "seed");
-        record.account_id = first.account_id.clone();
-        let line = record.success(&first.account_id, None);
-        if let Err(error) = state.store.reset(&first.account_id, line).await {
-            tracing::error!(%error, "--seed: cannot undo the items made before the refusal");
-        }
-        return Err(ServeError::Seed(why));
-    }
-    tracing::info!(accounts = seed.seed.accounts.len(), "--seed: made");
-    Ok(())
-}
-
-/// `{"AccountId", "AccessKeyId", "AccessKeySecret", "Endpoint", "DataDir"}` on stdout, one line,
-/// for the shell script or CI job that started this server.
-fn announce(data_dir: &Path, address: SocketAddr) -> Result<(), ServeError> {
-    let path = data_dir.join(CREDENTIALS_FILE);
-    let unreadable = |source| ServeError::Credentials {
-        path: path.clone(),
-        source,
-    };
-    let text = std::fs::read_to_string(&path).map_err(unreadable)?;
-    let mut line: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_str(&text).map_err(|error| unreadable(std::io::Error::other(error)))?;
-    line.insert("Endpoint".into(), address.to_string().into());
-    line.insert("DataDir".into(), data_dir.display().to_string().into());
-    let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "{}", serde_json::Value::Object(line))
-        .and_then(|()| stdout.flush())
-        .map_err(unreadable)
-}
-
-/// On an empty store, creates a first account (with what `fixed` fixes of its identity) and
-/// writes its key pair to `DATA_DIR/credentials` (mode 0600), so that `serve` alone is enough
-/// to try the API. On a store that has accounts, a fixed identity must be among them. Whether
-/// this start made the first account.
-async fn bootstrap_first_account(
-    data: &DataDir,
-    data_dir: &Path,
-    fixed: &FixedIdentity,
-) -> Result<bool, ServeError> {
-    let (store, vault) = (data.store.as_ref(), data.vault.as_ref());
-    if store.count_accounts().await.map_err(VaultError::from)? > 0 {
-        return match crate::accounts::check_fixed(store, vault, fixed).await? {
-            Ok(()) => Ok(false),
-            Err(why) => Err(ServeError::FixedIdentity(why)),
-        };
-    }
-    let audit = AuditRecord::new(&ids::request_id(), "CreateAccount", "serve");
-    let Some(credentials) =
-        crate::accounts::create_first(store, vault, "default", &audit, fixed).await?
-    else {
-        // Another node sharing the database made it first: its data directory has the file.
-        return Ok(false);
-    };
-    let path = data_dir.join(CREDENTIALS_FILE);
-    let line = serde_json::to_string(&credentials).expect("credentials serialize");
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&path)
-        .and_then(|mut file| {
-            file.write_all(line.as_bytes())?;
-            file.write_all(b"\n")?;
-            file.sync_all()
-        })
-        .map_err(|source| ServeError::Credentials {
-            path: path.clone(),
-            source,
-        })?;
-    tracing::info!(
-        account_id = %credentials.account_id,
-        access_key_id = %credentials.access_key_id,
-        path = %path.display(),
-        "created the first account; its AccessKey pair is in the credentials file"
-    );
-    Ok(true)
 }

@@ -31,6 +31,48 @@ pub(crate) fn placeholders(items: &[String], values: &mut impl Bind) -> String {
     names.join(", ")
 }
 
+/// The condition of a page of an account's certificate orders (`account_id` bound first).
+pub(crate) fn certificate_orders(
+    account_id: &str,
+    filter: &super::certificate_orders::CertificateOrderFilter,
+    values: &mut impl Bind,
+) -> String {
+    let mut sql = format!("account_id = {}", values.bind(account_id.to_owned()));
+    if !filter.statuses.is_empty() {
+        let statuses: Vec<String> = filter
+            .statuses
+            .iter()
+            .map(|status| status.as_str().to_owned())
+            .collect();
+        sql.push_str(&format!(
+            " AND status IN ({})",
+            placeholders(&statuses, values)
+        ));
+    }
+    // Numbers of ours, written out: the two engines bind integers differently.
+    if let Some(from) = filter.not_after_from {
+        sql.push_str(&format!(" AND not_after_ms >= {from}"));
+    }
+    if let Some(until) = filter.not_after_until {
+        sql.push_str(&format!(" AND not_after_ms < {until}"));
+    }
+    if let Some(keyword) = &filter.keyword {
+        let escaped = keyword
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        let pattern = values.bind(format!("%{escaped}%"));
+        sql.push_str(&format!(" AND domain LIKE {pattern} ESCAPE '\\'"));
+    }
+    sql
+}
+
+/// `LIMIT … OFFSET …` of a 1-based page (numbers, not bound: both are ours, and bounded).
+pub(crate) fn page(page: u64, page_size: u64) -> String {
+    let offset = page.saturating_sub(1).saturating_mul(page_size);
+    format!(" LIMIT {page_size} OFFSET {offset}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,7 @@
 
 pub mod acls;
 mod addresses;
+pub mod certificate_orders;
 mod certificates;
 pub(crate) mod filters;
 pub mod load_balancers;
@@ -22,6 +23,7 @@ pub mod user_certificates;
 pub mod write_nonce;
 pub mod write_stats;
 
+pub use certificate_orders::CertificateOrderStore;
 pub use certificates::{CertificateCount, CertificateField, CertificateStore};
 pub use load_balancers::LoadBalancerStore;
 pub use ram::RamStore;
@@ -31,8 +33,8 @@ pub use write_stats::WriteStats;
 /// Every family trait, for code that calls a store's methods directly.
 pub mod prelude {
     pub use super::{
-        AccountStore, AuditStore, CertificateStore, KeyringStore, LoadBalancerStore, NonceStore,
-        RamStore, Store, TagStore, UserCertificateStore,
+        AccountStore, AuditStore, CertificateOrderStore, CertificateStore, KeyringStore,
+        LoadBalancerStore, NonceStore, RamStore, Store, TagStore, UserCertificateStore,
     };
 }
 
@@ -432,7 +434,7 @@ pub trait NonceStore: Send + Sync {
 
 /// What `AccountStore::reset` deletes, in this order (children before their parents); the
 /// last two keep the given account and its root keys.
-pub const RESET_STATEMENTS: [&str; 13] = [
+pub const RESET_STATEMENTS: [&str; 15] = [
     "DELETE FROM certificate_tags",
     "DELETE FROM certificate_references",
     "DELETE FROM region_resource_references",
@@ -442,6 +444,8 @@ pub const RESET_STATEMENTS: [&str; 13] = [
     "DELETE FROM certificate_keys",
     "DELETE FROM certificates",
     "DELETE FROM user_certificates",
+    "DELETE FROM certificate_orders",
+    "DELETE FROM acme_accounts",
     "DELETE FROM ram_documents",
     "UPDATE load_balancer_generation SET value = value + 1 WHERE id = 1",
     "DELETE FROM access_keys WHERE account_id <> $1 OR user_id IS NOT NULL",
@@ -455,6 +459,7 @@ pub trait Store:
     + CertificateStore
     + TagStore
     + UserCertificateStore
+    + CertificateOrderStore
     + KeyringStore
     + NonceStore
     + LoadBalancerStore

@@ -5,6 +5,9 @@ use async_trait::async_trait;
 
 use super::{CertificateMaterial, StoreError, Tag};
 use crate::audit::AuditLine;
+use crate::clock;
+use crate::pki::certificate::CertificateInfo;
+use crate::pki::public_key::PublicKey;
 
 /// A certificate uploaded to the SSL Certificates Service (per account, not per region).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,6 +28,46 @@ pub struct UserCertificate {
     pub tags: Vec<Tag>,
     /// The `ClientToken` of the upload that made it: a retry with the same token gets it back.
     pub client_token: Option<String>,
+}
+
+/// What names a certificate in the list besides what its leaf says.
+#[derive(Clone, Debug)]
+pub struct Listing {
+    pub cert_id: i64,
+    pub account_id: String,
+    pub name: String,
+    pub resource_group_id: String,
+    pub created_ms: i64,
+    pub tags: Vec<Tag>,
+    pub client_token: Option<String>,
+}
+
+impl UserCertificate {
+    /// The list's record of a certificate whose leaf is `leaf` (an upload's, or one issued).
+    pub fn describing(leaf: &CertificateInfo, listing: Listing) -> UserCertificate {
+        UserCertificate {
+            cert_id: listing.cert_id,
+            account_id: listing.account_id,
+            name: listing.name,
+            resource_group_id: listing.resource_group_id,
+            fingerprint: leaf.fingerprint.clone(),
+            common_name: leaf.common_name.clone(),
+            subject_alternative_names: leaf.subject_alternative_names.clone(),
+            issuer: leaf.issuer.clone(),
+            serial_number: leaf.serial_number.clone(),
+            algorithm: match leaf.public_key {
+                PublicKey::Rsa { .. } => "RSA",
+                PublicKey::Ec { .. } => "ECC",
+                PublicKey::Unsupported(_) => "",
+            }
+            .into(),
+            not_before_ms: clock::unix_ms(leaf.not_before),
+            not_after_ms: clock::unix_ms(leaf.not_after),
+            created_ms: listing.created_ms,
+            tags: listing.tags,
+            client_token: listing.client_token,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default)]

@@ -13,6 +13,7 @@ use slbcert::store::Store;
 
 mod accounts;
 mod audit;
+mod certificate_orders;
 mod certificates;
 mod fixtures;
 mod keys_and_nonces;
@@ -106,4 +107,7 @@ on_every_store!(
     load_balancers::an_edit_from_a_stale_read_is_refused,
     load_balancers::a_deleted_load_balancer_frees_its_address_and_its_certificates,
     region_resources::an_acl_in_use_cannot_be_deleted_and_a_missing_one_cannot_be_bound,
+    certificate_orders::orders_are_per_account_leased_to_one_holder_and_saved_by_it,
+    certificate_orders::an_issue_stores_the_certificate_and_the_order_together,
+    certificate_orders::acme_accounts_are_stored_once_and_rewrapped_with_order_keys,
 );

@@ -1,6 +1,7 @@
 //! The errors of the layers below the API, each mapped once to what a client is told.
 
 use super::{AclError, ApiError};
+use crate::issuance::IssuanceError;
 use crate::regions::UnknownRegion;
 use crate::store::StoreError;
 use crate::store::region_resources::ResourceKind;
@@ -60,6 +61,20 @@ impl From<VaultError> for ApiError {
                 tracing::error!(error = %other, "a sealed secret cannot be used");
                 ApiError::Internal
             }
+        }
+    }
+}
+
+impl From<IssuanceError> for ApiError {
+    fn from(error: IssuanceError) -> Self {
+        match error {
+            IssuanceError::Refused(detail) => ApiError::CertificateAuthorityRefused(detail),
+            IssuanceError::Unavailable(detail) => {
+                tracing::warn!(%detail, "the certificate authority is unavailable");
+                ApiError::CertificateAuthorityUnavailable(detail)
+            }
+            IssuanceError::Store(error) => error.into(),
+            IssuanceError::Vault(error) => error.into(),
         }
     }
 }

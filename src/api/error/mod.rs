@@ -136,6 +136,19 @@ pub enum ApiError {
     #[error(transparent)]
     Acl(#[from] AclError),
 
+    /// A certificate order of the SSL Certificates Service that is not the caller's.
+    #[error("certificate order {0} not found")]
+    OrderNotFound(i64),
+    /// Certificates are applied for only when `serve` names an ACME CA.
+    #[error("no certificate authority")]
+    NoCertificateAuthority,
+    /// The CA refused the order, for a reason of the order's (its problem, in its words).
+    #[error("the certificate authority refused: {0}")]
+    CertificateAuthorityRefused(String),
+    /// The CA did not answer, or failed on its side.
+    #[error("the certificate authority is unavailable: {0}")]
+    CertificateAuthorityUnavailable(String),
+
     // Ours.
     #[error("internal error")]
     Internal,
@@ -201,10 +214,15 @@ impl ApiError {
             ApiError::OperationBusy => "OperationBusy".into(),
             ApiError::Access(error) => error.code(),
             ApiError::Acl(error) => error.code().into(),
-            ApiError::Internal => "InternalError".into(),
-            ApiError::ServiceUnavailable | ApiError::StorageUnavailable(_) => {
-                "ServiceUnavailable".into()
+            ApiError::OrderNotFound(_) => "OrderNotFound".into(),
+            ApiError::NoCertificateAuthority => "OperationDenied.NoCertificateAuthority".into(),
+            ApiError::CertificateAuthorityRefused(_) => {
+                "OperationFailed.CertificateAuthority".into()
             }
+            ApiError::Internal => "InternalError".into(),
+            ApiError::ServiceUnavailable
+            | ApiError::StorageUnavailable(_)
+            | ApiError::CertificateAuthorityUnavailable(_) => "ServiceUnavailable".into(),
         }
     }
 
@@ -223,9 +241,9 @@ impl ApiError {
             ApiError::Access(error) => error.status(),
             ApiError::Acl(error) => error.status(),
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-            ApiError::ServiceUnavailable | ApiError::StorageUnavailable(_) => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            ApiError::ServiceUnavailable
+            | ApiError::StorageUnavailable(_)
+            | ApiError::CertificateAuthorityUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::BAD_REQUEST,
         }
     }
@@ -355,6 +373,14 @@ impl ApiError {
             }
             ApiError::Access(error) => error.message(),
             ApiError::Acl(error) => error.message(),
+            ApiError::OrderNotFound(id) => format!("The certificate order {id} does not exist."),
+            ApiError::NoCertificateAuthority => "This server has no certificate authority to apply to: its operator starts it with --acme-directory URL. Nothing was stored.".into(),
+            ApiError::CertificateAuthorityRefused(detail) => {
+                format!("The certificate authority refused the request: {detail}. Nothing was stored.")
+            }
+            ApiError::CertificateAuthorityUnavailable(detail) => format!(
+                "The certificate authority cannot be reached now ({detail}). Nothing was stored; try again later."
+            ),
             ApiError::Internal => {
                 "The request processing has failed due to some unknown error.".into()
             }
@@ -371,7 +397,9 @@ impl ApiError {
     pub fn is_unavailable(&self) -> bool {
         matches!(
             self,
-            ApiError::ServiceUnavailable | ApiError::StorageUnavailable(_)
+            ApiError::ServiceUnavailable
+                | ApiError::StorageUnavailable(_)
+                | ApiError::CertificateAuthorityUnavailable(_)
         )
     }
 }

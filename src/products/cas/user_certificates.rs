@@ -5,14 +5,16 @@
 use serde_json::Value;
 use time::Duration;
 
+use super::order_views::Revealed;
 use super::views;
 use crate::api::error::{ApiError, USER_CERTIFICATE_UPLOAD};
 use crate::api::params::RpcParams;
 use crate::clock;
 use crate::crypto::Binding;
 use crate::ids;
-use crate::pki::{self, public_key::PublicKey};
+use crate::pki;
 use crate::products::{Context, Fields, inputs, to_fields};
+use crate::store::user_certificates::Listing;
 use crate::store::{CertificateMaterial, StoreError, Tag, UserCertificate, UserCertificateFilter};
 
 const MAX_NAME_CHARS: usize = 63;
@@ -21,7 +23,7 @@ const MAX_PAGE_SIZE: u64 = 100;
 /// Pages beyond this are refused: (page - 1) * size must stay a valid SQL offset.
 const MAX_PAGE: u64 = i32::MAX as u64;
 /// A certificate this close to its end is "WILLEXPIRED".
-const EXPIRING_SOON: Duration = Duration::days(30);
+pub(super) const EXPIRING_SOON: Duration = Duration::days(30);
 /// Random IDs can collide: draw again a few times.
 const ATTEMPTS: usize = 5;
 
@@ -109,23 +111,18 @@ pub async fn upload(context: &Context<'_>) -> Result<Fields, ApiError> {
     .map_err(|error| ApiError::refused(error, USER_CERTIFICATE_UPLOAD))?;
     let leaf = &material.chain.leaf;
     for _ in 0..ATTEMPTS {
-        let certificate = UserCertificate {
-            cert_id: ids::user_certificate_id(),
-            account_id: context.caller.account_id.clone(),
-            name: name.to_owned(),
-            resource_group_id: resource_group_id.clone(),
-            fingerprint: leaf.fingerprint.clone(),
-            common_name: leaf.common_name.clone(),
-            subject_alternative_names: leaf.subject_alternative_names.clone(),
-            issuer: leaf.issuer.clone(),
-            serial_number: leaf.serial_number.clone(),
-            algorithm: algorithm(&leaf.public_key).into(),
-            not_before_ms: clock::unix_ms(leaf.not_before),
-            not_after_ms: clock::unix_ms(leaf.not_after),
-            created_ms: clock::unix_ms(context.now),
-            tags: tags.clone(),
-            client_token: client_token.map(str::to_owned),
-        };
+        let certificate = UserCertificate::describing(
+            leaf,
+            Listing {
+                cert_id: ids::user_certificate_id(),
+                account_id: context.caller.account_id.clone(),
+                name: name.to_owned(),
+                resource_group_id: resource_group_id.clone(),
+                created_ms: clock::unix_ms(context.now),
+                tags: tags.clone(),
+                client_token: client_token.map(str::to_owned),
+            },
+        );
         let cert_id = certificate.cert_id;
         let binding = Binding::UserCertificateKey {
             account_id: certificate.account_id.clone(),
@@ -185,14 +182,6 @@ fn cert_id_fields(cert_id: i64) -> Fields {
     Fields::from_iter([("CertId".to_owned(), Value::from(cert_id))])
 }
 
-fn algorithm(key: &PublicKey) -> &'static str {
-    match key {
-        PublicKey::Rsa { .. } => "RSA",
-        PublicKey::Ec { .. } => "ECC",
-        PublicKey::Unsupported(_) => "",
-    }
-}
-
 fn cert_id(context: &Context<'_>) -> Result<i64, ApiError> {
     let text = context.params.required("CertId")?;
     text.parse().map_err(|_| {
@@ -206,30 +195,50 @@ pub async fn detail(context: &Context<'_>) -> Result<Fields, ApiError> {
         .params
         .non_empty("CertFilter")
         .is_some_and(|value| value.eq_ignore_ascii_case("true"));
-    let (certificate, material) = context
+    let (certificate, _) = context
         .store
         .user_certificate(&context.caller.account_id, id)
         .await?
         .ok_or(ApiError::UserCertificateNotFound(id))?;
     let mut fields = to_fields(views::Detail::of(&certificate, context.now))?;
     // As the real service does, the owner gets the certificate and its private key unless
-    // CertFilter=true. Each reveal of a key is in the audit trail (durably) before it leaves.
+    // CertFilter=true.
     if !filter_content {
-        let sealed = material.private_key.ok_or(ApiError::Internal)?;
-        let binding = Binding::UserCertificateKey {
-            account_id: context.caller.account_id.clone(),
-            cert_id: id,
-        };
-        let mut key = context.vault.open_text(&sealed, &binding).await?;
-        let line = context
-            .audit
-            .key_revealed(&id.to_string(), &certificate.fingerprint);
-        context.store.record(line).await?;
-        fields.insert("Cert".into(), Value::String(material.certificate_pem));
+        let revealed = reveal(context, id)
+            .await?
+            .ok_or(ApiError::UserCertificateNotFound(id))?;
+        fields.insert("Cert".into(), Value::String(revealed.certificate));
+        let mut key = revealed.private_key;
         // Moved into the answer, not copied beside the zeroizing buffer.
         fields.insert("Key".into(), Value::String(std::mem::take(&mut *key)));
     }
     Ok(fields)
+}
+
+/// The certificate `id` of the caller's list with its private key, for the caller (`None` if
+/// it is not there). Each reveal of a key is in the audit trail (durably) before it leaves.
+pub(super) async fn reveal(context: &Context<'_>, id: i64) -> Result<Option<Revealed>, ApiError> {
+    let Some((certificate, material)) = context
+        .store
+        .user_certificate(&context.caller.account_id, id)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let sealed = material.private_key.ok_or(ApiError::Internal)?;
+    let binding = Binding::UserCertificateKey {
+        account_id: context.caller.account_id.clone(),
+        cert_id: id,
+    };
+    let private_key = context.vault.open_text(&sealed, &binding).await?;
+    let line = context
+        .audit
+        .key_revealed(&id.to_string(), &certificate.fingerprint);
+    context.store.record(line).await?;
+    Ok(Some(Revealed {
+        certificate: material.certificate_pem,
+        private_key,
+    }))
 }
 
 pub async fn list(context: &Context<'_>) -> Result<Fields, ApiError> {
@@ -268,14 +277,26 @@ pub async fn list(context: &Context<'_>) -> Result<Fields, ApiError> {
         page,
         page_size,
     };
-    let (certificates, total) = if uploads {
-        context
-            .store
-            .list_user_certificates(&context.caller.account_id, &filter)
-            .await?
-    } else {
-        (Vec::new(), 0)
-    };
+    if !uploads {
+        // Orders: of the quota-backed kind (CPACK); none are bought here (BUY).
+        let (items, total) = match order_type.as_str() {
+            "CPACK" => {
+                let status = params.non_empty("Status");
+                super::certificate_requests::list(context, status, page, page_size).await?
+            }
+            _ => (Vec::new(), 0),
+        };
+        return to_fields(views::Orders {
+            certificate_order_list: items,
+            current_page: page,
+            show_size: page_size,
+            total_count: total,
+        });
+    }
+    let (certificates, total) = context
+        .store
+        .list_user_certificates(&context.caller.account_id, &filter)
+        .await?;
     let items = certificates.iter().map(|certificate| {
         let status = if certificate.not_after_ms < now {
             "EXPIRED"

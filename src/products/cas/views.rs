@@ -128,8 +128,8 @@ impl<'a> Order<'a> {
 /// ListUserCertificateOrder.
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct Orders<'a> {
-    pub certificate_order_list: Vec<Order<'a>>,
+pub struct Orders<T> {
+    pub certificate_order_list: Vec<T>,
     pub current_page: u64,
     pub show_size: u64,
     pub total_count: u64,

@@ -15,17 +15,7 @@ const MAX_DOMAIN_CHARS: usize = 80;
 /// `Domain`: a host name (`www.example.com`) or a wildcard one (`*.example.com`).
 fn domain(text: &str) -> Result<String, ApiError> {
     let name = text.strip_prefix("*.").unwrap_or(text);
-    let labels_ok = !name.is_empty()
-        && name.split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-                && label
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        });
-    if !labels_ok || text.len() > MAX_DOMAIN_CHARS {
+    if !crate::products::inputs::is_host_name(name) || text.len() > MAX_DOMAIN_CHARS {
         return Err(ApiError::InvalidParameter(format!(
             "The specified Domain {text:?} is not valid: use a host name like www.example.com or a wildcard like *.example.com, at most {MAX_DOMAIN_CHARS} characters."
         )));

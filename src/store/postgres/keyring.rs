@@ -54,7 +54,10 @@ pub(super) async fn count_below(db: &impl GenericClient, version: u32) -> Result
         .query_one(
             "SELECT (SELECT COUNT(*) FROM access_keys WHERE kek_version < $1) \
                   + (SELECT COUNT(*) FROM certificate_keys WHERE kek_version < $1) \
-                  + (SELECT COUNT(*) FROM user_certificates WHERE kek_version < $1)",
+                  + (SELECT COUNT(*) FROM user_certificates WHERE kek_version < $1) \
+                  + (SELECT COUNT(*) FROM certificate_orders \
+                     WHERE sealed_key IS NOT NULL AND kek_version < $1) \
+                  + (SELECT COUNT(*) FROM acme_accounts WHERE kek_version < $1)",
             &[&i64::from(version)],
         )
         .await
@@ -121,6 +124,42 @@ pub(super) async fn sealed_below(
             sealed: Sealed::from_stored(column(&row, 2)?),
         });
     }
+    let left = limit.saturating_sub(values.len()) as i64;
+    let rows = db
+        .query(
+            "SELECT account_id, order_id, sealed_key FROM certificate_orders \
+             WHERE sealed_key IS NOT NULL AND kek_version < $1 LIMIT $2",
+            &[&version, &left],
+        )
+        .await
+        .map_err(database)?;
+    for row in rows {
+        values.push(SealedValue {
+            binding: Binding::CertificateOrderKey {
+                account_id: column(&row, 0)?,
+                order_id: column(&row, 1)?,
+            },
+            sealed: Sealed::from_stored(column(&row, 2)?),
+        });
+    }
+    let left = limit.saturating_sub(values.len()) as i64;
+    let rows = db
+        .query(
+            "SELECT account_id, directory_url, sealed_credentials FROM acme_accounts \
+             WHERE kek_version < $1 LIMIT $2",
+            &[&version, &left],
+        )
+        .await
+        .map_err(database)?;
+    for row in rows {
+        values.push(SealedValue {
+            binding: Binding::AcmeAccount {
+                account_id: column(&row, 0)?,
+                directory_url: column(&row, 1)?,
+            },
+            sealed: Sealed::from_stored(column(&row, 2)?),
+        });
+    }
     Ok(values)
 }
 
@@ -161,6 +200,28 @@ pub(super) async fn replace(
                     "UPDATE user_certificates SET sealed_key = $1, kek_version = $2 \
                      WHERE account_id = $3 AND cert_id = $4 AND sealed_key = $5",
                     &[&new, &version, account_id, cert_id, &old],
+                )
+                .await
+            }
+            Binding::CertificateOrderKey {
+                account_id,
+                order_id,
+            } => {
+                db.execute(
+                    "UPDATE certificate_orders SET sealed_key = $1, kek_version = $2 \
+                     WHERE account_id = $3 AND order_id = $4 AND sealed_key = $5",
+                    &[&new, &version, account_id, order_id, &old],
+                )
+                .await
+            }
+            Binding::AcmeAccount {
+                account_id,
+                directory_url,
+            } => {
+                db.execute(
+                    "UPDATE acme_accounts SET sealed_credentials = $1, kek_version = $2 \
+                     WHERE account_id = $3 AND directory_url = $4 AND sealed_credentials = $5",
+                    &[&new, &version, account_id, directory_url, &old],
                 )
                 .await
             }

@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_region_resources.sql"),
     include_str!("migrations/0005_certificates_without_account_key.sql"),
     include_str!("migrations/0006_audit_by_transaction.sql"),
+    include_str!("migrations/0007_certificate_orders.sql"),
 ];
 
 /// Held while migrating; any number will do that no other user of the database takes.

@@ -11,6 +11,7 @@
 mod accounts;
 mod audit;
 mod background;
+mod certificate_orders;
 mod certificates;
 mod feed;
 mod keyring;

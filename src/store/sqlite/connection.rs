@@ -10,7 +10,7 @@ use rusqlite::{Connection, OpenFlags, Params, Row};
 use super::certificates;
 use crate::store::StoreError;
 
-const MIGRATIONS: [&str; 9] = [
+const MIGRATIONS: [&str; 10] = [
     include_str!("migrations/0001_init.sql"),
     include_str!("migrations/0002_hardening.sql"),
     include_str!("migrations/0003_load_balancers.sql"),
@@ -20,6 +20,7 @@ const MIGRATIONS: [&str; 9] = [
     include_str!("migrations/0007_ram.sql"),
     include_str!("migrations/0008_expiry_index.sql"),
     include_str!("migrations/0009_region_resources.sql"),
+    include_str!("migrations/0010_certificate_orders.sql"),
 ];
 /// Other writers are our own short CLI commands (account create, keys rotate and rewrap): past
 /// this wait the database counts as locked, and the request answers 503 well within the SDKs'

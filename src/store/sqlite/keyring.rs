@@ -36,7 +36,10 @@ pub(super) fn count_below(db: &Connection, version: u32) -> Result<u64, StoreErr
     let count: i64 = db.query_row_cached(
         "SELECT (SELECT COUNT(*) FROM access_keys WHERE kek_version < ?1) \
               + (SELECT COUNT(*) FROM certificate_keys WHERE kek_version < ?1) \
-              + (SELECT COUNT(*) FROM user_certificates WHERE kek_version < ?1)",
+              + (SELECT COUNT(*) FROM user_certificates WHERE kek_version < ?1) \
+              + (SELECT COUNT(*) FROM certificate_orders \
+                 WHERE sealed_key IS NOT NULL AND kek_version < ?1) \
+              + (SELECT COUNT(*) FROM acme_accounts WHERE kek_version < ?1)",
         params![version],
         |row| row.get(0),
     )?;
@@ -91,6 +94,36 @@ pub(super) fn sealed_below(
         })
     })?;
     values.extend(rows.collect::<rusqlite::Result<Vec<_>>>()?);
+    let mut orders = db.prepare_cached(
+        "SELECT account_id, order_id, sealed_key FROM certificate_orders \
+         WHERE sealed_key IS NOT NULL AND kek_version < ?1 LIMIT ?2",
+    )?;
+    let left = limit.saturating_sub(values.len()) as i64;
+    let rows = orders.query_map(params![version, left], |row| {
+        Ok(SealedValue {
+            binding: Binding::CertificateOrderKey {
+                account_id: row.get(0)?,
+                order_id: row.get(1)?,
+            },
+            sealed: Sealed::from_stored(row.get(2)?),
+        })
+    })?;
+    values.extend(rows.collect::<rusqlite::Result<Vec<_>>>()?);
+    let mut acme = db.prepare_cached(
+        "SELECT account_id, directory_url, sealed_credentials FROM acme_accounts \
+         WHERE kek_version < ?1 LIMIT ?2",
+    )?;
+    let left = limit.saturating_sub(values.len()) as i64;
+    let rows = acme.query_map(params![version, left], |row| {
+        Ok(SealedValue {
+            binding: Binding::AcmeAccount {
+                account_id: row.get(0)?,
+                directory_url: row.get(1)?,
+            },
+            sealed: Sealed::from_stored(row.get(2)?),
+        })
+    })?;
+    values.extend(rows.collect::<rusqlite::Result<Vec<_>>>()?);
     Ok(values)
 }
 
@@ -121,6 +154,22 @@ pub(super) fn replace(db: &Connection, updates: &[SealedUpdate]) -> Result<usize
                 "UPDATE user_certificates SET sealed_key = ?1, kek_version = ?2 \
                  WHERE account_id = ?3 AND cert_id = ?4 AND sealed_key = ?5",
                 params![new, version, account_id, cert_id, old],
+            )?,
+            Binding::CertificateOrderKey {
+                account_id,
+                order_id,
+            } => db.execute_cached(
+                "UPDATE certificate_orders SET sealed_key = ?1, kek_version = ?2 \
+                 WHERE account_id = ?3 AND order_id = ?4 AND sealed_key = ?5",
+                params![new, version, account_id, order_id, old],
+            )?,
+            Binding::AcmeAccount {
+                account_id,
+                directory_url,
+            } => db.execute_cached(
+                "UPDATE acme_accounts SET sealed_credentials = ?1, kek_version = ?2 \
+                 WHERE account_id = ?3 AND directory_url = ?4 AND sealed_credentials = ?5",
+                params![new, version, account_id, directory_url, old],
             )?,
         };
     }

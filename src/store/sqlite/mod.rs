@@ -6,6 +6,7 @@
 
 mod accounts;
 mod audit;
+mod certificate_orders;
 mod certificates;
 mod connection;
 mod keyring;

@@ -1,0 +1,296 @@
+//! Certificate orders of the SSL Certificates Service: applied for with
+//! `CreateCertificateRequest`, proved and issued through an ACME CA ([`crate::issuance`]),
+//! followed with `DescribeCertificateState`, listed by `ListUserCertificateOrder` (CPACK).
+
+use super::order_views::{OrderItem, State};
+use super::user_certificates;
+use crate::api::error::ApiError;
+use crate::api::params::RpcParams;
+use crate::clock;
+use crate::crypto::Binding;
+use crate::ids;
+use crate::products::{Context, Fields, inputs, to_fields};
+use crate::store::certificate_orders::{
+    CertificateOrder, CertificateOrderFilter, OrderStatus, ValidateType,
+};
+use crate::store::{StoreError, Tag};
+
+/// Random IDs can collide: draw again a few times.
+const ATTEMPTS: usize = 5;
+/// What `Username`, `Phone` and `Email` may hold.
+const MAX_CONTACT_CHARS: usize = 128;
+
+/// The products a request may name: code, name, brand, and whether it is for a wildcard.
+pub const PRODUCTS: [(&str, &str, &str, bool); 7] = [
+    (
+        "digicert-free-1-free",
+        "DigiCert DV single domain (free)",
+        "DigiCert",
+        false,
+    ),
+    (
+        "symantec-free-1-free",
+        "DigiCert DV single domain (free, 1 year)",
+        "DigiCert",
+        false,
+    ),
+    (
+        "symantec-dv-1-starter",
+        "DigiCert DV single domain",
+        "DigiCert",
+        false,
+    ),
+    (
+        "geotrust-dv-1-starter",
+        "GeoTrust DV single domain",
+        "GeoTrust",
+        false,
+    ),
+    (
+        "geotrust-dv-w-starter",
+        "GeoTrust DV wildcard",
+        "GeoTrust",
+        true,
+    ),
+    (
+        "globalsign-dv-1-personal",
+        "GlobalSign DV single domain",
+        "GlobalSign",
+        false,
+    ),
+    (
+        "globalsign-dv-w-advanced",
+        "GlobalSign DV wildcard",
+        "GlobalSign",
+        true,
+    ),
+];
+
+/// CreateCertificateRequest's parameters, parsed before any I/O.
+struct CreateRequest {
+    domain: String,
+    validate_type: ValidateType,
+    product_code: &'static str,
+    username: String,
+    phone: String,
+    email: String,
+    tags: Vec<Tag>,
+}
+
+impl CreateRequest {
+    fn parse(params: &RpcParams) -> Result<CreateRequest, ApiError> {
+        let code = params.non_empty("ProductCode").unwrap_or(PRODUCTS[0].0);
+        let &(product_code, _, _, wildcard) = PRODUCTS
+            .iter()
+            .find(|product| product.0 == code)
+            .ok_or_else(|| {
+                let known: Vec<&str> = PRODUCTS.iter().map(|product| product.0).collect();
+                ApiError::InvalidParameter(format!(
+                    "The specified ProductCode {code:?} is not valid; use one of {}.",
+                    known.join(", ")
+                ))
+            })?;
+        let text = params.required("Domain")?;
+        let name = text.strip_prefix("*.").unwrap_or(text);
+        if !inputs::is_host_name(name) || !name.contains('.') {
+            return Err(ApiError::InvalidParameter(format!(
+                "The specified Domain {text:?} is not valid: give one domain name, like www.example.com (or *.example.com for a wildcard product)."
+            )));
+        }
+        if wildcard != text.starts_with("*.") {
+            return Err(ApiError::InvalidParameter(format!(
+                "The specified Domain {text:?} does not match ProductCode {product_code}: {}.",
+                match wildcard {
+                    true => "a wildcard product needs a domain like *.example.com",
+                    false => "a single-domain product needs a domain without *.",
+                }
+            )));
+        }
+        let validate_type = match params.required("ValidateType")? {
+            "DNS" => ValidateType::Dns,
+            "FILE" => ValidateType::File,
+            other => {
+                return Err(ApiError::InvalidParameter(format!(
+                    "The specified ValidateType {other:?} is not valid; use DNS or FILE."
+                )));
+            }
+        };
+        if wildcard && validate_type == ValidateType::File {
+            return Err(ApiError::InvalidParameter(
+                "A wildcard domain can only be validated by DNS (ValidateType=DNS).".into(),
+            ));
+        }
+        Ok(CreateRequest {
+            domain: text.to_ascii_lowercase(),
+            validate_type,
+            product_code,
+            username: contact(params, "Username")?,
+            phone: contact(params, "Phone")?,
+            email: contact(params, "Email")?,
+            tags: inputs::tags_at(params, "Tags.")?,
+        })
+    }
+}
+
+fn contact(params: &RpcParams, name: &'static str) -> Result<String, ApiError> {
+    let text = params.non_empty(name).unwrap_or_default();
+    if text.chars().count() > MAX_CONTACT_CHARS || text.chars().any(char::is_control) {
+        return Err(ApiError::InvalidParameter(format!(
+            "The specified {name} is not valid: at most {MAX_CONTACT_CHARS} printable characters."
+        )));
+    }
+    Ok(text.to_owned())
+}
+
+pub async fn create(context: &Context<'_>) -> Result<Fields, ApiError> {
+    let request = CreateRequest::parse(context.params)?;
+    let issuer = context.issuer.ok_or(ApiError::NoCertificateAuthority)?;
+    let account_id = &context.caller.account_id;
+    let now_ms = clock::unix_ms(context.now);
+    let account = issuer
+        .ca
+        .account(context.store, context.vault, account_id, now_ms)
+        .await?;
+    let placed = issuer
+        .ca
+        .place(&account, &request.domain, request.validate_type)
+        .await?;
+    let key = crate::pki::request::new_key().map_err(|error| {
+        tracing::error!(%error, "a key for a certificate order cannot be made");
+        ApiError::Internal
+    })?;
+    let deadline = issuer.options.proof_deadline.as_millis() as i64;
+    for _ in 0..ATTEMPTS {
+        let order_id = ids::user_certificate_id();
+        let order = CertificateOrder {
+            order_id,
+            account_id: account_id.clone(),
+            resource_group_id: context.caller.default_resource_group_id.clone(),
+            domain: request.domain.clone(),
+            validate_type: request.validate_type,
+            product_code: request.product_code.to_owned(),
+            username: request.username.clone(),
+            phone: request.phone.clone(),
+            email: request.email.clone(),
+            tags: request.tags.clone(),
+            created_ms: now_ms,
+            status: match placed.proved {
+                true => OrderStatus::Process,
+                false => OrderStatus::DomainVerify,
+            },
+            csr_pem: None,
+            acme_order_url: Some(placed.url.clone()),
+            challenge: Some(placed.challenge.clone()),
+            failure: None,
+            issued: None,
+            next_attempt_ms: Some(now_ms),
+            attempts: 0,
+            deadline_ms: now_ms.saturating_add(deadline),
+        };
+        let binding = Binding::CertificateOrderKey {
+            account_id: account_id.clone(),
+            order_id,
+        };
+        let sealed = context.vault.seal(key.as_bytes(), &binding).await?;
+        let line = context.audit.success(&order_id.to_string(), None);
+        match context
+            .store
+            .insert_certificate_order(order, Some(sealed), line)
+            .await
+        {
+            Ok(()) => {
+                issuer.wake.notify_one();
+                return Ok(Fields::from_iter([("OrderId".into(), order_id.into())]));
+            }
+            Err(StoreError::Conflict(_)) => continue,
+            Err(other) => return Err(other.into()),
+        }
+    }
+    Err(ApiError::Internal)
+}
+
+fn order_id(params: &RpcParams) -> Result<i64, ApiError> {
+    let text = params.required("OrderId")?;
+    text.parse().map_err(|_| {
+        ApiError::InvalidParameter(format!("The specified OrderId {text:?} is not a number."))
+    })
+}
+
+async fn order(context: &Context<'_>) -> Result<CertificateOrder, ApiError> {
+    let id = order_id(context.params)?;
+    context
+        .store
+        .certificate_order(&context.caller.account_id, id)
+        .await?
+        .ok_or(ApiError::OrderNotFound(id))
+}
+
+pub async fn describe(context: &Context<'_>) -> Result<Fields, ApiError> {
+    let order = order(context).await?;
+    let issued = match &order.issued {
+        // The owner gets the certificate and its key, as with GetUserCertificateDetail (and
+        // audited alike); a certificate deleted from the list since is described without.
+        Some(issued) => user_certificates::reveal(context, issued.cert_id).await?,
+        None => None,
+    };
+    to_fields(State::of(&order, issued.as_ref()))
+}
+
+pub async fn delete(context: &Context<'_>) -> Result<Fields, ApiError> {
+    let order = order(context).await?;
+    let line = context.audit.success(&order.order_id.to_string(), None);
+    let deletable = [OrderStatus::DomainVerify, OrderStatus::VerifyFail];
+    match context
+        .store
+        .delete_certificate_order(&context.caller.account_id, order.order_id, &deletable, line)
+        .await
+    {
+        Ok(()) => Ok(Fields::new()),
+        Err(StoreError::NotFound(_)) => Err(ApiError::OrderNotFound(order.order_id)),
+        Err(StoreError::Stale) => Err(ApiError::OperationNotAllowed(format!(
+            "The order {} is past domain validation: only an order waiting for validation (domain_verify) or failed (verify_fail) can be deleted.",
+            order.order_id
+        ))),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// ListUserCertificateOrder of type CPACK: the account's orders, newest first.
+pub async fn list(
+    context: &Context<'_>,
+    status: Option<&str>,
+    page: u64,
+    page_size: u64,
+) -> Result<(Vec<OrderItem>, u64), ApiError> {
+    let now = clock::unix_ms(context.now);
+    let soon = clock::unix_ms(context.now + user_certificates::EXPIRING_SOON);
+    let mut filter = CertificateOrderFilter {
+        keyword: context.params.non_empty("Keyword").map(str::to_owned),
+        page,
+        page_size,
+        ..Default::default()
+    };
+    let issued = vec![OrderStatus::Certificate];
+    match status {
+        None => {}
+        Some("CHECKING") => filter.statuses = vec![OrderStatus::DomainVerify, OrderStatus::Process],
+        Some("CHECKED_FAIL") => filter.statuses = vec![OrderStatus::VerifyFail],
+        Some("ISSUED") => (filter.statuses, filter.not_after_from) = (issued, Some(soon)),
+        Some("WILLEXPIRED") => {
+            (filter.statuses, filter.not_after_from) = (issued, Some(now));
+            filter.not_after_until = Some(soon);
+        }
+        Some("EXPIRED") => (filter.statuses, filter.not_after_until) = (issued, Some(now)),
+        // PAYED, NOTACTIVATED, REVOKED: states no order here is in.
+        Some(_) => return Ok((Vec::new(), 0)),
+    }
+    let (orders, total) = context
+        .store
+        .list_certificate_orders(&context.caller.account_id, &filter)
+        .await?;
+    let items = orders
+        .iter()
+        .map(|order| OrderItem::of(order, now, soon))
+        .collect();
+    Ok((items, total))
+}

@@ -1,0 +1,167 @@
+"""Let's Encrypt's test CA, pebble, and its mock DNS server, pebble-challtestsrv (Debian's
+`pebble` package; scripts/test installs it), on free loopback ports: the ACME CA that the
+certificate-request tests apply to. Nothing reaches the network: pebble resolves every name on
+challtestsrv, which answers 127.0.0.1 for any A query and the TXT records a test sets."""
+
+import datetime
+import json
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+import requests
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+import certs
+
+
+def free_port(kind=socket.SOCK_STREAM):
+    with socket.socket(socket.AF_INET, kind) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _https_identity(directory):
+    """A CA and a certificate for 127.0.0.1/localhost signed by it: pebble's HTTPS, which
+    slbcert trusts through --acme-ca-file."""
+    root_key = ec.generate_private_key(ec.SECP256R1())
+    root = certs.make_cert(root_key, cn="pebble test HTTPS root", sans=(), ca=True)
+    leaf_key = ec.generate_private_key(ec.SECP256R1())
+    leaf = certs.make_cert(leaf_key, cn="localhost", sans=("localhost",), ips=("127.0.0.1",),
+                           issuer=root, issuer_key=root_key)
+    (directory / "root.pem").write_text(certs.cert_pem(root))
+    (directory / "cert.pem").write_text(certs.cert_pem(leaf))
+    (directory / "key.pem").write_bytes(leaf_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+    return directory / "root.pem"
+
+
+class Pebble:
+    """pebble and challtestsrv, started in `directory`; stop() ends both."""
+
+    def __init__(self, directory, http_port=None, blocklist=()):
+        for tool in ("pebble", "pebble-challtestsrv"):
+            if not shutil.which(tool):
+                pytest.fail(f"{tool} is not installed: scripts/test installs Debian's pebble "
+                            "package (apt-get install pebble)")
+        directory.mkdir(parents=True, exist_ok=True)
+        self.directory = directory
+        self.ca_file = _https_identity(directory)
+        self.port = free_port()
+        self.management_port = free_port()
+        self.dns_port = free_port(socket.SOCK_DGRAM)
+        self.challenges_port = free_port()
+        # Where pebble's validator fetches FILE proofs: a test serves them there (or slbcert's
+        # data plane does).
+        self.http_port = http_port or free_port()
+        config = {"pebble": {
+            "listenAddress": f"127.0.0.1:{self.port}",
+            "managementListenAddress": f"127.0.0.1:{self.management_port}",
+            "certificate": str(directory / "cert.pem"),
+            "privateKey": str(directory / "key.pem"),
+            "httpPort": self.http_port,
+            "tlsPort": free_port(),
+            "ocspResponderURL": "",
+            "externalAccountBindingRequired": False,
+            "domainBlocklist": list(blocklist),
+        }}
+        (directory / "pebble.json").write_text(json.dumps(config))
+        log = open(directory / "challtestsrv.log", "ab")
+        self.challtestsrv = subprocess.Popen(
+            ["pebble-challtestsrv", "-management", f"127.0.0.1:{self.challenges_port}",
+             "-dns01", f"127.0.0.1:{self.dns_port}", "-http01", "", "-https01", "",
+             "-tlsalpn01", "", "-defaultIPv4", "127.0.0.1", "-defaultIPv6", ""],
+            stdout=log, stderr=log)
+        # No random validation delay; no nonce refused at random; no authorization reused
+        # across orders (each test's domain is its own anyway).
+        env = {"PATH": "/usr/bin:/bin", "PEBBLE_VA_NOSLEEP": "1", "PEBBLE_WFE_NONCEREJECT": "0",
+               "PEBBLE_AUTHZREUSE": "0"}
+        log = open(directory / "pebble.log", "ab")
+        self.pebble = subprocess.Popen(
+            ["pebble", "-config", str(directory / "pebble.json"),
+             "-dnsserver", f"127.0.0.1:{self.dns_port}"],
+            stdout=log, stderr=log, env=env)
+        self._wait_until_serving()
+
+    @property
+    def directory_url(self):
+        return f"https://127.0.0.1:{self.port}/dir"
+
+    @property
+    def dns_resolver(self):
+        return f"127.0.0.1:{self.dns_port}"
+
+    def slbcert_args(self, *more):
+        """What `slbcert serve` needs to apply to this CA."""
+        return ["--acme-directory", self.directory_url, "--acme-ca-file", str(self.ca_file),
+                "--acme-email", "tests@example.com", "--acme-dns-resolver", self.dns_resolver,
+                "--acme-http-port", str(self.http_port), *more]
+
+    def _wait_until_serving(self):
+        deadline = time.time() + 20
+        while True:
+            for process, name in ((self.pebble, "pebble"), (self.challtestsrv, "challtestsrv")):
+                if process.poll() is not None:
+                    log = (self.directory / f"{name}.log").read_text()
+                    raise RuntimeError(f"{name} exited early:\n{log}")
+            try:
+                directory = requests.get(self.directory_url, verify=str(self.ca_file), timeout=2)
+                management = requests.get(
+                    f"http://127.0.0.1:{self.challenges_port}/", timeout=2)
+                if directory.status_code == 200 and management.status_code in (200, 404):
+                    return
+            except requests.ConnectionError:
+                pass
+            assert time.time() < deadline, "pebble did not start serving"
+            time.sleep(0.05)  # the poll's interval; the condition is both answering
+
+    def _manage(self, path, body):
+        response = requests.post(f"http://127.0.0.1:{self.challenges_port}{path}",
+                                 json=body, timeout=5)
+        assert response.status_code == 200, (path, response.status_code, response.text)
+
+    def set_txt(self, name, value):
+        """The TXT record `name` (a full name) holds `value`."""
+        self._manage("/set-txt", {"host": name.rstrip(".") + ".", "value": value})
+
+    def clear_txt(self, name):
+        self._manage("/clear-txt", {"host": name.rstrip(".") + "."})
+
+    def _management_get(self, path):
+        response = requests.get(f"https://127.0.0.1:{self.management_port}{path}",
+                                verify=str(self.ca_file), timeout=5)
+        assert response.status_code == 200, (path, response.status_code)
+        return response.text
+
+    def issuing_chain(self):
+        """pebble's root and intermediate of this run (made anew at each start)."""
+        root = x509.load_pem_x509_certificate(self._management_get("/roots/0").encode())
+        intermediate = x509.load_pem_x509_certificate(
+            self._management_get("/intermediates/0").encode())
+        return root, intermediate
+
+    def stop(self):
+        for process in (self.pebble, self.challtestsrv):
+            if process.poll() is None:
+                process.terminate()
+                process.wait(timeout=10)
+
+
+def verify_issued(pem_chain, pebble, domain, at=None):
+    """The chain's leaf names `domain` and was signed by pebble's intermediate, which its root
+    signed: issued by this CA, not made up. Returns the leaf."""
+    chain = x509.load_pem_x509_certificates(pem_chain.encode())
+    leaf = chain[0]
+    root, intermediate = pebble.issuing_chain()
+    leaf.verify_directly_issued_by(intermediate)
+    intermediate.verify_directly_issued_by(root)
+    names = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert names.get_values_for_type(x509.DNSName) == [domain]
+    at = at or datetime.datetime.now(datetime.timezone.utc)
+    assert leaf.not_valid_before_utc <= at <= leaf.not_valid_after_utc
+    return leaf

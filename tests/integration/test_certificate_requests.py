@@ -1,0 +1,328 @@
+"""Certificates applied for through the SSL Certificates Service (alibabacloud-cas20200407's
+CreateCertificateRequest, DescribeCertificateState, DeleteCertificateRequest and
+ListUserCertificateOrder) and issued by a real ACME CA: pebble, on loopback."""
+
+import http.server
+import threading
+import time
+import uuid
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.x509.oid import NameOID
+
+from acme import Pebble, free_port, verify_issued
+from conftest import Cas, Server, expect_failure, wait_until
+from rawclient import RawClient
+
+
+@pytest.fixture(scope="module")
+def pebble(tmp_path_factory):
+    ca = Pebble(tmp_path_factory.mktemp("pebble"), blocklist=["blocked.example"])
+    yield ca
+    ca.stop()
+
+
+@pytest.fixture
+def acme_server(tmp_path, pebble):
+    srv = Server(tmp_path, args=pebble.slbcert_args()).start()
+    yield srv
+    srv.stop()
+
+
+def unique_domain(label="www"):
+    return f"{label}.t{uuid.uuid4().hex[:12]}.example.com"
+
+
+def state_after(cas, order_id, leaving, timeout=60):
+    """DescribeCertificateState once its Type is no longer `leaving`."""
+    seen = {}
+
+    def moved():
+        seen.update(cas.call("DescribeCertificateState", OrderId=order_id))
+        return seen["Type"] != leaving
+
+    wait_until(moved, timeout=timeout, what=f"order {order_id} to leave {leaving}")
+    return seen
+
+
+def failure_reason(server, order_id):
+    """The `Message` of a verify_fail answer: not in the SDK's model (which drops it), so read
+    off the wire."""
+    account = server.credentials
+    raw = RawClient(server.port, account["AccessKeyId"], account["AccessKeySecret"])
+    response = raw.v1("DescribeCertificateState", {"OrderId": str(order_id)}, region=False,
+                      version="2020-04-07")
+    body = response.json()
+    assert response.status == 200, body
+    assert body["Type"] == "verify_fail", body
+    return body["Message"]
+
+
+def apply_dns(cas, domain):
+    body = cas.call("CreateCertificateRequest", Domain=domain, ValidateType="DNS",
+                    ProductCode="digicert-free-1-free", Username="Ops", Phone="13800000000",
+                    Email="ops@example.com")
+    assert isinstance(body["OrderId"], int), body
+    return body["OrderId"]
+
+
+class FileProof:
+    """Serves ACME proof files on 127.0.0.1:port, as the customer's web server would: the
+    content `answers` says for each path (a callable, so that a test can change its answer)."""
+
+    def __init__(self, port, answers):
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                body = answers(self.path)
+                outer.requests.append((self.headers.get("Host"), self.path))
+                if body is None:
+                    self.send_response(404)
+                    self.end_headers()
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body.encode())
+
+            def log_message(self, *args):
+                pass
+
+        self.requests = []
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_dns_validation_issues_a_certificate_into_the_list(acme_server, pebble):
+    cas = Cas(acme_server, acme_server.credentials)
+    domain = unique_domain()
+    order_id = apply_dns(cas, domain)
+    state = cas.call("DescribeCertificateState", OrderId=order_id)
+    # What the customer must publish: the ACME dns-01 record, exactly as the CA will look.
+    assert state["Type"] == "domain_verify", state
+    assert state["ValidateType"] == "DNS"
+    assert state["RecordDomain"] == f"_acme-challenge.{domain}"
+    assert state["RecordType"] == "TXT"
+    assert len(state["RecordValue"]) == 43, state  # base64url of a SHA-256
+    assert "Certificate" not in state and "PrivateKey" not in state
+    listed = cas.call("ListUserCertificateOrder", OrderType="CPACK")
+    assert [(item["OrderId"], item["Status"], item["Domain"])
+            for item in listed["CertificateOrderList"]] == [(order_id, "CHECKING", domain)]
+
+    pebble.set_txt(state["RecordDomain"], state["RecordValue"])
+    issued = state_after(cas, order_id, "domain_verify")
+    if issued["Type"] == "process":
+        issued = state_after(cas, order_id, "process")
+    assert issued["Type"] == "certificate", issued
+    leaf = verify_issued(issued["Certificate"], pebble, domain)
+    key = serialization.load_pem_private_key(issued["PrivateKey"].encode(), None)
+    assert key.public_key().public_numbers() == leaf.public_key().public_numbers()
+    cert_id = int(issued["CertId"])
+
+    # It joined the account's certificates like an upload, key and all.
+    detail = cas.call("GetUserCertificateDetail", CertId=cert_id)
+    common_names = leaf.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    assert detail["Common"] == (common_names[0].value if common_names else "")
+    assert detail["Sans"] == domain
+    assert detail["Cert"] == issued["Certificate"]
+    assert detail["Key"] == issued["PrivateKey"]
+    certificates = cas.call("ListUserCertificateOrder", OrderType="CERT")
+    assert [item["CertificateId"] for item in certificates["CertificateOrderList"]] == [cert_id]
+    orders = cas.call("ListUserCertificateOrder", OrderType="CPACK", Status="ISSUED")
+    [item] = orders["CertificateOrderList"]
+    assert (item["OrderId"], item["Status"], item["CertificateId"]) == (order_id, "ISSUED", cert_id)
+    assert item["CertEndTime"] == int(leaf.not_valid_after_utc.timestamp()) * 1000
+    assert cas.call("ListUserCertificateOrder", OrderType="CPACK",
+                    Status="CHECKING")["CertificateOrderList"] == []
+
+    # Audited: the request, and the issue with the certificate's fingerprint.
+    lines = acme_server.audit_lines()
+    assert any(line["action"] == "CreateCertificateRequest"
+               and line["resource_id"] == str(order_id) for line in lines)
+    assert any(line["action"] == "IssueCertificate" and line["resource_id"] == str(cert_id)
+               and line["outcome"] == "success" for line in lines)
+
+
+def test_file_validation_is_checked_where_the_ca_looks(acme_server, pebble):
+    cas = Cas(acme_server, acme_server.credentials)
+    domain = unique_domain("shop")
+    order_id = cas.call("CreateCertificateRequest", Domain=domain,
+                        ValidateType="FILE")["OrderId"]
+    state = cas.call("DescribeCertificateState", OrderId=order_id)
+    assert state["Type"] == "domain_verify", state
+    assert state["ValidateType"] == "FILE"
+    assert state["Domain"] == domain
+    assert state["Uri"].startswith("/.well-known/acme-challenge/")
+    assert state["Content"].startswith(state["Uri"].rsplit("/", 1)[1] + ".")
+    files = {state["Uri"]: state["Content"]}
+    proof = FileProof(pebble.http_port, files.get)
+    try:
+        issued = state_after(cas, order_id, "domain_verify")
+        if issued["Type"] == "process":
+            issued = state_after(cas, order_id, "process")
+        assert issued["Type"] == "certificate", issued
+        verify_issued(issued["Certificate"], pebble, domain)
+        # Both slbcert's look and the CA's asked for the domain's own host.
+        assert (domain, state["Uri"]) in proof.requests
+    finally:
+        proof.close()
+
+
+def test_a_proof_the_ca_does_not_see_ends_in_verify_fail_with_its_reason(acme_server, pebble):
+    """slbcert saw the file, then it changed before the CA looked: the CA's problem document
+    is the order's reason."""
+    cas = Cas(acme_server, acme_server.credentials)
+    domain = unique_domain("flaky")
+    order_id = cas.call("CreateCertificateRequest", Domain=domain,
+                        ValidateType="FILE")["OrderId"]
+    state = cas.call("DescribeCertificateState", OrderId=order_id)
+    served = []
+
+    def first_look_only(path):
+        if path != state["Uri"]:
+            return None
+        served.append(path)
+        return state["Content"] if len(served) == 1 else "something else"
+
+    proof = FileProof(pebble.http_port, first_look_only)
+    try:
+        failed = state_after(cas, order_id, "domain_verify")
+        if failed["Type"] == "process":
+            failed = state_after(cas, order_id, "process")
+    finally:
+        proof.close()
+    assert failed["Type"] == "verify_fail", failed
+    reason = failure_reason(acme_server, order_id)
+    assert "urn:ietf:params:acme:error:unauthorized" in reason, reason
+    orders = cas.call("ListUserCertificateOrder", OrderType="CPACK", Status="CHECKED_FAIL")
+    assert [item["OrderId"] for item in orders["CertificateOrderList"]] == [order_id]
+    assert cas.call("ListUserCertificateOrder", OrderType="CERT")["CertificateOrderList"] == []
+    # A failed order can be deleted, and is gone.
+    cas.call("DeleteCertificateRequest", OrderId=order_id)
+    expect_failure(lambda: cas.call("DescribeCertificateState", OrderId=order_id),
+                   "OrderNotFound")
+
+
+def test_a_domain_never_proved_fails_at_the_deadline(tmp_path, pebble):
+    srv = Server(tmp_path, args=pebble.slbcert_args("--acme-proof-deadline", "2")).start()
+    try:
+        cas = Cas(srv, srv.credentials)
+        domain = unique_domain()
+        order_id = apply_dns(cas, domain)
+        failed = state_after(cas, order_id, "domain_verify", timeout=30)
+        assert failed["Type"] == "verify_fail", failed
+        reason = failure_reason(srv, order_id)
+        assert f"_acme-challenge.{domain}" in reason, reason
+        assert "not proved in time" in reason, reason
+    finally:
+        srv.stop()
+
+
+def test_an_order_survives_a_restart_and_resumes(acme_server, pebble):
+    cas = Cas(acme_server, acme_server.credentials)
+    domain = unique_domain()
+    order_id = apply_dns(cas, domain)
+    state = cas.call("DescribeCertificateState", OrderId=order_id)
+    acme_server.stop()
+    pebble.set_txt(state["RecordDomain"], state["RecordValue"])
+    acme_server.start()
+    cas = Cas(acme_server, acme_server.credentials)
+    issued = state_after(cas, order_id, "domain_verify")
+    if issued["Type"] == "process":
+        issued = state_after(cas, order_id, "process")
+    assert issued["Type"] == "certificate", issued
+    verify_issued(issued["Certificate"], pebble, domain)
+
+
+def test_orders_are_the_callers_own_and_deletable_only_before_issue(acme_server, pebble):
+    cas = Cas(acme_server, acme_server.credentials)
+    other = Cas(acme_server, acme_server.create_account("other"))
+    domain = unique_domain()
+    order_id = apply_dns(cas, domain)
+    # Another account's order answers like a missing one, and stays.
+    expect_failure(lambda: other.call("DescribeCertificateState", OrderId=order_id),
+                   "OrderNotFound")
+    expect_failure(lambda: other.call("DeleteCertificateRequest", OrderId=order_id),
+                   "OrderNotFound")
+    assert other.call("ListUserCertificateOrder", OrderType="CPACK")["TotalCount"] == 0
+    assert cas.call("DescribeCertificateState", OrderId=order_id)["Type"] == "domain_verify"
+    cas.call("DeleteCertificateRequest", OrderId=order_id)
+    expect_failure(lambda: cas.call("DeleteCertificateRequest", OrderId=order_id),
+                   "OrderNotFound")
+    assert cas.call("ListUserCertificateOrder", OrderType="CPACK")["TotalCount"] == 0
+
+    # An issued order stays: its certificate is in the list.
+    domain = unique_domain()
+    order_id = apply_dns(cas, domain)
+    state = cas.call("DescribeCertificateState", OrderId=order_id)
+    pebble.set_txt(state["RecordDomain"], state["RecordValue"])
+    issued = state_after(cas, order_id, "domain_verify")
+    if issued["Type"] == "process":
+        issued = state_after(cas, order_id, "process")
+    assert issued["Type"] == "certificate", issued
+    expect_failure(lambda: cas.call("DeleteCertificateRequest", OrderId=order_id),
+                   "Operation.NotAllowed", contains="only an order waiting")
+    assert cas.call("DescribeCertificateState", OrderId=order_id)["Type"] == "certificate"
+
+
+def test_bad_requests_and_ca_refusals_store_nothing(acme_server, pebble):
+    cas = Cas(acme_server, acme_server.credentials)
+    domain = unique_domain()
+    expect_failure(lambda: cas.call("CreateCertificateRequest", ValidateType="DNS"),
+                   "MissingDomain")
+    expect_failure(lambda: cas.call("CreateCertificateRequest", Domain=domain),
+                   "MissingValidateType")
+    expect_failure(lambda: cas.call("CreateCertificateRequest", Domain=domain,
+                                    ValidateType="EMAIL"),
+                   "InvalidParameter", contains="ValidateType")
+    expect_failure(lambda: cas.call("CreateCertificateRequest", Domain="not a domain",
+                                    ValidateType="DNS"),
+                   "InvalidParameter", contains="Domain")
+    expect_failure(lambda: cas.call("CreateCertificateRequest", Domain=f"*.{domain}",
+                                    ValidateType="DNS"),
+                   "InvalidParameter", contains="single-domain product")
+    expect_failure(lambda: cas.call("CreateCertificateRequest", Domain=f"*.{domain}",
+                                    ValidateType="FILE", ProductCode="geotrust-dv-w-starter"),
+                   "InvalidParameter", contains="only be validated by DNS")
+    expect_failure(lambda: cas.call("CreateCertificateRequest", Domain=domain,
+                                    ValidateType="DNS", ProductCode="no-such-product"),
+                   "InvalidParameter", contains="ProductCode")
+    # pebble refuses a blocked domain: its problem is the answer, nothing is stored.
+    expect_failure(lambda: cas.call("CreateCertificateRequest", Domain="www.blocked.example",
+                                    ValidateType="DNS"),
+                   "OperationFailed.CertificateAuthority", contains="rejectedIdentifier")
+    expect_failure(lambda: cas.call("DescribeCertificateState", OrderId="12x"),
+                   "InvalidParameter", contains="OrderId")
+    assert cas.call("ListUserCertificateOrder", OrderType="CPACK")["TotalCount"] == 0
+
+
+def test_without_a_ca_requests_are_refused_and_store_nothing(server, account):
+    cas = Cas(server, account)
+    expect_failure(lambda: cas.call("CreateCertificateRequest", Domain=unique_domain(),
+                                    ValidateType="DNS"),
+                   "OperationDenied.NoCertificateAuthority", contains="--acme-directory")
+    assert cas.call("ListUserCertificateOrder", OrderType="CPACK")["TotalCount"] == 0
+    expect_failure(lambda: cas.call("DescribeCertificateState", OrderId=12345678),
+                   "OrderNotFound")
+
+
+def test_an_unreachable_ca_answers_503_and_stores_nothing(tmp_path, pebble):
+    directory = f"https://127.0.0.1:{free_port()}/dir"  # nothing listens there
+    srv = Server(tmp_path, args=["--acme-directory", directory, "--acme-ca-file",
+                                 str(pebble.ca_file)]).start()
+    try:
+        cas = Cas(srv, srv.credentials)
+        expect_failure(lambda: cas.call("CreateCertificateRequest", Domain=unique_domain(),
+                                        ValidateType="DNS"),
+                       "ServiceUnavailable", status=503, contains="Nothing was stored")
+        assert cas.call("ListUserCertificateOrder", OrderType="CPACK")["TotalCount"] == 0
+    finally:
+        srv.stop()
