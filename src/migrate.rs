@@ -62,8 +62,8 @@ const TABLES: &[Table] = &[
     ),
     same(
         "certificate_orders",
-        "order_id, account_id, status, domain, created_ms, next_attempt_ms, not_after_ms, \
-         lease_holder, lease_until_ms, document, sealed_key, kek_version",
+        "order_id, account_id, status, domain, challenge_token, created_ms, next_attempt_ms, \
+         not_after_ms, lease_holder, lease_until_ms, document, sealed_key, kek_version",
     ),
     same(
         "acme_accounts",

@@ -115,6 +115,7 @@ impl DataPlane {
                 options.h2_stream_buffer,
                 connections.clone(),
                 options.access_log.clone(),
+                store.clone(),
             )
         });
         let plane = DataPlane {

@@ -7,6 +7,7 @@
 mod accept;
 pub mod access_log;
 mod acl;
+mod acme;
 pub mod deny;
 mod edge;
 mod headers;

@@ -50,6 +50,8 @@ pub struct Shared {
     pub connections: tokio_util::task::TaskTracker,
     /// Where each request is logged, if anywhere.
     access_log: Option<Arc<AccessLog>>,
+    /// Where ACME proofs the listeners answer themselves are looked up.
+    store: Arc<dyn crate::store::Store>,
 }
 
 impl Shared {
@@ -59,6 +61,7 @@ impl Shared {
         h2_stream_buffer: usize,
         connections: tokio_util::task::TaskTracker,
         access_log: Option<Arc<AccessLog>>,
+        store: Arc<dyn crate::store::Store>,
     ) -> Shared {
         let mut connector = HttpConnector::new();
         connector.set_connect_timeout(Some(CONNECT_TIMEOUT));
@@ -75,6 +78,7 @@ impl Shared {
             h2_stream_buffer,
             connections,
             access_log,
+            store,
         }
     }
 
@@ -278,6 +282,25 @@ async fn forward(
 ) -> Response<Body> {
     if let Some((status, why)) = super::edge::refusal(&request) {
         return answer(status, why);
+    }
+    if request.uri().path().starts_with(super::acme::PREFIX)
+        && let Some(file) = super::acme::proof(
+            shared.store.as_ref(),
+            &runtime.account_id,
+            host(&request).as_deref(),
+            request.uri().path(),
+        )
+        .await
+    {
+        let mut response = Response::new(
+            Full::new(Bytes::from(file))
+                .map_err(|never| match never {})
+                .boxed(),
+        );
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+        return response;
     }
     if let Some(port) = runtime.forward_to {
         return redirect(&request, port);

@@ -66,6 +66,8 @@ pub enum Sticky {
 
 pub struct ListenerRuntime {
     pub load_balancer_id: String,
+    /// Whose load balancer it is (a listener answers its own account's ACME proofs only).
+    pub account_id: String,
     pub address: IpAddr,
     /// The port the API shows (the socket may be offset).
     pub port: u16,
@@ -274,6 +276,7 @@ impl ListenerRuntime {
             .flatten();
         ListenerRuntime {
             load_balancer_id: load_balancer.id.clone(),
+            account_id: load_balancer.account_id.clone(),
             address: IpAddr::V4(load_balancer.address),
             port: listener.port,
             protocol: listener.protocol,
@@ -380,6 +383,7 @@ mod tests {
             .collect();
         ListenerRuntime {
             load_balancer_id: "lb-1".into(),
+            account_id: "1".into(),
             address: IpAddr::from([127, 0, 0, 1]),
             port: 80,
             protocol: Protocol::Http,

@@ -144,6 +144,12 @@ pub trait CertificateOrderStore: Send + Sync {
         account_id: &str,
         order_id: i64,
     ) -> Result<Option<CertificateOrder>, StoreError>;
+    /// The account's order whose ACME challenge has `token` (a listener answers its file).
+    async fn certificate_order_by_token(
+        &self,
+        account_id: &str,
+        token: &str,
+    ) -> Result<Option<CertificateOrder>, StoreError>;
     async fn list_certificate_orders(
         &self,
         account_id: &str,

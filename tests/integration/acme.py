@@ -129,6 +129,10 @@ class Pebble:
         """The TXT record `name` (a full name) holds `value`."""
         self._manage("/set-txt", {"host": name.rstrip(".") + ".", "value": value})
 
+    def add_a(self, name, address):
+        """`name` resolves to `address` (instead of 127.0.0.1)."""
+        self._manage("/add-a", {"host": name.rstrip(".") + ".", "addresses": [address]})
+
     def clear_txt(self, name):
         self._manage("/clear-txt", {"host": name.rstrip(".") + "."})
 

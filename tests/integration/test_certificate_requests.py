@@ -3,6 +3,8 @@ CreateCertificateRequest, DescribeCertificateState, DeleteCertificateRequest and
 ListUserCertificateOrder) and issued by a real ACME CA: pebble, on loopback."""
 
 import http.server
+import random
+import socket
 import threading
 import time
 import uuid
@@ -12,8 +14,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 
 from acme import Pebble, free_port, verify_issued
+from backends import HttpBackend
 from conftest import Cas, Server, expect_failure, wait_until
 from rawclient import RawClient
+from slb import Api, backends
 
 
 @pytest.fixture(scope="module")
@@ -174,6 +178,73 @@ def test_file_validation_is_checked_where_the_ca_looks(acme_server, pebble):
         assert (domain, state["Uri"]) in proof.requests
     finally:
         proof.close()
+
+
+def test_a_listener_of_the_account_answers_its_file_proof_before_any_backend(tmp_path, pebble):
+    """Zero-touch: the domain points at an HTTP listener on port 80 (plus the offset, which
+    puts it where pebble's validator connects); nobody places a file."""
+    pool = f"127.{random.randint(100, 250)}.{random.randint(0, 255)}.0/24"
+    srv = Server(tmp_path, args=pebble.slbcert_args(
+        "--data-plane", "on", "--listener-port-offset", str(pebble.http_port - 80),
+        "--address-pool", pool)).start()
+    backend = HttpBackend("site")
+    try:
+        api = Api("v3", srv, srv.credentials)
+        created = api("CreateLoadBalancer")
+        lb, address = created["LoadBalancerId"], created["Address"]
+        api("CreateLoadBalancerHTTPListener", LoadBalancerId=lb, ListenerPort=80, Bandwidth=-1,
+            BackendServerPort=backend.port, HealthCheck="off")
+        api("AddBackendServers", LoadBalancerId=lb, BackendServers=backends(
+            {"ServerId": "i-site", "ServerIp": "127.0.0.1", "Port": backend.port, "Weight": 100}))
+        api("StartLoadBalancerListener", LoadBalancerId=lb, ListenerPort=80)
+        wait_until(lambda: backend_answers(address, pebble.http_port), what="the listener")
+        seen_before = backend.requests
+
+        cas = Cas(srv, srv.credentials)
+        domain = unique_domain("zero")
+        pebble.add_a(domain, address)
+        order_id = cas.call("CreateCertificateRequest", Domain=domain,
+                            ValidateType="FILE")["OrderId"]
+        issued = state_after(cas, order_id, "domain_verify")
+        if issued["Type"] == "process":
+            issued = state_after(cas, order_id, "process")
+        assert issued["Type"] == "certificate", issued
+        verify_issued(issued["Certificate"], pebble, domain)
+        assert backend.requests == seen_before, "a proof request reached the backend"
+
+        # Another account's order for a name on this listener is not answered: the listener
+        # proves its own account's domains only, and the request goes to the backend.
+        other = Cas(srv, srv.create_account("other"))
+        intruder = unique_domain("intruder")
+        pebble.add_a(intruder, address)
+        order_id = other.call("CreateCertificateRequest", Domain=intruder,
+                              ValidateType="FILE")["OrderId"]
+        state = other.call("DescribeCertificateState", OrderId=order_id)
+        status, body = plain_get(address, pebble.http_port, intruder, state["Uri"])
+        assert state["Content"] not in body, (status, body)
+        assert backend.requests > seen_before, "the backend answered the intruder's request"
+        assert other.call("DescribeCertificateState", OrderId=order_id)["Type"] == "domain_verify"
+    finally:
+        backend.stop()
+        srv.stop()
+
+
+def plain_get(address, port, host, path):
+    with socket.create_connection((address, port), timeout=10) as stream:
+        stream.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+                       .encode())
+        data = b""
+        while chunk := stream.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split(b" ")[1]), body.decode(errors="replace")
+
+
+def backend_answers(address, port):
+    try:
+        return plain_get(address, port, "probe.example.com", "/")[0] == 200
+    except OSError:
+        return False
 
 
 def test_a_proof_the_ca_does_not_see_ends_in_verify_fail_with_its_reason(acme_server, pebble):

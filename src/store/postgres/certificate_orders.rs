@@ -82,8 +82,10 @@ impl CertificateOrderStore for PostgresStore {
         let inserted = transaction
             .execute(
                 "INSERT INTO certificate_orders (order_id, account_id, status, domain, \
-                 created_ms, next_attempt_ms, document, sealed_key, kek_version) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (order_id) DO NOTHING",
+                 created_ms, next_attempt_ms, document, sealed_key, kek_version, \
+                 challenge_token) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                 ON CONFLICT (order_id) DO NOTHING",
                 &[
                     &order.order_id,
                     &order.account_id,
@@ -94,6 +96,10 @@ impl CertificateOrderStore for PostgresStore {
                     &document(&order)?,
                     &key.as_ref().map(Sealed::as_stored),
                     &i64::from(key.as_ref().map_or(0, Sealed::kek_version)),
+                    &order
+                        .challenge
+                        .as_ref()
+                        .map(|challenge| challenge.token.as_str()),
                 ],
             )
             .await
@@ -110,6 +116,27 @@ impl CertificateOrderStore for PostgresStore {
         order_id: i64,
     ) -> Result<Option<CertificateOrder>, StoreError> {
         get(&self.client().await?, account_id, order_id).await
+    }
+
+    async fn certificate_order_by_token(
+        &self,
+        account_id: &str,
+        token: &str,
+    ) -> Result<Option<CertificateOrder>, StoreError> {
+        let row = self
+            .client()
+            .await?
+            .query_opt(
+                "SELECT document FROM certificate_orders \
+                 WHERE account_id = $1 AND challenge_token = $2",
+                &[&account_id, &token],
+            )
+            .await
+            .map_err(database)?;
+        match row {
+            Some(row) => Ok(Some(from_document(&column::<String>(&row, 0)?)?)),
+            None => Ok(None),
+        }
     }
 
     async fn list_certificate_orders(

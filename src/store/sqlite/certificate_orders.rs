@@ -30,8 +30,8 @@ fn insert(
 ) -> Result<(), StoreError> {
     let inserted = db.execute_cached(
         "INSERT INTO certificate_orders (order_id, account_id, status, domain, created_ms, \
-         next_attempt_ms, document, sealed_key, kek_version) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (order_id) DO NOTHING",
+         next_attempt_ms, document, sealed_key, kek_version, challenge_token) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (order_id) DO NOTHING",
         params![
             order.order_id,
             order.account_id,
@@ -42,6 +42,7 @@ fn insert(
             document(order)?,
             key.map(Sealed::as_stored),
             key.map_or(0, Sealed::kek_version),
+            order.challenge.as_ref().map(|challenge| &challenge.token),
         ],
     )?;
     match inserted {
@@ -62,6 +63,20 @@ fn get(
         .query_row(params![account_id, order_id], |row| {
             from_document(row.get(0)?)
         })
+        .optional()?)
+}
+
+fn by_token(
+    db: &Connection,
+    account_id: &str,
+    token: &str,
+) -> Result<Option<CertificateOrder>, StoreError> {
+    Ok(db
+        .prepare_cached(
+            "SELECT document FROM certificate_orders \
+             WHERE account_id = ?1 AND challenge_token = ?2",
+        )?
+        .query_row(params![account_id, token], |row| from_document(row.get(0)?))
         .optional()?)
 }
 
@@ -186,6 +201,15 @@ impl CertificateOrderStore for SqliteStore {
     ) -> Result<Option<CertificateOrder>, StoreError> {
         let account_id = account_id.to_owned();
         self.read(move |db| get(db, &account_id, order_id)).await
+    }
+
+    async fn certificate_order_by_token(
+        &self,
+        account_id: &str,
+        token: &str,
+    ) -> Result<Option<CertificateOrder>, StoreError> {
+        let (account_id, token) = (account_id.to_owned(), token.to_owned());
+        self.read(move |db| by_token(db, &account_id, &token)).await
     }
 
     async fn list_certificate_orders(

@@ -5,6 +5,8 @@ CREATE TABLE certificate_orders (
     account_id      TEXT    NOT NULL REFERENCES accounts (account_id),
     status          TEXT    NOT NULL,
     domain          TEXT    NOT NULL,
+    -- The pending ACME challenge's token: a listener of the account answers its file.
+    challenge_token TEXT,
     created_ms      INTEGER NOT NULL,
     next_attempt_ms INTEGER,
     not_after_ms    INTEGER,
@@ -16,6 +18,8 @@ CREATE TABLE certificate_orders (
 );
 
 CREATE INDEX certificate_orders_by_account ON certificate_orders (account_id, created_ms);
+CREATE INDEX certificate_orders_by_token ON certificate_orders (account_id, challenge_token)
+    WHERE challenge_token IS NOT NULL;
 CREATE INDEX certificate_orders_due ON certificate_orders (next_attempt_ms)
     WHERE next_attempt_ms IS NOT NULL;
 CREATE INDEX certificate_orders_by_kek ON certificate_orders (kek_version)
