@@ -30,6 +30,7 @@ pub(crate) mod operator_files;
 pub mod pki;
 pub mod products;
 pub(crate) mod regions;
+pub(crate) mod rotation;
 pub(crate) mod seed;
 pub(crate) mod server;
 pub(crate) mod state;

@@ -205,6 +205,31 @@ struct AcmeArgs {
     #[arg(long, env = "SLBCERT_ACME_PROOF_DEADLINE", default_value_t = 3 * 24 * 3600,
           value_parser = clap::value_parser!(u64).range(1..))]
     acme_proof_deadline: u64,
+    /// How long before its end an issued certificate is renewed (`30d`, `12h`, `90m`, or
+    /// seconds); at two thirds of its life at the latest.
+    #[arg(long, env = "SLBCERT_ACME_RENEW_BEFORE", default_value = "30d", value_parser = duration)]
+    acme_renew_before: std::time::Duration,
+}
+
+/// `30d`, `12h`, `90m`, `45s` or a number of seconds.
+fn duration(text: &str) -> Result<std::time::Duration, String> {
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => text.split_at(at),
+        None => (text, "s"),
+    };
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("{text:?}: use a number with d, h, m or s")),
+    };
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?}: use a number with d, h, m or s"))?;
+    Ok(std::time::Duration::from_secs(
+        number.saturating_mul(seconds),
+    ))
 }
 
 impl AcmeArgs {
@@ -223,6 +248,7 @@ impl AcmeArgs {
             resolver: self.acme_dns_resolver,
             http_port: self.acme_http_port,
             proof_deadline: std::time::Duration::from_secs(self.acme_proof_deadline),
+            renew_before: self.acme_renew_before,
         })
     }
 }

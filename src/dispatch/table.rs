@@ -171,6 +171,7 @@ pub static ACTIONS: &[ActionSpec] = &[
     row!(CreateCertificateRequest, CAS, Write, [ORDER], requests::create),
     row!(DescribeCertificateState, CAS, Read, [ORDER], requests::describe),
     row!(DeleteCertificateRequest, CAS, Write, [ORDER], requests::delete),
+    row!(RenewCertificateOrderForPackageRequest, CAS, Write, [ORDER], requests::renew),
     // RAM: users and their AccessKeys.
     row!(CreateUser, RAM, Write, [USER], users::create),
     row!(GetUser, RAM, Read, [USER], users::get),

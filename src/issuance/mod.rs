@@ -7,6 +7,7 @@
 //! holds the order's lease, from what the store says: a restart resumes where it stopped.
 
 pub mod ca;
+pub mod orders;
 pub mod proof;
 pub mod worker;
 
@@ -34,6 +35,8 @@ pub struct Options {
     pub http_port: u16,
     /// How long a proof may take to be put in place before the order fails.
     pub proof_deadline: Duration,
+    /// How long before its end an issued certificate is renewed.
+    pub renew_before: Duration,
 }
 
 #[derive(Clone)]
@@ -55,6 +58,7 @@ impl std::fmt::Debug for Options {
             .field("resolver", &self.resolver)
             .field("http_port", &self.http_port)
             .field("proof_deadline", &self.proof_deadline)
+            .field("renew_before", &self.renew_before)
             .finish()
     }
 }
@@ -72,6 +76,15 @@ pub enum IssuanceError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Vault(#[from] VaultError),
+}
+
+/// Puts a renewed certificate where the one it renews serves: each SLB server certificate made
+/// from `old` (by `AliCloudCertificateId`) gets a twin made from `new`, and every listener and
+/// domain extension bound to it is moved to the twin. Implemented above the API (through the
+/// actions' own handlers), so this layer only calls it.
+#[async_trait::async_trait]
+pub trait Rotation: Send + Sync {
+    async fn rotate(&self, account_id: &str, old: i64, new: i64) -> Result<usize, String>;
 }
 
 /// The CA client and the proof checker one serving process shares.

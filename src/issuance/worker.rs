@@ -3,6 +3,8 @@
 //!
 //! domain_verify → (proof in place, CA told) → process → (CA validated, CSR sent, certificate
 //! fetched) → certificate; or verify_fail with the CA's reason, or when no proof came in time.
+//! An issued renewal is then rotated onto what its predecessor served ([`super::Rotation`]);
+//! an issued order, when its renewal is due, gets a renewal order of its own.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,8 +13,9 @@ use time::OffsetDateTime;
 use tokio::sync::watch;
 
 use super::ca::{self, timed};
+use super::orders::{self, Application};
 use super::proof::Placement;
-use super::{IssuanceError, Issuer};
+use super::{IssuanceError, Issuer, Rotation};
 use crate::audit::AuditRecord;
 use crate::clock;
 use crate::crypto::{Binding, Sealed};
@@ -36,11 +39,16 @@ const MAX_PROOF_WAIT: Duration = Duration::from_secs(30);
 /// `MAX_FAILED_TRIES` in a row.
 const MAX_RETRY_WAIT: Duration = Duration::from_secs(600);
 const MAX_FAILED_TRIES: u32 = 20;
+/// How often an issued order looks at how its renewal is going.
+const RENEWAL_CHECK: Duration = Duration::from_secs(3600);
+/// A failed renewal is applied for again after 1 s, 2 s, … up to this.
+const MAX_RENEWAL_WAIT: Duration = Duration::from_secs(24 * 3600);
 
 struct Loop {
     store: Arc<dyn Store>,
     vault: Arc<Vault>,
     issuer: Arc<Issuer>,
+    rotation: Arc<dyn Rotation>,
     /// This process's name on the leases it takes.
     holder: String,
 }
@@ -57,12 +65,14 @@ pub fn start(
     store: Arc<dyn Store>,
     vault: Arc<Vault>,
     issuer: Arc<Issuer>,
+    rotation: Arc<dyn Rotation>,
     mut stopped: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
     let work = Loop {
         store,
         vault,
         issuer,
+        rotation,
         holder: uuid::Uuid::new_v4().to_string(),
     };
     tokio::spawn(async move {
@@ -113,6 +123,15 @@ impl Loop {
                     .await
             }
             Ok(None) => self.store.save_certificate_order(order, &self.holder).await,
+            // An issued certificate stays issued (and serving) whatever its renewal or its
+            // rotation meets: they are tried again later.
+            Err(error) if order.status == OrderStatus::Certificate => {
+                order.attempts += 1;
+                tracing::warn!(order_id, attempts = order.attempts, %error, "renewal or rotation failed; trying again later");
+                let wait = backoff(order.attempts, MAX_RENEWAL_WAIT);
+                order.next_attempt_ms = Some(now_ms + wait.as_millis() as i64);
+                self.store.save_certificate_order(order, &self.holder).await
+            }
             Err(IssuanceError::Refused(reason)) => {
                 tracing::warn!(order_id, domain = %order.domain, %reason, "certificate order failed");
                 fail(&mut order, reason);
@@ -149,7 +168,14 @@ impl Loop {
         match order.status {
             OrderStatus::DomainVerify => self.verify(order, now).await.map(|()| None),
             OrderStatus::Process => self.process(order, key, now).await,
-            OrderStatus::Certificate | OrderStatus::VerifyFail => {
+            OrderStatus::Certificate if order.rotation_pending => {
+                self.rotate(order).await.map(|()| None)
+            }
+            OrderStatus::Certificate if order.renewed_by.is_none() => {
+                self.renew(order, now).await.map(|()| None)
+            }
+            OrderStatus::Certificate => self.follow_renewal(order, now).await.map(|()| None),
+            OrderStatus::VerifyFail => {
                 order.next_attempt_ms = None;
                 Ok(None)
             }
@@ -280,14 +306,20 @@ impl Loop {
         );
         record.account_id = order.account_id.clone();
         let audit = record.success(&cert_id.to_string(), Some(&leaf.fingerprint));
-        order.status = OrderStatus::Certificate;
-        order.next_attempt_ms = None;
-        order.attempts = 0;
-        order.issued = Some(IssuedCertificate {
+        let issued = IssuedCertificate {
             cert_id,
             not_before_ms: certificate.not_before_ms,
             not_after_ms: certificate.not_after_ms,
+        };
+        order.status = OrderStatus::Certificate;
+        order.attempts = 0;
+        // A renewal is rotated at once; any issued order is renewed when that is due.
+        order.rotation_pending = order.renews.is_some();
+        order.next_attempt_ms = Some(match order.rotation_pending {
+            true => clock::unix_ms(now),
+            false => self.renewal_due(&issued),
         });
+        order.issued = Some(issued);
         Ok(Issued {
             certificate,
             material: CertificateMaterial {
@@ -296,6 +328,126 @@ impl Loop {
             },
             audit,
         })
+    }
+
+    /// Moves what the renewed certificate served to this one; then waits for its own renewal.
+    async fn rotate(&self, order: &mut CertificateOrder) -> Result<(), IssuanceError> {
+        let (Some(renews), Some(issued)) = (&order.renews, &order.issued) else {
+            order.rotation_pending = false;
+            return Ok(());
+        };
+        let moved = self
+            .rotation
+            .rotate(&order.account_id, renews.cert_id, issued.cert_id)
+            .await
+            .map_err(IssuanceError::Unavailable)?;
+        tracing::info!(
+            order_id = order.order_id,
+            old = renews.cert_id,
+            new = issued.cert_id,
+            moved,
+            "renewed certificate rotated"
+        );
+        let due = self.renewal_due(issued);
+        order.rotation_pending = false;
+        order.attempts = 0;
+        order.next_attempt_ms = Some(due);
+        Ok(())
+    }
+
+    /// Applies again for the same domain: the renewal order takes over from here.
+    async fn renew(
+        &self,
+        order: &mut CertificateOrder,
+        now: OffsetDateTime,
+    ) -> Result<(), IssuanceError> {
+        let application = Application::renewing(order);
+        let mut conflicts = 0;
+        loop {
+            let order_id = ids::user_certificate_id();
+            let (renewal, key) = orders::place(
+                &self.issuer,
+                self.store.as_ref(),
+                &self.vault,
+                &application,
+                order_id,
+                Some(order),
+                now,
+            )
+            .await?;
+            let mut renewed = order.clone();
+            renewed.renewed_by = Some(order_id);
+            renewed.next_attempt_ms = Some(clock::unix_ms(now) + RENEWAL_CHECK.as_millis() as i64);
+            let mut record = AuditRecord::new(
+                &uuid::Uuid::new_v4().to_string(),
+                "RenewCertificateOrderForPackageRequest",
+                "acme",
+            );
+            record.account_id = order.account_id.clone();
+            let audit = record.success(&order_id.to_string(), None);
+            match self
+                .store
+                .insert_renewal(
+                    renewal,
+                    key,
+                    renewed.clone(),
+                    Some(&self.holder),
+                    clock::unix_ms(now),
+                    audit,
+                )
+                .await
+            {
+                Ok(()) => {
+                    tracing::info!(
+                        order_id = order.order_id,
+                        renewal = order_id,
+                        "renewal applied for"
+                    );
+                    *order = renewed;
+                    return Ok(());
+                }
+                Err(StoreError::Conflict(_)) if conflicts < 3 => conflicts += 1,
+                Err(error) => return Err(error.into()),
+            }
+        }
+    }
+
+    /// A renewal under way is left to itself; one that failed or was deleted is applied for
+    /// again, backing off (the certificate still serves meanwhile).
+    async fn follow_renewal(
+        &self,
+        order: &mut CertificateOrder,
+        now: OffsetDateTime,
+    ) -> Result<(), IssuanceError> {
+        let now_ms = clock::unix_ms(now);
+        let renewal = match order.renewed_by {
+            Some(id) => self.store.certificate_order(&order.account_id, id).await?,
+            None => None,
+        };
+        match renewal.map(|renewal| renewal.status) {
+            Some(OrderStatus::Certificate) => order.next_attempt_ms = None,
+            Some(OrderStatus::DomainVerify | OrderStatus::Process) => {
+                order.next_attempt_ms = Some(now_ms + RENEWAL_CHECK.as_millis() as i64);
+            }
+            Some(OrderStatus::VerifyFail) | None => {
+                order.attempts += 1;
+                let wait = backoff(order.attempts, MAX_RENEWAL_WAIT);
+                tracing::warn!(order_id = order.order_id, renewal = ?order.renewed_by, "the renewal failed; applying again later");
+                order.renewed_by = None;
+                order.next_attempt_ms = Some(now_ms + wait.as_millis() as i64);
+            }
+        }
+        Ok(())
+    }
+
+    fn renewal_due(&self, issued: &IssuedCertificate) -> i64 {
+        let jitter = f64::from(uuid::Uuid::new_v4().as_u128() as u16) / f64::from(u16::MAX);
+        orders::renewal_due(
+            issued.not_before_ms,
+            issued.not_after_ms,
+            self.issuer.options.renew_before,
+            jitter,
+        )
     }
 
     async fn account(

@@ -176,10 +176,6 @@ async fn run(config: ServeConfig, opened: Opened) -> Result<(), ServeError> {
         )),
         None => None,
     };
-    let issuing = issuer.as_ref().map(|issuer| {
-        tracing::info!(directory = %issuer.ca.directory(), "applying for certificates to an ACME CA");
-        crate::issuance::worker::start(store.clone(), vault.clone(), issuer.clone(), stopped.clone())
-    });
     let state = Arc::new(AppState {
         store,
         vault,
@@ -199,6 +195,14 @@ async fn run(config: ServeConfig, opened: Opened) -> Result<(), ServeError> {
             ca_certificates_per_region: quota(config.quota_ca_certificates),
             load_balancers: config.load_balancers.clone(),
         },
+    });
+    let issuing = state.issuer.clone().map(|issuer| {
+        tracing::info!(directory = %issuer.ca.directory(), "applying for certificates to an ACME CA");
+        let rotation = Arc::new(crate::rotation::Rotator {
+            state: state.clone(),
+        });
+        let (store, vault) = (state.store.clone(), state.vault.clone());
+        crate::issuance::worker::start(store, vault, issuer, rotation, stopped.clone())
     });
     if let Some(seed) = &config.seed {
         plant(&state, seed, fresh).await?;

@@ -104,6 +104,22 @@ pub struct CertificateOrder {
     pub attempts: u32,
     /// The proof is given up on after this (epoch ms).
     pub deadline_ms: i64,
+    /// The issued order this one renews, and its certificate.
+    #[serde(default)]
+    pub renews: Option<Renewed>,
+    /// The order that renews this one, once there is one.
+    #[serde(default)]
+    pub renewed_by: Option<i64>,
+    /// Issued as a renewal, and not yet put where the certificate it renews serves.
+    #[serde(default)]
+    pub rotation_pending: bool,
+}
+
+/// What a renewal replaces.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Renewed {
+    pub order_id: i64,
+    pub cert_id: i64,
 }
 
 /// What an issued order's list item says of its certificate.
@@ -188,7 +204,19 @@ pub trait CertificateOrderStore: Send + Sync {
         material: CertificateMaterial,
         audit: AuditLine,
     ) -> Result<(), StoreError>;
-    /// Orders with work left, for the metrics and the console.
+    /// Stores `renewal` and, in the same transaction, `renewed` (the issued order it renews,
+    /// now naming it): `Stale` if that one is no longer issued, or another holder leases it
+    /// (`holder` is the caller's own lease, if any).
+    async fn insert_renewal(
+        &self,
+        renewal: CertificateOrder,
+        key: Sealed,
+        renewed: CertificateOrder,
+        holder: Option<&str>,
+        now_ms: i64,
+        audit: AuditLine,
+    ) -> Result<(), StoreError>;
+    /// Orders still being validated or issued, for the metrics and the console.
     async fn pending_certificate_orders(&self) -> Result<u64, StoreError>;
     /// The sealed credentials of the account's ACME account at `directory`.
     async fn acme_account(

@@ -28,11 +28,14 @@ def free_port(kind=socket.SOCK_STREAM):
 def _https_identity(directory):
     """A CA and a certificate for 127.0.0.1/localhost signed by it: pebble's HTTPS, which
     slbcert trusts through --acme-ca-file."""
+    # Valid for years: a server run under faketime, years ahead, still trusts it.
+    until = certs.now() + datetime.timedelta(days=20 * 365)
     root_key = ec.generate_private_key(ec.SECP256R1())
-    root = certs.make_cert(root_key, cn="pebble test HTTPS root", sans=(), ca=True)
+    root = certs.make_cert(root_key, cn="pebble test HTTPS root", sans=(), ca=True,
+                           not_after=until)
     leaf_key = ec.generate_private_key(ec.SECP256R1())
     leaf = certs.make_cert(leaf_key, cn="localhost", sans=("localhost",), ips=("127.0.0.1",),
-                           issuer=root, issuer_key=root_key)
+                           issuer=root, issuer_key=root_key, not_after=until)
     (directory / "root.pem").write_text(certs.cert_pem(root))
     (directory / "cert.pem").write_text(certs.cert_pem(leaf))
     (directory / "key.pem").write_bytes(leaf_key.private_bytes(

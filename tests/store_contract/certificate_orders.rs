@@ -5,7 +5,7 @@
 use slbcert::crypto::{Binding, Sealed};
 use slbcert::store::StoreError;
 use slbcert::store::certificate_orders::{
-    CertificateOrder, CertificateOrderFilter, IssuedCertificate, OrderStatus, ValidateType,
+    CertificateOrder, CertificateOrderFilter, IssuedCertificate, OrderStatus, Renewed, ValidateType,
 };
 
 use crate::Engine;
@@ -38,6 +38,9 @@ fn order(
         next_attempt_ms,
         attempts: 0,
         deadline_ms: i64::MAX,
+        renews: None,
+        renewed_by: None,
+        rotation_pending: false,
     }
 }
 
@@ -369,4 +372,90 @@ pub async fn acme_accounts_are_stored_once_and_rewrapped_with_order_keys(engine:
         store.acme_account(ME, directory).await.unwrap(),
         Some(updates[0].new.clone())
     );
+}
+
+/// A renewal and the mark on the order it renews commit together, only while that order is
+/// issued and no other node holds it.
+pub async fn a_renewal_is_stored_with_its_mark_on_the_order_it_renews(engine: &Engine) {
+    let store = seeded(engine).await;
+    let mut issued = order(1, ME, "a.example.com", Some(50));
+    issued.status = OrderStatus::Certificate;
+    issued.issued = Some(IssuedCertificate {
+        cert_id: 10,
+        not_before_ms: 0,
+        not_after_ms: 100,
+    });
+    store
+        .insert_certificate_order(issued.clone(), None, line())
+        .await
+        .unwrap();
+    let mut marked = issued.clone();
+    marked.renewed_by = Some(2);
+    let renewal = || {
+        let mut renewal = order(2, ME, "a.example.com", Some(60));
+        renewal.renews = Some(Renewed {
+            order_id: 1,
+            cert_id: 10,
+        });
+        renewal
+    };
+    // Held by another node: refused, and nothing stored.
+    let (claimed, _) = store
+        .claim_certificate_order(50, "node-a", 1_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(claimed.order_id, 1);
+    let busy = store
+        .insert_renewal(renewal(), sealed("k"), marked.clone(), None, 60, line())
+        .await;
+    assert!(matches!(busy, Err(StoreError::Stale)), "{busy:?}");
+    assert!(store.certificate_order(ME, 2).await.unwrap().is_none());
+    // Its own holder may; so may anyone once the lease has lapsed.
+    store
+        .insert_renewal(
+            renewal(),
+            sealed("k"),
+            marked.clone(),
+            Some("node-a"),
+            60,
+            line(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.certificate_order(ME, 1).await.unwrap().unwrap(),
+        marked
+    );
+    assert_eq!(
+        store
+            .certificate_order(ME, 2)
+            .await
+            .unwrap()
+            .unwrap()
+            .renews,
+        renewal().renews
+    );
+    // An order that is not issued is not renewed.
+    let mut pending = order(3, ME, "b.example.com", None);
+    store
+        .insert_certificate_order(pending.clone(), None, line())
+        .await
+        .unwrap();
+    pending.renewed_by = Some(4);
+    let not_issued = store
+        .insert_renewal(
+            order(4, ME, "b.example.com", None),
+            sealed("k"),
+            pending,
+            None,
+            2_000,
+            line(),
+        )
+        .await;
+    assert!(
+        matches!(not_issued, Err(StoreError::Stale)),
+        "{not_issued:?}"
+    );
+    assert!(store.certificate_order(ME, 4).await.unwrap().is_none());
 }

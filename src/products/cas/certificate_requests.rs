@@ -7,8 +7,8 @@ use super::user_certificates;
 use crate::api::error::ApiError;
 use crate::api::params::RpcParams;
 use crate::clock;
-use crate::crypto::Binding;
 use crate::ids;
+use crate::issuance::orders::{self, Application};
 use crate::products::{Context, Fields, inputs, to_fields};
 use crate::store::certificate_orders::{
     CertificateOrder, CertificateOrderFilter, OrderStatus, ValidateType,
@@ -145,68 +145,106 @@ fn contact(params: &RpcParams, name: &'static str) -> Result<String, ApiError> {
 pub async fn create(context: &Context<'_>) -> Result<Fields, ApiError> {
     let request = CreateRequest::parse(context.params)?;
     let issuer = context.issuer.ok_or(ApiError::NoCertificateAuthority)?;
-    let account_id = &context.caller.account_id;
-    let now_ms = clock::unix_ms(context.now);
-    let account = issuer
-        .ca
-        .account(context.store, context.vault, account_id, now_ms)
-        .await?;
-    let placed = issuer
-        .ca
-        .place(&account, &request.domain, request.validate_type)
-        .await?;
-    let key = crate::pki::request::new_key().map_err(|error| {
-        tracing::error!(%error, "a key for a certificate order cannot be made");
-        ApiError::Internal
-    })?;
-    let deadline = issuer.options.proof_deadline.as_millis() as i64;
+    let application = Application {
+        account_id: context.caller.account_id.clone(),
+        resource_group_id: context.caller.default_resource_group_id.clone(),
+        domain: request.domain,
+        validate_type: request.validate_type,
+        product_code: request.product_code.to_owned(),
+        username: request.username,
+        phone: request.phone,
+        email: request.email,
+        tags: request.tags,
+    };
     for _ in 0..ATTEMPTS {
         let order_id = ids::user_certificate_id();
-        let order = CertificateOrder {
+        let (order, key) = orders::place(
+            issuer,
+            context.store,
+            context.vault,
+            &application,
             order_id,
-            account_id: account_id.clone(),
-            resource_group_id: context.caller.default_resource_group_id.clone(),
-            domain: request.domain.clone(),
-            validate_type: request.validate_type,
-            product_code: request.product_code.to_owned(),
-            username: request.username.clone(),
-            phone: request.phone.clone(),
-            email: request.email.clone(),
-            tags: request.tags.clone(),
-            created_ms: now_ms,
-            status: match placed.proved {
-                true => OrderStatus::Process,
-                false => OrderStatus::DomainVerify,
-            },
-            csr_pem: None,
-            acme_order_url: Some(placed.url.clone()),
-            challenge: Some(placed.challenge.clone()),
-            failure: None,
-            issued: None,
-            next_attempt_ms: Some(now_ms),
-            attempts: 0,
-            deadline_ms: now_ms.saturating_add(deadline),
-        };
-        let binding = Binding::CertificateOrderKey {
-            account_id: account_id.clone(),
-            order_id,
-        };
-        let sealed = context.vault.seal(key.as_bytes(), &binding).await?;
+            None,
+            context.now,
+        )
+        .await?;
         let line = context.audit.success(&order_id.to_string(), None);
         match context
             .store
-            .insert_certificate_order(order, Some(sealed), line)
+            .insert_certificate_order(order, Some(key), line)
             .await
         {
             Ok(()) => {
                 issuer.wake.notify_one();
-                return Ok(Fields::from_iter([("OrderId".into(), order_id.into())]));
+                return Ok(order_id_fields(order_id));
             }
             Err(StoreError::Conflict(_)) => continue,
             Err(other) => return Err(other.into()),
         }
     }
     Err(ApiError::Internal)
+}
+
+/// RenewCertificateOrderForPackageRequest: a new order for the issued order's domain, answered
+/// by its OrderId; once issued, its certificate replaces the old one wherever that serves.
+/// Asked again while the renewal is under way, it answers that renewal.
+pub async fn renew(context: &Context<'_>) -> Result<Fields, ApiError> {
+    inputs::refuse_unsupported(context.params, &[("Csr", "a CSR of your own")])?;
+    let issuer = context.issuer.ok_or(ApiError::NoCertificateAuthority)?;
+    let renewed = order(context).await?;
+    if renewed.status != OrderStatus::Certificate {
+        return Err(ApiError::OperationNotAllowed(format!(
+            "The order {} is {}: only an issued order (certificate) can be renewed.",
+            renewed.order_id,
+            renewed.status.as_str()
+        )));
+    }
+    if let Some(id) = renewed.renewed_by {
+        let renewal = context
+            .store
+            .certificate_order(&context.caller.account_id, id)
+            .await?;
+        if renewal.is_some_and(|renewal| renewal.status != OrderStatus::VerifyFail) {
+            return Ok(order_id_fields(id));
+        }
+    }
+    let application = Application::renewing(&renewed);
+    for _ in 0..ATTEMPTS {
+        let order_id = ids::user_certificate_id();
+        let (renewal, key) = orders::place(
+            issuer,
+            context.store,
+            context.vault,
+            &application,
+            order_id,
+            Some(&renewed),
+            context.now,
+        )
+        .await?;
+        let mut marked = renewed.clone();
+        marked.renewed_by = Some(order_id);
+        let line = context.audit.success(&order_id.to_string(), None);
+        let now_ms = clock::unix_ms(context.now);
+        match context
+            .store
+            .insert_renewal(renewal, key, marked, None, now_ms, line)
+            .await
+        {
+            Ok(()) => {
+                issuer.wake.notify_one();
+                return Ok(order_id_fields(order_id));
+            }
+            Err(StoreError::Conflict(_)) => continue,
+            // Its renewal or rotation is being worked on this moment.
+            Err(StoreError::Stale) => return Err(ApiError::OperationBusy),
+            Err(other) => return Err(other.into()),
+        }
+    }
+    Err(ApiError::Internal)
+}
+
+fn order_id_fields(order_id: i64) -> Fields {
+    Fields::from_iter([("OrderId".into(), order_id.into())])
 }
 
 fn order_id(params: &RpcParams) -> Result<i64, ApiError> {

@@ -69,6 +69,42 @@ async fn save(
     }
 }
 
+async fn insert(
+    transaction: &Transaction<'_>,
+    order: &CertificateOrder,
+    key: Option<&Sealed>,
+) -> Result<(), StoreError> {
+    let inserted = transaction
+        .execute(
+            "INSERT INTO certificate_orders (order_id, account_id, status, domain, \
+                 created_ms, next_attempt_ms, document, sealed_key, kek_version, \
+                 challenge_token) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                 ON CONFLICT (order_id) DO NOTHING",
+            &[
+                &order.order_id,
+                &order.account_id,
+                &order.status.as_str(),
+                &order.domain,
+                &order.created_ms,
+                &order.next_attempt_ms,
+                &document(order)?,
+                &key.map(Sealed::as_stored),
+                &i64::from(key.map_or(0, Sealed::kek_version)),
+                &order
+                    .challenge
+                    .as_ref()
+                    .map(|challenge| challenge.token.as_str()),
+            ],
+        )
+        .await
+        .map_err(database)?;
+    match inserted {
+        0 => Err(StoreError::Conflict("order id")),
+        _ => Ok(()),
+    }
+}
+
 #[async_trait]
 impl CertificateOrderStore for PostgresStore {
     async fn insert_certificate_order(
@@ -79,34 +115,7 @@ impl CertificateOrderStore for PostgresStore {
     ) -> Result<(), StoreError> {
         let mut client = self.client().await?;
         let transaction = client.transaction().await.map_err(database)?;
-        let inserted = transaction
-            .execute(
-                "INSERT INTO certificate_orders (order_id, account_id, status, domain, \
-                 created_ms, next_attempt_ms, document, sealed_key, kek_version, \
-                 challenge_token) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-                 ON CONFLICT (order_id) DO NOTHING",
-                &[
-                    &order.order_id,
-                    &order.account_id,
-                    &order.status.as_str(),
-                    &order.domain,
-                    &order.created_ms,
-                    &order.next_attempt_ms,
-                    &document(&order)?,
-                    &key.as_ref().map(Sealed::as_stored),
-                    &i64::from(key.as_ref().map_or(0, Sealed::kek_version)),
-                    &order
-                        .challenge
-                        .as_ref()
-                        .map(|challenge| challenge.token.as_str()),
-                ],
-            )
-            .await
-            .map_err(database)?;
-        if inserted == 0 {
-            return Err(StoreError::Conflict("order id"));
-        }
+        insert(&transaction, &order, key.as_ref()).await?;
         self.commit(transaction, &audit).await
     }
 
@@ -263,12 +272,46 @@ impl CertificateOrderStore for PostgresStore {
         self.commit(transaction, &audit).await
     }
 
+    async fn insert_renewal(
+        &self,
+        renewal: CertificateOrder,
+        key: Sealed,
+        renewed: CertificateOrder,
+        holder: Option<&str>,
+        now_ms: i64,
+        audit: AuditLine,
+    ) -> Result<(), StoreError> {
+        let mut client = self.client().await?;
+        let transaction = client.transaction().await.map_err(database)?;
+        let marked = transaction
+            .execute(
+                "UPDATE certificate_orders SET document = $2, next_attempt_ms = $3 \
+                 WHERE order_id = $1 AND status = 'certificate' \
+                 AND (lease_until_ms < $4 OR lease_holder = $5)",
+                &[
+                    &renewed.order_id,
+                    &document(&renewed)?,
+                    &renewed.next_attempt_ms,
+                    &now_ms,
+                    &holder,
+                ],
+            )
+            .await
+            .map_err(database)?;
+        if marked == 0 {
+            return Err(StoreError::Stale);
+        }
+        insert(&transaction, &renewal, Some(&key)).await?;
+        self.commit(transaction, &audit).await
+    }
+
     async fn pending_certificate_orders(&self) -> Result<u64, StoreError> {
         let row = self
             .client()
             .await?
             .query_one(
-                "SELECT COUNT(*) FROM certificate_orders WHERE next_attempt_ms IS NOT NULL",
+                "SELECT COUNT(*) FROM certificate_orders \
+                 WHERE status IN ('domain_verify', 'process')",
                 &[],
             )
             .await

@@ -272,10 +272,42 @@ impl CertificateOrderStore for SqliteStore {
         .await
     }
 
+    async fn insert_renewal(
+        &self,
+        renewal: CertificateOrder,
+        key: Sealed,
+        renewed: CertificateOrder,
+        holder: Option<&str>,
+        now_ms: i64,
+        audit: AuditLine,
+    ) -> Result<(), StoreError> {
+        let holder = holder.map(str::to_owned);
+        self.write(audit, move |db| {
+            let marked = db.execute_cached(
+                "UPDATE certificate_orders SET document = ?2, next_attempt_ms = ?3 \
+                 WHERE order_id = ?1 AND status = 'certificate' \
+                 AND (lease_until_ms < ?4 OR lease_holder = ?5)",
+                params![
+                    renewed.order_id,
+                    document(&renewed)?,
+                    renewed.next_attempt_ms,
+                    now_ms,
+                    holder
+                ],
+            )?;
+            if marked == 0 {
+                return Err(StoreError::Stale);
+            }
+            insert(db, &renewal, Some(&key))
+        })
+        .await
+    }
+
     async fn pending_certificate_orders(&self) -> Result<u64, StoreError> {
         self.read(|db| {
             let count: i64 = db.query_row_cached(
-                "SELECT COUNT(*) FROM certificate_orders WHERE next_attempt_ms IS NOT NULL",
+                "SELECT COUNT(*) FROM certificate_orders \
+                 WHERE status IN ('domain_verify', 'process')",
                 [],
                 |row| row.get(0),
             )?;
