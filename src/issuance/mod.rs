@@ -9,6 +9,7 @@
 pub mod ca;
 pub mod orders;
 pub mod proof;
+mod renewal;
 pub mod worker;
 
 use std::net::SocketAddr;

@@ -4,11 +4,14 @@ certificate-request tests apply to. Nothing reaches the network: pebble resolves
 challtestsrv, which answers 127.0.0.1 for any A query and the TXT records a test sets."""
 
 import datetime
+import hashlib
 import json
 import shutil
 import socket
+import ssl
 import subprocess
 import time
+import uuid
 
 import pytest
 import requests
@@ -17,6 +20,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 import certs
+from conftest import wait_until
 
 
 def free_port(kind=socket.SOCK_STREAM):
@@ -172,3 +176,83 @@ def verify_issued(pem_chain, pebble, domain, at=None):
     at = at or datetime.datetime.now(datetime.timezone.utc)
     assert leaf.not_valid_before_utc <= at <= leaf.not_valid_after_utc
     return leaf
+
+
+# The helpers of the certificate request tests (test_certificate_requests.py,
+# test_certificate_renewal.py): a module's own pebble, and ways to follow orders and listeners.
+
+@pytest.fixture(scope="module")
+def pebble(tmp_path_factory):
+    ca = Pebble(tmp_path_factory.mktemp("pebble"), blocklist=["blocked.example"])
+    yield ca
+    ca.stop()
+
+
+def unique_domain(label="www"):
+    return f"{label}.t{uuid.uuid4().hex[:12]}.example.com"
+
+
+def state_after(cas, order_id, leaving, timeout=60):
+    """DescribeCertificateState once its Type is no longer `leaving`."""
+    seen = {}
+
+    def moved():
+        seen.update(cas.call("DescribeCertificateState", OrderId=order_id))
+        return seen["Type"] != leaving
+
+    wait_until(moved, timeout=timeout, what=f"order {order_id} to leave {leaving}")
+    return seen
+
+
+def issued_state(cas, order_id):
+    """DescribeCertificateState once the order is issued (or has failed)."""
+    state = state_after(cas, order_id, "domain_verify")
+    if state["Type"] == "process":
+        state = state_after(cas, order_id, "process")
+    return state
+
+
+def served_fingerprint(address, port, sni):
+    """The SHA-1 fingerprint (colon-separated hex, as SLB shows it) a TLS client is served."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    with socket.create_connection((address, port), timeout=5) as raw:
+        with context.wrap_socket(raw, server_hostname=sni) as tls:
+            der = tls.getpeercert(binary_form=True)
+    digest = hashlib.sha1(der).hexdigest()
+    return ":".join(digest[i:i + 2] for i in range(0, 40, 2))
+
+
+def served_certificate(address, port, sni):
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    with socket.create_connection((address, port), timeout=5) as raw:
+        with context.wrap_socket(raw, server_hostname=sni) as tls:
+            return x509.load_der_x509_certificate(tls.getpeercert(binary_form=True))
+
+
+def safe_fingerprint(address, port, sni):
+    try:
+        return served_fingerprint(address, port, sni)
+    except (OSError, ssl.SSLError):
+        return None
+
+
+def plain_get(address, port, host, path):
+    with socket.create_connection((address, port), timeout=10) as stream:
+        stream.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+                       .encode())
+        data = b""
+        while chunk := stream.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split(b" ")[1]), body.decode(errors="replace")
+
+
+def backend_answers(address, port):
+    try:
+        return plain_get(address, port, "probe.example.com", "/")[0] == 200
+    except OSError:
+        return False

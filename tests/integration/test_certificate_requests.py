@@ -2,34 +2,20 @@
 CreateCertificateRequest, DescribeCertificateState, DeleteCertificateRequest and
 ListUserCertificateOrder) and issued by a real ACME CA: pebble, on loopback."""
 
-import datetime
-import glob
-import hashlib
 import http.server
 import random
-import socket
-import ssl
 import threading
-import time
-import uuid
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 
-from acme import Pebble, free_port, verify_issued
+from acme import (backend_answers, free_port, pebble, plain_get,  # noqa: F401
+                  state_after, unique_domain, verify_issued)
 from backends import HttpBackend
 from conftest import Cas, Server, expect_failure, wait_until
 from rawclient import RawClient
 from slb import Api, backends
-
-
-@pytest.fixture(scope="module")
-def pebble(tmp_path_factory):
-    ca = Pebble(tmp_path_factory.mktemp("pebble"), blocklist=["blocked.example"])
-    yield ca
-    ca.stop()
 
 
 @pytest.fixture
@@ -38,21 +24,6 @@ def acme_server(tmp_path, pebble):
     yield srv
     srv.stop()
 
-
-def unique_domain(label="www"):
-    return f"{label}.t{uuid.uuid4().hex[:12]}.example.com"
-
-
-def state_after(cas, order_id, leaving, timeout=60):
-    """DescribeCertificateState once its Type is no longer `leaving`."""
-    seen = {}
-
-    def moved():
-        seen.update(cas.call("DescribeCertificateState", OrderId=order_id))
-        return seen["Type"] != leaving
-
-    wait_until(moved, timeout=timeout, what=f"order {order_id} to leave {leaving}")
-    return seen
 
 
 def failure_reason(server, order_id):
@@ -232,211 +203,6 @@ def test_a_listener_of_the_account_answers_its_file_proof_before_any_backend(tmp
     finally:
         backend.stop()
         srv.stop()
-
-
-def issued_state(cas, order_id):
-    """DescribeCertificateState once the order is issued (or has failed)."""
-    state = state_after(cas, order_id, "domain_verify")
-    if state["Type"] == "process":
-        state = state_after(cas, order_id, "process")
-    return state
-
-
-def served_fingerprint(address, port, sni):
-    """The SHA-1 fingerprint (colon-separated hex, as SLB shows it) a TLS client is served."""
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    with socket.create_connection((address, port), timeout=5) as raw:
-        with context.wrap_socket(raw, server_hostname=sni) as tls:
-            der = tls.getpeercert(binary_form=True)
-    digest = hashlib.sha1(der).hexdigest()
-    return ":".join(digest[i:i + 2] for i in range(0, 40, 2))
-
-
-def test_a_renewal_is_served_by_the_listeners_the_old_certificate_was_bound_to(tmp_path, pebble):
-    """RenewCertificateOrderForPackageRequest: the renewal is validated through the listener
-    (zero-touch), and within seconds the HTTPS listener and its domain extension serve the
-    new certificate, through server certificates made from it; the old ones stay."""
-    pool = f"127.{random.randint(100, 250)}.{random.randint(0, 255)}.0/24"
-    offset = pebble.http_port - 80
-    srv = Server(tmp_path, args=pebble.slbcert_args(
-        "--data-plane", "on", "--listener-port-offset", str(offset),
-        "--address-pool", pool)).start()
-    backend = HttpBackend("site")
-    try:
-        api = Api("v3", srv, srv.credentials)
-        cas = Cas(srv, srv.credentials)
-        created = api("CreateLoadBalancer")
-        lb, address = created["LoadBalancerId"], created["Address"]
-        api("CreateLoadBalancerHTTPListener", LoadBalancerId=lb, ListenerPort=80, Bandwidth=-1,
-            BackendServerPort=backend.port, HealthCheck="off")
-        api("StartLoadBalancerListener", LoadBalancerId=lb, ListenerPort=80)
-        domain, alternative = unique_domain("www"), unique_domain("alt")
-        first = {}
-        for name in (domain, alternative):
-            pebble.add_a(name, address)
-            order_id = cas.call("CreateCertificateRequest", Domain=name,
-                                ValidateType="FILE")["OrderId"]
-            state = issued_state(cas, order_id)
-            assert state["Type"] == "certificate", state
-            first[name] = (order_id, int(state["CertId"]), state["Certificate"])
-
-        server_certificate = {}
-        for name in (domain, alternative):
-            server_certificate[name] = api(
-                "UploadServerCertificate", AliCloudCertificateId=str(first[name][1]),
-                ServerCertificateName=name.split(".")[0])["ServerCertificateId"]
-        api("CreateLoadBalancerHTTPSListener", LoadBalancerId=lb, ListenerPort=443,
-            Bandwidth=-1, BackendServerPort=backend.port, HealthCheck="off",
-            ServerCertificateId=server_certificate[domain])
-        api("CreateDomainExtension", LoadBalancerId=lb, ListenerPort=443, Domain=alternative,
-            ServerCertificateId=server_certificate[alternative])
-        api("StartLoadBalancerListener", LoadBalancerId=lb, ListenerPort=443)
-        old = {name: verify_issued(first[name][2], pebble, name) for name in first}
-        fingerprint = {name: ":".join(
-            f"{b:02x}" for b in old[name].fingerprint(hashes.SHA1())) for name in first}
-        wait_until(lambda: all(
-            safe_fingerprint(address, 443 + offset, name) == fingerprint[name] for name in first),
-            what="the HTTPS listener to serve the first certificates")
-
-        renewals = {}
-        for name in first:
-            renewals[name] = cas.call("RenewCertificateOrderForPackageRequest",
-                                      OrderId=first[name][0])["OrderId"]
-            assert renewals[name] != first[name][0]
-            # Asked again while it is under way: the same renewal.
-            assert cas.call("RenewCertificateOrderForPackageRequest",
-                            OrderId=first[name][0])["OrderId"] == renewals[name]
-        renewed = {}
-        for name, order_id in renewals.items():
-            state = issued_state(cas, order_id)
-            assert state["Type"] == "certificate", state
-            renewed[name] = verify_issued(state["Certificate"], pebble, name)
-            assert renewed[name].serial_number != old[name].serial_number
-        new_fingerprint = {name: ":".join(
-            f"{b:02x}" for b in renewed[name].fingerprint(hashes.SHA1())) for name in renewed}
-        wait_until(lambda: all(
-            safe_fingerprint(address, 443 + offset, name) == new_fingerprint[name]
-            for name in renewed), timeout=20,
-            what="the listener and the domain extension to serve the renewed certificates")
-
-        # Moved through server certificates made from the new ones; the old ones stay.
-        listener = api("DescribeLoadBalancerHTTPSListenerAttribute", LoadBalancerId=lb,
-                       ListenerPort=443)
-        assert listener["ServerCertificateId"] != server_certificate[domain]
-        listed = api("DescribeServerCertificates")["ServerCertificates"]["ServerCertificate"]
-        by_id = {item["ServerCertificateId"]: item for item in listed}
-        assert set(server_certificate.values()) <= set(by_id)
-        twin = by_id[listener["ServerCertificateId"]]
-        assert twin["Fingerprint"] == new_fingerprint[domain]
-        assert twin["ServerCertificateName"] == domain.split(".")[0]
-        lines = srv.audit_lines()
-        rotations = [line for line in lines if line["source"] == "acme renewal"]
-        assert {line["action"] for line in rotations} == {
-            "UploadServerCertificate", "SetLoadBalancerHTTPSListenerAttribute",
-            "SetDomainExtensionAttribute"}, rotations
-        # The old order names its renewal; listed as the customer sees them.
-        orders = cas.call("ListUserCertificateOrder", OrderType="CPACK", Status="ISSUED")
-        assert {item["OrderId"] for item in orders["CertificateOrderList"]} == \
-            {first[name][0] for name in first} | set(renewals.values())
-    finally:
-        backend.stop()
-        srv.stop()
-
-
-# libfaketime, preloaded through env (which execs, so the server gets the test's signals).
-LIBFAKETIME = next(iter(glob.glob("/usr/lib/*/faketime/libfaketime.so.1")), None)
-
-
-@pytest.mark.skipif(LIBFAKETIME is None,
-                    reason="libfaketime is not installed (scripts/test installs faketime as root)")
-def test_a_certificate_near_its_end_is_renewed_and_rotated_by_itself(tmp_path, pebble):
-    """Nobody asks: the same store started 20 days before the certificate's end (30 days is
-    when renewal is due) renews it through the listener and serves the renewal."""
-    pool = f"127.{random.randint(100, 250)}.{random.randint(0, 255)}.0/24"
-    offset = pebble.http_port - 80
-    args = pebble.slbcert_args("--data-plane", "on", "--listener-port-offset", str(offset),
-                               "--address-pool", pool)
-    srv = Server(tmp_path, args=args).start()
-    backend = HttpBackend("site")
-    try:
-        api = Api("v3", srv, srv.credentials)
-        cas = Cas(srv, srv.credentials)
-        created = api("CreateLoadBalancer")
-        lb, address = created["LoadBalancerId"], created["Address"]
-        api("CreateLoadBalancerHTTPListener", LoadBalancerId=lb, ListenerPort=80, Bandwidth=-1,
-            BackendServerPort=backend.port, HealthCheck="off")
-        api("StartLoadBalancerListener", LoadBalancerId=lb, ListenerPort=80)
-        domain = unique_domain("auto")
-        pebble.add_a(domain, address)
-        order_id = cas.call("CreateCertificateRequest", Domain=domain,
-                            ValidateType="FILE")["OrderId"]
-        state = issued_state(cas, order_id)
-        assert state["Type"] == "certificate", state
-        first = verify_issued(state["Certificate"], pebble, domain)
-        bound = api("UploadServerCertificate",
-                    AliCloudCertificateId=state["CertId"])["ServerCertificateId"]
-        api("CreateLoadBalancerHTTPSListener", LoadBalancerId=lb, ListenerPort=443,
-            Bandwidth=-1, BackendServerPort=backend.port, HealthCheck="off",
-            ServerCertificateId=bound)
-        api("StartLoadBalancerListener", LoadBalancerId=lb, ListenerPort=443)
-        before = ":".join(f"{b:02x}" for b in first.fingerprint(hashes.SHA1()))
-        wait_until(lambda: safe_fingerprint(address, 443 + offset, domain) == before,
-                   what="the first certificate to be served")
-        srv.stop()
-
-        days = (first.not_valid_after_utc - datetime.datetime.now(datetime.timezone.utc)).days - 20
-        srv = Server(tmp_path, data_dir=srv.data_dir, args=args, wrapper=(
-            "env", f"LD_PRELOAD={LIBFAKETIME}", f"FAKETIME=+{days}d",
-            "FAKETIME_DONT_FAKE_MONOTONIC=1")).start()
-        wait_until(lambda: safe_fingerprint(address, 443 + offset, domain) not in (None, before),
-                   timeout=30, what="the renewed certificate to be served")
-        renewed = served_certificate(address, 443 + offset, domain)
-        root, intermediate = pebble.issuing_chain()
-        renewed.verify_directly_issued_by(intermediate)
-        assert renewed.serial_number != first.serial_number
-        assert renewed.not_valid_after_utc > first.not_valid_after_utc
-        lines = srv.audit_lines()
-        assert any(line["action"] == "RenewCertificateOrderForPackageRequest"
-                   and line["source"] == "acme" for line in lines), lines[-10:]
-    finally:
-        backend.stop()
-        srv.stop()
-
-
-def served_certificate(address, port, sni):
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    with socket.create_connection((address, port), timeout=5) as raw:
-        with context.wrap_socket(raw, server_hostname=sni) as tls:
-            return x509.load_der_x509_certificate(tls.getpeercert(binary_form=True))
-
-
-def safe_fingerprint(address, port, sni):
-    try:
-        return served_fingerprint(address, port, sni)
-    except (OSError, ssl.SSLError):
-        return None
-
-
-def plain_get(address, port, host, path):
-    with socket.create_connection((address, port), timeout=10) as stream:
-        stream.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-                       .encode())
-        data = b""
-        while chunk := stream.recv(65536):
-            data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    return int(head.split(b" ")[1]), body.decode(errors="replace")
-
-
-def backend_answers(address, port):
-    try:
-        return plain_get(address, port, "probe.example.com", "/")[0] == 200
-    except OSError:
-        return False
 
 
 def test_a_proof_the_ca_does_not_see_ends_in_verify_fail_with_its_reason(acme_server, pebble):
