@@ -56,6 +56,11 @@ struct WithinLabels {
     within: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StatusLabels {
+    status: String,
+}
+
 /// What requests have done since the start; what is stored is read at each scrape.
 pub struct Metrics {
     requests: Family<RequestLabels, Counter>,
@@ -158,6 +163,7 @@ impl Metrics {
             refused,
         );
         register_counts(&mut registry, store, now_ms).await?;
+        register_orders(&mut registry, store).await?;
         let described = expiry::report(store, i64::MAX, self.certificate_series).await?;
         if let Some((health, traffic)) = data_plane {
             register_traffic(&mut registry, traffic);
@@ -283,6 +289,41 @@ async fn register_counts(
         "Certificates that expire within 7 or 30 days (or have expired)",
         expiring_family,
     );
+    Ok(())
+}
+
+/// Certificate orders of the SSL Certificates Service by status, and the next renewal.
+async fn register_orders(registry: &mut Registry, store: &dyn Store) -> Result<(), StoreError> {
+    use crate::store::certificate_orders::OrderStatus;
+    let counts = store.count_certificate_orders().await?;
+    let by_status = Family::<StatusLabels, Gauge>::default();
+    for status in [
+        OrderStatus::DomainVerify,
+        OrderStatus::Process,
+        OrderStatus::Certificate,
+        OrderStatus::VerifyFail,
+    ] {
+        by_status
+            .get_or_create(&StatusLabels {
+                status: status.as_str().into(),
+            })
+            .set(counts.with_status(status) as i64);
+    }
+    registry.register(
+        "certificate_orders",
+        "Certificate orders (CreateCertificateRequest) of every account, by status: pending \
+         ones are domain_verify and process, failed ones verify_fail",
+        by_status,
+    );
+    if let Some(next) = counts.next_renewal_ms {
+        let gauge = Gauge::<f64, std::sync::atomic::AtomicU64>::default();
+        gauge.set(next as f64 / 1000.0);
+        registry.register(
+            "certificate_next_renewal_timestamp_seconds",
+            "When the next issued certificate is due for renewal (or its renewal is looked at)",
+            gauge,
+        );
+    }
     Ok(())
 }
 

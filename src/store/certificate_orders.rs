@@ -122,6 +122,38 @@ pub struct Renewed {
     pub cert_id: i64,
 }
 
+/// Orders by status, and the soonest renewal.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OrderCounts {
+    pub by_status: Vec<(OrderStatus, u64)>,
+    /// When the issuance loop next looks at an issued order (epoch ms).
+    pub next_renewal_ms: Option<i64>,
+}
+
+impl OrderCounts {
+    /// From `(status, count, soonest next attempt)` rows, grouped by status.
+    pub fn from_rows(rows: impl IntoIterator<Item = (String, i64, Option<i64>)>) -> OrderCounts {
+        let mut counts = OrderCounts::default();
+        for (status, count, next) in rows {
+            let Some(status) = OrderStatus::from_stored(&status) else {
+                continue;
+            };
+            if status == OrderStatus::Certificate {
+                counts.next_renewal_ms = next;
+            }
+            counts.by_status.push((status, count.max(0) as u64));
+        }
+        counts
+    }
+
+    pub fn with_status(&self, status: OrderStatus) -> u64 {
+        self.by_status
+            .iter()
+            .find(|(counted, _)| *counted == status)
+            .map_or(0, |(_, count)| *count)
+    }
+}
+
 /// What an issued order's list item says of its certificate.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IssuedCertificate {
@@ -216,8 +248,9 @@ pub trait CertificateOrderStore: Send + Sync {
         now_ms: i64,
         audit: AuditLine,
     ) -> Result<(), StoreError>;
-    /// Orders still being validated or issued, for the metrics and the console.
-    async fn pending_certificate_orders(&self) -> Result<u64, StoreError>;
+    /// Every account's orders by status, and when the loop next looks at an issued one (its
+    /// renewal), for the metrics.
+    async fn count_certificate_orders(&self) -> Result<OrderCounts, StoreError>;
     /// The sealed credentials of the account's ACME account at `directory`.
     async fn acme_account(
         &self,

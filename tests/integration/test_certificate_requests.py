@@ -2,8 +2,11 @@
 CreateCertificateRequest, DescribeCertificateState, DeleteCertificateRequest and
 ListUserCertificateOrder) and issued by a real ACME CA: pebble, on loopback."""
 
+import base64
 import http.server
+import os
 import random
+import re
 import threading
 
 import pytest
@@ -13,7 +16,7 @@ from cryptography.x509.oid import NameOID
 from acme import (backend_answers, free_port, pebble, plain_get,  # noqa: F401
                   state_after, unique_domain, verify_issued)
 from backends import HttpBackend
-from conftest import Cas, Server, expect_failure, wait_until
+from conftest import Cas, Server, admin_connection, expect_failure, new_database, wait_until
 from rawclient import RawClient
 from slb import Api, backends
 
@@ -122,6 +125,14 @@ def test_dns_validation_issues_a_certificate_into_the_list(acme_server, pebble):
     assert item["CertEndTime"] == int(leaf.not_valid_after_utc.timestamp()) * 1000
     assert cas.call("ListUserCertificateOrder", OrderType="CPACK",
                     Status="CHECKING")["CertificateOrderList"] == []
+    # /metrics: the order by status, and its renewal due 30 days (less jitter) before the end.
+    metrics = acme_server.metrics().text
+    assert 'slbcert_certificate_orders{status="certificate"} 1' in metrics, metrics
+    assert 'slbcert_certificate_orders{status="domain_verify"} 0' in metrics
+    renewal = float(re.search(r"^slbcert_certificate_next_renewal_timestamp_seconds (\S+)$",
+                              metrics, re.M).group(1))
+    end = leaf.not_valid_after_utc.timestamp()
+    assert end - 31.5 * 86400 <= renewal <= end - 30 * 86400, (renewal, end)
 
     # Audited: the request, and the issue with the certificate's fingerprint.
     lines = acme_server.audit_lines()
@@ -355,3 +366,46 @@ def test_an_unreachable_ca_answers_503_and_stores_nothing(tmp_path, pebble):
         assert cas.call("ListUserCertificateOrder", OrderType="CPACK")["TotalCount"] == 0
     finally:
         srv.stop()
+
+
+@pytest.mark.postgres_only
+def test_two_nodes_work_each_order_once(tmp_path, pebble):
+    """Orders placed through either node of one PostgreSQL database are each issued once, by
+    whichever node leases them, with one ACME account for the slbcert account."""
+    master_key = tmp_path / "master.key"
+    master_key.write_text(base64.b64encode(os.urandom(32)).decode())
+    master_key.chmod(0o600)
+    database = new_database()
+    nodes = []
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        nodes.append(Server(tmp_path / name, ["--master-key-file", str(master_key),
+                                              *pebble.slbcert_args()], database=database).start())
+    try:
+        account = nodes[0].credentials
+        clients = [Cas(node, account) for node in nodes]
+        orders = {}
+        for n in range(6):
+            cas = clients[n % 2]
+            domain = unique_domain(f"n{n}")
+            order_id = apply_dns(cas, domain)
+            state = clients[(n + 1) % 2].call("DescribeCertificateState", OrderId=order_id)
+            pebble.set_txt(state["RecordDomain"], state["RecordValue"])
+            orders[order_id] = domain
+        issued = {}
+        for n, (order_id, domain) in enumerate(orders.items()):
+            state = state_after(clients[n % 2], order_id, "domain_verify")
+            if state["Type"] == "process":
+                state = state_after(clients[n % 2], order_id, "process")
+            assert state["Type"] == "certificate", state
+            verify_issued(state["Certificate"], pebble, domain)
+            issued[order_id] = int(state["CertId"])
+        listed = clients[1].call("ListUserCertificateOrder", OrderType="CERT", ShowSize=50)
+        assert sorted(item["CertificateId"] for item in listed["CertificateOrderList"]) == \
+            sorted(issued.values()), "an order was issued twice, or not at all"
+        with admin_connection(database) as connection:
+            accounts = connection.execute("SELECT COUNT(*) FROM acme_accounts").fetchone()[0]
+        assert accounts == 1
+    finally:
+        for node in nodes:
+            node.stop()

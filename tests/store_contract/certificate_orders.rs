@@ -98,7 +98,9 @@ pub async fn orders_are_per_account_leased_to_one_holder_and_saved_by_it(engine:
     };
     let (found, _) = store.list_certificate_orders(ME, &keyword).await.unwrap();
     assert_eq!(found.iter().map(|o| o.order_id).collect::<Vec<_>>(), [2]);
-    assert_eq!(store.pending_certificate_orders().await.unwrap(), 3);
+    let counts = store.count_certificate_orders().await.unwrap();
+    assert_eq!(counts.with_status(OrderStatus::DomainVerify), 3);
+    assert_eq!(counts.next_renewal_ms, None);
 
     // Nothing is due before its time; then the earliest, with its key, to one holder only.
     assert!(
@@ -233,7 +235,13 @@ pub async fn an_issue_stores_the_certificate_and_the_order_together(engine: &Eng
     let lines: Vec<&str> = records.iter().map(|r| r.line.as_str()).collect();
     assert!(lines.contains(&"{\"a\":\"issued\"}"), "{lines:?}");
     assert!(!lines.contains(&"{\"a\":\"refused\"}"), "{lines:?}");
-    assert_eq!(store.pending_certificate_orders().await.unwrap(), 0);
+    let counts = store.count_certificate_orders().await.unwrap();
+    assert_eq!(counts.with_status(OrderStatus::DomainVerify), 0);
+    assert_eq!(counts.with_status(OrderStatus::Certificate), 1);
+    assert_eq!(
+        counts.next_renewal_ms, None,
+        "claimed's next attempt was cleared"
+    );
     assert!(
         store
             .claim_certificate_order(i64::MAX - 1, "node", i64::MAX)

@@ -8,7 +8,7 @@ use super::{Params, PostgresStore, column, database};
 use crate::audit::AuditLine;
 use crate::crypto::Sealed;
 use crate::store::certificate_orders::{
-    CertificateOrder, CertificateOrderFilter, CertificateOrderStore, OrderStatus,
+    CertificateOrder, CertificateOrderFilter, CertificateOrderStore, OrderCounts, OrderStatus,
 };
 use crate::store::{CertificateMaterial, StoreError, UserCertificate, filters};
 
@@ -305,18 +305,18 @@ impl CertificateOrderStore for PostgresStore {
         self.commit(transaction, &audit).await
     }
 
-    async fn pending_certificate_orders(&self) -> Result<u64, StoreError> {
-        let row = self
+    async fn count_certificate_orders(&self) -> Result<OrderCounts, StoreError> {
+        let rows = self
             .client()
             .await?
-            .query_one(
-                "SELECT COUNT(*) FROM certificate_orders \
-                 WHERE status IN ('domain_verify', 'process')",
-                &[],
-            )
+            .query("SELECT status, COUNT(*), MIN(next_attempt_ms) FROM certificate_orders GROUP BY status", &[])
             .await
             .map_err(database)?;
-        Ok(column::<i64>(&row, 0)? as u64)
+        let rows = rows
+            .iter()
+            .map(|row| Ok((column(row, 0)?, column(row, 1)?, column(row, 2)?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(OrderCounts::from_rows(rows))
     }
 
     async fn acme_account(

@@ -9,7 +9,7 @@ use super::{SqliteStore, writer};
 use crate::audit::AuditLine;
 use crate::crypto::Sealed;
 use crate::store::certificate_orders::{
-    CertificateOrder, CertificateOrderFilter, CertificateOrderStore, OrderStatus,
+    CertificateOrder, CertificateOrderFilter, CertificateOrderStore, OrderCounts, OrderStatus,
 };
 use crate::store::{CertificateMaterial, StoreError, UserCertificate, filters};
 
@@ -303,15 +303,15 @@ impl CertificateOrderStore for SqliteStore {
         .await
     }
 
-    async fn pending_certificate_orders(&self) -> Result<u64, StoreError> {
+    async fn count_certificate_orders(&self) -> Result<OrderCounts, StoreError> {
         self.read(|db| {
-            let count: i64 = db.query_row_cached(
-                "SELECT COUNT(*) FROM certificate_orders \
-                 WHERE status IN ('domain_verify', 'process')",
-                [],
-                |row| row.get(0),
+            let mut statement = db.prepare_cached(
+                "SELECT status, COUNT(*), MIN(next_attempt_ms) FROM certificate_orders GROUP BY status",
             )?;
-            Ok(count as u64)
+            let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
+            Ok(OrderCounts::from_rows(
+                rows.collect::<rusqlite::Result<Vec<_>>>()?,
+            ))
         })
         .await
     }
