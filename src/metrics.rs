@@ -302,6 +302,7 @@ async fn register_orders(registry: &mut Registry, store: &dyn Store) -> Result<(
         OrderStatus::Process,
         OrderStatus::Certificate,
         OrderStatus::VerifyFail,
+        OrderStatus::Payed,
     ] {
         by_status
             .get_or_create(&StatusLabels {

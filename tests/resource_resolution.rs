@@ -228,6 +228,7 @@ fn table() -> Vec<(&'static str, &'static str, Vec<String>)> {
         ("DescribeCertificateState", "OrderId=9", vec![format!("{CAS}:order/9")]),
         ("DeleteCertificateRequest", "OrderId=9", vec![format!("{CAS}:order/9")]),
         ("RenewCertificateOrderForPackageRequest", "OrderId=9", vec![format!("{CAS}:order/9")]),
+        ("CancelCertificateForPackageRequest", "OrderId=9", vec![format!("{CAS}:order/9")]),
         ("CreateUser", "UserName=bob", vec![format!("{RAM}:user/bob")]),
         ("GetUser", "UserName=bob", vec![format!("{RAM}:user/bob")]),
         ("ListUsers", "", vec![format!("{RAM}:user/*")]),

@@ -172,6 +172,7 @@ pub static ACTIONS: &[ActionSpec] = &[
     row!(DescribeCertificateState, CAS, Read, [ORDER], requests::describe),
     row!(DeleteCertificateRequest, CAS, Write, [ORDER], requests::delete),
     row!(RenewCertificateOrderForPackageRequest, CAS, Write, [ORDER], requests::renew),
+    row!(CancelCertificateForPackageRequest, CAS, Write, [ORDER], requests::cancel),
     // RAM: users and their AccessKeys.
     row!(CreateUser, RAM, Write, [USER], users::create),
     row!(GetUser, RAM, Read, [USER], users::get),

@@ -206,6 +206,31 @@ impl Client {
     }
 }
 
+impl Client {
+    /// Deactivates the pending authorizations of the order at `url` (its proofs stop counting).
+    pub async fn deactivate(
+        &self,
+        store: &dyn Store,
+        vault: &Vault,
+        account_id: &str,
+        url: &str,
+        now_ms: i64,
+    ) -> Result<(), IssuanceError> {
+        let account = self.account(store, vault, account_id, now_ms).await?;
+        let mut order = self.order(&account, url).await?;
+        let mut authorizations = order.authorizations();
+        while let Some(authorization) =
+            timed(async { Ok::<_, instant_acme::Error>(authorizations.next().await) }).await?
+        {
+            let mut authorization = authorization.map_err(classify)?;
+            if authorization.status == AuthorizationStatus::Pending {
+                timed(authorization.deactivate()).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Runs a call to the CA within [`CALL_TIMEOUT`], its error classified.
 pub async fn timed<T>(
     call: impl Future<Output = Result<T, instant_acme::Error>>,

@@ -102,8 +102,8 @@ impl Loop {
         }
     }
 
-    /// A renewal under way is left to itself; one that failed or was deleted is applied for
-    /// again, backing off (the certificate still serves meanwhile).
+    /// A renewal under way is left to itself; one that failed, was cancelled or was deleted is
+    /// applied for again, backing off (the certificate still serves meanwhile).
     pub(super) async fn follow_renewal(
         &self,
         order: &mut CertificateOrder,
@@ -119,7 +119,7 @@ impl Loop {
             Some(OrderStatus::DomainVerify | OrderStatus::Process) => {
                 order.next_attempt_ms = Some(now_ms + RENEWAL_CHECK.as_millis() as i64);
             }
-            Some(OrderStatus::VerifyFail) | None => {
+            Some(OrderStatus::VerifyFail | OrderStatus::Payed) | None => {
                 order.attempts += 1;
                 let wait = backoff(order.attempts, MAX_RENEWAL_WAIT);
                 tracing::warn!(order_id = order.order_id, renewal = ?order.renewed_by, "the renewal failed; applying again later");

@@ -171,7 +171,7 @@ impl Loop {
                 self.renew(order, now).await.map(|()| None)
             }
             OrderStatus::Certificate => self.follow_renewal(order, now).await.map(|()| None),
-            OrderStatus::VerifyFail => {
+            OrderStatus::VerifyFail | OrderStatus::Payed => {
                 order.next_attempt_ms = None;
                 Ok(None)
             }

@@ -22,6 +22,8 @@ pub enum OrderStatus {
     Certificate,
     /// The CA refused, or the domain was not proved in time.
     VerifyFail,
+    /// Withdrawn by its owner before it was issued (`CancelCertificateForPackageRequest`).
+    Payed,
 }
 
 impl OrderStatus {
@@ -31,6 +33,7 @@ impl OrderStatus {
             OrderStatus::Process => "process",
             OrderStatus::Certificate => "certificate",
             OrderStatus::VerifyFail => "verify_fail",
+            OrderStatus::Payed => "payed",
         }
     }
 
@@ -40,6 +43,7 @@ impl OrderStatus {
             OrderStatus::Process,
             OrderStatus::Certificate,
             OrderStatus::VerifyFail,
+            OrderStatus::Payed,
         ]
         .into_iter()
         .find(|status| status.as_str() == text)
@@ -209,6 +213,14 @@ pub trait CertificateOrderStore: Send + Sync {
         account_id: &str,
         order_id: i64,
         statuses: &[OrderStatus],
+        audit: AuditLine,
+    ) -> Result<(), StoreError>;
+    /// Withdraws a pending order (domain_verify or process) as `cancelled` says, unless a node
+    /// is working it this moment (`Stale`); its proof is no longer answered.
+    async fn cancel_certificate_order(
+        &self,
+        cancelled: CertificateOrder,
+        now_ms: i64,
         audit: AuditLine,
     ) -> Result<(), StoreError>;
     /// Leases to `holder` until `until_ms` one order due at `now_ms` whose lease has lapsed,

@@ -313,6 +313,28 @@ def test_orders_are_the_callers_own_and_deletable_only_before_issue(acme_server,
     assert cas.call("DescribeCertificateState", OrderId=order_id)["Type"] == "certificate"
 
 
+def test_a_cancelled_order_is_payed_until_deleted(acme_server, pebble):
+    cas = Cas(acme_server, acme_server.credentials)
+    order_id = apply_dns(cas, unique_domain())
+    cas.call("CancelCertificateForPackageRequest", OrderId=order_id)
+    assert cas.call("DescribeCertificateState", OrderId=order_id)["Type"] == "payed"
+    payed = cas.call("ListUserCertificateOrder", OrderType="CPACK", Status="PAYED")
+    assert [(item["OrderId"], item["Status"]) for item in payed["CertificateOrderList"]] == \
+        [(order_id, "PAYED")]
+    assert cas.call("ListUserCertificateOrder", OrderType="CPACK",
+                    Status="CHECKING")["TotalCount"] == 0
+    expect_failure(lambda: cas.call("CancelCertificateForPackageRequest", OrderId=order_id),
+                   "Operation.NotAllowed", contains="only an order under validation")
+    expect_failure(lambda: cas.call("RenewCertificateOrderForPackageRequest", OrderId=order_id),
+                   "Operation.NotAllowed", contains="only an issued order")
+    other = Cas(acme_server, acme_server.create_account("other"))
+    expect_failure(lambda: other.call("CancelCertificateForPackageRequest", OrderId=order_id),
+                   "OrderNotFound")
+    cas.call("DeleteCertificateRequest", OrderId=order_id)
+    expect_failure(lambda: cas.call("DescribeCertificateState", OrderId=order_id),
+                   "OrderNotFound")
+
+
 def test_bad_requests_and_ca_refusals_store_nothing(acme_server, pebble):
     cas = Cas(acme_server, acme_server.credentials)
     domain = unique_domain()

@@ -467,3 +467,50 @@ pub async fn a_renewal_is_stored_with_its_mark_on_the_order_it_renews(engine: &E
     );
     assert!(store.certificate_order(ME, 4).await.unwrap().is_none());
 }
+
+/// A cancel takes an order under validation that no node is working, and takes it out of the
+/// loop's reach.
+pub async fn a_cancel_takes_a_pending_order_no_node_holds(engine: &Engine) {
+    let store = seeded(engine).await;
+    store
+        .insert_certificate_order(order(5, ME, "a.example.com", Some(10)), None, line())
+        .await
+        .unwrap();
+    let (claimed, _) = store
+        .claim_certificate_order(10, "node", 1_000)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut cancelled = claimed.clone();
+    cancelled.status = OrderStatus::Payed;
+    cancelled.next_attempt_ms = None;
+    let busy = store
+        .cancel_certificate_order(cancelled.clone(), 500, line())
+        .await;
+    assert!(matches!(busy, Err(StoreError::Stale)), "{busy:?}");
+    let mut elsewhere = cancelled.clone();
+    elsewhere.account_id = THEM.into();
+    let theirs = store
+        .cancel_certificate_order(elsewhere, 2_000, line())
+        .await;
+    assert!(matches!(theirs, Err(StoreError::Stale)), "{theirs:?}");
+    store
+        .cancel_certificate_order(cancelled.clone(), 2_000, line())
+        .await
+        .unwrap();
+    assert_eq!(
+        store.certificate_order(ME, 5).await.unwrap().unwrap(),
+        cancelled
+    );
+    assert!(
+        store
+            .claim_certificate_order(i64::MAX - 1, "node", i64::MAX)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let again = store
+        .cancel_certificate_order(cancelled, 3_000, line())
+        .await;
+    assert!(matches!(again, Err(StoreError::Stale)), "{again:?}");
+}

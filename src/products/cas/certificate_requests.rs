@@ -204,7 +204,8 @@ pub async fn renew(context: &Context<'_>) -> Result<Fields, ApiError> {
             .store
             .certificate_order(&context.caller.account_id, id)
             .await?;
-        if renewal.is_some_and(|renewal| renewal.status != OrderStatus::VerifyFail) {
+        let failed = [OrderStatus::VerifyFail, OrderStatus::Payed];
+        if renewal.is_some_and(|renewal| !failed.contains(&renewal.status)) {
             return Ok(order_id_fields(id));
         }
     }
@@ -277,7 +278,11 @@ pub async fn describe(context: &Context<'_>) -> Result<Fields, ApiError> {
 pub async fn delete(context: &Context<'_>) -> Result<Fields, ApiError> {
     let order = order(context).await?;
     let line = context.audit.success(&order.order_id.to_string(), None);
-    let deletable = [OrderStatus::DomainVerify, OrderStatus::VerifyFail];
+    let deletable = [
+        OrderStatus::DomainVerify,
+        OrderStatus::VerifyFail,
+        OrderStatus::Payed,
+    ];
     match context
         .store
         .delete_certificate_order(&context.caller.account_id, order.order_id, &deletable, line)
@@ -286,11 +291,52 @@ pub async fn delete(context: &Context<'_>) -> Result<Fields, ApiError> {
         Ok(()) => Ok(Fields::new()),
         Err(StoreError::NotFound(_)) => Err(ApiError::OrderNotFound(order.order_id)),
         Err(StoreError::Stale) => Err(ApiError::OperationNotAllowed(format!(
-            "The order {} is past domain validation: only an order waiting for validation (domain_verify) or failed (verify_fail) can be deleted.",
+            "The order {} is past domain validation: only an order waiting for validation (domain_verify), failed (verify_fail) or cancelled (payed) can be deleted.",
             order.order_id
         ))),
         Err(other) => Err(other.into()),
     }
+}
+
+/// CancelCertificateForPackageRequest: withdraws an order not yet issued; it stays, as `payed`
+/// (applied for, not submitted), until deleted. The CA's authorization is deactivated so that
+/// the proof published for it no longer counts.
+pub async fn cancel(context: &Context<'_>) -> Result<Fields, ApiError> {
+    let order = order(context).await?;
+    if !matches!(
+        order.status,
+        OrderStatus::DomainVerify | OrderStatus::Process
+    ) {
+        return Err(ApiError::OperationNotAllowed(format!(
+            "The order {} is {}: only an order under validation (domain_verify or process) can be cancelled.",
+            order.order_id,
+            order.status.as_str()
+        )));
+    }
+    let mut cancelled = order.clone();
+    cancelled.status = OrderStatus::Payed;
+    cancelled.next_attempt_ms = None;
+    let line = context.audit.success(&order.order_id.to_string(), None);
+    let now_ms = clock::unix_ms(context.now);
+    match context
+        .store
+        .cancel_certificate_order(cancelled, now_ms, line)
+        .await
+    {
+        Ok(()) => {}
+        // Being worked this moment (or issued meanwhile): the caller may ask again.
+        Err(StoreError::Stale) => return Err(ApiError::OperationBusy),
+        Err(other) => return Err(other.into()),
+    }
+    if let (Some(issuer), Some(url)) = (context.issuer, &order.acme_order_url)
+        && let Err(error) = issuer
+            .ca
+            .deactivate(context.store, context.vault, &order.account_id, url, now_ms)
+            .await
+    {
+        tracing::warn!(order_id = order.order_id, %error, "the CA's authorization stays active");
+    }
+    Ok(Fields::new())
 }
 
 /// ListUserCertificateOrder of type CPACK: the account's orders, newest first.
@@ -313,13 +359,14 @@ pub async fn list(
         None => {}
         Some("CHECKING") => filter.statuses = vec![OrderStatus::DomainVerify, OrderStatus::Process],
         Some("CHECKED_FAIL") => filter.statuses = vec![OrderStatus::VerifyFail],
+        Some("PAYED") => filter.statuses = vec![OrderStatus::Payed],
         Some("ISSUED") => (filter.statuses, filter.not_after_from) = (issued, Some(soon)),
         Some("WILLEXPIRED") => {
             (filter.statuses, filter.not_after_from) = (issued, Some(now));
             filter.not_after_until = Some(soon);
         }
         Some("EXPIRED") => (filter.statuses, filter.not_after_until) = (issued, Some(now)),
-        // PAYED, NOTACTIVATED, REVOKED: states no order here is in.
+        // NOTACTIVATED, REVOKED: states no order here is in.
         Some(_) => return Ok((Vec::new(), 0)),
     }
     let (orders, total) = context

@@ -92,7 +92,7 @@ impl<'a> State<'a> {
                 state.private_key = issued.map(|revealed| revealed.private_key.as_str());
             }
             OrderStatus::VerifyFail => state.message = order.failure.as_deref(),
-            OrderStatus::Process => {}
+            OrderStatus::Process | OrderStatus::Payed => {}
         }
         state
     }
@@ -137,6 +137,7 @@ impl OrderItem {
         let status = match (&order.status, &order.issued) {
             (OrderStatus::DomainVerify | OrderStatus::Process, _) => "CHECKING",
             (OrderStatus::VerifyFail, _) => "CHECKED_FAIL",
+            (OrderStatus::Payed, _) => "PAYED",
             (OrderStatus::Certificate, Some(issued)) if issued.not_after_ms < now_ms => "EXPIRED",
             (OrderStatus::Certificate, Some(issued)) if issued.not_after_ms < soon_ms => {
                 "WILLEXPIRED"

@@ -218,6 +218,36 @@ impl CertificateOrderStore for PostgresStore {
         self.commit(transaction, &audit).await
     }
 
+    async fn cancel_certificate_order(
+        &self,
+        cancelled: CertificateOrder,
+        now_ms: i64,
+        audit: AuditLine,
+    ) -> Result<(), StoreError> {
+        let mut client = self.client().await?;
+        let transaction = client.transaction().await.map_err(database)?;
+        let changed = transaction
+            .execute(
+                "UPDATE certificate_orders SET status = $4, document = $5, \
+                 next_attempt_ms = NULL, challenge_token = NULL \
+                 WHERE account_id = $1 AND order_id = $2 \
+                 AND status IN ('domain_verify', 'process') AND lease_until_ms < $3",
+                &[
+                    &cancelled.account_id,
+                    &cancelled.order_id,
+                    &now_ms,
+                    &cancelled.status.as_str(),
+                    &document(&cancelled)?,
+                ],
+            )
+            .await
+            .map_err(database)?;
+        if changed == 0 {
+            return Err(StoreError::Stale);
+        }
+        self.commit(transaction, &audit).await
+    }
+
     async fn claim_certificate_order(
         &self,
         now_ms: i64,

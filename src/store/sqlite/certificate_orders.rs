@@ -235,6 +235,34 @@ impl CertificateOrderStore for SqliteStore {
         .await
     }
 
+    async fn cancel_certificate_order(
+        &self,
+        cancelled: CertificateOrder,
+        now_ms: i64,
+        audit: AuditLine,
+    ) -> Result<(), StoreError> {
+        self.write(audit, move |db| {
+            let changed = db.execute_cached(
+                "UPDATE certificate_orders SET status = ?4, document = ?5, \
+                 next_attempt_ms = NULL, challenge_token = NULL \
+                 WHERE account_id = ?1 AND order_id = ?2 \
+                 AND status IN ('domain_verify', 'process') AND lease_until_ms < ?3",
+                params![
+                    cancelled.account_id,
+                    cancelled.order_id,
+                    now_ms,
+                    cancelled.status.as_str(),
+                    document(&cancelled)?
+                ],
+            )?;
+            match changed {
+                0 => Err(StoreError::Stale),
+                _ => Ok(()),
+            }
+        })
+        .await
+    }
+
     async fn claim_certificate_order(
         &self,
         now_ms: i64,
