@@ -225,6 +225,7 @@ fn table() -> Vec<(&'static str, &'static str, Vec<String>)> {
         ("ListUserCertificateOrder", "", vec![format!("{CAS}:certificate/*")]),
         ("DeleteUserCertificate", "CertId=7", vec![format!("{CAS}:certificate/7")]),
         ("CreateCertificateRequest", "", vec![format!("{CAS}:order/*")]),
+        ("CreateCertificateWithCsrRequest", "", vec![format!("{CAS}:order/*")]),
         ("DescribeCertificateState", "OrderId=9", vec![format!("{CAS}:order/9")]),
         ("DeleteCertificateRequest", "OrderId=9", vec![format!("{CAS}:order/9")]),
         ("RenewCertificateOrderForPackageRequest", "OrderId=9", vec![format!("{CAS}:order/9")]),

@@ -169,6 +169,7 @@ pub static ACTIONS: &[ActionSpec] = &[
     row!(ListUserCertificateOrder, CAS, Read, [CAS_CERT], user::list),
     row!(DeleteUserCertificate, CAS, Write, [CAS_CERT], user::delete),
     row!(CreateCertificateRequest, CAS, Write, [ORDER], requests::create),
+    row!(CreateCertificateWithCsrRequest, CAS, Write, [ORDER], requests::create_with_csr),
     row!(DescribeCertificateState, CAS, Read, [ORDER], requests::describe),
     row!(DeleteCertificateRequest, CAS, Write, [ORDER], requests::delete),
     row!(RenewCertificateOrderForPackageRequest, CAS, Write, [ORDER], requests::renew),

@@ -25,6 +25,8 @@ pub struct Application {
     pub phone: String,
     pub email: String,
     pub tags: Vec<Tag>,
+    /// The customer's own CSR (PEM), checked; `None`: a key is made for the order.
+    pub csr_pem: Option<String>,
 }
 
 impl Application {
@@ -40,12 +42,14 @@ impl Application {
             phone: order.phone.clone(),
             email: order.email.clone(),
             tags: order.tags.clone(),
+            // A renewal asked for without a CSR gets a key of its own, as the service does.
+            csr_pem: None,
         }
     }
 }
 
-/// An order placed with the CA, numbered `order_id`, and its new key sealed for it: ready to
-/// store. `renews`: the issued order it replaces.
+/// An order placed with the CA, numbered `order_id`, and its new key sealed for it (none for a
+/// customer's CSR): ready to store. `renews`: the issued order it replaces.
 pub async fn place(
     issuer: &Issuer,
     store: &dyn Store,
@@ -54,7 +58,7 @@ pub async fn place(
     order_id: i64,
     renews: Option<&CertificateOrder>,
     now: OffsetDateTime,
-) -> Result<(CertificateOrder, Sealed), IssuanceError> {
+) -> Result<(CertificateOrder, Option<Sealed>), IssuanceError> {
     let now_ms = clock::unix_ms(now);
     let account = issuer
         .ca
@@ -64,12 +68,17 @@ pub async fn place(
         .ca
         .place(&account, &application.domain, application.validate_type)
         .await?;
-    let key = crate::pki::request::new_key().map_err(IssuanceError::Unavailable)?;
-    let binding = Binding::CertificateOrderKey {
-        account_id: application.account_id.clone(),
-        order_id,
+    let sealed = match application.csr_pem {
+        Some(_) => None,
+        None => {
+            let key = crate::pki::request::new_key().map_err(IssuanceError::Unavailable)?;
+            let binding = Binding::CertificateOrderKey {
+                account_id: application.account_id.clone(),
+                order_id,
+            };
+            Some(vault.seal(key.as_bytes(), &binding).await?)
+        }
     };
-    let sealed = vault.seal(key.as_bytes(), &binding).await?;
     let deadline = issuer.options.proof_deadline.as_millis() as i64;
     let order = CertificateOrder {
         order_id,
@@ -87,7 +96,8 @@ pub async fn place(
             true => OrderStatus::Process,
             false => OrderStatus::DomainVerify,
         },
-        csr_pem: None,
+        csr_pem: application.csr_pem.clone(),
+        certificate_pem: None,
         acme_order_url: Some(placed.url),
         challenge: Some(placed.challenge),
         failure: None,

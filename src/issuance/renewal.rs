@@ -22,22 +22,25 @@ pub(super) const MAX_RENEWAL_WAIT: Duration = Duration::from_secs(24 * 3600);
 impl Loop {
     /// Moves what the renewed certificate served to this one; then waits for its own renewal.
     pub(super) async fn rotate(&self, order: &mut CertificateOrder) -> Result<(), IssuanceError> {
-        let (Some(renews), Some(issued)) = (&order.renews, &order.issued) else {
+        let (Some(issued), Some(renews)) = (&order.issued, &order.renews) else {
             order.rotation_pending = false;
             return Ok(());
         };
-        let moved = self
-            .rotation
-            .rotate(&order.account_id, renews.cert_id, issued.cert_id)
-            .await
-            .map_err(IssuanceError::Unavailable)?;
-        tracing::info!(
-            order_id = order.order_id,
-            old = renews.cert_id,
-            new = issued.cert_id,
-            moved,
-            "renewed certificate rotated"
-        );
+        // A certificate of a customer's CSR is in no list, so served by nothing here.
+        if let (Some(old), Some(new)) = (renews.cert_id, issued.cert_id) {
+            let moved = self
+                .rotation
+                .rotate(&order.account_id, old, new)
+                .await
+                .map_err(IssuanceError::Unavailable)?;
+            tracing::info!(
+                order_id = order.order_id,
+                old,
+                new,
+                moved,
+                "renewed certificate rotated"
+            );
+        }
         let due = self.renewal_due(issued);
         order.rotation_pending = false;
         order.attempts = 0;

@@ -249,9 +249,18 @@ impl Loop {
                 })))
             }
             Acme::Ready => {
-                let key_pem = self.order_key(order, key.as_ref()).await?;
-                let csr = crate::pki::request::signing_request(&order.domain, &key_pem)
-                    .map_err(|error| IssuanceError::Refused(format!("the CSR: {error}")))?;
+                let csr = match &order.csr_pem {
+                    Some(pem) => {
+                        crate::pki::request::parse_signing_request(pem)
+                            .map_err(|why| IssuanceError::Refused(format!("the CSR: {why}")))?
+                            .der
+                    }
+                    None => {
+                        let key_pem = self.order_key(order, key.as_ref()).await?;
+                        crate::pki::request::signing_request(&order.domain, &key_pem)
+                            .map_err(|error| IssuanceError::Refused(format!("the CSR: {error}")))?
+                    }
+                };
                 timed(acme.finalize_csr(&csr)).await?;
                 Ok(None)
             }
@@ -259,10 +268,54 @@ impl Loop {
                 let Some(chain) = timed(acme.certificate()).await? else {
                     return Ok(None);
                 };
+                if order.csr_pem.is_some() {
+                    self.issued_for_csr(order, &chain, now)?;
+                    return Ok(None);
+                }
                 let key_pem = self.order_key(order, key.as_ref()).await?;
                 self.issued(order, &chain, &key_pem, now).await.map(Some)
             }
         }
+    }
+
+    /// The certificate of a customer's CSR: kept with the order (its key is the customer's).
+    fn issued_for_csr(
+        &self,
+        order: &mut CertificateOrder,
+        chain: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), IssuanceError> {
+        let parsed = crate::pki::certificate::parse_chain(chain).map_err(|error| {
+            IssuanceError::Refused(format!("the CA issued an unusable certificate: {error}"))
+        })?;
+        self.record_issue(
+            order,
+            IssuedCertificate {
+                cert_id: None,
+                not_before_ms: clock::unix_ms(parsed.leaf.not_before),
+                not_after_ms: clock::unix_ms(parsed.leaf.not_after),
+            },
+            now,
+        );
+        order.certificate_pem = Some(parsed.pem);
+        Ok(())
+    }
+
+    /// The order issued: a renewal is rotated at once, any issued order renewed when due.
+    fn record_issue(
+        &self,
+        order: &mut CertificateOrder,
+        issued: IssuedCertificate,
+        now: OffsetDateTime,
+    ) {
+        order.status = OrderStatus::Certificate;
+        order.attempts = 0;
+        order.rotation_pending = order.renews.is_some();
+        order.next_attempt_ms = Some(match order.rotation_pending {
+            true => clock::unix_ms(now),
+            false => self.renewal_due(&issued),
+        });
+        order.issued = Some(issued);
     }
 
     async fn issued(
@@ -303,19 +356,11 @@ impl Loop {
         record.account_id = order.account_id.clone();
         let audit = record.success(&cert_id.to_string(), Some(&leaf.fingerprint));
         let issued = IssuedCertificate {
-            cert_id,
+            cert_id: Some(cert_id),
             not_before_ms: certificate.not_before_ms,
             not_after_ms: certificate.not_after_ms,
         };
-        order.status = OrderStatus::Certificate;
-        order.attempts = 0;
-        // A renewal is rotated at once; any issued order is renewed when that is due.
-        order.rotation_pending = order.renews.is_some();
-        order.next_attempt_ms = Some(match order.rotation_pending {
-            true => clock::unix_ms(now),
-            false => self.renewal_due(&issued),
-        });
-        order.issued = Some(issued);
+        self.record_issue(order, issued, now);
         Ok(Issued {
             certificate,
             material: CertificateMaterial {

@@ -193,22 +193,11 @@ fn public_key_of(
     certificate: &X509Certificate<'_>,
     position: usize,
 ) -> Result<PublicKey, CertificateError> {
-    let spki = certificate.public_key();
-    let algorithm = Oid::from_bytes(spki.algorithm.algorithm.as_bytes()).ok();
-    let parameter = spki
-        .algorithm
-        .parameters
-        .as_ref()
-        .and_then(|any| Oid::from_bytes(any.data).ok());
-    algorithm
-        .and_then(|algorithm| {
-            public_key::from_spki(algorithm, parameter, &spki.subject_public_key.data)
-        })
-        .ok_or_else(|| {
-            CertificateError::Format(format!(
-                "certificate {position}'s public key cannot be read"
-            ))
-        })
+    public_key::of_spki(certificate.public_key()).ok_or_else(|| {
+        CertificateError::Format(format!(
+            "certificate {position}'s public key cannot be read"
+        ))
+    })
 }
 
 fn describe(certificate: &X509Certificate<'_>, public_key: PublicKey) -> CertificateInfo {

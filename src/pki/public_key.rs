@@ -151,6 +151,17 @@ fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
     &bytes[start..]
 }
 
+/// The key of a parsed `SubjectPublicKeyInfo` (a certificate's, a CSR's).
+pub fn of_spki(spki: &x509_parser::x509::SubjectPublicKeyInfo<'_>) -> Option<PublicKey> {
+    let algorithm = Oid::from_bytes(spki.algorithm.algorithm.as_bytes()).ok()?;
+    let parameter = spki
+        .algorithm
+        .parameters
+        .as_ref()
+        .and_then(|any| Oid::from_bytes(any.data).ok());
+    from_spki(algorithm, parameter, &spki.subject_public_key.data)
+}
+
 /// Reads a `SubjectPublicKeyInfo`'s algorithm and key bits (as found in certificates).
 pub fn from_spki(algorithm: Oid, parameter: Option<Oid>, key_bits: &[u8]) -> Option<PublicKey> {
     match algorithm {

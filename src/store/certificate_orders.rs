@@ -95,6 +95,10 @@ pub struct CertificateOrder {
     pub status: OrderStatus,
     /// The customer's CSR (`CreateCertificateWithCsrRequest`), PEM; `None`: we made the key.
     pub csr_pem: Option<String>,
+    /// The certificate issued for the customer's CSR (it is not in the list, which holds
+    /// certificates with their keys).
+    #[serde(default)]
+    pub certificate_pem: Option<String>,
     /// The ACME order, once placed.
     pub acme_order_url: Option<String>,
     pub challenge: Option<ChallengeRecord>,
@@ -123,7 +127,8 @@ pub struct CertificateOrder {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Renewed {
     pub order_id: i64,
-    pub cert_id: i64,
+    /// The renewed certificate in the list, if it was there (not for a customer's CSR).
+    pub cert_id: Option<i64>,
 }
 
 /// Orders by status, and the soonest renewal.
@@ -161,7 +166,8 @@ impl OrderCounts {
 /// What an issued order's list item says of its certificate.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IssuedCertificate {
-    pub cert_id: i64,
+    /// In the account's list (with its key); `None` for a customer's CSR, whose key is theirs.
+    pub cert_id: Option<i64>,
     pub not_before_ms: i64,
     pub not_after_ms: i64,
 }
@@ -215,8 +221,9 @@ pub trait CertificateOrderStore: Send + Sync {
         statuses: &[OrderStatus],
         audit: AuditLine,
     ) -> Result<(), StoreError>;
-    /// Withdraws a pending order (domain_verify or process) as `cancelled` says, unless a node
-    /// is working it this moment (`Stale`); its proof is no longer answered.
+    /// Withdraws a pending order (domain_verify or process) as `cancelled` says (`Stale` if it
+    /// is no longer pending); its proof is no longer answered, and a node working it this
+    /// moment loses its lease, so that its save is refused and the cancel stands.
     async fn cancel_certificate_order(
         &self,
         cancelled: CertificateOrder,
@@ -254,7 +261,7 @@ pub trait CertificateOrderStore: Send + Sync {
     async fn insert_renewal(
         &self,
         renewal: CertificateOrder,
-        key: Sealed,
+        key: Option<Sealed>,
         renewed: CertificateOrder,
         holder: Option<&str>,
         now_ms: i64,

@@ -10,9 +10,11 @@ import re
 import threading
 
 import pytest
-from cryptography.hazmat.primitives import serialization
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import NameOID
 
+import certs
 from acme import (backend_answers, free_port, pebble, plain_get,  # noqa: F401
                   state_after, unique_domain, verify_issued)
 from backends import HttpBackend
@@ -311,6 +313,49 @@ def test_orders_are_the_callers_own_and_deletable_only_before_issue(acme_server,
     expect_failure(lambda: cas.call("DeleteCertificateRequest", OrderId=order_id),
                    "Operation.NotAllowed", contains="only an order waiting")
     assert cas.call("DescribeCertificateState", OrderId=order_id)["Type"] == "certificate"
+
+
+def csr_pem(key, *names, cn=None):
+    builder = x509.CertificateSigningRequestBuilder().subject_name(x509.Name(
+        [x509.NameAttribute(NameOID.COMMON_NAME, cn or names[0])]))
+    builder = builder.add_extension(
+        x509.SubjectAlternativeName([x509.DNSName(name) for name in names]), critical=False)
+    return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode()
+
+
+def test_a_certificate_for_the_customers_own_csr(acme_server, pebble):
+    """CreateCertificateWithCsrRequest: the CSR names the domain and the customer keeps the
+    key; the issued certificate is for that key, and no key is answered."""
+    cas = Cas(acme_server, acme_server.credentials)
+    domain = unique_domain("csr")
+    key = certs.rsa_key(2048, fresh=True)
+    order_id = cas.call("CreateCertificateWithCsrRequest", Csr=csr_pem(key, domain),
+                        ValidateType="DNS")["OrderId"]
+    state = cas.call("DescribeCertificateState", OrderId=order_id)
+    assert (state["Type"], state["RecordDomain"]) == ("domain_verify", f"_acme-challenge.{domain}")
+    pebble.set_txt(state["RecordDomain"], state["RecordValue"])
+    issued = state_after(cas, order_id, "domain_verify")
+    if issued["Type"] == "process":
+        issued = state_after(cas, order_id, "process")
+    assert issued["Type"] == "certificate", issued
+    leaf = verify_issued(issued["Certificate"], pebble, domain)
+    assert leaf.public_key().public_numbers() == key.public_key().public_numbers()
+    assert "PrivateKey" not in issued and "CertId" not in issued, issued
+    [item] = cas.call("ListUserCertificateOrder", OrderType="CPACK")["CertificateOrderList"]
+    assert (item["OrderId"], item["Status"]) == (order_id, "ISSUED")
+    assert item["CertEndTime"] == int(leaf.not_valid_after_utc.timestamp()) * 1000
+
+    other = unique_domain("other")
+    for csr, why in [(csr_pem(key, domain, other), "one request is for one domain"),
+                     ("-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n",
+                      "not a PKCS#10 request"),
+                     (csr_pem(certs.rsa_key(1024, fresh=True), other), "RSA 1024")]:
+        expect_failure(lambda: cas.call("CreateCertificateWithCsrRequest", Csr=csr,
+                                        ValidateType="DNS"),
+                       "InvalidParameter", contains=why)
+    expect_failure(lambda: cas.call("CreateCertificateWithCsrRequest", ValidateType="DNS"),
+                   "MissingCsr")
+    assert cas.call("ListUserCertificateOrder", OrderType="CPACK")["TotalCount"] == 1
 
 
 def test_a_cancelled_order_is_payed_until_deleted(acme_server, pebble):

@@ -2,7 +2,7 @@
 //! `CreateCertificateRequest`, proved and issued through an ACME CA ([`crate::issuance`]),
 //! followed with `DescribeCertificateState`, listed by `ListUserCertificateOrder` (CPACK).
 
-use super::order_views::{OrderItem, State};
+use super::order_views::{OrderItem, Revealed, State};
 use super::user_certificates;
 use crate::api::error::ApiError;
 use crate::api::params::RpcParams;
@@ -11,7 +11,7 @@ use crate::ids;
 use crate::issuance::orders::{self, Application};
 use crate::products::{Context, Fields, inputs, to_fields};
 use crate::store::certificate_orders::{
-    CertificateOrder, CertificateOrderFilter, OrderStatus, ValidateType,
+    CertificateOrder, CertificateOrderFilter, IssuedCertificate, OrderStatus, ValidateType,
 };
 use crate::store::{StoreError, Tag};
 
@@ -75,10 +75,16 @@ struct CreateRequest {
     phone: String,
     email: String,
     tags: Vec<Tag>,
+    csr_pem: Option<String>,
 }
 
 impl CreateRequest {
-    fn parse(params: &RpcParams) -> Result<CreateRequest, ApiError> {
+    /// For `text`, the domain (given, or named by the CSR).
+    fn parse(
+        params: &RpcParams,
+        text: &str,
+        csr_pem: Option<String>,
+    ) -> Result<CreateRequest, ApiError> {
         let code = params.non_empty("ProductCode").unwrap_or(PRODUCTS[0].0);
         let &(product_code, _, _, wildcard) = PRODUCTS
             .iter()
@@ -90,7 +96,6 @@ impl CreateRequest {
                     known.join(", ")
                 ))
             })?;
-        let text = params.required("Domain")?;
         let name = text.strip_prefix("*.").unwrap_or(text);
         if !inputs::is_host_name(name) || !name.contains('.') {
             return Err(ApiError::InvalidParameter(format!(
@@ -128,6 +133,7 @@ impl CreateRequest {
             phone: contact(params, "Phone")?,
             email: contact(params, "Email")?,
             tags: inputs::tags_at(params, "Tags.")?,
+            csr_pem,
         })
     }
 }
@@ -143,7 +149,22 @@ fn contact(params: &RpcParams, name: &'static str) -> Result<String, ApiError> {
 }
 
 pub async fn create(context: &Context<'_>) -> Result<Fields, ApiError> {
-    let request = CreateRequest::parse(context.params)?;
+    let domain = context.params.required("Domain")?;
+    apply(context, CreateRequest::parse(context.params, domain, None)?).await
+}
+
+/// CreateCertificateWithCsrRequest: the customer's CSR names the one domain, and keeps its key
+/// (the certificate is then in the order's answers only: the list holds certificates with keys).
+pub async fn create_with_csr(context: &Context<'_>) -> Result<Fields, ApiError> {
+    let csr = context.params.required("Csr")?;
+    let read = crate::pki::request::parse_signing_request(csr).map_err(|why| {
+        ApiError::InvalidParameter(format!("The specified Csr cannot be used: {why}."))
+    })?;
+    let request = CreateRequest::parse(context.params, &read.domain, Some(csr.to_owned()))?;
+    apply(context, request).await
+}
+
+async fn apply(context: &Context<'_>, request: CreateRequest) -> Result<Fields, ApiError> {
     let issuer = context.issuer.ok_or(ApiError::NoCertificateAuthority)?;
     let application = Application {
         account_id: context.caller.account_id.clone(),
@@ -155,6 +176,7 @@ pub async fn create(context: &Context<'_>) -> Result<Fields, ApiError> {
         phone: request.phone,
         email: request.email,
         tags: request.tags,
+        csr_pem: request.csr_pem,
     };
     for _ in 0..ATTEMPTS {
         let order_id = ids::user_certificate_id();
@@ -171,7 +193,7 @@ pub async fn create(context: &Context<'_>) -> Result<Fields, ApiError> {
         let line = context.audit.success(&order_id.to_string(), None);
         match context
             .store
-            .insert_certificate_order(order, Some(key), line)
+            .insert_certificate_order(order, key, line)
             .await
         {
             Ok(()) => {
@@ -269,7 +291,15 @@ pub async fn describe(context: &Context<'_>) -> Result<Fields, ApiError> {
     let issued = match &order.issued {
         // The owner gets the certificate and its key, as with GetUserCertificateDetail (and
         // audited alike); a certificate deleted from the list since is described without.
-        Some(issued) => user_certificates::reveal(context, issued.cert_id).await?,
+        Some(IssuedCertificate {
+            cert_id: Some(cert_id),
+            ..
+        }) => user_certificates::reveal(context, *cert_id).await?,
+        // A certificate of the customer's own CSR: the certificate alone, kept with the order.
+        Some(_) => order.certificate_pem.clone().map(|certificate| Revealed {
+            certificate,
+            private_key: Default::default(),
+        }),
         None => None,
     };
     to_fields(State::of(&order, issued.as_ref()))
@@ -324,8 +354,13 @@ pub async fn cancel(context: &Context<'_>) -> Result<Fields, ApiError> {
         .await
     {
         Ok(()) => {}
-        // Being worked this moment (or issued meanwhile): the caller may ask again.
-        Err(StoreError::Stale) => return Err(ApiError::OperationBusy),
+        // Issued, or failed, meanwhile.
+        Err(StoreError::Stale) => {
+            return Err(ApiError::OperationNotAllowed(format!(
+                "The order {} is no longer under validation: it cannot be cancelled.",
+                order.order_id
+            )));
+        }
         Err(other) => return Err(other.into()),
     }
     if let (Some(issuer), Some(url)) = (context.issuer, &order.acme_order_url)

@@ -87,9 +87,13 @@ impl<'a> State<'a> {
                 state.cert_id = order
                     .issued
                     .as_ref()
-                    .map(|issued| issued.cert_id.to_string());
+                    .and_then(|issued| issued.cert_id)
+                    .map(|cert_id| cert_id.to_string());
                 state.certificate = issued.map(|revealed| revealed.certificate.as_str());
-                state.private_key = issued.map(|revealed| revealed.private_key.as_str());
+                // None for a customer's CSR: the key is theirs.
+                state.private_key = issued
+                    .map(|revealed| revealed.private_key.as_str())
+                    .filter(|key| !key.is_empty());
             }
             OrderStatus::VerifyFail => state.message = order.failure.as_deref(),
             OrderStatus::Process | OrderStatus::Payed => {}
@@ -160,7 +164,7 @@ impl OrderItem {
             source_type: "cpack",
             trustee_status: "unTrustee",
             buy_date: order.created_ms,
-            certificate_id: order.issued.as_ref().map(|issued| issued.cert_id),
+            certificate_id: order.issued.as_ref().and_then(|issued| issued.cert_id),
             cert_start_time: order.issued.as_ref().map(|issued| issued.not_before_ms),
             cert_end_time: order.issued.as_ref().map(|issued| issued.not_after_ms),
             resource_group_id: order.resource_group_id.clone(),

@@ -229,9 +229,10 @@ impl CertificateOrderStore for PostgresStore {
         let changed = transaction
             .execute(
                 "UPDATE certificate_orders SET status = $4, document = $5, \
-                 next_attempt_ms = NULL, challenge_token = NULL \
+                 next_attempt_ms = NULL, challenge_token = NULL, \
+                 lease_holder = NULL, lease_until_ms = $3 \
                  WHERE account_id = $1 AND order_id = $2 \
-                 AND status IN ('domain_verify', 'process') AND lease_until_ms < $3",
+                 AND status IN ('domain_verify', 'process')",
                 &[
                     &cancelled.account_id,
                     &cancelled.order_id,
@@ -305,7 +306,7 @@ impl CertificateOrderStore for PostgresStore {
     async fn insert_renewal(
         &self,
         renewal: CertificateOrder,
-        key: Sealed,
+        key: Option<Sealed>,
         renewed: CertificateOrder,
         holder: Option<&str>,
         now_ms: i64,
@@ -331,7 +332,7 @@ impl CertificateOrderStore for PostgresStore {
         if marked == 0 {
             return Err(StoreError::Stale);
         }
-        insert(&transaction, &renewal, Some(&key)).await?;
+        insert(&transaction, &renewal, key.as_ref()).await?;
         self.commit(transaction, &audit).await
     }
 

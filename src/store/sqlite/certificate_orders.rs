@@ -244,9 +244,10 @@ impl CertificateOrderStore for SqliteStore {
         self.write(audit, move |db| {
             let changed = db.execute_cached(
                 "UPDATE certificate_orders SET status = ?4, document = ?5, \
-                 next_attempt_ms = NULL, challenge_token = NULL \
+                 next_attempt_ms = NULL, challenge_token = NULL, \
+                 lease_holder = NULL, lease_until_ms = ?3 \
                  WHERE account_id = ?1 AND order_id = ?2 \
-                 AND status IN ('domain_verify', 'process') AND lease_until_ms < ?3",
+                 AND status IN ('domain_verify', 'process')",
                 params![
                     cancelled.account_id,
                     cancelled.order_id,
@@ -303,7 +304,7 @@ impl CertificateOrderStore for SqliteStore {
     async fn insert_renewal(
         &self,
         renewal: CertificateOrder,
-        key: Sealed,
+        key: Option<Sealed>,
         renewed: CertificateOrder,
         holder: Option<&str>,
         now_ms: i64,
@@ -326,7 +327,7 @@ impl CertificateOrderStore for SqliteStore {
             if marked == 0 {
                 return Err(StoreError::Stale);
             }
-            insert(db, &renewal, Some(&key))
+            insert(db, &renewal, key.as_ref())
         })
         .await
     }
