@@ -209,6 +209,10 @@ struct AcmeArgs {
     /// seconds); at two thirds of its life at the latest.
     #[arg(long, env = "SLBCERT_ACME_RENEW_BEFORE", default_value = "30d", value_parser = duration)]
     acme_renew_before: std::time::Duration,
+    /// Orders per account not issued (under validation, failed or cancelled) at most; more are
+    /// refused with OverQuota until some are deleted. 0 means unlimited.
+    #[arg(long, env = "SLBCERT_ACME_MAX_OPEN_ORDERS", default_value_t = 100)]
+    acme_max_open_orders: u64,
 }
 
 /// `30d`, `12h`, `90m`, `45s` or a number of seconds.
@@ -249,6 +253,7 @@ impl AcmeArgs {
             http_port: self.acme_http_port,
             proof_deadline: std::time::Duration::from_secs(self.acme_proof_deadline),
             renew_before: self.acme_renew_before,
+            max_open_orders: (self.acme_max_open_orders > 0).then_some(self.acme_max_open_orders),
         })
     }
 }

@@ -38,6 +38,9 @@ pub struct Options {
     pub proof_deadline: Duration,
     /// How long before its end an issued certificate is renewed.
     pub renew_before: Duration,
+    /// Orders per account that are not issued (under validation, failed, cancelled) at most;
+    /// `None`: unlimited.
+    pub max_open_orders: Option<u64>,
 }
 
 #[derive(Clone)]
@@ -60,6 +63,7 @@ impl std::fmt::Debug for Options {
             .field("http_port", &self.http_port)
             .field("proof_deadline", &self.proof_deadline)
             .field("renew_before", &self.renew_before)
+            .field("max_open_orders", &self.max_open_orders)
             .finish()
     }
 }

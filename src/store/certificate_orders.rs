@@ -7,7 +7,7 @@
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use super::{CertificateMaterial, StoreError, Tag, UserCertificate};
+use super::{CertificateMaterial, Quota, StoreError, Tag, UserCertificate};
 use crate::audit::AuditLine;
 use crate::crypto::Sealed;
 
@@ -131,6 +131,9 @@ pub struct Renewed {
     pub cert_id: Option<i64>,
 }
 
+/// Counting against the quota of open orders: what is not issued.
+pub const OPEN_STATUSES: &str = "('domain_verify', 'process', 'verify_fail', 'payed')";
+
 /// Orders by status, and the soonest renewal.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct OrderCounts {
@@ -190,11 +193,13 @@ pub struct CertificateOrderFilter {
 /// Certificate orders, and the ACME account each slbcert account orders with.
 #[async_trait]
 pub trait CertificateOrderStore: Send + Sync {
-    /// A new order, with the private key made for it (sealed) unless the customer gave a CSR.
+    /// A new order, with the private key made for it (sealed) unless the customer gave a CSR;
+    /// `OverQuota` if its account has `quota` orders that are not issued already.
     async fn insert_certificate_order(
         &self,
         order: CertificateOrder,
         key: Option<Sealed>,
+        quota: Quota,
         audit: AuditLine,
     ) -> Result<(), StoreError>;
     async fn certificate_order(

@@ -411,6 +411,22 @@ def test_bad_requests_and_ca_refusals_store_nothing(acme_server, pebble):
     assert cas.call("ListUserCertificateOrder", OrderType="CPACK")["TotalCount"] == 0
 
 
+def test_open_orders_are_bounded_per_account(tmp_path, pebble):
+    srv = Server(tmp_path, args=pebble.slbcert_args("--acme-max-open-orders", "2")).start()
+    try:
+        cas = Cas(srv, srv.credentials)
+        first = apply_dns(cas, unique_domain())
+        apply_dns(cas, unique_domain())
+        expect_failure(lambda: apply_dns(cas, unique_domain()), "OverQuota", contains="2 of 2")
+        other = Cas(srv, srv.create_account("other"))
+        apply_dns(other, unique_domain())
+        cas.call("DeleteCertificateRequest", OrderId=first)
+        apply_dns(cas, unique_domain())
+        assert cas.call("ListUserCertificateOrder", OrderType="CPACK")["TotalCount"] == 2
+    finally:
+        srv.stop()
+
+
 def test_without_a_ca_requests_are_refused_and_store_nothing(server, account):
     cas = Cas(server, account)
     expect_failure(lambda: cas.call("CreateCertificateRequest", Domain=unique_domain(),

@@ -69,13 +69,14 @@ pub async fn orders_are_per_account_leased_to_one_holder_and_saved_by_it(engine:
             .insert_certificate_order(
                 order(id, account, domain, Some(due(id, account))),
                 Some(sealed("k")),
+                None,
                 line(),
             )
             .await
             .unwrap();
     }
     let again = store
-        .insert_certificate_order(order(1, ME, "x.example.com", None), None, line())
+        .insert_certificate_order(order(1, ME, "x.example.com", None), None, None, line())
         .await;
     assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
     // Another account's order answers like a missing one.
@@ -172,6 +173,7 @@ pub async fn an_issue_stores_the_certificate_and_the_order_together(engine: &Eng
         .insert_certificate_order(
             order(7, ME, "a.example.com", Some(0)),
             Some(sealed("k")),
+            None,
             line(),
         )
         .await
@@ -325,6 +327,7 @@ pub async fn acme_accounts_are_stored_once_and_rewrapped_with_order_keys(engine:
         .insert_certificate_order(
             order(9, ME, "a.example.com", None),
             Some(key.clone()),
+            None,
             line(),
         )
         .await
@@ -395,7 +398,7 @@ pub async fn a_renewal_is_stored_with_its_mark_on_the_order_it_renews(engine: &E
         not_after_ms: 100,
     });
     store
-        .insert_certificate_order(issued.clone(), None, line())
+        .insert_certificate_order(issued.clone(), None, None, line())
         .await
         .unwrap();
     let mut marked = issued.clone();
@@ -455,7 +458,7 @@ pub async fn a_renewal_is_stored_with_its_mark_on_the_order_it_renews(engine: &E
     // An order that is not issued is not renewed.
     let mut pending = order(3, ME, "b.example.com", None);
     store
-        .insert_certificate_order(pending.clone(), None, line())
+        .insert_certificate_order(pending.clone(), None, None, line())
         .await
         .unwrap();
     pending.renewed_by = Some(4);
@@ -481,7 +484,7 @@ pub async fn a_renewal_is_stored_with_its_mark_on_the_order_it_renews(engine: &E
 pub async fn a_cancel_takes_a_pending_order_from_its_holder(engine: &Engine) {
     let store = seeded(engine).await;
     store
-        .insert_certificate_order(order(5, ME, "a.example.com", Some(10)), None, line())
+        .insert_certificate_order(order(5, ME, "a.example.com", Some(10)), None, None, line())
         .await
         .unwrap();
     let (claimed, _) = store
@@ -519,4 +522,33 @@ pub async fn a_cancel_takes_a_pending_order_from_its_holder(engine: &Engine) {
         .cancel_certificate_order(cancelled, 3_000, line())
         .await;
     assert!(matches!(again, Err(StoreError::Stale)), "{again:?}");
+}
+
+/// Orders not issued count against the quota of the account they are of; issued ones do not.
+pub async fn open_orders_are_counted_against_the_quota(engine: &Engine) {
+    let store = seeded(engine).await;
+    let mut issued = order(1, ME, "a.example.com", None);
+    issued.status = OrderStatus::Certificate;
+    for candidate in [issued, order(2, ME, "b.example.com", None)] {
+        store
+            .insert_certificate_order(candidate, None, Some(1), line())
+            .await
+            .unwrap();
+    }
+    let over = store
+        .insert_certificate_order(order(3, ME, "c.example.com", None), None, Some(1), line())
+        .await;
+    assert!(
+        matches!(over, Err(StoreError::OverQuota { used: 1, limit: 1 })),
+        "{over:?}"
+    );
+    assert!(store.certificate_order(ME, 3).await.unwrap().is_none());
+    store
+        .insert_certificate_order(order(4, THEM, "d.example.com", None), None, Some(1), line())
+        .await
+        .unwrap();
+    store
+        .insert_certificate_order(order(5, ME, "e.example.com", None), None, None, line())
+        .await
+        .unwrap();
 }

@@ -112,4 +112,5 @@ on_every_store!(
     certificate_orders::acme_accounts_are_stored_once_and_rewrapped_with_order_keys,
     certificate_orders::a_renewal_is_stored_with_its_mark_on_the_order_it_renews,
     certificate_orders::a_cancel_takes_a_pending_order_from_its_holder,
+    certificate_orders::open_orders_are_counted_against_the_quota,
 );

@@ -193,7 +193,7 @@ async fn apply(context: &Context<'_>, request: CreateRequest) -> Result<Fields, 
         let line = context.audit.success(&order_id.to_string(), None);
         match context
             .store
-            .insert_certificate_order(order, key, line)
+            .insert_certificate_order(order, key, issuer.options.max_open_orders, line)
             .await
         {
             Ok(()) => {

@@ -4,13 +4,14 @@
 use async_trait::async_trait;
 use deadpool_postgres::{GenericClient, Transaction};
 
-use super::{Params, PostgresStore, column, database};
+use super::{Params, PostgresStore, column, database, lock};
 use crate::audit::AuditLine;
 use crate::crypto::Sealed;
+use crate::store::certificate_orders::OPEN_STATUSES;
 use crate::store::certificate_orders::{
     CertificateOrder, CertificateOrderFilter, CertificateOrderStore, OrderCounts, OrderStatus,
 };
-use crate::store::{CertificateMaterial, StoreError, UserCertificate, filters};
+use crate::store::{CertificateMaterial, Quota, StoreError, UserCertificate, check_quota, filters};
 
 fn document(order: &CertificateOrder) -> Result<String, StoreError> {
     serde_json::to_string(order).map_err(|error| StoreError::Database(error.to_string()))
@@ -111,10 +112,30 @@ impl CertificateOrderStore for PostgresStore {
         &self,
         order: CertificateOrder,
         key: Option<Sealed>,
+        quota: Quota,
         audit: AuditLine,
     ) -> Result<(), StoreError> {
         let mut client = self.client().await?;
         let transaction = client.transaction().await.map_err(database)?;
+        if quota.is_some() {
+            // One account's creations take turns on every node, so that the count holds.
+            lock(
+                &transaction,
+                &format!("quota certificate orders {}", order.account_id),
+            )
+            .await?;
+            let open = transaction
+                .query_one(
+                    &format!(
+                        "SELECT COUNT(*) FROM certificate_orders \
+                         WHERE account_id = $1 AND status IN {OPEN_STATUSES}"
+                    ),
+                    &[&order.account_id],
+                )
+                .await
+                .map_err(database)?;
+            check_quota(quota, column(&open, 0)?)?;
+        }
         insert(&transaction, &order, key.as_ref()).await?;
         self.commit(transaction, &audit).await
     }

@@ -8,10 +8,11 @@ use super::connection::Cached;
 use super::{SqliteStore, writer};
 use crate::audit::AuditLine;
 use crate::crypto::Sealed;
+use crate::store::certificate_orders::OPEN_STATUSES;
 use crate::store::certificate_orders::{
     CertificateOrder, CertificateOrderFilter, CertificateOrderStore, OrderCounts, OrderStatus,
 };
-use crate::store::{CertificateMaterial, StoreError, UserCertificate, filters};
+use crate::store::{CertificateMaterial, Quota, StoreError, UserCertificate, check_quota, filters};
 
 fn document(order: &CertificateOrder) -> Result<String, StoreError> {
     serde_json::to_string(order).map_err(|error| StoreError::Database(error.to_string()))
@@ -188,10 +189,24 @@ impl CertificateOrderStore for SqliteStore {
         &self,
         order: CertificateOrder,
         key: Option<Sealed>,
+        quota: Quota,
         audit: AuditLine,
     ) -> Result<(), StoreError> {
-        self.write(audit, move |db| insert(db, &order, key.as_ref()))
-            .await
+        self.write(audit, move |db| {
+            if quota.is_some() {
+                let open: i64 = db.query_row_cached(
+                    &format!(
+                        "SELECT COUNT(*) FROM certificate_orders \
+                         WHERE account_id = ?1 AND status IN {OPEN_STATUSES}"
+                    ),
+                    params![order.account_id],
+                    |row| row.get(0),
+                )?;
+                check_quota(quota, open)?;
+            }
+            insert(db, &order, key.as_ref())
+        })
+        .await
     }
 
     async fn certificate_order(
