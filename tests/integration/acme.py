@@ -188,6 +188,19 @@ def pebble(tmp_path_factory):
     ca.stop()
 
 
+def raw_cas(server, action, **params):
+    """An SSL Certificates Service answer as it is on the wire, with the fields the SDK's
+    models leave out (`Message` of a verify_fail, `RenewalTime` of an order)."""
+    from rawclient import RawClient
+    account = server.credentials
+    raw = RawClient(server.port, account["AccessKeyId"], account["AccessKeySecret"])
+    response = raw.v1(action, {name: str(value) for name, value in params.items()},
+                      region=False, version="2020-04-07")
+    body = response.json()
+    assert response.status == 200, body
+    return body
+
+
 def unique_domain(label="www"):
     return f"{label}.t{uuid.uuid4().hex[:12]}.example.com"
 

@@ -15,11 +15,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import NameOID
 
 import certs
-from acme import (backend_answers, free_port, pebble, plain_get,  # noqa: F401
+from acme import (backend_answers, free_port, pebble, plain_get, raw_cas,  # noqa: F401
                   state_after, unique_domain, verify_issued)
 from backends import HttpBackend
 from conftest import Cas, Server, admin_connection, expect_failure, new_database, wait_until
-from rawclient import RawClient
 from slb import Api, backends
 
 
@@ -32,14 +31,8 @@ def acme_server(tmp_path, pebble):
 
 
 def failure_reason(server, order_id):
-    """The `Message` of a verify_fail answer: not in the SDK's model (which drops it), so read
-    off the wire."""
-    account = server.credentials
-    raw = RawClient(server.port, account["AccessKeyId"], account["AccessKeySecret"])
-    response = raw.v1("DescribeCertificateState", {"OrderId": str(order_id)}, region=False,
-                      version="2020-04-07")
-    body = response.json()
-    assert response.status == 200, body
+    """The `Message` of a verify_fail answer (which the SDK's model drops)."""
+    body = raw_cas(server, "DescribeCertificateState", OrderId=order_id)
     assert body["Type"] == "verify_fail", body
     return body["Message"]
 

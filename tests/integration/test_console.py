@@ -12,7 +12,8 @@ import shutil
 import pytest
 
 import certs
-from conftest import Server
+from acme import issued_state, pebble, raw_cas, unique_domain  # noqa: F401
+from conftest import Cas, Server
 from ram import V3 as RamClient, make_user
 from slb import Api, upload_expiring
 
@@ -191,6 +192,46 @@ def test_a_read_only_user_and_a_wrong_secret_and_a_phone(console_server, browser
     assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     assert phone.locator("thead").first.evaluate("e => e.getBoundingClientRect().left < 0")
     screenshot(phone, "phone", tmp_path)
+
+
+def test_certificate_orders_pending_issued_and_the_next_renewal(tmp_path, pebble, browser):
+    """The Orders page: a pending order, an issued one with its end and its renewal, and the
+    next renewal in the summary, as ListUserCertificateOrder says."""
+    server = Server(tmp_path, args=["--data-plane", "off", *pebble.slbcert_args()]).start()
+    try:
+        creds = server.credentials
+        cas = Cas(server, creds)
+        issued_domain, pending_domain = unique_domain("issued"), unique_domain("pending")
+        issued = cas.call("CreateCertificateRequest", Domain=issued_domain,
+                          ValidateType="DNS")["OrderId"]
+        state = cas.call("DescribeCertificateState", OrderId=issued)
+        pebble.set_txt(state["RecordDomain"], state["RecordValue"])
+        assert issued_state(cas, issued)["Type"] == "certificate"
+        pending = cas.call("CreateCertificateRequest", Domain=pending_domain,
+                           ValidateType="DNS")["OrderId"]
+        listed = {item["OrderId"]: item for item in raw_cas(
+            server, "ListUserCertificateOrder", OrderType="CPACK")["CertificateOrderList"]}
+
+        page, outside = open_console(browser, server)
+        sign_in(page, creds["AccessKeyId"], creds["AccessKeySecret"])
+        page.locator("tbody tr").first.wait_for()
+        page.get_by_role("link", name="Orders").click()
+        done = page.locator(f'tr[data-order-id="{issued}"]')
+        done.wait_for()
+        assert done.locator(".badge[data-status]").get_attribute("data-status") == "ISSUED"
+        assert issued_domain in done.inner_text()
+        renewal = datetime.datetime.fromtimestamp(listed[issued]["RenewalTime"] / 1000,
+                                                  datetime.timezone.utc).date().isoformat()
+        assert renewal in done.inner_text()
+        waiting = page.locator(f'tr[data-order-id="{pending}"]')
+        assert waiting.locator(".badge[data-status]").get_attribute("data-status") == "CHECKING"
+        summary = page.locator('.summary[aria-label="Orders"]')
+        assert "2 orders, 1 pending" in summary.inner_text()
+        assert f"next renewal {renewal}" in summary.inner_text()
+        assert outside == []
+        screenshot(page, "orders", tmp_path)
+    finally:
+        server.stop()
 
 
 def test_console_pages_are_ours_only(console_server):

@@ -4,6 +4,7 @@
 "use strict";
 
 const SLB = "2014-05-15";
+const CAS = "2020-04-07";
 const DAY_MS = 86400000;
 const $ = (id) => document.getElementById(id);
 
@@ -17,8 +18,8 @@ class ApiError extends Error {
   }
 }
 
-async function call(action, params = {}) {
-  const body = await Signer.signedBody({ Action: action, Version: SLB, ...params }, session.id, session.secret);
+async function call(action, params = {}, version = SLB) {
+  const body = await Signer.signedBody({ Action: action, Version: version, ...params }, session.id, session.secret);
   const response = await fetch("/", {
     method: "POST",
     headers: { "Content-Type": "application/x-www-form-urlencoded" },
@@ -30,6 +31,18 @@ async function call(action, params = {}) {
 }
 
 const regional = (action, params = {}) => call(action, { RegionId: session.region, ...params });
+
+// The account's certificate orders (SSL Certificates Service), newest first; `null` with the
+// reason when they cannot be read (a RAM user without yundun-cert, say), which the rest does
+// not need.
+async function orders() {
+  try {
+    const answer = await call("ListUserCertificateOrder", { OrderType: "CPACK", ShowSize: 100 }, CAS);
+    return { list: answer.CertificateOrderList, total: answer.TotalCount };
+  } catch (error) {
+    return { list: null, why: error.message };
+  }
+}
 
 // An element with attributes (`text` sets its text, `on*` its handlers) and children.
 function el(tag, attributes = {}, ...children) {
@@ -81,11 +94,12 @@ async function listeners() {
 }
 
 async function load() {
-  const [servers, cas, lbs, ls] = await Promise.all([
+  const [servers, cas, lbs, ls, ordered] = await Promise.all([
     regional("DescribeServerCertificates"),
     regional("DescribeCACertificates"),
     loadBalancers(),
     listeners(),
+    orders(),
   ]);
   const https = ls.filter((l) => l.ListenerProtocol === "https");
   const extensions = await Promise.all(https.map((l) =>
@@ -113,7 +127,7 @@ async function load() {
   data = {
     servers: servers.ServerCertificates.ServerCertificate.sort(byExpiry),
     cas: cas.CACertificates.CACertificate.sort(byExpiry),
-    loadBalancers: lbs, listeners: ls, bindings,
+    loadBalancers: lbs, listeners: ls, bindings, orders: ordered,
   };
 }
 
@@ -202,6 +216,43 @@ function certificatesPage() {
     el("h3", { text: "CA certificates" }),
     table("CA certificates (client authentication), soonest expiry first",
       ["Name", "Common name", "Expires", "Fingerprint (SHA-1)", "Bound to"], cas),
+  ];
+}
+
+const ORDER_STATES = {
+  CHECKING: ["soon", "validating the domain"], CHECKED_FAIL: ["expired", "failed"],
+  ISSUED: ["ok", "issued"], WILLEXPIRED: ["soon", "expires soon"], EXPIRED: ["expired", "expired"],
+  PAYED: ["muted", "cancelled"],
+};
+
+function ordersPage() {
+  const heading = el("h2", { text: "Certificate orders (all regions)" });
+  if (data.orders.list === null) {
+    return [heading, el("p", { class: "muted", text: `The orders cannot be listed: ${data.orders.why}` })];
+  }
+  const list = data.orders.list;
+  const pending = list.filter((o) => o.Status === "CHECKING").length;
+  const renewals = list.filter((o) => o.RenewalTime).map((o) => o.RenewalTime).sort((a, b) => a - b);
+  const rows = list.map((o) => {
+    const [kind, words] = ORDER_STATES[o.Status] || ["muted", o.Status];
+    return el("tr", { "data-order-id": o.OrderId },
+      cell("Order", el("span", { class: "mono", text: String(o.OrderId) })),
+      cell("Domain", o.Domain),
+      cell("Status", el("span", { class: `badge ${kind}`, "data-status": o.Status, text: words })),
+      cell("Certificate", o.CertificateId ? el("span", { class: "mono", text: String(o.CertificateId) })
+        : el("span", { class: "muted", text: "—" })),
+      cell("Expires", o.CertEndTime ? expiry(o.CertEndTime) : el("span", { class: "muted", text: "—" })),
+      cell("Renewal", o.RenewalTime
+        ? el("time", { datetime: new Date(o.RenewalTime).toISOString(), text: new Date(o.RenewalTime).toISOString().slice(0, 10) })
+        : el("span", { class: "muted", text: "—" })));
+  });
+  return [
+    heading,
+    el("ul", { class: "summary", "aria-label": "Orders" },
+      el("li", { text: `${data.orders.total} orders, ${pending} pending` }),
+      el("li", { "data-next-renewal": renewals.length ? renewals[0] : "", text: renewals.length
+        ? `next renewal ${new Date(renewals[0]).toISOString().slice(0, 10)}` : "no renewal scheduled" })),
+    table("Certificate orders, newest first", ["Order", "Domain", "Status", "Certificate", "Expires", "Renewal"], rows),
   ];
 }
 
@@ -303,7 +354,10 @@ async function remove(certificate) {
 
 // ---- Navigation and session ------------------------------------------------------------
 
-const PAGES = { "#/certificates": certificatesPage, "#/load-balancers": loadBalancersPage, "#/upload": uploadPage };
+const PAGES = {
+  "#/certificates": certificatesPage, "#/load-balancers": loadBalancersPage, "#/orders": ordersPage,
+  "#/upload": uploadPage,
+};
 
 function draw() {
   const route = PAGES[location.hash] ? location.hash : "#/certificates";

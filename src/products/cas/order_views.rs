@@ -127,6 +127,10 @@ pub struct OrderItem {
     cert_start_time: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     cert_end_time: Option<i64>,
+    /// When an issued certificate is renewed (epoch ms): not in the SDK's model, which ignores
+    /// it; the console shows it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    renewal_time: Option<i64>,
     resource_group_id: String,
 }
 
@@ -167,6 +171,12 @@ impl OrderItem {
             certificate_id: order.issued.as_ref().and_then(|issued| issued.cert_id),
             cert_start_time: order.issued.as_ref().map(|issued| issued.not_before_ms),
             cert_end_time: order.issued.as_ref().map(|issued| issued.not_after_ms),
+            renewal_time: match order.status {
+                OrderStatus::Certificate if order.renewed_by.is_none() && !order.rotation_pending => {
+                    order.next_attempt_ms
+                }
+                _ => None,
+            },
             resource_group_id: order.resource_group_id.clone(),
         }
     }
