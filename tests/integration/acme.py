@@ -51,7 +51,8 @@ def _https_identity(directory):
 class Pebble:
     """pebble and challtestsrv, started in `directory`; stop() ends both."""
 
-    def __init__(self, directory, http_port=None, blocklist=()):
+    def __init__(self, directory, http_port=None, blocklist=(), external_accounts=None):
+        """external_accounts: {key ID: base64url HMAC key}, which new accounts must be bound to."""
         for tool in ("pebble", "pebble-challtestsrv"):
             if not shutil.which(tool):
                 pytest.fail(f"{tool} is not installed: scripts/test installs Debian's pebble "
@@ -74,7 +75,8 @@ class Pebble:
             "httpPort": self.http_port,
             "tlsPort": free_port(),
             "ocspResponderURL": "",
-            "externalAccountBindingRequired": False,
+            "externalAccountBindingRequired": bool(external_accounts),
+            "externalAccountMACKeys": dict(external_accounts or {}),
             "domainBlocklist": list(blocklist),
         }}
         (directory / "pebble.json").write_text(json.dumps(config))

@@ -15,8 +15,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import NameOID
 
 import certs
-from acme import (backend_answers, free_port, pebble, plain_get, raw_cas,  # noqa: F401
-                  state_after, unique_domain, verify_issued)
+from acme import (Pebble, backend_answers, free_port, issued_state, pebble, plain_get,  # noqa: F401
+                  raw_cas, state_after, unique_domain, verify_issued)
 from backends import HttpBackend
 from conftest import Cas, Server, admin_connection, expect_failure, new_database, wait_until
 from slb import Api, backends
@@ -418,6 +418,37 @@ def test_open_orders_are_bounded_per_account(tmp_path, pebble):
         assert cas.call("ListUserCertificateOrder", OrderType="CPACK")["TotalCount"] == 2
     finally:
         srv.stop()
+
+
+def test_a_ca_that_asks_for_external_account_binding(tmp_path):
+    """--acme-eab-kid/--acme-eab-hmac bind the ACME account to the CA's external account;
+    without them such a CA refuses, and nothing is stored."""
+    hmac = base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("=")
+    ca = Pebble(tmp_path / "pebble", external_accounts={"kid-slbcert": hmac})
+    (tmp_path / "bound").mkdir()
+    (tmp_path / "unbound").mkdir()
+    try:
+        bound = Server(tmp_path / "bound", args=ca.slbcert_args(
+            "--acme-eab-kid", "kid-slbcert", "--acme-eab-hmac", hmac)).start()
+        unbound = Server(tmp_path / "unbound", args=ca.slbcert_args()).start()
+        try:
+            cas = Cas(bound, bound.credentials)
+            domain = unique_domain()
+            order_id = apply_dns(cas, domain)
+            state = cas.call("DescribeCertificateState", OrderId=order_id)
+            ca.set_txt(state["RecordDomain"], state["RecordValue"])
+            assert issued_state(cas, order_id)["Type"] == "certificate"
+            other = Cas(unbound, unbound.credentials)
+            expect_failure(lambda: apply_dns(other, unique_domain()),
+                           "OperationFailed.CertificateAuthority",
+                           contains="externalAccountRequired")
+            assert other.call("ListUserCertificateOrder", OrderType="CPACK")["TotalCount"] == 0
+            assert "kid-slbcert" not in unbound.log() and hmac not in bound.log()
+        finally:
+            bound.stop()
+            unbound.stop()
+    finally:
+        ca.stop()
 
 
 def test_without_a_ca_requests_are_refused_and_store_nothing(server, account):
