@@ -172,7 +172,9 @@ impl OrderItem {
             cert_start_time: order.issued.as_ref().map(|issued| issued.not_before_ms),
             cert_end_time: order.issued.as_ref().map(|issued| issued.not_after_ms),
             renewal_time: match order.status {
-                OrderStatus::Certificate if order.renewed_by.is_none() && !order.rotation_pending => {
+                OrderStatus::Certificate
+                    if order.renewed_by.is_none() && !order.rotation_pending =>
+                {
                     order.next_attempt_ms
                 }
                 _ => None,
