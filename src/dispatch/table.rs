@@ -166,7 +166,7 @@ pub static ACTIONS: &[ActionSpec] = &[
     // SSL Certificates Service.
     row!(UploadUserCertificate, CAS, Write, [CAS_CERT], user::upload),
     row!(GetUserCertificateDetail, CAS, Read, [CAS_CERT], user::detail),
-    row!(ListUserCertificateOrder, CAS, Read, [CAS_CERT], user::list),
+    row!(ListUserCertificateOrder, CAS, Read, [CAS_CERT], cas::listing::list),
     row!(DeleteUserCertificate, CAS, Write, [CAS_CERT], user::delete),
     row!(CreateCertificateRequest, CAS, Write, [ORDER], requests::create),
     row!(CreateCertificateWithCsrRequest, CAS, Write, [ORDER], requests::create_with_csr),

@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 
 use super::IssuanceError;
 use super::orders::{self, Application};
-use super::worker::{Loop, backoff};
+use super::worker::{Loop, MAX_RENEWAL_WAIT, backoff};
 use crate::audit::AuditRecord;
 use crate::clock;
 use crate::ids;
@@ -16,8 +16,6 @@ use crate::store::certificate_orders::{CertificateOrder, IssuedCertificate, Orde
 
 /// How often an issued order looks at how its renewal is going.
 const RENEWAL_CHECK: Duration = Duration::from_secs(3600);
-/// A failed renewal, or a rotation that failed, is tried again after 1 s, 2 s, … up to this.
-pub(super) const MAX_RENEWAL_WAIT: Duration = Duration::from_secs(24 * 3600);
 
 impl Loop {
     /// Moves what the renewed certificate served to this one; then waits for its own renewal.

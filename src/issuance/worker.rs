@@ -14,7 +14,6 @@ use tokio::sync::watch;
 
 use super::ca::{self, timed};
 use super::proof::Placement;
-use super::renewal::MAX_RENEWAL_WAIT;
 use super::{IssuanceError, Issuer, Rotation};
 use crate::audit::AuditRecord;
 use crate::clock;
@@ -39,6 +38,8 @@ const MAX_PROOF_WAIT: Duration = Duration::from_secs(30);
 /// `MAX_FAILED_TRIES` in a row.
 const MAX_RETRY_WAIT: Duration = Duration::from_secs(600);
 const MAX_FAILED_TRIES: u32 = 20;
+/// A failed renewal, or a rotation that failed, is tried again after 1 s, 2 s, … up to this.
+pub(super) const MAX_RENEWAL_WAIT: Duration = Duration::from_secs(24 * 3600);
 
 pub(super) struct Loop {
     pub(super) store: Arc<dyn Store>,

@@ -2,6 +2,7 @@
 //! `CreateCertificateRequest`, proved and issued through an ACME CA ([`crate::issuance`]),
 //! followed with `DescribeCertificateState`, listed by `ListUserCertificateOrder` (CPACK).
 
+use super::catalogue::PRODUCTS;
 use super::order_views::{OrderItem, Revealed, State};
 use super::user_certificates;
 use crate::api::error::ApiError;
@@ -19,52 +20,6 @@ use crate::store::{StoreError, Tag};
 const ATTEMPTS: usize = 5;
 /// What `Username`, `Phone` and `Email` may hold.
 const MAX_CONTACT_CHARS: usize = 128;
-
-/// The products a request may name: code, name, brand, and whether it is for a wildcard.
-pub const PRODUCTS: [(&str, &str, &str, bool); 7] = [
-    (
-        "digicert-free-1-free",
-        "DigiCert DV single domain (free)",
-        "DigiCert",
-        false,
-    ),
-    (
-        "symantec-free-1-free",
-        "DigiCert DV single domain (free, 1 year)",
-        "DigiCert",
-        false,
-    ),
-    (
-        "symantec-dv-1-starter",
-        "DigiCert DV single domain",
-        "DigiCert",
-        false,
-    ),
-    (
-        "geotrust-dv-1-starter",
-        "GeoTrust DV single domain",
-        "GeoTrust",
-        false,
-    ),
-    (
-        "geotrust-dv-w-starter",
-        "GeoTrust DV wildcard",
-        "GeoTrust",
-        true,
-    ),
-    (
-        "globalsign-dv-1-personal",
-        "GlobalSign DV single domain",
-        "GlobalSign",
-        false,
-    ),
-    (
-        "globalsign-dv-w-advanced",
-        "GlobalSign DV wildcard",
-        "GlobalSign",
-        true,
-    ),
-];
 
 /// CreateCertificateRequest's parameters, parsed before any I/O.
 struct CreateRequest {

@@ -2,7 +2,9 @@
 //! SLB's `UploadServerCertificate` with `AliCloudCertificateId` takes) and certificates applied
 //! for, issued through an ACME CA.
 
+mod catalogue;
 pub mod certificate_requests;
+pub mod listing;
 mod order_views;
 pub mod user_certificates;
 mod views;

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::certificate_requests::PRODUCTS;
+use super::catalogue::PRODUCTS;
 use crate::issuance::proof::Placement;
 use crate::store::certificate_orders::{CertificateOrder, OrderStatus};
 

@@ -18,10 +18,6 @@ use crate::store::user_certificates::Listing;
 use crate::store::{CertificateMaterial, StoreError, Tag, UserCertificate, UserCertificateFilter};
 
 const MAX_NAME_CHARS: usize = 63;
-const DEFAULT_PAGE_SIZE: u64 = 50;
-const MAX_PAGE_SIZE: u64 = 100;
-/// Pages beyond this are refused: (page - 1) * size must stay a valid SQL offset.
-const MAX_PAGE: u64 = i32::MAX as u64;
 /// A certificate this close to its end is "WILLEXPIRED".
 pub(super) const EXPIRING_SOON: Duration = Duration::days(30);
 /// Random IDs can collide: draw again a few times.
@@ -241,27 +237,15 @@ pub(super) async fn reveal(context: &Context<'_>, id: i64) -> Result<Option<Reve
     }))
 }
 
-pub async fn list(context: &Context<'_>) -> Result<Fields, ApiError> {
+/// ListUserCertificateOrder of type UPLOAD or CERT: the account's certificates.
+pub(super) async fn list(
+    context: &Context<'_>,
+    page: u64,
+    page_size: u64,
+) -> Result<Fields, ApiError> {
     let params = context.params;
-    let page = inputs::bounded_number(params, "CurrentPage", 1, (1, MAX_PAGE))?;
-    let page_size =
-        inputs::bounded_number(params, "ShowSize", DEFAULT_PAGE_SIZE, (1, MAX_PAGE_SIZE))?;
     let now = clock::unix_ms(context.now);
     let soon = clock::unix_ms(context.now + EXPIRING_SOON);
-    // Uploaded certificates are of order types UPLOAD and CERT; CPACK and BUY are purchases.
-    let order_type = params
-        .non_empty("OrderType")
-        .unwrap_or("CPACK")
-        .to_ascii_uppercase();
-    let uploads = match order_type.as_str() {
-        "UPLOAD" | "CERT" => true,
-        "CPACK" | "BUY" => false,
-        other => {
-            return Err(ApiError::InvalidParameter(format!(
-                "The specified OrderType {other:?} is not valid; use CPACK, BUY, UPLOAD or CERT."
-            )));
-        }
-    };
     let (not_after_from, not_after_until) = match params.non_empty("Status") {
         None => (Some(now), None),
         Some("ISSUED") => (Some(soon), None),
@@ -277,22 +261,6 @@ pub async fn list(context: &Context<'_>) -> Result<Fields, ApiError> {
         page,
         page_size,
     };
-    if !uploads {
-        // Orders: of the quota-backed kind (CPACK); none are bought here (BUY).
-        let (items, total) = match order_type.as_str() {
-            "CPACK" => {
-                let status = params.non_empty("Status");
-                super::certificate_requests::list(context, status, page, page_size).await?
-            }
-            _ => (Vec::new(), 0),
-        };
-        return to_fields(views::Orders {
-            certificate_order_list: items,
-            current_page: page,
-            show_size: page_size,
-            total_count: total,
-        });
-    }
     let (certificates, total) = context
         .store
         .list_user_certificates(&context.caller.account_id, &filter)
