@@ -14,7 +14,7 @@ const MAX_TOKEN_CHARS: usize = 128;
 pub async fn proof(
     store: &dyn Store,
     account_id: &str,
-    host: Option<&str>,
+    host: Option<String>,
     path: &str,
 ) -> Option<String> {
     let token = path.strip_prefix(PREFIX)?;

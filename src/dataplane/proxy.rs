@@ -184,9 +184,9 @@ pub async fn serve_http<S>(
     }
 }
 
-fn answer(status: StatusCode, text: &'static str) -> Response<Body> {
+fn answer(status: StatusCode, text: impl Into<Bytes>) -> Response<Body> {
     let mut response = Response::new(
-        Full::new(Bytes::from_static(text.as_bytes()))
+        Full::new(text.into())
             .map_err(|never| match never {})
             .boxed(),
     );
@@ -283,24 +283,12 @@ async fn forward(
     if let Some((status, why)) = super::edge::refusal(&request) {
         return answer(status, why);
     }
-    if request.uri().path().starts_with(super::acme::PREFIX)
-        && let Some(file) = super::acme::proof(
-            shared.store.as_ref(),
-            &runtime.account_id,
-            host(&request).as_deref(),
-            request.uri().path(),
-        )
-        .await
+    let (path, store) = (request.uri().path(), shared.store.as_ref());
+    if path.starts_with(super::acme::PREFIX)
+        && let Some(file) =
+            super::acme::proof(store, &runtime.account_id, host(&request), path).await
     {
-        let mut response = Response::new(
-            Full::new(Bytes::from(file))
-                .map_err(|never| match never {})
-                .boxed(),
-        );
-        response
-            .headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
-        return response;
+        return answer(StatusCode::OK, file);
     }
     if let Some(port) = runtime.forward_to {
         return redirect(&request, port);

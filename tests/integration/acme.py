@@ -5,11 +5,13 @@ challtestsrv, which answers 127.0.0.1 for any A query and the TXT records a test
 
 import datetime
 import hashlib
+import http.server
 import json
 import shutil
 import socket
 import ssl
 import subprocess
+import threading
 import time
 import uuid
 
@@ -163,6 +165,40 @@ class Pebble:
             if process.poll() is None:
                 process.terminate()
                 process.wait(timeout=10)
+
+
+class FileProof:
+    """Serves ACME proof files on 127.0.0.1:port, as the customer's web server would: the
+    content `answers` says for each path (a callable, so that a test can change its answer)."""
+
+    def __init__(self, port, answers):
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                body = answers(self.path)
+                outer.requests.append((self.headers.get("Host"), self.path))
+                if body is None:
+                    self.send_response(404)
+                    self.end_headers()
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body.encode())
+
+            def log_message(self, *args):
+                pass
+
+        self.requests = []
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
 
 
 def verify_issued(pem_chain, pebble, domain, at=None):

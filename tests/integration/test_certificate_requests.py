@@ -3,11 +3,9 @@ CreateCertificateRequest, DescribeCertificateState, DeleteCertificateRequest and
 ListUserCertificateOrder) and issued by a real ACME CA: pebble, on loopback."""
 
 import base64
-import http.server
 import os
 import random
 import re
-import threading
 
 import pytest
 from cryptography import x509
@@ -15,8 +13,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import NameOID
 
 import certs
-from acme import (Pebble, backend_answers, free_port, issued_state, pebble, plain_get,  # noqa: F401
-                  raw_cas, state_after, unique_domain, verify_issued)
+from acme import (FileProof, Pebble, backend_answers, free_port, issued_state,  # noqa: F401
+                  pebble, plain_get, raw_cas, state_after, unique_domain, verify_issued)
 from backends import HttpBackend
 from conftest import (Cas, Server, admin_connection, expect_failure, new_database, unverified,
                       wait_until)
@@ -51,40 +49,6 @@ def apply_dns(cas, domain):
                     Email="ops@example.com")
     assert isinstance(body["OrderId"], int), body
     return body["OrderId"]
-
-
-class FileProof:
-    """Serves ACME proof files on 127.0.0.1:port, as the customer's web server would: the
-    content `answers` says for each path (a callable, so that a test can change its answer)."""
-
-    def __init__(self, port, answers):
-        outer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                body = answers(self.path)
-                outer.requests.append((self.headers.get("Host"), self.path))
-                if body is None:
-                    self.send_response(404)
-                    self.end_headers()
-                    return
-                self.send_response(200)
-                self.send_header("Content-Type", "text/plain")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body.encode())
-
-            def log_message(self, *args):
-                pass
-
-        self.requests = []
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 def test_dns_validation_issues_a_certificate_into_the_list(acme_server, pebble):

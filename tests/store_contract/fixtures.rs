@@ -14,6 +14,8 @@ use slbcert::store::{
     CertificateMaterial, Scope, Store, Tag, UserCertificate,
 };
 
+use slbcert::store::certificate_orders::{CertificateOrder, OrderStatus, ValidateType};
+
 use crate::Engine;
 
 pub const SERVER: CertificateKind = CertificateKind::Server;
@@ -209,4 +211,39 @@ pub fn https_listener(certificate: &str, settings: &[(&str, &str)]) -> Listener 
 
 pub fn pool(cidr: &str) -> AddressPool {
     AddressPool::from_cidr(cidr).unwrap()
+}
+
+/// An order of `account` for `domain`, waiting for its proof, due at `next_attempt_ms`.
+pub fn order(
+    order_id: i64,
+    account: &str,
+    domain: &str,
+    next_attempt_ms: Option<i64>,
+) -> CertificateOrder {
+    CertificateOrder {
+        order_id,
+        account_id: account.into(),
+        resource_group_id: "rg-default".into(),
+        domain: domain.into(),
+        validate_type: ValidateType::Dns,
+        product_code: "digicert-free-1-free".into(),
+        username: String::new(),
+        phone: String::new(),
+        email: String::new(),
+        tags: vec![tag("env", "prod")],
+        created_ms: order_id,
+        status: OrderStatus::DomainVerify,
+        csr_pem: None,
+        certificate_pem: None,
+        acme_order_url: Some(format!("https://ca.example/order/{order_id}")),
+        challenge: None,
+        failure: None,
+        issued: None,
+        next_attempt_ms,
+        attempts: 0,
+        deadline_ms: i64::MAX,
+        renews: None,
+        renewed_by: None,
+        rotation_pending: false,
+    }
 }

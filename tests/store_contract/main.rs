@@ -18,6 +18,7 @@ mod certificates;
 mod fixtures;
 mod keys_and_nonces;
 mod load_balancers;
+mod order_states;
 mod region_resources;
 
 #[allow(dead_code)] // Only the open and drop of it are used here.
@@ -110,7 +111,7 @@ on_every_store!(
     certificate_orders::orders_are_per_account_leased_to_one_holder_and_saved_by_it,
     certificate_orders::an_issue_stores_the_certificate_and_the_order_together,
     certificate_orders::acme_accounts_are_stored_once_and_rewrapped_with_order_keys,
-    certificate_orders::a_renewal_is_stored_with_its_mark_on_the_order_it_renews,
-    certificate_orders::a_cancel_takes_a_pending_order_from_its_holder,
-    certificate_orders::open_orders_are_counted_against_the_quota,
+    order_states::a_renewal_is_stored_with_its_mark_on_the_order_it_renews,
+    order_states::a_cancel_takes_a_pending_order_from_its_holder,
+    order_states::open_orders_are_counted_against_the_quota,
 );
