@@ -18,8 +18,9 @@ import uuid
 import pytest
 import requests
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 import certs
 from conftest import wait_until
@@ -199,6 +200,14 @@ class FileProof:
     def close(self):
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def csr_pem(key, *names, cn=None):
+    builder = x509.CertificateSigningRequestBuilder().subject_name(x509.Name(
+        [x509.NameAttribute(NameOID.COMMON_NAME, cn or names[0])]))
+    builder = builder.add_extension(
+        x509.SubjectAlternativeName([x509.DNSName(name) for name in names]), critical=False)
+    return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode()
 
 
 def verify_issued(pem_chain, pebble, domain, at=None):

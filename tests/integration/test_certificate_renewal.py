@@ -9,10 +9,11 @@ import random
 import pytest
 from cryptography.hazmat.primitives import hashes
 
-from acme import (issued_state, pebble, safe_fingerprint, served_certificate,  # noqa: F401
-                  unique_domain, verify_issued)
+import certs
+from acme import (csr_pem, issued_state, pebble, safe_fingerprint,  # noqa: F401
+                  served_certificate, unique_domain, verify_issued)
 from backends import HttpBackend
-from conftest import Cas, Server, wait_until
+from conftest import Cas, Server, expect_failure, wait_until
 from slb import Api
 
 
@@ -165,3 +166,39 @@ def test_a_certificate_near_its_end_is_renewed_and_rotated_by_itself(tmp_path, p
     finally:
         backend.stop()
         srv.stop()
+
+
+def test_a_renewal_with_the_customers_own_csr(acme_server, pebble):
+    """RenewCertificateOrderForPackageRequest with a Csr: the renewal is for the customer's new
+    key; a CSR for another domain is refused and nothing is stored."""
+    cas = Cas(acme_server, acme_server.credentials)
+    domain = unique_domain("own")
+    order_id = cas.call("CreateCertificateWithCsrRequest", ValidateType="DNS",
+                        Csr=csr_pem(certs.rsa_key(2048), domain))["OrderId"]
+    proved(cas, pebble, order_id)
+    expect_failure(lambda: cas.call("RenewCertificateOrderForPackageRequest", OrderId=order_id,
+                                    Csr=csr_pem(certs.ec_key(), unique_domain("else"))),
+                   "InvalidParameter", contains="not the order's domain")
+    new_key = certs.ec_key()
+    renewal = cas.call("RenewCertificateOrderForPackageRequest", OrderId=order_id,
+                       Csr=csr_pem(new_key, domain))["OrderId"]
+    state = proved(cas, pebble, renewal)
+    leaf = verify_issued(state["Certificate"], pebble, domain)
+    assert leaf.public_key().public_numbers() == new_key.public_key().public_numbers()
+    assert cas.call("ListUserCertificateOrder", OrderType="CPACK")["TotalCount"] == 2
+
+
+def proved(cas, pebble, order_id):
+    """The order's DNS proof published, and its state once issued."""
+    state = cas.call("DescribeCertificateState", OrderId=order_id)
+    pebble.set_txt(state["RecordDomain"], state["RecordValue"])
+    state = issued_state(cas, order_id)
+    assert state["Type"] == "certificate", state
+    return state
+
+
+@pytest.fixture
+def acme_server(tmp_path, pebble):
+    srv = Server(tmp_path, args=pebble.slbcert_args()).start()
+    yield srv
+    srv.stop()

@@ -13,8 +13,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import NameOID
 
 import certs
-from acme import (FileProof, Pebble, backend_answers, free_port, issued_state,  # noqa: F401
-                  pebble, plain_get, raw_cas, state_after, unique_domain, verify_issued)
+from acme import (FileProof, Pebble, backend_answers, csr_pem, free_port,  # noqa: F401
+                  issued_state, pebble, plain_get, raw_cas, state_after, unique_domain,
+                  verify_issued)
 from backends import HttpBackend
 from conftest import (Cas, Server, admin_connection, expect_failure, new_database, unverified,
                       wait_until)
@@ -278,14 +279,6 @@ def test_orders_are_the_callers_own_and_deletable_only_before_issue(acme_server,
     expect_failure(lambda: cas.call("DeleteCertificateRequest", OrderId=order_id),
                    "Operation.NotAllowed", contains="only an order waiting")
     assert cas.call("DescribeCertificateState", OrderId=order_id)["Type"] == "certificate"
-
-
-def csr_pem(key, *names, cn=None):
-    builder = x509.CertificateSigningRequestBuilder().subject_name(x509.Name(
-        [x509.NameAttribute(NameOID.COMMON_NAME, cn or names[0])]))
-    builder = builder.add_extension(
-        x509.SubjectAlternativeName([x509.DNSName(name) for name in names]), critical=False)
-    return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode()
 
 
 def test_a_certificate_for_the_customers_own_csr(acme_server, pebble):

@@ -112,11 +112,17 @@ pub async fn create(context: &Context<'_>) -> Result<Fields, ApiError> {
 /// (the certificate is then in the order's answers only: the list holds certificates with keys).
 pub async fn create_with_csr(context: &Context<'_>) -> Result<Fields, ApiError> {
     let csr = context.params.required("Csr")?;
+    let domain = csr_domain(csr)?;
+    let request = CreateRequest::parse(context.params, &domain, Some(csr.to_owned()))?;
+    apply(context, request).await
+}
+
+/// The one domain a customer's CSR names, once it is checked.
+fn csr_domain(csr: &str) -> Result<String, ApiError> {
     let read = crate::pki::request::parse_signing_request(csr).map_err(|why| {
         ApiError::InvalidParameter(format!("The specified Csr cannot be used: {why}."))
     })?;
-    let request = CreateRequest::parse(context.params, &read.domain, Some(csr.to_owned()))?;
-    apply(context, request).await
+    Ok(read.domain)
 }
 
 async fn apply(context: &Context<'_>, request: CreateRequest) -> Result<Fields, ApiError> {
@@ -166,9 +172,21 @@ async fn apply(context: &Context<'_>, request: CreateRequest) -> Result<Fields, 
 /// by its OrderId; once issued, its certificate replaces the old one wherever that serves.
 /// Asked again while the renewal is under way, it answers that renewal.
 pub async fn renew(context: &Context<'_>) -> Result<Fields, ApiError> {
-    inputs::refuse_unsupported(context.params, &[("Csr", "a CSR of your own")])?;
+    // A CSR of the customer's own, else (as the service does) a key made for the renewal.
+    let csr = match context.params.non_empty("Csr") {
+        Some(csr) => Some((csr, csr_domain(csr)?)),
+        None => None,
+    };
     let issuer = context.issuer.ok_or(ApiError::NoCertificateAuthority)?;
     let renewed = order(context).await?;
+    if let Some((_, domain)) = &csr
+        && *domain != renewed.domain
+    {
+        return Err(ApiError::InvalidParameter(format!(
+            "The specified Csr names {domain}, not the order's domain {}.",
+            renewed.domain
+        )));
+    }
     if renewed.status != OrderStatus::Certificate {
         return Err(ApiError::OperationNotAllowed(format!(
             "The order {} is {}: only an issued order (certificate) can be renewed.",
@@ -186,7 +204,8 @@ pub async fn renew(context: &Context<'_>) -> Result<Fields, ApiError> {
             return Ok(order_id_fields(id));
         }
     }
-    let application = Application::renewing(&renewed);
+    let mut application = Application::renewing(&renewed);
+    application.csr_pem = csr.map(|(pem, _)| pem.to_owned());
     for _ in 0..ATTEMPTS {
         let order_id = ids::user_certificate_id();
         let (renewal, key) = orders::place(
