@@ -7,6 +7,7 @@ import datetime
 import hashlib
 import http.server
 import json
+import random
 import shutil
 import socket
 import ssl
@@ -115,8 +116,7 @@ class Pebble:
                 "--acme-http-port", str(self.http_port), *more]
 
     def _wait_until_serving(self):
-        deadline = time.time() + 20
-        while True:
+        def serving():
             for process, name in ((self.pebble, "pebble"), (self.challtestsrv, "challtestsrv")):
                 if process.poll() is not None:
                     log = (self.directory / f"{name}.log").read_text()
@@ -125,12 +125,11 @@ class Pebble:
                 directory = requests.get(self.directory_url, verify=str(self.ca_file), timeout=2)
                 management = requests.get(
                     f"http://127.0.0.1:{self.challenges_port}/", timeout=2)
-                if directory.status_code == 200 and management.status_code in (200, 404):
-                    return
             except requests.ConnectionError:
-                pass
-            assert time.time() < deadline, "pebble did not start serving"
-            time.sleep(0.05)  # the poll's interval; the condition is both answering
+                return False
+            return directory.status_code == 200 and management.status_code in (200, 404)
+
+        wait_until(serving, timeout=20, what="pebble and challtestsrv to serve")
 
     def _manage(self, path, body):
         response = requests.post(f"http://127.0.0.1:{self.challenges_port}{path}",
@@ -246,6 +245,25 @@ def raw_cas(server, action, **params):
     body = response.json()
     assert response.status == 200, body
     return body
+
+
+def zero_touch_args(pebble, *more):
+    """`serve` flags for a data plane whose port 80 is where pebble's validator connects, on
+    addresses of its own (so that servers of tests running side by side never share one)."""
+    pool = f"127.{random.randint(100, 250)}.{random.randint(0, 255)}.0/24"
+    return pebble.slbcert_args("--data-plane", "on", "--listener-port-offset",
+                               str(pebble.http_port - 80), "--address-pool", pool, *more)
+
+
+def proving_listener(api, backend):
+    """A load balancer with a running HTTP listener on port 80 in front of `backend`: the
+    listener answers its account's file proofs. Its ID and address."""
+    created = api("CreateLoadBalancer")
+    lb, address = created["LoadBalancerId"], created["Address"]
+    api("CreateLoadBalancerHTTPListener", LoadBalancerId=lb, ListenerPort=80, Bandwidth=-1,
+        BackendServerPort=backend.port, HealthCheck="off")
+    api("StartLoadBalancerListener", LoadBalancerId=lb, ListenerPort=80)
+    return lb, address
 
 
 def unique_domain(label="www"):

@@ -4,14 +4,14 @@ seconds by every listener and domain extension the old certificate was bound to.
 
 import datetime
 import glob
-import random
 
 import pytest
 from cryptography.hazmat.primitives import hashes
 
 import certs
-from acme import (csr_pem, issued_state, pebble, safe_fingerprint,  # noqa: F401
-                  served_certificate, unique_domain, verify_issued)
+from acme import (csr_pem, issued_state, pebble, proving_listener,  # noqa: F401
+                  safe_fingerprint, served_certificate, unique_domain, verify_issued,
+                  zero_touch_args)
 from backends import HttpBackend
 from conftest import Cas, Server, expect_failure, wait_until
 from slb import Api
@@ -21,20 +21,13 @@ def test_a_renewal_is_served_by_the_listeners_the_old_certificate_was_bound_to(t
     """RenewCertificateOrderForPackageRequest: the renewal is validated through the listener
     (zero-touch), and within seconds the HTTPS listener and its domain extension serve the
     new certificate, through server certificates made from it; the old ones stay."""
-    pool = f"127.{random.randint(100, 250)}.{random.randint(0, 255)}.0/24"
     offset = pebble.http_port - 80
-    srv = Server(tmp_path, args=pebble.slbcert_args(
-        "--data-plane", "on", "--listener-port-offset", str(offset),
-        "--address-pool", pool)).start()
+    srv = Server(tmp_path, args=zero_touch_args(pebble)).start()
     backend = HttpBackend("site")
     try:
         api = Api("v3", srv, srv.credentials)
         cas = Cas(srv, srv.credentials)
-        created = api("CreateLoadBalancer")
-        lb, address = created["LoadBalancerId"], created["Address"]
-        api("CreateLoadBalancerHTTPListener", LoadBalancerId=lb, ListenerPort=80, Bandwidth=-1,
-            BackendServerPort=backend.port, HealthCheck="off")
-        api("StartLoadBalancerListener", LoadBalancerId=lb, ListenerPort=80)
+        lb, address = proving_listener(api, backend)
         domain, alternative = unique_domain("www"), unique_domain("alt")
         first = {}
         for name in (domain, alternative):
@@ -112,15 +105,14 @@ def test_a_renewal_is_served_by_the_listeners_the_old_certificate_was_bound_to(t
 LIBFAKETIME = next(iter(glob.glob("/usr/lib/*/faketime/libfaketime.so.1")), None)
 
 
-@pytest.mark.skipif(LIBFAKETIME is None,
-                    reason="libfaketime is not installed (scripts/test installs faketime as root)")
 def test_a_certificate_near_its_end_is_renewed_and_rotated_by_itself(tmp_path, pebble):
     """Nobody asks: the same store started 20 days before the certificate's end (30 days is
     when renewal is due) renews it through the listener and serves the renewal."""
-    pool = f"127.{random.randint(100, 250)}.{random.randint(0, 255)}.0/24"
+    if LIBFAKETIME is None:
+        pytest.fail("libfaketime is not installed: scripts/test installs Debian's faketime "
+                    "(apt-get install faketime)")
     offset = pebble.http_port - 80
-    args = pebble.slbcert_args("--data-plane", "on", "--listener-port-offset", str(offset),
-                               "--address-pool", pool)
+    args = zero_touch_args(pebble)
     # Its own SQLite in either pass: libfaketime moves the whole process years ahead, where the
     # PostgreSQL pass's TLS certificate has expired (the store's part is in store_contract).
     srv = Server(tmp_path, args=args, database="sqlite").start()
@@ -128,11 +120,7 @@ def test_a_certificate_near_its_end_is_renewed_and_rotated_by_itself(tmp_path, p
     try:
         api = Api("v3", srv, srv.credentials)
         cas = Cas(srv, srv.credentials)
-        created = api("CreateLoadBalancer")
-        lb, address = created["LoadBalancerId"], created["Address"]
-        api("CreateLoadBalancerHTTPListener", LoadBalancerId=lb, ListenerPort=80, Bandwidth=-1,
-            BackendServerPort=backend.port, HealthCheck="off")
-        api("StartLoadBalancerListener", LoadBalancerId=lb, ListenerPort=80)
+        lb, address = proving_listener(api, backend)
         domain = unique_domain("auto")
         pebble.add_a(domain, address)
         order_id = cas.call("CreateCertificateRequest", Domain=domain,

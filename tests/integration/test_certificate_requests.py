@@ -4,7 +4,6 @@ ListUserCertificateOrder) and issued by a real ACME CA: pebble, on loopback."""
 
 import base64
 import os
-import random
 import re
 
 import pytest
@@ -14,8 +13,8 @@ from cryptography.x509.oid import NameOID
 
 import certs
 from acme import (FileProof, Pebble, backend_answers, csr_pem, free_port,  # noqa: F401
-                  issued_state, pebble, plain_get, raw_cas, state_after, unique_domain,
-                  verify_issued)
+                  issued_state, pebble, plain_get, proving_listener, raw_cas, state_after,
+                  unique_domain, verify_issued, zero_touch_args)
 from backends import HttpBackend
 from conftest import (Cas, Server, admin_connection, expect_failure, new_database, unverified,
                       wait_until)
@@ -138,20 +137,13 @@ def test_file_validation_is_checked_where_the_ca_looks(acme_server, pebble):
 def test_a_listener_of_the_account_answers_its_file_proof_before_any_backend(tmp_path, pebble):
     """Zero-touch: the domain points at an HTTP listener on port 80 (plus the offset, which
     puts it where pebble's validator connects); nobody places a file."""
-    pool = f"127.{random.randint(100, 250)}.{random.randint(0, 255)}.0/24"
-    srv = Server(tmp_path, args=pebble.slbcert_args(
-        "--data-plane", "on", "--listener-port-offset", str(pebble.http_port - 80),
-        "--address-pool", pool)).start()
+    srv = Server(tmp_path, args=zero_touch_args(pebble)).start()
     backend = HttpBackend("site")
     try:
         api = Api("v3", srv, srv.credentials)
-        created = api("CreateLoadBalancer")
-        lb, address = created["LoadBalancerId"], created["Address"]
-        api("CreateLoadBalancerHTTPListener", LoadBalancerId=lb, ListenerPort=80, Bandwidth=-1,
-            BackendServerPort=backend.port, HealthCheck="off")
+        lb, address = proving_listener(api, backend)
         api("AddBackendServers", LoadBalancerId=lb, BackendServers=backends(
             {"ServerId": "i-site", "ServerIp": "127.0.0.1", "Port": backend.port, "Weight": 100}))
-        api("StartLoadBalancerListener", LoadBalancerId=lb, ListenerPort=80)
         wait_until(lambda: backend_answers(address, pebble.http_port), what="the listener")
         seen_before = backend.requests
 
